@@ -1,0 +1,85 @@
+/**
+ * `buildApp` assembles the HTTP service from a config and an open database, with no side effects on
+ * the process (no listen, no signals), so tests build it in-process and use `app.inject`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { PROJECT_ROOT, type AppConfig } from './config';
+import type { Database } from './db/database';
+import { AppError, registerErrorHandling } from './http/errors';
+import { healthRoutes } from './modules/health/health.routes';
+import { metaRoutes } from './modules/meta/meta.routes';
+
+export interface BuildAppOptions {
+  config: AppConfig;
+  db: Database;
+}
+
+const VERSION = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+export async function buildApp({ config, db }: BuildAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    bodyLimit: config.bodyLimitBytes,
+    // Ids in URLs are numeric or short codes; a 2 KB path is already hostile.
+    routerOptions: { maxParamLength: 200 },
+    // Schema failures report every problem, not the first, so a client can fix them in one go.
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  registerErrorHandling(app);
+
+  const externalBasemap = config.basemapStyleUrl ? ['https:'] : [];
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        // MapLibre creates its workers from our own bundle (setWorkerUrl) and decodes images into blobs.
+        workerSrc: ["'self'", 'blob:'],
+        imgSrc: ["'self'", 'data:', 'blob:', ...externalBasemap],
+        connectSrc: ["'self'", ...externalBasemap],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        fontSrc: ["'self'", 'data:'],
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(cors, { origin: config.corsOrigins.length > 0 ? config.corsOrigins : false });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Wangge API', version: VERSION, description: 'Grid-based community governance (网格化管理): grids, dispatch, events, analysis.' },
+      tags: [{ name: 'system' }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes, { db });
+  await app.register(metaRoutes, { config, version: VERSION });
+
+  const webRoot = config.webDistDir && existsSync(path.join(config.webDistDir, 'index.html')) ? config.webDistDir : undefined;
+  if (webRoot) {
+    await app.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: false, index: 'index.html', maxAge: '1h' });
+  }
+
+  app.setNotFoundHandler((request, reply) => {
+    const isApiPath = /^\/(api|ogc|tiles|open311|health|openapi)/.test(request.url);
+    // Client-side routes of the single-page app resolve to index.html.
+    if (webRoot && !isApiPath && request.method === 'GET' && (request.headers.accept ?? '').includes('text/html')) {
+      return reply.type('text/html').sendFile('index.html');
+    }
+    throw new AppError('NOT_FOUND', 404, `No route for ${request.method} ${request.url.split('?')[0] ?? ''}`, { method: request.method, path: request.url.split('?')[0] });
+  });
+
+  return app;
+}

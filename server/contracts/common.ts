@@ -1,0 +1,23 @@
+/**
+ * Wire schemas shared by every module. Isomorphic: the web app imports these types too.
+ */
+import { Type, type Static } from 'typebox';
+
+export const ErrorResponseSchema = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'Stable machine-readable code, e.g. GEOMETRY_INVALID' }),
+      message: Type.String(),
+      details: Type.Optional(Type.Unknown()),
+    }),
+  },
+  { $id: 'ErrorResponse', description: 'Every failure has this shape.' },
+);
+export type ErrorResponse = Static<typeof ErrorResponseSchema>;
+
+/** Responses for the failures any route may produce; spread into a route's `response`. */
+export const commonErrorResponses = {
+  400: ErrorResponseSchema,
+  500: ErrorResponseSchema,
+  503: ErrorResponseSchema,
+} as const;

@@ -1,0 +1,106 @@
+/**
+ * One error shape for every failure: `{ error: { code, message, details } }`.
+ * `code` is a literal union so clients (and the web app's message files) can switch on it.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+
+export type ErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'MALFORMED_JSON'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'CONFLICT'
+  | 'VERSION_CONFLICT'
+  | 'PRECONDITION_REQUIRED'
+  | 'DATABASE_UNAVAILABLE'
+  | 'QUERY_TIMEOUT'
+  | 'INTERNAL_ERROR'
+  | 'GEOMETRY_INVALID'
+  | 'GRID_OVERLAP'
+  | 'GRID_NOT_FOUND'
+  | 'LAYOUT_NOT_FOUND'
+  | 'LAYOUT_PUBLISHED'
+  | 'LAYOUT_NOT_DRAFT'
+  | 'LAYOUT_INVALID'
+  | 'DIVISION_NOT_FOUND'
+  | 'DIVISION_INVALID'
+  | 'IMPORT_FAILED'
+  | 'GRIDS_NOT_ADJACENT'
+  | 'SPLIT_FAILED';
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly statusCode: number,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export const notFound = (code: ErrorCode, message: string, details?: unknown): AppError => new AppError(code, 404, message, details);
+
+/** Postgres SQLSTATEs that mean "the database is not there right now". */
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300']);
+const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE']);
+
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  if (typeof e?.code === 'string' && (UNAVAILABLE_STATES.has(e.code) || UNAVAILABLE_NODE_CODES.has(e.code))) return true;
+  return typeof e?.message === 'string' && /timeout exceeded when trying to connect|Connection terminated/i.test(e.message);
+}
+
+interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+function body(code: ErrorCode, message: string, details?: unknown): ErrorBody {
+  return { error: { code, message, ...(details === undefined ? {} : { details }) } };
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | AppError | Error, request, reply) => {
+    if (err instanceof AppError) {
+      return reply.status(err.statusCode).send(body(err.code, err.message, err.details));
+    }
+    const fe = err as FastifyError & { validation?: Array<{ instancePath: string; message?: string; params?: unknown; keyword: string }>; validationContext?: string };
+    if (fe.validation) {
+      const where = fe.validationContext ?? 'request';
+      return reply.status(400).send(
+        body('VALIDATION_FAILED', `Invalid ${where}: ${fe.message}`, {
+          in: where,
+          problems: fe.validation.map((v) => ({ path: v.instancePath || '/', keyword: v.keyword, message: v.message ?? '', params: v.params })),
+        }),
+      );
+    }
+    switch (fe.code) {
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return reply.status(400).send(body('MALFORMED_JSON', 'The request body is not valid JSON.', { reason: fe.message }));
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return reply.status(413).send(body('PAYLOAD_TOO_LARGE', 'The request body is larger than the server accepts.', { limitBytes: app.initialConfig.bodyLimit }));
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+        return reply.status(415).send(body('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.', { contentType: request.headers['content-type'] ?? null }));
+      default:
+        break;
+    }
+    const pgCode = (err as { code?: string }).code;
+    if (pgCode === '57014') {
+      return reply.status(503).send(body('QUERY_TIMEOUT', 'The query took too long and was cancelled; narrow the request.'));
+    }
+    if (isDatabaseUnavailable(err)) {
+      request.log.warn({ err }, 'database unavailable');
+      return reply.status(503).send(body('DATABASE_UNAVAILABLE', 'The database is not reachable right now; try again shortly.'));
+    }
+    if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return reply.status(fe.statusCode).send(body('VALIDATION_FAILED', fe.message));
+    }
+    request.log.error({ err, url: request.url, method: request.method }, 'unhandled error');
+    return reply.status(500).send(body('INTERNAL_ERROR', 'Something went wrong on the server.'));
+  });
+}

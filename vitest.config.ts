@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: `unit` runs pure code (geo, statistics, generators) with no database;
+// `db` runs anything that touches PostGIS, each file in its own database cloned from a
+// migrated template (see server/test/global-setup.ts).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['server/geo/**/*.test.ts', 'server/modules/**/*.unit.test.ts', 'scripts/**/*.test.ts', 'web/src/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'db',
+          include: ['server/**/*.db.test.ts', 'server/test/**/*.test.ts', 'web/e2e/**/*.e2e.test.ts'],
+          environment: 'node',
+          globalSetup: ['server/test/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});

@@ -1,0 +1,15 @@
+import type { MessageKey } from './zh-CN';
+
+export const en: Record<MessageKey, string> = {
+  'app.title': 'Grid governance',
+  'app.subtitle': 'Community grids · dispatch · analysis',
+  'lang.switch': '中文',
+  'lang.name': 'English',
+  'panel.status': 'Service status',
+  'health.ok': 'Database OK',
+  'health.down': 'Database unavailable',
+  'health.checking': 'Checking…',
+  'map.loading': 'Loading map…',
+  'map.ready': 'Map ready',
+  'error.config': 'Could not read the service settings',
+};

@@ -1,0 +1,34 @@
+import type { Map as MapLibreMap } from 'maplibre-gl';
+import { fetchClientConfig, fetchHealth } from './api/client';
+import { setLocale } from './i18n/i18n';
+import { createMap } from './map/create-map';
+import { mountPanel } from './ui/panel';
+import './style.css';
+
+declare global {
+  interface Window {
+    /** For browser tests and debugging: the map, once created. */
+    wangge?: { map: MapLibreMap };
+  }
+}
+
+async function start(): Promise<void> {
+  const params = new URLSearchParams(location.search);
+  if (params.get('lang') === 'en') setLocale('en');
+
+  const panelRoot = document.getElementById('panel');
+  const mapRoot = document.getElementById('map');
+  if (!panelRoot || !mapRoot) throw new Error('index.html lacks #panel or #map');
+  const panel = mountPanel(panelRoot, { health: undefined, mapReady: false });
+
+  const config = await fetchClientConfig();
+  const map = createMap({ container: mapRoot, basemapStyleUrl: config.basemapStyleUrl });
+  window.wangge = { map };
+  map.on('load', () => {
+    document.body.dataset.mapLoaded = 'true';
+    panel.update({ mapReady: true });
+  });
+  panel.update({ health: await fetchHealth() });
+}
+
+void start();
