@@ -3,4 +3,65 @@
  * Please do not edit it manually.
  */
 
-export interface DB {}
+import type { ColumnType } from "kysely";
+
+export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
+  ? ColumnType<S, I | undefined, U>
+  : ColumnType<T, T | undefined, T>;
+
+export type Json = JsonValue;
+
+export type JsonArray = JsonValue[];
+
+export type JsonObject = {
+  [x: string]: JsonValue | undefined;
+};
+
+export type JsonPrimitive = boolean | number | string | null;
+
+export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
+
+export type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export interface Divisions {
+  code: string;
+  created_at: Generated<Timestamp>;
+  geom: string | null;
+  level: string;
+  name: string;
+  parent_code: string | null;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface Grids {
+  area_m2: Generated<number | null>;
+  code: string | null;
+  created_at: Generated<Timestamp>;
+  geom: string;
+  id: Generated<number>;
+  kind: Generated<string>;
+  layout_id: number;
+  name: Generated<string>;
+  properties: Generated<Json>;
+  source_grid_id: number | null;
+  updated_at: Generated<Timestamp>;
+  version: Generated<number>;
+}
+
+export interface Layouts {
+  based_on_layout_id: number | null;
+  community_code: string;
+  created_at: Generated<Timestamp>;
+  effective_from: Timestamp | null;
+  effective_to: Timestamp | null;
+  id: Generated<number>;
+  name: Generated<string>;
+  published_at: Timestamp | null;
+  status: Generated<string>;
+}
+
+export interface DB {
+  divisions: Divisions;
+  grids: Grids;
+  layouts: Layouts;
+}

@@ -28,7 +28,14 @@ export type ErrorCode =
   | 'DIVISION_INVALID'
   | 'IMPORT_FAILED'
   | 'GRIDS_NOT_ADJACENT'
-  | 'SPLIT_FAILED';
+  | 'GRIDS_NOT_IN_ONE_LAYOUT'
+  | 'GRID_OUTSIDE_BOUNDARY'
+  | 'GAP_NOT_FOUND'
+  | 'SPLIT_FAILED'
+  | 'DIVISION_EXISTS'
+  | 'DIVISION_HAS_CHILDREN'
+  | 'COMMUNITY_HAS_NO_BOUNDARY'
+  | 'UNSUPPORTED_FORMAT';
 
 export class AppError extends Error {
   constructor(
