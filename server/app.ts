@@ -14,6 +14,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { PROJECT_ROOT, type AppConfig } from './config';
 import type { Database } from './db/database';
 import { AppError, registerErrorHandling } from './http/errors';
+import { registerValidation } from './http/validation';
+import { gridRoutes } from './modules/grids/grid.routes';
 import { healthRoutes } from './modules/health/health.routes';
 import { metaRoutes } from './modules/meta/meta.routes';
 
@@ -30,12 +32,12 @@ export async function buildApp({ config, db }: BuildAppOptions): Promise<Fastify
     bodyLimit: config.bodyLimitBytes,
     // Ids in URLs are numeric or short codes; a 2 KB path is already hostile.
     routerOptions: { maxParamLength: 200 },
-    // Schema failures report every problem, not the first, so a client can fix them in one go.
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);
+  // Schema failures report every problem, not the first, so a client can fix them in one go.
+  registerValidation(app);
 
   const externalBasemap = config.basemapStyleUrl ? ['https:'] : [];
   await app.register(helmet, {
@@ -58,7 +60,7 @@ export async function buildApp({ config, db }: BuildAppOptions): Promise<Fastify
     openapi: {
       openapi: '3.0.3',
       info: { title: 'Wangge API', version: VERSION, description: 'Grid-based community governance (网格化管理): grids, dispatch, events, analysis.' },
-      tags: [{ name: 'system' }],
+      tags: [{ name: 'system' }, { name: 'divisions' }, { name: 'layouts' }, { name: 'grids' }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
@@ -66,6 +68,7 @@ export async function buildApp({ config, db }: BuildAppOptions): Promise<Fastify
 
   await app.register(healthRoutes, { db });
   await app.register(metaRoutes, { config, version: VERSION });
+  await app.register(gridRoutes, { db, config });
 
   const webRoot = config.webDistDir && existsSync(path.join(config.webDistDir, 'index.html')) ? config.webDistDir : undefined;
   if (webRoot) {

@@ -11,7 +11,7 @@ export const ErrorResponseSchema = Type.Object(
       details: Type.Optional(Type.Unknown()),
     }),
   },
-  { $id: 'ErrorResponse', description: 'Every failure has this shape.' },
+  { description: 'Every failure has this shape.' },
 );
 export type ErrorResponse = Static<typeof ErrorResponseSchema>;
 

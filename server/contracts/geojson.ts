@@ -15,21 +15,18 @@ export const PolygonSchema = Type.Object(
     type: Type.Literal('Polygon'),
     coordinates: Type.Array(LinearRing, { minItems: 1 }),
   },
-  { $id: 'Polygon' },
 );
 export const MultiPolygonSchema = Type.Object(
   {
     type: Type.Literal('MultiPolygon'),
     coordinates: Type.Array(Type.Array(LinearRing, { minItems: 1 }), { minItems: 1 }),
   },
-  { $id: 'MultiPolygon' },
 );
 export const PolygonalSchema = Type.Union([PolygonSchema, MultiPolygonSchema]);
 export const LineStringSchema = Type.Object(
   { type: Type.Literal('LineString'), coordinates: Type.Array(PositionSchema, { minItems: 2 }) },
-  { $id: 'LineString' },
 );
-export const PointSchema = Type.Object({ type: Type.Literal('Point'), coordinates: PositionSchema }, { $id: 'Point' });
+export const PointSchema = Type.Object({ type: Type.Literal('Point'), coordinates: PositionSchema });
 
 export type PolygonGeometry = Static<typeof PolygonSchema>;
 export type MultiPolygonGeometry = Static<typeof MultiPolygonSchema>;

@@ -13,6 +13,5 @@ export const HealthSchema = Type.Object(
       current: Type.Union([Type.String(), Type.Null()], { description: 'Name of the newest applied migration' }),
     }),
   },
-  { $id: 'Health' },
 );
 export type Health = Static<typeof HealthSchema>;

@@ -6,6 +6,5 @@ export const ClientConfigSchema = Type.Object(
     basemapStyleUrl: Type.Union([Type.String(), Type.Null()], { description: 'Optional external basemap style; null = offline default style' }),
     version: Type.String(),
   },
-  { $id: 'ClientConfig' },
 );
 export type ClientConfig = Static<typeof ClientConfigSchema>;

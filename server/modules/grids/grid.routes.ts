@@ -1,0 +1,161 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { ErrorResponseSchema, commonErrorResponses } from '../../contracts/common';
+import {
+  EditResultSchema,
+  GeometryFixQuerySchema,
+  GridAtQuerySchema,
+  GridAtResultSchema,
+  GridFeatureSchema,
+  GridIdParamsSchema,
+  GridInputSchema,
+  GridWriteResultSchema,
+  MergeBodySchema,
+  MergeResultSchema,
+  SnapBodySchema,
+  SplitBodySchema,
+  SplitResultSchema,
+} from '../../contracts/grid';
+import { FillGapBodySchema, LayoutIdParamsSchema } from '../../contracts/layout';
+import type { AppConfig } from '../../config';
+import type { Database } from '../../db/database';
+import { etagOf, parseIfMatch, requireIfMatch } from '../../http/preconditions';
+import { clipGrid, createGrid, fillGap, findGridAt, getGrid, mergeGrids, removeGrid, replaceGrid, snapGrid, splitGrid } from './grid.service';
+
+const writeErrors = {
+  ...commonErrorResponses,
+  404: ErrorResponseSchema,
+  409: ErrorResponseSchema,
+  412: ErrorResponseSchema,
+  422: ErrorResponseSchema,
+  428: ErrorResponseSchema,
+} as const;
+
+export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppConfig }> = async (app, { db, config }) => {
+  const geometryOptions = (fix: boolean | undefined): { fix: boolean; maxVertices: number } => ({ fix: fix === true, maxVertices: config.maxVertices });
+
+  app.post(
+    '/api/v1/layouts/:id/grids',
+    {
+      schema: {
+        tags: ['grids'],
+        summary: 'Add a grid to a draft layout',
+        params: LayoutIdParamsSchema,
+        querystring: GeometryFixQuerySchema,
+        body: GridInputSchema,
+        response: { 201: GridWriteResultSchema, ...writeErrors },
+      },
+    },
+    async (request, reply) => {
+      const result = await createGrid(db, request.params.id, request.body, geometryOptions(request.query.fix));
+      return reply.status(201).header('etag', etagOf(result.grid.properties.version)).header('location', `/api/v1/grids/${result.grid.id}`).send(result);
+    },
+  );
+
+  app.get(
+    '/api/v1/grids/at',
+    {
+      schema: {
+        tags: ['grids'],
+        summary: 'Which published grid covered a point at an instant (layout history)',
+        querystring: GridAtQuerySchema,
+        response: { 200: GridAtResultSchema, ...commonErrorResponses },
+      },
+    },
+    async (request) => findGridAt(db, request.query.lon, request.query.lat, request.query.at ? new Date(request.query.at) : new Date()),
+  );
+
+  app.get(
+    '/api/v1/grids/:id',
+    {
+      schema: { tags: ['grids'], summary: 'One grid as a GeoJSON Feature (ETag = version)', params: GridIdParamsSchema, response: { 200: GridFeatureSchema, 404: ErrorResponseSchema, ...commonErrorResponses } },
+    },
+    async (request, reply) => {
+      const grid = await getGrid(db, request.params.id);
+      return reply.header('etag', etagOf(grid.properties.version)).send(grid);
+    },
+  );
+
+  app.put(
+    '/api/v1/grids/:id',
+    {
+      schema: {
+        tags: ['grids'],
+        summary: 'Replace a grid\'s geometry and properties (If-Match required; 412 on a stale version)',
+        params: GridIdParamsSchema,
+        querystring: GeometryFixQuerySchema,
+        headers: Type.Object({ 'if-match': Type.Optional(Type.String()) }),
+        body: GridInputSchema,
+        response: { 200: GridWriteResultSchema, ...writeErrors },
+      },
+    },
+    async (request, reply) => {
+      const version = requireIfMatch(request.headers['if-match']);
+      const result = await replaceGrid(db, request.params.id, version, request.body, geometryOptions(request.query.fix));
+      return reply.header('etag', etagOf(result.grid.properties.version)).send(result);
+    },
+  );
+
+  app.delete(
+    '/api/v1/grids/:id',
+    {
+      schema: {
+        tags: ['grids'],
+        summary: 'Delete a grid of a draft layout (If-Match optional)',
+        params: GridIdParamsSchema,
+        headers: Type.Object({ 'if-match': Type.Optional(Type.String()) }),
+        response: { 204: Type.Null(), ...writeErrors },
+      },
+    },
+    async (request, reply) => {
+      await removeGrid(db, request.params.id, parseIfMatch(request.headers['if-match']));
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/v1/grids/:id/split',
+    {
+      schema: { tags: ['grids'], summary: 'Split a grid by a line; the larger part keeps id and code', params: GridIdParamsSchema, body: SplitBodySchema, response: { 200: SplitResultSchema, ...writeErrors } },
+    },
+    async (request) => splitGrid(db, request.params.id, request.body.line),
+  );
+
+  app.post(
+    '/api/v1/grids/merge',
+    {
+      schema: { tags: ['grids'], summary: 'Merge adjacent grids of one draft layout; the largest keeps id and code', body: MergeBodySchema, response: { 200: MergeResultSchema, ...writeErrors } },
+    },
+    async (request) => mergeGrids(db, request.body.ids),
+  );
+
+  app.post(
+    '/api/v1/grids/:id/snap',
+    {
+      schema: { tags: ['grids'], summary: 'Snap vertices to neighbouring grids and the community boundary', params: GridIdParamsSchema, body: SnapBodySchema, response: { 200: EditResultSchema, ...writeErrors } },
+    },
+    async (request) => snapGrid(db, request.params.id, request.body.toleranceM),
+  );
+
+  app.post(
+    '/api/v1/grids/:id/clip',
+    {
+      schema: { tags: ['grids'], summary: 'Cut away the parts outside the community boundary', params: GridIdParamsSchema, response: { 200: EditResultSchema, ...writeErrors } },
+    },
+    async (request) => clipGrid(db, request.params.id),
+  );
+
+  app.post(
+    '/api/v1/layouts/:id/fill-gap',
+    {
+      schema: {
+        tags: ['grids'],
+        summary: 'Give a gap to the neighbouring grid sharing the longest edge with it (or to gridId)',
+        params: LayoutIdParamsSchema,
+        body: FillGapBodySchema,
+        response: { 200: EditResultSchema, ...writeErrors },
+      },
+    },
+    async (request) => fillGap(db, request.params.id, request.body.gap, request.body.gridId),
+  );
+};

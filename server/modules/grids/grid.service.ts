@@ -1,0 +1,282 @@
+/**
+ * Grid editing: create, replace (optimistic concurrency), delete, split, merge, snap, clip, fill a gap,
+ * and "which grid covered this point at instant T". Every write runs in a transaction that holds the
+ * layout FOR SHARE (see lockLayoutForGridWrite) and only touches draft layouts.
+ */
+import type { EditResult, GridAtResult, GridFeature, GridInput, GridKind, GridWriteResult, MergeResult, SplitResult } from '../../contracts/grid';
+import { RESERVED_GRID_PROPERTIES } from '../../contracts/grid';
+import type { Database } from '../../db/database';
+import { AppError } from '../../http/errors';
+import { prepareGridGeometry } from './grid-geometry.service';
+import {
+  checkGap,
+  clippedGeometry,
+  communityHasBoundary,
+  deleteGridIfVersion,
+  deleteGrids,
+  findGrid,
+  findGrids,
+  findLayoutIdOfGrid,
+  gridPlusGapGeometry,
+  gridsCoveringAt,
+  insertGrid,
+  inspectGeometry,
+  lockLayoutForGridWrite,
+  snappedGeometry,
+  splitGeometry,
+  splitPartGeometry,
+  toGridFeature,
+  unionGeometry,
+  unionOfGrids,
+  updateGrid,
+  type GridRecord,
+  type LayoutOfGrid,
+} from './grid.repository';
+
+export interface GridWriteOptions {
+  fix?: boolean;
+  maxVertices: number;
+}
+
+/** Gap and split leftovers below this are floating-point noise, not area (m²). */
+const NOISE_M2 = 0.01;
+
+async function requireDraftLayout(trx: Database, layoutId: number): Promise<LayoutOfGrid> {
+  const layout = await lockLayoutForGridWrite(trx, layoutId);
+  if (!layout) throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${layoutId} does not exist.`, { layoutId });
+  if (layout.status !== 'draft') {
+    throw new AppError('LAYOUT_PUBLISHED', 409, `Layout ${layoutId} is ${layout.status} and read-only; create a draft to change it.`, { layoutId, status: layout.status });
+  }
+  return layout;
+}
+
+/** Lock the grid's layout, then read the grid (in that order, so the read is not stale). */
+async function requireDraftGrid(trx: Database, gridId: number): Promise<{ grid: GridRecord; layout: LayoutOfGrid }> {
+  const layoutId = await findLayoutIdOfGrid(trx, gridId);
+  if (layoutId === undefined) throw new AppError('GRID_NOT_FOUND', 404, `Grid ${gridId} does not exist.`, { gridId });
+  const layout = await requireDraftLayout(trx, layoutId);
+  const grid = await findGrid(trx, gridId);
+  if (!grid) throw new AppError('GRID_NOT_FOUND', 404, `Grid ${gridId} does not exist.`, { gridId });
+  return { grid, layout };
+}
+
+interface SplitProperties {
+  name: string | undefined;
+  kind: GridKind | undefined;
+  code: string | null | undefined;
+  free: Record<string, unknown>;
+}
+
+/** Separate the grid's own fields from the planner's free attributes. */
+function splitProperties(properties: GridInput['properties']): SplitProperties {
+  const free: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(properties ?? {})) {
+    if (!(RESERVED_GRID_PROPERTIES as readonly string[]).includes(key)) free[key] = value;
+  }
+  return { name: properties?.name, kind: properties?.kind, code: properties?.code, free };
+}
+
+function checkCodeBelongs(code: string | null | undefined, communityCode: string): void {
+  if (code && !code.startsWith(communityCode)) {
+    throw new AppError('VALIDATION_FAILED', 422, `Grid code ${code} does not start with the community code ${communityCode}.`, { field: 'properties.code', code, communityCode });
+  }
+}
+
+function versionConflict(gridId: number, current: GridRecord | undefined): AppError {
+  return new AppError('VERSION_CONFLICT', 412, `Grid ${gridId} was changed by someone else; reload it and apply your change again.`, {
+    gridId,
+    currentVersion: current?.version ?? null,
+    current: current ? toGridFeature(current) : null,
+  });
+}
+
+export async function createGrid(db: Database, layoutId: number, input: GridInput, opts: GridWriteOptions): Promise<GridWriteResult> {
+  return db.transaction().execute(async (trx) => {
+    const layout = await requireDraftLayout(trx, layoutId);
+    const props = splitProperties(input.properties);
+    checkCodeBelongs(props.code, layout.communityCode);
+    const prepared = await prepareGridGeometry(trx, input.geometry, opts);
+    const grid = await insertGrid(trx, {
+      layoutId,
+      code: props.code ?? null,
+      name: props.name ?? '',
+      kind: props.kind ?? 'general',
+      properties: props.free,
+      geom: prepared.geom,
+    });
+    return { grid: toGridFeature(grid), ...(prepared.repair ? { repair: prepared.repair } : {}) };
+  });
+}
+
+export async function getGrid(db: Database, id: number): Promise<GridFeature> {
+  const grid = await findGrid(db, id);
+  if (!grid) throw new AppError('GRID_NOT_FOUND', 404, `Grid ${id} does not exist.`, { gridId: id });
+  return toGridFeature(grid);
+}
+
+export async function replaceGrid(db: Database, id: number, expectedVersion: number, input: GridInput, opts: GridWriteOptions): Promise<GridWriteResult> {
+  return db.transaction().execute(async (trx) => {
+    const { grid, layout } = await requireDraftGrid(trx, id);
+    if (grid.version !== expectedVersion) throw versionConflict(id, grid);
+    const props = splitProperties(input.properties);
+    checkCodeBelongs(props.code, layout.communityCode);
+    const prepared = await prepareGridGeometry(trx, input.geometry, opts);
+    const updated = await updateGrid(trx, id, expectedVersion, {
+      name: props.name ?? grid.name,
+      kind: props.kind ?? grid.kind,
+      // A redraw keeps the grid's identity and so its code, unless the planner sets one explicitly.
+      code: props.code === undefined ? grid.code : props.code,
+      properties: props.free,
+      geom: prepared.geom,
+    });
+    if (!updated) throw versionConflict(id, await findGrid(trx, id));
+    return { grid: toGridFeature(updated), ...(prepared.repair ? { repair: prepared.repair } : {}) };
+  });
+}
+
+export async function removeGrid(db: Database, id: number, expectedVersion: number | undefined): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const { grid } = await requireDraftGrid(trx, id);
+    if (expectedVersion !== undefined && grid.version !== expectedVersion) throw versionConflict(id, grid);
+    if (!(await deleteGridIfVersion(trx, id, expectedVersion))) throw versionConflict(id, await findGrid(trx, id));
+  });
+}
+
+/**
+ * Cut a grid along a line. The largest part keeps the grid (id, code, attributes); every other part
+ * becomes a new grid without a code (it gets the next free number when the layout is coded).
+ */
+export async function splitGrid(db: Database, id: number, line: unknown): Promise<SplitResult> {
+  return db.transaction().execute(async (trx) => {
+    const { grid } = await requireDraftGrid(trx, id);
+    const parts = (await splitGeometry(trx, id, line)).filter((p) => p.areaM2 > NOISE_M2);
+    if (parts.length < 2) {
+      throw new AppError('SPLIT_FAILED', 422, 'The line does not cut the grid into pieces: draw it across the grid from one edge to another.', {
+        gridId: id,
+        parts: parts.length,
+      });
+    }
+    const created: GridRecord[] = [];
+    // New parts first: their geometry is computed from the grid's current outline.
+    for (let i = 1; i < parts.length; i += 1) {
+      created.push(
+        await insertGrid(trx, {
+          layoutId: grid.layoutId,
+          code: null,
+          name: grid.name ? `${grid.name}-${i + 1}` : '',
+          kind: grid.kind,
+          properties: grid.properties,
+          geom: splitPartGeometry(id, line, i),
+          sourceGridId: null,
+        }),
+      );
+    }
+    const kept = await updateGrid(trx, id, grid.version, { geom: splitPartGeometry(id, line, 0) });
+    if (!kept) throw versionConflict(id, await findGrid(trx, id));
+    return { kept: toGridFeature(kept), created: created.map(toGridFeature) };
+  });
+}
+
+/** Merge adjacent grids of one draft layout; the largest keeps its id, code and attributes. */
+export async function mergeGrids(db: Database, ids: readonly number[]): Promise<MergeResult> {
+  return db.transaction().execute(async (trx) => {
+    const layoutIds = new Set<number>();
+    for (const id of ids) {
+      const layoutId = await findLayoutIdOfGrid(trx, id);
+      if (layoutId === undefined) throw new AppError('GRID_NOT_FOUND', 404, `Grid ${id} does not exist.`, { gridId: id });
+      layoutIds.add(layoutId);
+    }
+    if (layoutIds.size !== 1) {
+      throw new AppError('GRIDS_NOT_IN_ONE_LAYOUT', 422, 'Only grids of the same layout can be merged.', { layoutIds: [...layoutIds] });
+    }
+    const [layoutId] = [...layoutIds];
+    await requireDraftLayout(trx, layoutId ?? 0);
+    const grids = await findGrids(trx, ids);
+    const union = await unionOfGrids(trx, ids);
+    if (union.parts !== 1) {
+      throw new AppError('GRIDS_NOT_ADJACENT', 422, 'These grids do not share edges that join them into one area; merge only neighbouring grids.', {
+        ids,
+        parts: union.parts,
+      });
+    }
+    const keeper = [...grids].sort((a, b) => b.areaM2 - a.areaM2 || a.id - b.id)[0];
+    if (!keeper) throw new AppError('GRID_NOT_FOUND', 404, 'No grids to merge.');
+    const others = grids.filter((g) => g.id !== keeper.id).map((g) => g.id);
+    const merged = await updateGrid(trx, keeper.id, keeper.version, { geom: unionGeometry(ids) });
+    if (!merged) throw versionConflict(keeper.id, await findGrid(trx, keeper.id));
+    await deleteGrids(trx, others);
+    return { grid: toGridFeature(merged), removedIds: others };
+  });
+}
+
+async function applyGeometryEdit(trx: Database, grid: GridRecord, geom: ReturnType<typeof snappedGeometry>, what: string): Promise<EditResult> {
+  const result = await inspectGeometry(trx, geom);
+  if (result.empty || result.type === null) {
+    throw new AppError('GEOMETRY_INVALID', 422, `${what} would leave nothing of the grid.`, { gridId: grid.id });
+  }
+  if (!result.valid) {
+    throw new AppError('GEOMETRY_INVALID', 422, `${what} would make the grid invalid; use a smaller tolerance or edit the vertices by hand.`, { gridId: grid.id });
+  }
+  const updated = await updateGrid(trx, grid.id, grid.version, { geom });
+  if (!updated) throw versionConflict(grid.id, await findGrid(trx, grid.id));
+  const changed = JSON.stringify(updated.geometry) !== JSON.stringify(grid.geometry);
+  return { grid: toGridFeature(updated), changed, areaBeforeM2: grid.areaM2, areaAfterM2: updated.areaM2 };
+}
+
+/** Snap a grid's vertices to its neighbours and the community boundary within `toleranceM`. */
+export async function snapGrid(db: Database, id: number, toleranceM = 1): Promise<EditResult> {
+  return db.transaction().execute(async (trx) => {
+    const { grid } = await requireDraftGrid(trx, id);
+    return applyGeometryEdit(trx, grid, snappedGeometry(id, toleranceM), 'Snapping');
+  });
+}
+
+/** Cut away whatever lies outside the community boundary. */
+export async function clipGrid(db: Database, id: number): Promise<EditResult> {
+  return db.transaction().execute(async (trx) => {
+    const { grid, layout } = await requireDraftGrid(trx, id);
+    if (!(await communityHasBoundary(trx, layout.communityCode))) {
+      throw new AppError('COMMUNITY_HAS_NO_BOUNDARY', 422, `Community ${layout.communityCode} has no boundary to clip to.`, { communityCode: layout.communityCode });
+    }
+    return applyGeometryEdit(trx, grid, clippedGeometry(id), 'Clipping');
+  });
+}
+
+/**
+ * Give a gap (as reported by the layout validation) to the neighbour sharing the longest edge with it,
+ * or to `gridId`. Refuses a "gap" that grids already cover or that lies outside the community.
+ */
+export async function fillGap(db: Database, layoutId: number, gap: unknown, gridId?: number): Promise<EditResult> {
+  return db.transaction().execute(async (trx) => {
+    const layout = await requireDraftLayout(trx, layoutId);
+    const check = await checkGap(trx, layoutId, layout.communityCode, gap, gridId);
+    const tolerance = Math.max(1, check.areaM2 * 0.01);
+    if (check.coveredM2 > tolerance) {
+      throw new AppError('GAP_NOT_FOUND', 422, 'That area is already covered by grids; it is not a gap.', { coveredM2: check.coveredM2, areaM2: check.areaM2 });
+    }
+    if (check.outsideM2 !== null && check.outsideM2 > tolerance) {
+      throw new AppError('GRID_OUTSIDE_BOUNDARY', 422, 'That area lies outside the community boundary.', { outsideM2: check.outsideM2 });
+    }
+    if (!check.neighbour) {
+      throw new AppError('GAP_NOT_FOUND', 422, gridId === undefined ? 'No grid shares an edge with that gap.' : `Grid ${gridId} does not share an edge with that gap.`, { gridId: gridId ?? null });
+    }
+    const target = await findGrid(trx, check.neighbour.id);
+    if (!target) throw new AppError('GRID_NOT_FOUND', 404, `Grid ${check.neighbour.id} does not exist.`);
+    return applyGeometryEdit(trx, target, gridPlusGapGeometry(target.id, gap), 'Filling the gap');
+  });
+}
+
+/**
+ * Which grid covered a point at an instant (published history, like MapIt's generations). A point on a
+ * shared edge or vertex is covered by several: the first by code is the answer, and `ambiguous` says so.
+ */
+export async function findGridAt(db: Database, lon: number, lat: number, at: Date): Promise<GridAtResult> {
+  const grids = await gridsCoveringAt(db, lon, lat, at);
+  const [first] = grids;
+  return {
+    at: at.toISOString(),
+    grid: first ? toGridFeature(first) : null,
+    ambiguous: grids.length > 1,
+    candidates: grids.map((g) => ({ id: g.id, code: g.code, layoutId: g.layoutId })),
+  };
+}
