@@ -1,11 +1,13 @@
 /**
- * The geometry gates for a submitted grid: shape and vertex budget (JS, before any SQL), then PostGIS
- * validity with the reason and location of the first problem, in words a planner understands.
+ * The geometry gates for a submitted grid after the route schema (gate 1): the isomorphic checks of
+ * server/geo (gate 2, also run by the web editor before it submits), then PostGIS validity (gate 3)
+ * with GEOS's reason and location of the first problem, in words a planner understands.
  * With `fix`, an invalid geometry is repaired by ST_MakeValid and the answer says what changed.
  */
 import type { RawBuilder } from 'kysely';
 import type { GeometryRepair } from '../../contracts/grid';
 import type { Database } from '../../db/database';
+import { validatePolygonGeometry, type GeometryRejection } from '../../geo/validate-geometry';
 import { AppError } from '../../http/errors';
 import { diagnoseGeometry, storedGeometry } from './grid.repository';
 
@@ -35,36 +37,22 @@ export interface PreparedGeometry {
   repair?: GeometryRepair;
 }
 
-function countVertices(geometry: { type: string; coordinates: unknown }): number {
-  let n = 0;
-  const rings = geometry.type === 'Polygon' ? (geometry.coordinates as unknown[][]) : (geometry.coordinates as unknown[][][]).flat();
-  for (const ring of rings) n += ring.length;
-  return n;
-}
+/**
+ * Reasons a repair (ST_MakeValid) can fix: the outline's topology. Structural problems — ranges, ring
+ * closure, vertex budget, emptiness — are refused even with `fix`, since a repair would only guess.
+ */
+const REPAIRABLE: ReadonlySet<GeometryRejection> = new Set(['SELF_INTERSECTION', 'SPIKE', 'RINGS_INTERSECT', 'HOLE_OUTSIDE_SHELL', 'NESTED_HOLES', 'PARTS_OVERLAP']);
 
-function ringsOf(geometry: { type: string; coordinates: unknown }): Array<{ ring: number[][]; path: string }> {
-  if (geometry.type === 'Polygon') return (geometry.coordinates as number[][][]).map((ring, i) => ({ ring, path: `coordinates[${i}]` }));
-  return (geometry.coordinates as number[][][][]).flatMap((poly, p) => poly.map((ring, i) => ({ ring, path: `coordinates[${p}][${i}]` })));
-}
-
-/** Checks PostGIS would not do for us (it closes nothing silently, but its errors are cryptic). */
-function checkShape(geometry: { type: string; coordinates: unknown }, maxVertices: number): void {
-  const vertices = countVertices(geometry);
-  if (vertices > maxVertices) {
-    throw new AppError('GEOMETRY_INVALID', 422, `The grid has ${vertices} vertices; at most ${maxVertices} are accepted.`, { reason: 'TOO_MANY_VERTICES', vertices, maxVertices });
-  }
-  for (const { ring, path } of ringsOf(geometry)) {
-    const first = ring[0];
-    const last = ring[ring.length - 1];
-    if (!first || !last || first[0] !== last[0] || first[1] !== last[1]) {
-      throw new AppError('GEOMETRY_INVALID', 422, 'A ring does not end where it starts: repeat the first position as the last.', { reason: 'RING_NOT_CLOSED', path, location: first ?? null });
-    }
-    for (const [i, pos] of ring.entries()) {
-      if (!pos.every((v) => Number.isFinite(v))) {
-        throw new AppError('GEOMETRY_INVALID', 422, 'A coordinate is not a finite number.', { reason: 'COORDINATE_NOT_FINITE', path: `${path}[${i}]` });
-      }
-    }
-  }
+/** Gate 2 (server/geo): spec conformance, ranges, closure, vertex budget, self-intersection. */
+function checkShape(geometry: unknown, opts: { fix?: boolean; maxVertices: number }): void {
+  const result = validatePolygonGeometry(geometry, { maxVertices: opts.maxVertices });
+  if (result.valid || (opts.fix && REPAIRABLE.has(result.reason))) return;
+  throw new AppError('GEOMETRY_INVALID', 422, result.message, {
+    reason: result.reason,
+    ...(result.path === undefined ? {} : { path: result.path }),
+    ...(result.location === undefined ? {} : { location: result.location }),
+    ...(REPAIRABLE.has(result.reason) ? { hint: 'Fix the outline, or send ?fix=true to let the server repair it (the answer says what changed).' } : {}),
+  });
 }
 
 export async function prepareGridGeometry(
@@ -72,7 +60,7 @@ export async function prepareGridGeometry(
   geometry: { type: string; coordinates: unknown },
   opts: { fix?: boolean; maxVertices: number },
 ): Promise<PreparedGeometry> {
-  checkShape(geometry, opts.maxVertices);
+  checkShape(geometry, opts);
   const d = await diagnoseGeometry(db, geometry);
   if (d.valid) return { geom: storedGeometry(geometry) };
   if (!opts.fix) {

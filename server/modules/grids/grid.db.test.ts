@@ -50,8 +50,8 @@ describe('creating grids', () => {
   });
 
   it.each([
-    ['a bow-tie', { type: 'Polygon', coordinates: [[[113.6, 34.75], [113.601, 34.751], [113.601, 34.75], [113.6, 34.751], [113.6, 34.75]]] }, 422, 'GEOMETRY_INVALID', /crosses itself/],
-    ['an unclosed ring', { type: 'Polygon', coordinates: [[[113.6, 34.75], [113.601, 34.75], [113.601, 34.751], [113.6, 34.751]]] }, 422, 'GEOMETRY_INVALID', /does not end where it starts/],
+    ['a bow-tie', { type: 'Polygon', coordinates: [[[113.6, 34.75], [113.601, 34.751], [113.601, 34.75], [113.6, 34.751], [113.6, 34.75]]] }, 422, 'GEOMETRY_INVALID', /cross/i],
+    ['an unclosed ring', { type: 'Polygon', coordinates: [[[113.6, 34.75], [113.601, 34.75], [113.601, 34.751], [113.6, 34.751]]] }, 422, 'GEOMETRY_INVALID', /close|first/i],
     ['a longitude of 181', rect(180.5, 34.75, 181, 34.751), 400, 'VALIDATION_FAILED', /Invalid body/],
     ['a point', { type: 'Point', coordinates: [113.6, 34.75] }, 400, 'VALIDATION_FAILED', /Invalid body/],
     ['a ring of three positions', { type: 'Polygon', coordinates: [[[113.6, 34.75], [113.601, 34.75], [113.6, 34.75]]] }, 400, 'VALIDATION_FAILED', /Invalid body/],
@@ -68,7 +68,7 @@ describe('creating grids', () => {
     const bowtie = { type: 'Polygon', coordinates: [[[113.6, 34.75], [113.601, 34.751], [113.601, 34.75], [113.6, 34.751], [113.6, 34.75]]] };
     const res = await post(`/api/v1/layouts/${layoutId}/grids`, feature(bowtie));
     const details = (res.body as ErrorResponse).error.details as { reason: string; location: [number, number] };
-    expect(details.reason).toMatch(/Self-intersection/);
+    expect(details.reason).toBe('SELF_INTERSECTION');
     expect(details.location[0]).toBeCloseTo(113.6005, 6);
     expect(details.location[1]).toBeCloseTo(34.7505, 6);
   });
@@ -88,7 +88,8 @@ describe('creating grids', () => {
     ring.push(ring[0] ?? []);
     const res = await post(`/api/v1/layouts/${layoutId}/grids`, feature({ type: 'Polygon', coordinates: [ring] }));
     expect(res.status).toBe(422);
-    expect((res.body as ErrorResponse).error.details).toMatchObject({ reason: 'TOO_MANY_VERTICES', maxVertices: 200 });
+    expect((res.body as ErrorResponse).error.details).toMatchObject({ reason: 'TOO_MANY_VERTICES' });
+    expect((res.body as ErrorResponse).error.message).toMatch(/200/);
   });
 
   it('refuses a code of another community', async () => {

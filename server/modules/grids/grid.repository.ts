@@ -122,7 +122,7 @@ export async function diagnoseGeometry(db: Database, geojson: unknown): Promise<
   if (!row) throw new Error('geometry diagnosis returned no row');
   return {
     valid: row.valid,
-    reason: row.reason,
+    reason: row.reason?.trim() ?? null,
     location: row.location?.coordinates ?? null,
     type: row.type,
     vertices: row.vertices,
