@@ -16,7 +16,9 @@ import type { Database } from './db/database';
 import { AppError, registerErrorHandling } from './http/errors';
 import { registerValidation } from './http/validation';
 import { gridRoutes } from './modules/grids/grid.routes';
+import { divisionRoutes } from './modules/divisions/division.routes';
 import { healthRoutes } from './modules/health/health.routes';
+import { layoutRoutes } from './modules/layouts/layout.routes';
 import { metaRoutes } from './modules/meta/meta.routes';
 
 export interface BuildAppOptions {
@@ -68,6 +70,8 @@ export async function buildApp({ config, db }: BuildAppOptions): Promise<Fastify
 
   await app.register(healthRoutes, { db });
   await app.register(metaRoutes, { config, version: VERSION });
+  await app.register(divisionRoutes, { db });
+  await app.register(layoutRoutes, { db, config });
   await app.register(gridRoutes, { db, config });
 
   const webRoot = config.webDistDir && existsSync(path.join(config.webDistDir, 'index.html')) ? config.webDistDir : undefined;

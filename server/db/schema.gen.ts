@@ -60,8 +60,18 @@ export interface Layouts {
   status: Generated<string>;
 }
 
+export interface Roads {
+  code: string | null;
+  created_at: Generated<Timestamp>;
+  geom: string;
+  id: Generated<number>;
+  kind: Generated<string>;
+  name: Generated<string>;
+}
+
 export interface DB {
   divisions: Divisions;
   grids: Grids;
   layouts: Layouts;
+  roads: Roads;
 }

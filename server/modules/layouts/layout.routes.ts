@@ -1,0 +1,137 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { ErrorResponseSchema, commonErrorResponses } from '../../contracts/common';
+import { GeometryFixQuerySchema } from '../../contracts/grid';
+import {
+  AssignCodesResultSchema,
+  CommunityParamsSchema,
+  CreateLayoutBodySchema,
+  ImportLayoutBodySchema,
+  LayoutCollectionSchema,
+  LayoutDownloadQuerySchema,
+  LayoutIdParamsSchema,
+  LayoutListSchema,
+  LayoutSchema,
+  PublishBodySchema,
+} from '../../contracts/layout';
+import { LayoutValidationOptionsSchema, LayoutValidationReportSchema } from '../../contracts/layout-validation';
+import type { AppConfig } from '../../config';
+import type { Database } from '../../db/database';
+import { validateLayout } from './layout-validation.service';
+import { assignCodes, createDraft, deleteDraft, getLayoutCollection, importLayout, listCommunityLayouts, publishLayout } from './layout.service';
+
+const errors = { ...commonErrorResponses, 404: ErrorResponseSchema, 409: ErrorResponseSchema, 422: ErrorResponseSchema } as const;
+
+const PublishResultSchema = Type.Object({
+  layout: LayoutSchema,
+  archivedLayoutId: Type.Union([Type.Integer(), Type.Null()]),
+  assigned: AssignCodesResultSchema.properties.assigned,
+  validation: Type.Unknown(),
+});
+
+export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppConfig }> = async (app, { db, config }) => {
+  app.get(
+    '/api/v1/communities/:code/layouts',
+    { schema: { tags: ['layouts'], summary: 'Layouts of a community, newest first', params: CommunityParamsSchema, response: { 200: LayoutListSchema, ...errors } } },
+    async (request) => ({ layouts: await listCommunityLayouts(db, request.params.code) }),
+  );
+
+  app.post(
+    '/api/v1/communities/:code/layouts',
+    {
+      schema: {
+        tags: ['layouts'],
+        summary: 'Create a draft: a copy of the published layout (default) or empty',
+        params: CommunityParamsSchema,
+        body: CreateLayoutBodySchema,
+        response: { 201: LayoutSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const layout = await createDraft(db, request.params.code, request.body);
+      return reply.status(201).header('location', `/api/v1/layouts/${layout.id}`).send(layout);
+    },
+  );
+
+  app.post(
+    '/api/v1/communities/:code/layouts/import',
+    {
+      schema: {
+        tags: ['layouts'],
+        summary: 'Import a whole layout from a GeoJSON FeatureCollection as a new draft (all or nothing)',
+        params: CommunityParamsSchema,
+        querystring: GeometryFixQuerySchema,
+        body: ImportLayoutBodySchema,
+        response: { 201: LayoutCollectionSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const collection = await importLayout(db, request.params.code, request.body, { fix: request.query.fix === true, maxVertices: config.maxVertices });
+      return reply.status(201).header('location', `/api/v1/layouts/${collection.layout.id}`).send(collection);
+    },
+  );
+
+  app.get(
+    '/api/v1/layouts/:id',
+    {
+      schema: {
+        tags: ['layouts'],
+        summary: 'A layout as a GeoJSON FeatureCollection (export with ?download=true)',
+        params: LayoutIdParamsSchema,
+        querystring: LayoutDownloadQuerySchema,
+        response: { 200: LayoutCollectionSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const collection = await getLayoutCollection(db, request.params.id);
+      if (request.query.download) {
+        const file = `layout-${collection.layout.communityCode}-${collection.layout.id}.geojson`;
+        void reply.header('content-disposition', `attachment; filename="${file}"`).type('application/geo+json');
+      }
+      return collection;
+    },
+  );
+
+  app.delete(
+    '/api/v1/layouts/:id',
+    { schema: { tags: ['layouts'], summary: 'Delete a draft layout', params: LayoutIdParamsSchema, response: { 204: Type.Null(), ...errors } } },
+    async (request, reply) => {
+      await deleteDraft(db, request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/layouts/:id/validation',
+    {
+      schema: {
+        tags: ['layouts'],
+        summary: 'Topology report: overlaps, gaps, outside parts, slivers, multi-part grids, household balance',
+        params: LayoutIdParamsSchema,
+        querystring: LayoutValidationOptionsSchema,
+        response: { 200: LayoutValidationReportSchema, ...errors },
+      },
+    },
+    async (request) => validateLayout(db, request.params.id, request.query),
+  );
+
+  app.post(
+    '/api/v1/layouts/:id/codes',
+    { schema: { tags: ['layouts'], summary: 'Give uncoded grids of a draft their standard codes now', params: LayoutIdParamsSchema, response: { 200: AssignCodesResultSchema, ...errors } } },
+    async (request) => assignCodes(db, request.params.id),
+  );
+
+  app.post(
+    '/api/v1/layouts/:id/publish',
+    {
+      schema: {
+        tags: ['layouts'],
+        summary: 'Publish a draft; the previous published layout is archived at the same instant',
+        params: LayoutIdParamsSchema,
+        body: Type.Optional(PublishBodySchema),
+        response: { 200: PublishResultSchema, ...errors },
+      },
+    },
+    async (request) => publishLayout(db, request.params.id, { strict: request.body?.strict === true }),
+  );
+};

@@ -1,0 +1,186 @@
+/**
+ * Layouts of a community: drafts (empty or copied from the published one), import/export as GeoJSON,
+ * code assignment, and publishing, which archives the previous layout in the same transaction.
+ */
+import type { GridInput } from '../../contracts/grid';
+import type { AssignCodesResult, Layout, LayoutCollection } from '../../contracts/layout';
+import type { Database } from '../../db/database';
+import { AppError } from '../../http/errors';
+import { assignGridCodes } from '../grids/grid-codes';
+import { prepareGridGeometry } from '../grids/grid-geometry.service';
+import { insertGrid, listLayoutGrids, toGridFeature } from '../grids/grid.repository';
+import { RESERVED_GRID_PROPERTIES } from '../../contracts/grid';
+import type { LayoutValidationReport } from '../../contracts/layout-validation';
+import { validateLayout } from './layout-validation.service';
+import {
+  copyGrids,
+  deleteLayout,
+  findCommunity,
+  findLayout,
+  findPublishedLayoutId,
+  highestCodeSequence,
+  insertDraftLayout,
+  listCodableGrids,
+  listLayouts,
+  lockCommunityForPublish,
+  notifyLayoutPublished,
+  setGridCodes,
+  switchPublishedLayout,
+} from './layout.repository';
+
+async function requireCommunity(db: Database, code: string): Promise<void> {
+  const division = await findCommunity(db, code);
+  if (!division) throw new AppError('DIVISION_NOT_FOUND', 404, `Community ${code} does not exist.`, { code });
+  if (division.level !== 'community') {
+    throw new AppError('DIVISION_INVALID', 422, `${code} is a ${division.level}; layouts belong to communities (社区/村).`, { code, level: division.level });
+  }
+}
+
+async function requireLayout(db: Database, id: number, lock?: 'update'): Promise<Layout> {
+  const layout = await findLayout(db, id, lock);
+  if (!layout) throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${id} does not exist.`, { layoutId: id });
+  return layout;
+}
+
+function requireDraft(layout: Layout): void {
+  if (layout.status !== 'draft') {
+    throw new AppError('LAYOUT_NOT_DRAFT', 409, `Layout ${layout.id} is ${layout.status}; only drafts can be changed or published.`, { layoutId: layout.id, status: layout.status });
+  }
+}
+
+export async function listCommunityLayouts(db: Database, communityCode: string): Promise<Layout[]> {
+  await requireCommunity(db, communityCode);
+  return listLayouts(db, communityCode);
+}
+
+/** A new draft: a copy of the published layout (default; empty when there is none) or empty. */
+export async function createDraft(db: Database, communityCode: string, opts: { from?: 'empty' | 'published'; name?: string }): Promise<Layout> {
+  return db.transaction().execute(async (trx) => {
+    await requireCommunity(trx, communityCode);
+    const publishedId = opts.from === 'empty' ? undefined : await findPublishedLayoutId(trx, communityCode);
+    const id = await insertDraftLayout(trx, communityCode, opts.name ?? '', publishedId ?? null);
+    if (publishedId !== undefined) await copyGrids(trx, publishedId, id);
+    return requireLayout(trx, id);
+  });
+}
+
+export async function getLayoutCollection(db: Database, id: number): Promise<LayoutCollection> {
+  const layout = await requireLayout(db, id);
+  const grids = await listLayoutGrids(db, id);
+  return { type: 'FeatureCollection', layout, features: grids.map(toGridFeature) };
+}
+
+export async function deleteDraft(db: Database, id: number): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const layout = await requireLayout(trx, id, 'update');
+    if (layout.status !== 'draft') {
+      throw new AppError('LAYOUT_PUBLISHED', 409, `Layout ${id} is ${layout.status}; published and archived layouts are kept as history.`, { layoutId: id, status: layout.status });
+    }
+    await deleteLayout(trx, id);
+  });
+}
+
+export interface ImportFeatureError {
+  featureIndex: number;
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+/**
+ * A whole layout from a GeoJSON FeatureCollection, as a new draft. All or nothing: one bad feature and
+ * nothing is created; the answer lists every bad feature with its index and reason.
+ */
+export async function importLayout(
+  db: Database,
+  communityCode: string,
+  body: { name?: string; features: GridInput[] },
+  opts: { fix?: boolean; maxVertices: number },
+): Promise<LayoutCollection> {
+  const layoutId = await db.transaction().execute(async (trx) => {
+    await requireCommunity(trx, communityCode);
+    const id = await insertDraftLayout(trx, communityCode, body.name ?? 'import', null);
+    const errors: ImportFeatureError[] = [];
+    const seenCodes = new Map<string, number>();
+    for (const [index, feature] of body.features.entries()) {
+      try {
+        const props = feature.properties ?? {};
+        const code = props.code ?? null;
+        if (code !== null) {
+          if (!code.startsWith(communityCode)) throw new AppError('VALIDATION_FAILED', 422, `code ${code} does not start with the community code ${communityCode}`);
+          const dup = seenCodes.get(code);
+          if (dup !== undefined) throw new AppError('VALIDATION_FAILED', 422, `code ${code} is used by feature ${dup} too`);
+          seenCodes.set(code, index);
+        }
+        const prepared = await prepareGridGeometry(trx, feature.geometry, opts);
+        const free = Object.fromEntries(Object.entries(props).filter(([k]) => !(RESERVED_GRID_PROPERTIES as readonly string[]).includes(k)));
+        await insertGrid(trx, { layoutId: id, code, name: props.name ?? '', kind: props.kind ?? 'general', properties: free, geom: prepared.geom });
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        errors.push({ featureIndex: index, code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) });
+        if (errors.length >= 100) break;
+      }
+    }
+    if (errors.length > 0) {
+      throw new AppError('IMPORT_FAILED', 422, `${errors.length} feature(s) could not be imported; nothing was created.`, { errors });
+    }
+    return id;
+  });
+  return getLayoutCollection(db, layoutId);
+}
+
+/** Codes for the grids of a draft that have none (reading order; next free numbers). */
+async function codeLayout(trx: Database, layout: Layout): Promise<AssignCodesResult> {
+  const grids = await listCodableGrids(trx, layout.id);
+  const highest = await highestCodeSequence(trx, layout.communityCode);
+  const codes = assignGridCodes(layout.communityCode, grids, highest);
+  await setGridCodes(trx, codes);
+  return { assigned: [...codes.entries()].map(([id, code]) => ({ id, code })) };
+}
+
+export async function assignCodes(db: Database, id: number): Promise<AssignCodesResult> {
+  return db.transaction().execute(async (trx) => {
+    const layout = await requireLayout(trx, id, 'update');
+    requireDraft(layout);
+    await lockCommunityForPublish(trx, layout.communityCode);
+    return codeLayout(trx, layout);
+  });
+}
+
+export interface PublishResult {
+  layout: Layout;
+  archivedLayoutId: number | null;
+  assigned: AssignCodesResult['assigned'];
+  validation: LayoutValidationReport['summary'];
+}
+
+/**
+ * Publish a draft: validate (overlaps and parts outside the boundary refuse; gaps and warnings only in
+ * strict mode), code the uncoded grids, archive the published layout and publish this one at one
+ * instant. Publishes of one community are serialised by an advisory lock; the layout row is locked
+ * FOR UPDATE so no grid write slips in between validation and publish.
+ */
+export async function publishLayout(db: Database, id: number, opts: { strict?: boolean } = {}): Promise<PublishResult> {
+  return db.transaction().execute(async (trx) => {
+    const first = await requireLayout(trx, id);
+    await lockCommunityForPublish(trx, first.communityCode);
+    const layout = await requireLayout(trx, id, 'update');
+    requireDraft(layout);
+    if (layout.gridCount === 0) throw new AppError('LAYOUT_INVALID', 422, 'An empty layout cannot be published.', { layoutId: id });
+
+    const report = await validateLayout(trx, id, { strict: opts.strict === true });
+    if (!report.summary.publishable) {
+      const code = report.summary.overlaps > 0 ? 'GRID_OVERLAP' : report.summary.outside > 0 ? 'GRID_OUTSIDE_BOUNDARY' : 'LAYOUT_INVALID';
+      throw new AppError(code, 422, 'The layout has problems that block publishing; see details.problems (GET …/validation shows them on the map).', {
+        layoutId: id,
+        summary: report.summary,
+        problems: report.problems.filter((p) => p.severity === 'error'),
+      });
+    }
+    const previous = await findPublishedLayoutId(trx, layout.communityCode);
+    const { assigned } = await codeLayout(trx, layout);
+    await switchPublishedLayout(trx, layout.communityCode, id);
+    await notifyLayoutPublished(trx, layout.communityCode, id);
+    return { layout: await requireLayout(trx, id), archivedLayoutId: previous ?? null, assigned, validation: report.summary };
+  });
+}
