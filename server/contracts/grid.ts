@@ -119,3 +119,16 @@ export const GridAtResultSchema = Type.Object({
   candidates: Type.Array(Type.Object({ id: Type.Integer(), code: Type.Union([Type.String(), Type.Null()]), layoutId: Type.Integer() })),
 });
 export type GridAtResult = Static<typeof GridAtResultSchema>;
+
+export const GridListQuerySchema = Type.Object({
+  bbox: Type.Optional(Type.String({ pattern: '^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$', description: 'minLng,minLat,maxLng,maxLat' })),
+  layout: Type.Optional(Type.Integer({ minimum: 1, description: 'a layout id; default: the published layouts' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20_000, default: 5_000 })),
+});
+export const GridCollectionSchema = Type.Object({
+  type: Type.Literal('FeatureCollection'),
+  features: Type.Array(GridFeatureSchema),
+  numberReturned: Type.Integer(),
+  truncated: Type.Boolean({ description: 'more grids match than `limit`' }),
+});
+export type GridCollection = Static<typeof GridCollectionSchema>;

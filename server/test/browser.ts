@@ -12,16 +12,31 @@ import { PROJECT_ROOT } from '../config';
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const TEST_OUTPUT_DIR = path.join(PROJECT_ROOT, 'test-output');
 
-export function ensureChromium(): string {
-  if (existsSync(CHROMIUM_PATH)) return CHROMIUM_PATH;
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!root || !existsSync('/usr/bin/apt-get')) {
-    throw new Error(`Chromium is missing at ${CHROMIUM_PATH}. Install it: sudo apt-get update && sudo apt-get install -y chromium`);
-  }
+/** A CJK font so screenshots show Chinese text (users' own browsers have one; a bare server does not). */
+const CJK_FONT = '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc';
+
+function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+function aptInstall(packages: string[]): void {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  const res = spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env });
-  if (res.status !== 0 || !existsSync(CHROMIUM_PATH)) throw new Error('apt-get install chromium failed');
+  const res = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { stdio: 'inherit', env });
+  if (res.status !== 0) throw new Error(`apt-get install ${packages.join(' ')} failed`);
+}
+
+export function ensureChromium(): string {
+  const missing = [...(existsSync(CHROMIUM_PATH) ? [] : ['chromium']), ...(existsSync(CJK_FONT) ? [] : ['fonts-wqy-zenhei'])];
+  if (missing.length === 0) return CHROMIUM_PATH;
+  if (!isRoot() || !existsSync('/usr/bin/apt-get')) {
+    if (!existsSync(CHROMIUM_PATH)) {
+      throw new Error(`Chromium is missing at ${CHROMIUM_PATH}. Install it: sudo apt-get update && sudo apt-get install -y chromium fonts-wqy-zenhei`);
+    }
+    return CHROMIUM_PATH; // without the font only the screenshots suffer
+  }
+  aptInstall(missing);
+  if (!existsSync(CHROMIUM_PATH)) throw new Error('apt-get install chromium did not provide ' + CHROMIUM_PATH);
   return CHROMIUM_PATH;
 }
 

@@ -7,6 +7,7 @@ import { buildApp } from '../../server/app';
 import { PROJECT_ROOT, testConfig } from '../../server/config';
 import { launchBrowser, screenshotPath, type Browser } from '../../server/test/browser';
 import { createTestDatabase, type TestDatabase } from '../../server/test/database';
+import { loadDemoIfEmpty } from '../../server/modules/demo/demo.service';
 
 const WEB_DIST = path.join(PROJECT_ROOT, 'dist/web');
 
@@ -21,6 +22,7 @@ describe('web app shell in a real browser', () => {
       await build({ configFile: path.join(PROJECT_ROOT, 'vite.config.ts'), logLevel: 'warn' });
     }
     tdb = await createTestDatabase();
+    await loadDemoIfEmpty(tdb.db);
     app = await buildApp({ config: testConfig({ webDistDir: WEB_DIST }), db: tdb.db });
     baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
     browser = await launchBrowser();
@@ -46,6 +48,10 @@ describe('web app shell in a real browser', () => {
     await page.goto(baseUrl);
     await page.waitForSelector('body[data-map-loaded="true"]', { timeout: 30_000 });
     await expect.poll(() => page.getByTestId('health').textContent()).toBe('数据库正常');
+    // the demo city's published grids are drawn from the server, with no internet
+    await page.waitForSelector('body[data-grids-loaded]', { timeout: 30_000 });
+    expect(Number(await page.evaluate(() => document.body.dataset.gridsLoaded))).toBeGreaterThan(0);
+    await expect.poll(() => page.evaluate(() => window.wangge?.map.queryRenderedFeatures({ layers: ['grids-fill'] }).length ?? 0)).toBeGreaterThan(0);
     expect(await page.title()).toContain('网格');
 
     const shot = screenshotPath('smoke-shell');

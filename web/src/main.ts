@@ -1,7 +1,9 @@
 import type { Map as MapLibreMap } from 'maplibre-gl';
 import { fetchClientConfig, fetchHealth } from './api/client';
 import { setLocale } from './i18n/i18n';
+import { fetchPublishedGrids } from './api/grids';
 import { createMap } from './map/create-map';
+import { boundsOf, GridsLayer } from './map/layers/grids-layer';
 import { mountPanel } from './ui/panel';
 import './style.css';
 
@@ -24,9 +26,17 @@ async function start(): Promise<void> {
   const config = await fetchClientConfig();
   const map = createMap({ container: mapRoot, basemapStyleUrl: config.basemapStyleUrl });
   window.wangge = { map };
+  const gridsLayer = new GridsLayer();
   map.on('load', () => {
     document.body.dataset.mapLoaded = 'true';
     panel.update({ mapReady: true });
+    void fetchPublishedGrids().then((grids) => {
+      gridsLayer.add(map, grids);
+      const bounds = boundsOf(grids);
+      if (bounds) map.fitBounds(bounds, { padding: 40, duration: 0 });
+      panel.update({ gridCount: grids.numberReturned });
+      document.body.dataset.gridsLoaded = String(grids.numberReturned);
+    });
   });
   panel.update({ health: await fetchHealth() });
 }

@@ -273,3 +273,24 @@ describe('which grid covered a point at an instant', () => {
     expect(before.grid).toBeNull();
   });
 });
+
+describe('listing grids', () => {
+  it('returns the published grids within a bbox as GeoJSON, and refuses a malformed bbox', async () => {
+    const published = await newLayout(t.tdb.db, { status: 'published' });
+    const [a, b] = lattice(113.6, 34.75, 113.604, 34.753, 2, 1);
+    await newGrid(t.tdb.db, published, a ?? rect(0, 0, 1, 1), { code: `${COMMUNITY}001` });
+    await newGrid(t.tdb.db, published, b ?? rect(0, 0, 1, 1), { code: `${COMMUNITY}002` });
+    await newGrid(t.tdb.db, layoutId, rect(113.6, 34.75, 113.601, 34.751)); // a draft grid: not listed by default
+    const all = (await t.app.inject('/api/v1/grids')).json<{ features: GridFeature[]; truncated: boolean }>();
+    expect(all.features.map((f) => f.properties.code)).toEqual([`${COMMUNITY}001`, `${COMMUNITY}002`]);
+    const west = (await t.app.inject('/api/v1/grids?bbox=113.5999,34.7505,113.6005,34.751')).json<{ features: GridFeature[] }>();
+    expect(west.features.map((f) => f.properties.code)).toEqual([`${COMMUNITY}001`]);
+    const draft = (await t.app.inject(`/api/v1/grids?layout=${layoutId}`)).json<{ features: GridFeature[] }>();
+    expect(draft.features).toHaveLength(1);
+    const limited = (await t.app.inject('/api/v1/grids?limit=1')).json<{ features: GridFeature[]; truncated: boolean }>();
+    expect(limited.truncated).toBe(true);
+    for (const bad of ['1,2,3', '113.7,34.75,113.6,34.76', '200,0,201,1', 'a,b,c,d']) {
+      expect((await t.app.inject(`/api/v1/grids?bbox=${bad}`)).statusCode).toBe(400);
+    }
+  });
+});

@@ -373,3 +373,18 @@ export async function gridsCoveringAt(db: Database, lon: number, lat: number, at
     ORDER BY g.code NULLS LAST, g.id`.execute(db);
   return rows.map(toGridRecord);
 }
+
+/** Grids of one layout, or of every published layout, optionally within a bbox (index-friendly &&). */
+export async function listGrids(
+  db: Database,
+  opts: { layoutId?: number; bbox?: [number, number, number, number]; limit: number },
+): Promise<GridRecord[]> {
+  const layoutFilter = opts.layoutId === undefined
+    ? sql`g.layout_id IN (SELECT id FROM layouts WHERE status = 'published')`
+    : sql`g.layout_id = ${opts.layoutId}`;
+  const bboxFilter = opts.bbox ? sql`AND g.geom && ST_MakeEnvelope(${opts.bbox[0]}, ${opts.bbox[1]}, ${opts.bbox[2]}, ${opts.bbox[3]}, 4326)` : sql``;
+  const { rows } = await sql<GridRow>`
+    SELECT ${gridColumns} FROM grids g WHERE ${layoutFilter} ${bboxFilter}
+    ORDER BY g.code NULLS LAST, g.id LIMIT ${opts.limit}`.execute(db);
+  return rows.map(toGridRecord);
+}

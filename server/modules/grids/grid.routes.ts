@@ -6,6 +6,8 @@ import {
   GeometryFixQuerySchema,
   GridAtQuerySchema,
   GridAtResultSchema,
+  GridCollectionSchema,
+  GridListQuerySchema,
   GridFeatureSchema,
   GridIdParamsSchema,
   GridInputSchema,
@@ -20,7 +22,7 @@ import { FillGapBodySchema, LayoutIdParamsSchema } from '../../contracts/layout'
 import type { AppConfig } from '../../config';
 import type { Database } from '../../db/database';
 import { etagOf, parseIfMatch, requireIfMatch } from '../../http/preconditions';
-import { clipGrid, createGrid, fillGap, findGridAt, getGrid, mergeGrids, removeGrid, replaceGrid, snapGrid, splitGrid } from './grid.service';
+import { clipGrid, createGrid, fillGap, findGridAt, getGrid, listGridCollection, mergeGrids, removeGrid, replaceGrid, snapGrid, splitGrid } from './grid.service';
 
 const writeErrors = {
   ...commonErrorResponses,
@@ -50,6 +52,19 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
       const result = await createGrid(db, request.params.id, request.body, geometryOptions(request.query.fix));
       return reply.status(201).header('etag', etagOf(result.grid.properties.version)).header('location', `/api/v1/grids/${result.grid.id}`).send(result);
     },
+  );
+
+  app.get(
+    '/api/v1/grids',
+    {
+      schema: {
+        tags: ['grids'],
+        summary: 'Grids of the published layouts (or of one layout) as GeoJSON, optionally within a bbox',
+        querystring: GridListQuerySchema,
+        response: { 200: GridCollectionSchema, ...commonErrorResponses },
+      },
+    },
+    async (request) => listGridCollection(db, { ...(request.query.layout === undefined ? {} : { layoutId: request.query.layout }), ...(request.query.bbox === undefined ? {} : { bbox: request.query.bbox }), ...(request.query.limit === undefined ? {} : { limit: request.query.limit }) }),
   );
 
   app.get(

@@ -3,7 +3,7 @@
  * and "which grid covered this point at instant T". Every write runs in a transaction that holds the
  * layout FOR SHARE (see lockLayoutForGridWrite) and only touches draft layouts.
  */
-import type { EditResult, GridAtResult, GridFeature, GridInput, GridKind, GridWriteResult, MergeResult, SplitResult } from '../../contracts/grid';
+import type { EditResult, GridAtResult, GridCollection, GridFeature, GridInput, GridKind, GridWriteResult, MergeResult, SplitResult } from '../../contracts/grid';
 import { RESERVED_GRID_PROPERTIES } from '../../contracts/grid';
 import type { Database } from '../../db/database';
 import { AppError } from '../../http/errors';
@@ -20,6 +20,7 @@ import {
   gridPlusGapGeometry,
   gridsCoveringAt,
   insertGrid,
+  listGrids,
   inspectGeometry,
   lockLayoutForGridWrite,
   snappedGeometry,
@@ -279,4 +280,25 @@ export async function findGridAt(db: Database, lon: number, lat: number, at: Dat
     ambiguous: grids.length > 1,
     candidates: grids.map((g) => ({ id: g.id, code: g.code, layoutId: g.layoutId })),
   };
+}
+
+/** Parse `minLng,minLat,maxLng,maxLat`; a box must have positive extent inside the valid ranges. */
+export function parseBbox(text: string): [number, number, number, number] {
+  const parts = text.split(',').map(Number);
+  const [w = NaN, s = NaN, e = NaN, n = NaN] = parts;
+  if (parts.length !== 4 || !parts.every(Number.isFinite) || w < -180 || e > 180 || s < -90 || n > 90 || w >= e || s >= n) {
+    throw new AppError('VALIDATION_FAILED', 400, 'bbox must be minLng,minLat,maxLng,maxLat with min < max, inside [-180,180] × [-90,90].', { in: 'querystring', field: 'bbox', value: text });
+  }
+  return [w, s, e, n];
+}
+
+export async function listGridCollection(db: Database, opts: { layoutId?: number; bbox?: string; limit?: number }): Promise<GridCollection> {
+  const limit = opts.limit ?? 5_000;
+  const grids = await listGrids(db, {
+    limit: limit + 1,
+    ...(opts.layoutId === undefined ? {} : { layoutId: opts.layoutId }),
+    ...(opts.bbox === undefined ? {} : { bbox: parseBbox(opts.bbox) }),
+  });
+  const page = grids.slice(0, limit);
+  return { type: 'FeatureCollection', features: page.map(toGridFeature), numberReturned: page.length, truncated: grids.length > limit };
 }

@@ -11,5 +11,6 @@ export const en: Record<MessageKey, string> = {
   'health.checking': 'Checking…',
   'map.loading': 'Loading map…',
   'map.ready': 'Map ready',
+  'grids.published': 'Published grids',
   'error.config': 'Could not read the service settings',
 };

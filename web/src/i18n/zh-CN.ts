@@ -10,6 +10,7 @@ export const zhCN = {
   'health.checking': '正在检查…',
   'map.loading': '地图加载中…',
   'map.ready': '地图已就绪',
+  'grids.published': '已发布网格',
   'error.config': '无法读取服务配置',
 } as const;
 

@@ -5,6 +5,7 @@ import { getLocale, onLocaleChange, setLocale, t } from '../i18n/i18n';
 export interface PanelState {
   health: Health | undefined;
   mapReady: boolean;
+  gridCount?: number;
 }
 
 export function mountPanel(root: HTMLElement, state: PanelState): { update(next: Partial<PanelState>): void } {
@@ -24,6 +25,11 @@ export function mountPanel(root: HTMLElement, state: PanelState): { update(next:
     const mapLine = el('p', '', state.mapReady ? t('map.ready') : t('map.loading'));
     mapLine.dataset.testid = 'map-status';
     status.append(dbLine, mapLine);
+    if (state.gridCount !== undefined) {
+      const grids = el('p', '', `${t('grids.published')}: ${state.gridCount}`);
+      grids.dataset.testid = 'grid-count';
+      status.append(grids);
+    }
     root.append(header, status);
   };
   onLocaleChange(render);
