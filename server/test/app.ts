@@ -1,5 +1,5 @@
 /** An in-process app on its own cloned database: the usual fixture of an HTTP test file. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../app';
 import { testConfig, type AppConfig } from '../config';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -7,6 +7,8 @@ import { createTestDatabase, type TestDatabase } from './database';
 export interface TestApp {
   app: FastifyInstance;
   tdb: TestDatabase;
+  /** `app.inject` for tests: the one place where test requests get their credentials (issue #4). */
+  inject(options: InjectOptions | string): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
@@ -16,6 +18,7 @@ export async function createTestApp(config: Partial<AppConfig> = {}): Promise<Te
   return {
     app,
     tdb,
+    inject: (options) => app.inject(typeof options === 'string' ? { method: 'GET', url: options } : options),
     close: async () => {
       await app.close();
       await tdb.drop();

@@ -27,8 +27,8 @@ afterAll(async () => {
 
 const snapshot = async (): Promise<unknown[]> =>
   (await sql`SELECT code, name, level, parent_code, ST_AsEWKT(geom) AS geom, updated_at FROM divisions ORDER BY code`.execute(t.tdb.db)).rows;
-const importBody = (body: object) => t.app.inject({ method: 'POST', url: '/api/v1/divisions/import', payload: body });
-const get = (url: string) => t.app.inject({ method: 'GET', url });
+const importBody = (body: object) => t.inject({ method: 'POST', url: '/api/v1/divisions/import', payload: body });
+const get = (url: string) => t.inject({ method: 'GET', url });
 const clear = async (): Promise<void> => {
   await sql`DELETE FROM divisions WHERE level = 'community'`.execute(t.tdb.db);
   await sql`DELETE FROM divisions WHERE level = 'street'`.execute(t.tdb.db);

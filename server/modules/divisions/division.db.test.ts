@@ -25,9 +25,9 @@ describe('divisions API', () => {
       await sql`SELECT code, name, level, parent_code, ST_AsEWKT(geom) AS geom, updated_at FROM divisions ORDER BY code`.execute(t.tdb.db)
     ).rows;
 
-  const post = (body: unknown) => t.app.inject({ method: 'POST', url: '/api/v1/divisions', payload: body as object });
-  const get = (url: string) => t.app.inject({ method: 'GET', url });
-  const patch = (code: string, body: unknown) => t.app.inject({ method: 'PATCH', url: `/api/v1/divisions/${code}`, payload: body as object });
+  const post = (body: unknown) => t.inject({ method: 'POST', url: '/api/v1/divisions', payload: body as object });
+  const get = (url: string) => t.inject({ method: 'GET', url });
+  const patch = (code: string, body: unknown) => t.inject({ method: 'PATCH', url: `/api/v1/divisions/${code}`, payload: body as object });
 
   beforeAll(async () => {
     t = await createTestApp();

@@ -34,7 +34,7 @@ afterAll(async () => t.close());
 
 describe('valid fixtures are stored', () => {
   it.each(load('valid'))('%s', async (_file, fixture) => {
-    const res = await t.app.inject({ method: 'POST', url: `/api/v1/layouts/${layoutId}/grids`, payload: asFeature(fixture) });
+    const res = await t.inject({ method: 'POST', url: `/api/v1/layouts/${layoutId}/grids`, payload: asFeature(fixture) });
     expect(res.statusCode).toBe(201);
     await sql`DELETE FROM grids`.execute(t.tdb.db);
   });
@@ -42,7 +42,7 @@ describe('valid fixtures are stored', () => {
 
 describe('invalid fixtures are refused with their reason and change nothing', () => {
   it.each(load('invalid'))('%s', async (_file, fixture) => {
-    const res = await t.app.inject({ method: 'POST', url: `/api/v1/layouts/${layoutId}/grids`, payload: asFeature(fixture) });
+    const res = await t.inject({ method: 'POST', url: `/api/v1/layouts/${layoutId}/grids`, payload: asFeature(fixture) });
     const err = res.json<ErrorResponse>().error;
     if (res.statusCode === 400) {
       // gate 1: the route schema (shape, ranges) caught it first

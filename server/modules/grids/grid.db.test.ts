@@ -24,7 +24,7 @@ const feature = (geometry: unknown, properties: Record<string, unknown> = {}): R
 const errorCode = (body: unknown): string => (body as ErrorResponse).error.code;
 
 async function post(url: string, payload: unknown): Promise<{ status: number; body: unknown; headers: Record<string, unknown> }> {
-  const res = await t.app.inject({ method: 'POST', url, payload: payload as object });
+  const res = await t.inject({ method: 'POST', url, payload: payload as object });
   return { status: res.statusCode, body: res.json(), headers: res.headers };
 }
 
@@ -103,17 +103,17 @@ describe('replacing grids with optimistic concurrency', () => {
   it('needs If-Match (428), refuses a stale version (412 with the current grid) and bumps the version', async () => {
     const id = await newGrid(t.tdb.db, layoutId, rect(113.6, 34.75, 113.601, 34.751), { code: `${COMMUNITY}001` });
     const body = feature(rect(113.6, 34.75, 113.6012, 34.751), { name: 'redrawn' });
-    const missing = await t.app.inject({ method: 'PUT', url: `/api/v1/grids/${id}`, payload: body });
+    const missing = await t.inject({ method: 'PUT', url: `/api/v1/grids/${id}`, payload: body });
     expect(missing.statusCode).toBe(428);
     expect(errorCode(missing.json())).toBe('PRECONDITION_REQUIRED');
 
-    const ok = await t.app.inject({ method: 'PUT', url: `/api/v1/grids/${id}`, payload: body, headers: { 'if-match': '"1"' } });
+    const ok = await t.inject({ method: 'PUT', url: `/api/v1/grids/${id}`, payload: body, headers: { 'if-match': '"1"' } });
     expect(ok.statusCode).toBe(200);
     const grid = ok.json<GridWriteResult>().grid;
     expect(grid.properties).toMatchObject({ version: 2, name: 'redrawn', code: `${COMMUNITY}001` }); // a redraw keeps the code
     expect(ok.headers.etag).toBe('"2"');
 
-    const stale = await t.app.inject({ method: 'PUT', url: `/api/v1/grids/${id}`, payload: feature(rect(113.6, 34.75, 113.6015, 34.751)), headers: { 'if-match': '"1"' } });
+    const stale = await t.inject({ method: 'PUT', url: `/api/v1/grids/${id}`, payload: feature(rect(113.6, 34.75, 113.6015, 34.751)), headers: { 'if-match': '"1"' } });
     expect(stale.statusCode).toBe(412);
     const err = stale.json<ErrorResponse>().error;
     expect(err.code).toBe('VERSION_CONFLICT');
@@ -124,28 +124,28 @@ describe('replacing grids with optimistic concurrency', () => {
     const id = await newGrid(t.tdb.db, layoutId, rect(113.6, 34.75, 113.601, 34.751));
     const attempts = await Promise.all(
       [1, 2, 3, 4].map((i) =>
-        t.app.inject({ method: 'PUT', url: `/api/v1/grids/${id}`, payload: feature(rect(113.6, 34.75, 113.601 + i * 0.0001, 34.751), { name: `w${i}` }), headers: { 'if-match': '1' } }),
+        t.inject({ method: 'PUT', url: `/api/v1/grids/${id}`, payload: feature(rect(113.6, 34.75, 113.601 + i * 0.0001, 34.751), { name: `w${i}` }), headers: { 'if-match': '1' } }),
       ),
     );
     const statuses = attempts.map((r) => r.statusCode).sort();
     expect(statuses).toEqual([200, 412, 412, 412]);
     const winner = attempts.find((r) => r.statusCode === 200)?.json<GridWriteResult>().grid.properties.name;
-    const stored = (await t.app.inject(`/api/v1/grids/${id}`)).json<GridFeature>();
+    const stored = (await t.inject(`/api/v1/grids/${id}`)).json<GridFeature>();
     expect(stored.properties).toMatchObject({ version: 2, name: winner });
   });
 
   it('deletes with a matching version, refuses a stale one', async () => {
     const id = await newGrid(t.tdb.db, layoutId, rect(113.6, 34.75, 113.601, 34.751));
-    expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/grids/${id}`, headers: { 'if-match': '"7"' } })).statusCode).toBe(412);
-    expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/grids/${id}`, headers: { 'if-match': '"1"' } })).statusCode).toBe(204);
-    expect((await t.app.inject(`/api/v1/grids/${id}`)).statusCode).toBe(404);
+    expect((await t.inject({ method: 'DELETE', url: `/api/v1/grids/${id}`, headers: { 'if-match': '"7"' } })).statusCode).toBe(412);
+    expect((await t.inject({ method: 'DELETE', url: `/api/v1/grids/${id}`, headers: { 'if-match': '"1"' } })).statusCode).toBe(204);
+    expect((await t.inject(`/api/v1/grids/${id}`)).statusCode).toBe(404);
   });
 });
 
 describe('editing operations', () => {
   it('splits by a line: the larger part keeps id and code, the smaller is new and uncoded, area is conserved', async () => {
     const id = await newGrid(t.tdb.db, layoutId, rect(113.6, 34.75, 113.604, 34.751), { code: `${COMMUNITY}004`, name: '甲' });
-    const before = (await t.app.inject(`/api/v1/grids/${id}`)).json<GridFeature>().properties.areaM2;
+    const before = (await t.inject(`/api/v1/grids/${id}`)).json<GridFeature>().properties.areaM2;
     // a north–south cut at 30 % from the west
     const line = { type: 'LineString', coordinates: [[113.6012, 34.7495], [113.6012, 34.7515]] };
     const res = await post(`/api/v1/grids/${id}/split`, { line });
@@ -165,7 +165,7 @@ describe('editing operations', () => {
     const res = await post(`/api/v1/grids/${id}/split`, { line: { type: 'LineString', coordinates: [[113.6005, 34.7505], [113.6006, 34.7506]] } });
     expect(res.status).toBe(422);
     expect(errorCode(res.body)).toBe('SPLIT_FAILED');
-    expect((await t.app.inject(`/api/v1/grids/${id}`)).json<GridFeature>().properties.version).toBe(1);
+    expect((await t.inject(`/api/v1/grids/${id}`)).json<GridFeature>().properties.version).toBe(1);
   });
 
   it('merges adjacent grids into one polygon kept by the largest, and refuses non-adjacent ones', async () => {
@@ -183,7 +183,7 @@ describe('editing operations', () => {
     expect(merged.grid.properties.code).toBe(`${COMMUNITY}001`);
     expect(merged.grid.geometry.type).toBe('Polygon');
     expect(merged.removedIds).toEqual([small]);
-    expect((await t.app.inject(`/api/v1/grids/${small}`)).statusCode).toBe(404);
+    expect((await t.inject(`/api/v1/grids/${small}`)).statusCode).toBe(404);
   });
 
   it('snaps a vertex 0.5 m off the neighbour onto the neighbour\'s vertex exactly', async () => {
@@ -224,7 +224,7 @@ describe('editing operations', () => {
     expect(result.grid.id).toBe(b);
     expect(result.areaAfterM2).toBeGreaterThan(result.areaBeforeM2);
     expect(result.grid.geometry.type).toBe('Polygon');
-    expect((await t.app.inject(`/api/v1/grids/${a}`)).json<GridFeature>().properties.version).toBe(1);
+    expect((await t.inject(`/api/v1/grids/${a}`)).json<GridFeature>().properties.version).toBe(1);
     // the same area again is no gap any more
     const again = await post(`/api/v1/layouts/${layoutId}/fill-gap`, { gap });
     expect(errorCode(again.body)).toBe('GAP_NOT_FOUND');
@@ -237,8 +237,8 @@ describe('published layouts are read-only', () => {
     const id = await newGrid(t.tdb.db, published, rect(113.6, 34.75, 113.601, 34.751));
     const attempts = [
       await post(`/api/v1/layouts/${published}/grids`, feature(rect(113.602, 34.75, 113.603, 34.751))),
-      await t.app.inject({ method: 'PUT', url: `/api/v1/grids/${id}`, payload: feature(rect(113.6, 34.75, 113.6011, 34.751)), headers: { 'if-match': '1' } }).then((r) => ({ status: r.statusCode, body: r.json<unknown>() })),
-      await t.app.inject({ method: 'DELETE', url: `/api/v1/grids/${id}` }).then((r) => ({ status: r.statusCode, body: r.json<unknown>() })),
+      await t.inject({ method: 'PUT', url: `/api/v1/grids/${id}`, payload: feature(rect(113.6, 34.75, 113.6011, 34.751)), headers: { 'if-match': '1' } }).then((r) => ({ status: r.statusCode, body: r.json<unknown>() })),
+      await t.inject({ method: 'DELETE', url: `/api/v1/grids/${id}` }).then((r) => ({ status: r.statusCode, body: r.json<unknown>() })),
       await post(`/api/v1/grids/${id}/clip`, {}),
       await post(`/api/v1/grids/${id}/split`, { line: { type: 'LineString', coordinates: [[113.6005, 34.7], [113.6005, 34.8]] } }),
     ];
@@ -246,7 +246,7 @@ describe('published layouts are read-only', () => {
       expect(attempt.status).toBe(409);
       expect(errorCode(attempt.body)).toBe('LAYOUT_PUBLISHED');
     }
-    expect((await t.app.inject(`/api/v1/grids/${id}`)).json<GridFeature>().properties.version).toBe(1);
+    expect((await t.inject(`/api/v1/grids/${id}`)).json<GridFeature>().properties.version).toBe(1);
   });
 });
 
@@ -260,16 +260,16 @@ describe('which grid covered a point at an instant', () => {
     await newGrid(t.tdb.db, current, w ?? rect(0, 0, 1, 1), { code: `${COMMUNITY}002` });
     await newGrid(t.tdb.db, current, e ?? rect(0, 0, 1, 1), { code: `${COMMUNITY}003` });
 
-    const then = (await t.app.inject('/api/v1/grids/at?lon=113.603&lat=34.751&at=2025-06-01T00:00:00Z')).json<GridAtResult>();
+    const then = (await t.inject('/api/v1/grids/at?lon=113.603&lat=34.751&at=2025-06-01T00:00:00Z')).json<GridAtResult>();
     expect(then.grid?.properties.code).toBe(`${COMMUNITY}001`);
-    const now = (await t.app.inject('/api/v1/grids/at?lon=113.603&lat=34.751')).json<GridAtResult>();
+    const now = (await t.inject('/api/v1/grids/at?lon=113.603&lat=34.751')).json<GridAtResult>();
     expect(now.grid?.properties.code).toBe(`${COMMUNITY}003`);
     expect(now.ambiguous).toBe(false);
-    const onEdge = (await t.app.inject('/api/v1/grids/at?lon=113.602&lat=34.751')).json<GridAtResult>();
+    const onEdge = (await t.inject('/api/v1/grids/at?lon=113.602&lat=34.751')).json<GridAtResult>();
     expect(onEdge.ambiguous).toBe(true);
     expect(onEdge.grid?.properties.code).toBe(`${COMMUNITY}002`);
     expect(onEdge.candidates.map((c) => c.code)).toEqual([`${COMMUNITY}002`, `${COMMUNITY}003`]);
-    const before = (await t.app.inject('/api/v1/grids/at?lon=113.603&lat=34.751&at=2020-01-01T00:00:00Z')).json<GridAtResult>();
+    const before = (await t.inject('/api/v1/grids/at?lon=113.603&lat=34.751&at=2020-01-01T00:00:00Z')).json<GridAtResult>();
     expect(before.grid).toBeNull();
   });
 });
@@ -281,16 +281,16 @@ describe('listing grids', () => {
     await newGrid(t.tdb.db, published, a ?? rect(0, 0, 1, 1), { code: `${COMMUNITY}001` });
     await newGrid(t.tdb.db, published, b ?? rect(0, 0, 1, 1), { code: `${COMMUNITY}002` });
     await newGrid(t.tdb.db, layoutId, rect(113.6, 34.75, 113.601, 34.751)); // a draft grid: not listed by default
-    const all = (await t.app.inject('/api/v1/grids')).json<{ features: GridFeature[]; truncated: boolean }>();
+    const all = (await t.inject('/api/v1/grids')).json<{ features: GridFeature[]; truncated: boolean }>();
     expect(all.features.map((f) => f.properties.code)).toEqual([`${COMMUNITY}001`, `${COMMUNITY}002`]);
-    const west = (await t.app.inject('/api/v1/grids?bbox=113.5999,34.7505,113.6005,34.751')).json<{ features: GridFeature[] }>();
+    const west = (await t.inject('/api/v1/grids?bbox=113.5999,34.7505,113.6005,34.751')).json<{ features: GridFeature[] }>();
     expect(west.features.map((f) => f.properties.code)).toEqual([`${COMMUNITY}001`]);
-    const draft = (await t.app.inject(`/api/v1/grids?layout=${layoutId}`)).json<{ features: GridFeature[] }>();
+    const draft = (await t.inject(`/api/v1/grids?layout=${layoutId}`)).json<{ features: GridFeature[] }>();
     expect(draft.features).toHaveLength(1);
-    const limited = (await t.app.inject('/api/v1/grids?limit=1')).json<{ features: GridFeature[]; truncated: boolean }>();
+    const limited = (await t.inject('/api/v1/grids?limit=1')).json<{ features: GridFeature[]; truncated: boolean }>();
     expect(limited.truncated).toBe(true);
     for (const bad of ['1,2,3', '113.7,34.75,113.6,34.76', '200,0,201,1', 'a,b,c,d']) {
-      expect((await t.app.inject(`/api/v1/grids?bbox=${bad}`)).statusCode).toBe(400);
+      expect((await t.inject(`/api/v1/grids?bbox=${bad}`)).statusCode).toBe(400);
     }
   });
 });

@@ -50,12 +50,12 @@ describe.skipIf(!available)('a layout from real OpenStreetMap blocks (Shanghai, 
 
   it('imports the blocks as a draft, validates them and publishes with codes', async () => {
     expect(blocks.length).toBeGreaterThan(30);
-    const imported = await t.app.inject({ method: 'POST', url: `/api/v1/communities/${COMMUNITY}/layouts/import`, payload: { type: 'FeatureCollection', name: 'OSM blocks', features: blocks } });
+    const imported = await t.inject({ method: 'POST', url: `/api/v1/communities/${COMMUNITY}/layouts/import`, payload: { type: 'FeatureCollection', name: 'OSM blocks', features: blocks } });
     expect(imported.statusCode).toBe(201);
     const layout = imported.json<LayoutCollection>().layout;
     expect(layout.gridCount).toBe(blocks.length);
 
-    const validation = (await t.app.inject(`/api/v1/layouts/${layout.id}/validation`)).json<{ summary: { overlaps: number; outside: number; gaps: number; publishable: boolean } }>();
+    const validation = (await t.inject(`/api/v1/layouts/${layout.id}/validation`)).json<{ summary: { overlaps: number; outside: number; gaps: number; publishable: boolean } }>();
     // Faces of one planar network share their edges exactly: no overlaps, nothing outside the box.
     expect(validation.summary.overlaps).toBe(0);
     expect(validation.summary.outside).toBe(0);
@@ -63,7 +63,7 @@ describe.skipIf(!available)('a layout from real OpenStreetMap blocks (Shanghai, 
     expect(validation.summary.gaps).toBeGreaterThan(0);
     expect(validation.summary.publishable).toBe(true);
 
-    const published = await t.app.inject({ method: 'POST', url: `/api/v1/layouts/${layout.id}/publish`, payload: {} });
+    const published = await t.inject({ method: 'POST', url: `/api/v1/layouts/${layout.id}/publish`, payload: {} });
     expect(published.statusCode).toBe(200);
     const assigned = published.json<{ assigned: Array<{ code: string }> }>().assigned;
     expect(assigned).toHaveLength(blocks.length);

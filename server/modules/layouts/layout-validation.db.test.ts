@@ -273,7 +273,7 @@ describe('errors and batches', () => {
   it('throws LAYOUT_NOT_FOUND (404) for an unknown layout, directly and over HTTP', async () => {
     await expect(validateLayout(db, 987_654)).rejects.toMatchObject({ code: 'LAYOUT_NOT_FOUND', statusCode: 404 });
     await expect(validateLayout(db, 987_654)).rejects.toBeInstanceOf(AppError);
-    const res = await t.app.inject('/api/v1/layouts/987654/validation');
+    const res = await t.inject('/api/v1/layouts/987654/validation');
     expect(res.statusCode).toBe(404);
     expect(res.json<ErrorResponse>().error.code).toBe('LAYOUT_NOT_FOUND');
   });
@@ -288,7 +288,7 @@ describe('errors and batches', () => {
     const a = rect(x0, y0, x0 + 50 * M_LON, y0 + 20 * M_LAT);
     const b = rect(x0 + 40 * M_LON, y0, x0 + 90 * M_LON, y0 + 20 * M_LAT);
     const { layoutId } = await layoutOf([a, b]);
-    const res = await t.app.inject(`/api/v1/layouts/${layoutId}/validation?strict=true&minAreaM2=10`);
+    const res = await t.inject(`/api/v1/layouts/${layoutId}/validation?strict=true&minAreaM2=10`);
     expect(res.statusCode).toBe(200);
     const report = res.json<LayoutValidationReport>();
     expect(report.options).toMatchObject({ strict: true, minAreaM2: 10, overlapToleranceM2: 1 });

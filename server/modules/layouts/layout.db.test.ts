@@ -26,7 +26,7 @@ interface PublishAnswer {
 }
 
 async function createDraft(body: Record<string, unknown> = {}): Promise<Layout> {
-  const res = await t.app.inject({ method: 'POST', url: `/api/v1/communities/${COMMUNITY}/layouts`, payload: body });
+  const res = await t.inject({ method: 'POST', url: `/api/v1/communities/${COMMUNITY}/layouts`, payload: body });
   expect(res.statusCode).toBe(201);
   return res.json<Layout>();
 }
@@ -38,21 +38,21 @@ async function addLattice(layoutId: number, cols = 3, rows = 2): Promise<number[
 }
 
 async function publish(id: number, body: Record<string, unknown> = {}): Promise<{ status: number; body: unknown }> {
-  const res = await t.app.inject({ method: 'POST', url: `/api/v1/layouts/${id}/publish`, payload: body });
+  const res = await t.inject({ method: 'POST', url: `/api/v1/layouts/${id}/publish`, payload: body });
   return { status: res.statusCode, body: res.json<unknown>() };
 }
 
 async function layoutCollection(id: number): Promise<LayoutCollection> {
-  return (await t.app.inject(`/api/v1/layouts/${id}`)).json<LayoutCollection>();
+  return (await t.inject(`/api/v1/layouts/${id}`)).json<LayoutCollection>();
 }
 
 describe('drafts', () => {
   it('creates an empty draft, lists it, deletes it', async () => {
     const draft = await createDraft({ from: 'empty', name: '2026 调整' });
     expect(draft).toMatchObject({ communityCode: COMMUNITY, status: 'draft', name: '2026 调整', gridCount: 0, effectiveFrom: null });
-    const list = (await t.app.inject(`/api/v1/communities/${COMMUNITY}/layouts`)).json<{ layouts: Layout[] }>();
+    const list = (await t.inject(`/api/v1/communities/${COMMUNITY}/layouts`)).json<{ layouts: Layout[] }>();
     expect(list.layouts.map((l) => l.id)).toEqual([draft.id]);
-    expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/layouts/${draft.id}` })).statusCode).toBe(204);
+    expect((await t.inject({ method: 'DELETE', url: `/api/v1/layouts/${draft.id}` })).statusCode).toBe(204);
     expect(await countRows(t.tdb.db, 'layouts')).toBe(0);
   });
 
@@ -69,10 +69,10 @@ describe('drafts', () => {
   });
 
   it('refuses layouts for unknown communities and for divisions that are not communities', async () => {
-    const unknown = await t.app.inject({ method: 'POST', url: '/api/v1/communities/410105001999/layouts', payload: {} });
+    const unknown = await t.inject({ method: 'POST', url: '/api/v1/communities/410105001999/layouts', payload: {} });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json<ErrorResponse>().error.code).toBe('DIVISION_NOT_FOUND');
-    const malformed = await t.app.inject({ method: 'POST', url: '/api/v1/communities/4101/layouts', payload: {} });
+    const malformed = await t.inject({ method: 'POST', url: '/api/v1/communities/4101/layouts', payload: {} });
     expect(malformed.statusCode).toBe(400);
     expect(await countRows(t.tdb.db, 'layouts')).toBe(0);
   });
@@ -97,7 +97,7 @@ describe('codes', () => {
     const [west, east] = (await layoutCollection(next.id)).features;
     if (!west || !east) throw new Error('expected two grids');
     // redraw the west grid slightly
-    const redraw = await t.app.inject({
+    const redraw = await t.inject({
       method: 'PUT',
       url: `/api/v1/grids/${west.id}`,
       headers: { 'if-match': String(west.properties.version) },
@@ -105,7 +105,7 @@ describe('codes', () => {
     });
     expect(redraw.json<GridWriteResult>().grid.properties.code).toBe(west.properties.code);
     // split the east grid into a large and a small part
-    const split = await t.app.inject({
+    const split = await t.inject({
       method: 'POST',
       url: `/api/v1/grids/${east.id}/split`,
       payload: { line: { type: 'LineString', coordinates: [[113.6035, S - 0.001], [113.6035, N + 0.001]] } },
@@ -113,8 +113,8 @@ describe('codes', () => {
     const { kept, created } = split.json<SplitResult>();
     expect(kept.properties.code).toBe(east.properties.code);
     // the redraw made the two overlap by a strip; trim the east grid back first
-    await t.app.inject({ method: 'PUT', url: `/api/v1/grids/${kept.id}`, headers: { 'if-match': String(kept.properties.version) }, payload: { type: 'Feature', geometry: rect(113.6021, S, 113.6035, N) } });
-    await t.app.inject({ method: 'PUT', url: `/api/v1/grids/${west.id}`, headers: { 'if-match': '2' }, payload: { type: 'Feature', geometry: rect(W, S, 113.6021, N) } });
+    await t.inject({ method: 'PUT', url: `/api/v1/grids/${kept.id}`, headers: { 'if-match': String(kept.properties.version) }, payload: { type: 'Feature', geometry: rect(113.6021, S, 113.6035, N) } });
+    await t.inject({ method: 'PUT', url: `/api/v1/grids/${west.id}`, headers: { 'if-match': '2' }, payload: { type: 'Feature', geometry: rect(W, S, 113.6021, N) } });
     const res = await publish(next.id);
     expect(res.status).toBe(200);
     expect((res.body as PublishAnswer).assigned).toEqual([{ id: created[0]?.id, code: `${COMMUNITY}003` }]);
@@ -139,7 +139,7 @@ describe('publishing', () => {
     const second = await createDraft();
     const p2 = (await publish(second.id)).body as PublishAnswer;
     expect(p2.archivedLayoutId).toBe(first.id);
-    const layouts = (await t.app.inject(`/api/v1/communities/${COMMUNITY}/layouts`)).json<{ layouts: Layout[] }>().layouts;
+    const layouts = (await t.inject(`/api/v1/communities/${COMMUNITY}/layouts`)).json<{ layouts: Layout[] }>().layouts;
     const old = layouts.find((l) => l.id === first.id);
     expect(old?.status).toBe('archived');
     expect(old?.effectiveTo).toBe(p2.layout.effectiveFrom);
@@ -147,9 +147,9 @@ describe('publishing', () => {
     expect(layouts.filter((l) => l.status === 'published').map((l) => l.id)).toEqual([second.id]);
     // which grid covered the point just before the second publish: the first layout's
     const justBefore = new Date(new Date(p2.layout.effectiveFrom ?? '').getTime() - 1).toISOString();
-    const then = (await t.app.inject(`/api/v1/grids/at?lon=113.602&lat=34.7515&at=${justBefore}`)).json<{ grid: GridFeature }>();
+    const then = (await t.inject(`/api/v1/grids/at?lon=113.602&lat=34.7515&at=${justBefore}`)).json<{ grid: GridFeature }>();
     expect(then.grid.properties.layoutId).toBe(first.id);
-    const now = (await t.app.inject('/api/v1/grids/at?lon=113.602&lat=34.7515')).json<{ grid: GridFeature }>();
+    const now = (await t.inject('/api/v1/grids/at?lon=113.602&lat=34.7515')).json<{ grid: GridFeature }>();
     expect(now.grid.properties.layoutId).toBe(second.id);
   });
 
@@ -189,7 +189,7 @@ describe('publishing', () => {
     const again = await publish(draft.id);
     expect(again.status).toBe(409);
     expect((again.body as ErrorResponse).error.code).toBe('LAYOUT_NOT_DRAFT');
-    const del = await t.app.inject({ method: 'DELETE', url: `/api/v1/layouts/${draft.id}` });
+    const del = await t.inject({ method: 'DELETE', url: `/api/v1/layouts/${draft.id}` });
     expect(del.statusCode).toBe(409);
     expect(del.json<ErrorResponse>().error.code).toBe('LAYOUT_PUBLISHED');
   });
@@ -217,13 +217,13 @@ describe('GeoJSON import and export', () => {
     const draft = await createDraft({ from: 'empty' });
     const cells = lattice(W, S, E, N, 2, 2);
     for (const [i, cell] of cells.entries()) {
-      await t.app.inject({ method: 'POST', url: `/api/v1/layouts/${draft.id}/grids`, payload: { type: 'Feature', geometry: cell, properties: { name: `网格${i + 1}`, kind: i === 3 ? 'dedicated' : 'general', 楼栋数: i * 3 } } });
+      await t.inject({ method: 'POST', url: `/api/v1/layouts/${draft.id}/grids`, payload: { type: 'Feature', geometry: cell, properties: { name: `网格${i + 1}`, kind: i === 3 ? 'dedicated' : 'general', 楼栋数: i * 3 } } });
     }
-    const exported = await t.app.inject(`/api/v1/layouts/${draft.id}?download=true`);
+    const exported = await t.inject(`/api/v1/layouts/${draft.id}?download=true`);
     expect(exported.headers['content-disposition']).toMatch(/attachment; filename="layout-410105001001-\d+\.geojson"/);
     expect(exported.headers['content-type']).toMatch(/application\/geo\+json/);
     const fc = exported.json<LayoutCollection>();
-    const imported = await t.app.inject({ method: 'POST', url: `/api/v1/communities/${COMMUNITY}/layouts/import`, payload: { type: 'FeatureCollection', name: 'reimport', features: fc.features } });
+    const imported = await t.inject({ method: 'POST', url: `/api/v1/communities/${COMMUNITY}/layouts/import`, payload: { type: 'FeatureCollection', name: 'reimport', features: fc.features } });
     expect(imported.statusCode).toBe(201);
     const back = imported.json<LayoutCollection>();
     expect(back.layout.id).not.toBe(draft.id);
@@ -234,7 +234,7 @@ describe('GeoJSON import and export', () => {
   it('imports all or nothing, listing every bad feature by index', async () => {
     const good = rect(W, S, 113.601, N);
     const bowtie = { type: 'Polygon', coordinates: [[[W, S], [113.601, N], [113.601, S], [W, N], [W, S]]] };
-    const res = await t.app.inject({
+    const res = await t.inject({
       method: 'POST',
       url: `/api/v1/communities/${COMMUNITY}/layouts/import`,
       payload: { type: 'FeatureCollection', features: [{ type: 'Feature', geometry: good, properties: {} }, { type: 'Feature', geometry: bowtie, properties: {} }, { type: 'Feature', geometry: good, properties: { code: '999999999999001' } }] },
