@@ -11,8 +11,10 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type pg from 'pg';
 import { PROJECT_ROOT, type AppConfig } from './config';
 import type { Database } from './db/database';
+import { NotificationHub } from './db/notifications';
 import { AppError, registerErrorHandling } from './http/errors';
 import { registerValidation } from './http/validation';
 import { gridRoutes } from './modules/grids/grid.routes';
@@ -20,15 +22,19 @@ import { divisionRoutes } from './modules/divisions/division.routes';
 import { healthRoutes } from './modules/health/health.routes';
 import { layoutRoutes } from './modules/layouts/layout.routes';
 import { metaRoutes } from './modules/meta/meta.routes';
+import { tileRoutes } from './modules/tiles/tile.routes';
+import { TileService } from './modules/tiles/tile.service';
 
 export interface BuildAppOptions {
   config: AppConfig;
   db: Database;
+  /** The pool behind `db`: with it the app LISTENs for data changes and caches tiles (without, no cache). */
+  pool?: pg.Pool;
 }
 
 const VERSION = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
-export async function buildApp({ config, db }: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
@@ -73,6 +79,15 @@ export async function buildApp({ config, db }: BuildAppOptions): Promise<Fastify
   await app.register(divisionRoutes, { db });
   await app.register(layoutRoutes, { db, config });
   await app.register(gridRoutes, { db, config });
+
+  const tiles = new TileService(db);
+  await app.register(tileRoutes, { tiles });
+  if (pool) {
+    const hub = new NotificationHub(pool, (msg, err) => app.log.warn({ err }, msg));
+    tiles.attach(hub);
+    app.addHook('onReady', () => hub.start());
+    app.addHook('onClose', () => hub.close());
+  }
 
   const webRoot = config.webDistDir && existsSync(path.join(config.webDistDir, 'index.html')) ? config.webDistDir : undefined;
   if (webRoot) {

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const migrated = await migrateToLatest(handle.db);
   const applied = migrated.results?.filter((r) => r.status === 'Success').map((r) => r.migrationName) ?? [];
 
-  const app = await buildApp({ config, db: handle.db });
+  const app = await buildApp({ config, db: handle.db, pool: handle.pool });
   handle.pool.on('error', (err) => app.log.warn({ err }, 'idle database connection lost; it will be replaced'));
   if (applied.length > 0) app.log.info({ applied }, `applied ${applied.length} migration(s)`);
   if (config.loadDemo) {

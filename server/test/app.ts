@@ -14,7 +14,7 @@ export interface TestApp {
 
 export async function createTestApp(config: Partial<AppConfig> = {}): Promise<TestApp> {
   const tdb = await createTestDatabase();
-  const app = await buildApp({ config: testConfig(config), db: tdb.db });
+  const app = await buildApp({ config: testConfig(config), db: tdb.db, pool: tdb.pool });
   return {
     app,
     tdb,

@@ -1,0 +1,75 @@
+/**
+ * Tiles cached in memory, keyed by layer, layout, z/x/y and the layer's data version. Versions follow
+ * `data_versions` through NOTIFY (migrations/0009_data_versions.sql): an edit, import or publish bumps
+ * the version and every process forgets that layer's tiles. While the LISTEN connection is down the
+ * cache is bypassed, because it could not hear about changes.
+ */
+import { createHash } from 'node:crypto';
+
+export interface CachedTile {
+  /** gzip-compressed MVT (what most clients accept). */
+  gzip: Buffer;
+  /** Uncompressed MVT, for clients that do not accept gzip. */
+  raw: Buffer;
+  etag: string;
+}
+
+export function etagFor(raw: Buffer): string {
+  return `"${createHash('sha1').update(raw).digest('base64url')}"`;
+}
+
+export class TileCache {
+  private readonly entries = new Map<string, CachedTile>();
+  private readonly versions = new Map<string, number>();
+  private live = false;
+
+  constructor(private readonly maxEntries = 20_000) {}
+
+  /** Whether cached tiles may be served (versions are known and being followed). */
+  get enabled(): boolean {
+    return this.live;
+  }
+
+  setLive(live: boolean): void {
+    this.live = live;
+    if (!live) this.entries.clear();
+  }
+
+  setVersions(versions: Iterable<[string, number]>): void {
+    for (const [layer, version] of versions) this.bump(layer, version);
+  }
+
+  /** A layer changed: forget its tiles. */
+  bump(layer: string, version?: number): void {
+    this.versions.set(layer, version ?? (this.versions.get(layer) ?? 0) + 1);
+    for (const key of this.entries.keys()) if (key.startsWith(`${layer}|`)) this.entries.delete(key);
+  }
+
+  key(versionKey: string, tileKey: string): string {
+    return `${versionKey}|${this.versions.get(versionKey) ?? 0}|${tileKey}`;
+  }
+
+  get(key: string): CachedTile | undefined {
+    if (!this.live) return undefined;
+    const hit = this.entries.get(key);
+    if (hit) {
+      // Map keeps insertion order: re-insert to mark as recently used.
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+    }
+    return hit;
+  }
+
+  set(key: string, tile: CachedTile): void {
+    if (!this.live) return;
+    this.entries.set(key, tile);
+    if (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The vector-tile layers: what each one selects and which attributes it carries. Attributes are listed
+ * explicitly, never `*`, so personal data can never reach a tile by a later column addition.
+ */
+import { sql, type RawBuilder } from 'kysely';
+
+export interface TileLayerDefinition {
+  id: string;
+  description: string;
+  minzoom: number;
+  maxzoom: number;
+  /** Version channel (data_versions.layer) whose change invalidates this layer's tiles. */
+  versionKey: string;
+  /** Attribute names and their MVT types, for TileJSON's vector_layers. */
+  fields: Record<string, 'String' | 'Number'>;
+  /**
+   * Rows for one tile: `geom` in EPSG:4326 plus the attributes. `envelope4326` is the tile envelope in
+   * lon/lat (for the index-friendly && filter); `layoutId` selects a layout instead of the published ones.
+   */
+  rows(envelope4326: RawBuilder<unknown>, opts: { layoutId?: number; zoom: number }): RawBuilder<unknown>;
+}
+
+export const TILE_LAYERS: Record<string, TileLayerDefinition> = {
+  divisions: {
+    id: 'divisions',
+    description: 'District, street and community boundaries (区, 街道, 社区)',
+    minzoom: 6,
+    maxzoom: 18,
+    versionKey: 'divisions',
+    fields: { code: 'String', name: 'String', level: 'String' },
+    // Communities only when they are big enough on screen to matter.
+    rows: (env, { zoom }) => sql`
+      SELECT d.geom, d.code, d.name, d.level FROM divisions d
+      WHERE d.geom IS NOT NULL AND d.geom && ${env}
+        AND (${zoom} >= 12 OR d.level <> 'community')`,
+  },
+  grids: {
+    id: 'grids',
+    description: 'Grids (网格) of the published layouts, or of one layout with ?layout=',
+    minzoom: 10,
+    maxzoom: 20,
+    versionKey: 'grids',
+    fields: { id: 'Number', code: 'String', name: 'String', kind: 'String', community_code: 'String', layout_id: 'Number' },
+    rows: (env, { layoutId }) => sql`
+      SELECT g.geom, g.id, g.code, g.name, g.kind, l.community_code, g.layout_id
+      FROM grids g JOIN layouts l ON l.id = g.layout_id
+      WHERE ${layoutId === undefined ? sql`l.status = 'published'` : sql`g.layout_id = ${layoutId}`}
+        AND g.geom && ${env}`,
+  },
+  roads: {
+    id: 'roads',
+    description: 'Named roads',
+    minzoom: 10,
+    maxzoom: 20,
+    versionKey: 'roads',
+    fields: { code: 'String', name: 'String', kind: 'String' },
+    rows: (env) => sql`SELECT r.geom, r.code, r.name, r.kind FROM roads r WHERE r.geom && ${env}`,
+  },
+};
+
+/**
+ * One tile as Mapbox Vector Tile bytes, built entirely in PostGIS: ST_TileEnvelope gives the Web
+ * Mercator envelope, ST_AsMVTGeom clips and quantises (4096 extent, 64 px buffer), ST_AsMVT encodes.
+ */
+export function tileSql(layer: TileLayerDefinition, z: number, x: number, y: number, layoutId?: number): RawBuilder<{ mvt: Buffer }> {
+  const env3857 = sql`ST_TileEnvelope(${z}, ${x}, ${y})`;
+  const env4326 = sql`ST_Transform(${env3857}, 4326)`;
+  const columns = Object.keys(layer.fields).map((f) => sql.ref(`src.${f}`));
+  return sql<{ mvt: Buffer }>`
+    WITH src AS (${layer.rows(env4326, { zoom: z, ...(layoutId === undefined ? {} : { layoutId }) })}),
+         mvtgeom AS (
+           SELECT ST_AsMVTGeom(ST_Transform(src.geom, 3857), ${env3857}, 4096, 64, true) AS geom, ${sql.join(columns)}
+           FROM src)
+    SELECT ST_AsMVT(mvtgeom, ${layer.id}, 4096, 'geom') AS mvt FROM mvtgeom WHERE geom IS NOT NULL`;
+}

@@ -1,0 +1,93 @@
+import { gunzipSync } from 'node:zlib';
+import { VectorTile } from '@mapbox/vector-tile';
+import { PbfReader } from 'pbf';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../../test/app';
+import { COMMUNITY, lattice, newDivisions, newGrid, newLayout } from '../../test/factories';
+
+/** The XYZ tile containing a lon/lat at zoom z (Web Mercator). */
+function tileOf(lon: number, lat: number, z: number): [number, number] {
+  const n = 2 ** z;
+  const x = Math.floor(((lon + 180) / 360) * n);
+  const rad = (lat * Math.PI) / 180;
+  const y = Math.floor(((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2) * n);
+  return [x, y];
+}
+
+function decode(buf: Buffer, layer: string): Array<Record<string, unknown>> {
+  if (buf.length === 0) return [];
+  const tile = new VectorTile(new PbfReader(buf));
+  const l = tile.layers[layer];
+  if (!l) return [];
+  return Array.from({ length: l.length }, (_, i) => l.feature(i).properties);
+}
+
+let t: TestApp;
+let layoutId: number;
+const Z = 15;
+const [X, Y] = tileOf(113.602, 34.7515, Z);
+const tileUrl = (layer: string): string => `/tiles/${layer}/${Z}/${X}/${Y}.mvt`;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  await newDivisions(t.tdb.db);
+  layoutId = await newLayout(t.tdb.db, { status: 'published' });
+  const cells = lattice(113.6, 34.75, 113.604, 34.753, 2, 1);
+  for (const [i, cell] of cells.entries()) await newGrid(t.tdb.db, layoutId, cell, { code: `${COMMUNITY}00${i + 1}`, name: `第${i + 1}网格` });
+  await t.app.ready();
+});
+afterAll(async () => t.close());
+
+describe('vector tiles built by PostGIS', () => {
+  it('carries the published grids with their public attributes only', async () => {
+    const res = await t.inject(tileUrl('grids'));
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/vnd.mapbox-vector-tile');
+    const features = decode(res.rawPayload, 'grids');
+    expect(features.map((f) => f.code).sort()).toEqual([`${COMMUNITY}001`, `${COMMUNITY}002`]);
+    for (const f of features) expect(Object.keys(f).sort()).toEqual(['code', 'community_code', 'id', 'kind', 'layout_id', 'name']);
+    const divisions = decode((await t.inject(tileUrl('divisions'))).rawPayload, 'divisions');
+    expect(divisions.map((d) => d.code).sort()).toEqual([COMMUNITY]);
+  });
+
+  it('gzips for clients that accept it, and answers If-None-Match with 304', async () => {
+    const plain = await t.inject(tileUrl('grids'));
+    const zipped = await t.inject({ url: tileUrl('grids'), headers: { 'accept-encoding': 'gzip, deflate' } });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(zipped.rawPayload).equals(plain.rawPayload)).toBe(true);
+    expect(zipped.headers.etag).toBe(plain.headers.etag);
+    expect(plain.headers['cache-control']).toMatch(/must-revalidate/);
+    const again = await t.inject({ url: tileUrl('grids'), headers: { 'if-none-match': String(plain.headers.etag) } });
+    expect(again.statusCode).toBe(304);
+    expect(again.rawPayload.length).toBe(0);
+  });
+
+  it('never serves a stale tile after an edit: the next request shows the change', async () => {
+    const before = decode((await t.inject(tileUrl('grids'))).rawPayload, 'grids');
+    expect(before.map((f) => f.name).sort()).toEqual(['第1网格', '第2网格']);
+    await sql`UPDATE grids SET name = '改名网格' WHERE code = ${`${COMMUNITY}001`}`.execute(t.tdb.db);
+    // NOTIFY is delivered after commit; poll briefly (the issue allows ~1 s).
+    await expect
+      .poll(async () => decode((await t.inject(tileUrl('grids'))).rawPayload, 'grids').map((f) => f.name).sort(), { timeout: 2_000, interval: 50 })
+      .toEqual(['改名网格', '第2网格']);
+  });
+
+  it('serves a published history layout by id, and refuses drafts, bad addresses and unknown layers', async () => {
+    const byId = decode((await t.inject(`${tileUrl('grids')}?layout=${layoutId}`)).rawPayload, 'grids');
+    expect(byId).toHaveLength(2);
+    const draft = await newLayout(t.tdb.db);
+    expect((await t.inject(`${tileUrl('grids')}?layout=${draft}`)).statusCode).toBe(404);
+    expect((await t.inject('/tiles/grids/3/8/1.mvt')).statusCode).toBe(400);
+    expect((await t.inject('/tiles/residents/15/1/1.mvt')).statusCode).toBe(404);
+    expect((await t.inject('/tiles/grids/23/1/1.mvt')).statusCode).toBe(400);
+  });
+
+  it('describes each layer with TileJSON', async () => {
+    const doc = (await t.inject('/tiles/grids.json')).json<{ tilejson: string; tiles: string[]; bounds: number[]; vector_layers: Array<{ id: string; fields: Record<string, string> }> }>();
+    expect(doc.tilejson).toBe('3.0.0');
+    expect(doc.tiles[0]).toMatch(/\/tiles\/grids\/\{z\}\/\{x\}\/\{y\}\.mvt$/);
+    expect(doc.vector_layers[0]?.fields).toHaveProperty('code', 'String');
+    expect(doc.bounds[0]).toBeCloseTo(113.6, 5);
+  });
+});

@@ -1,0 +1,28 @@
+import { sql } from 'kysely';
+import type { Database } from '../../db/database';
+import { tileSql, type TileLayerDefinition } from './tile-layers';
+
+export async function renderTile(db: Database, layer: TileLayerDefinition, z: number, x: number, y: number, layoutId?: number): Promise<Buffer> {
+  const { rows } = await tileSql(layer, z, x, y, layoutId).execute(db);
+  return rows[0]?.mvt ?? Buffer.alloc(0);
+}
+
+export async function readDataVersions(db: Database): Promise<Array<[string, number]>> {
+  const { rows } = await sql<{ layer: string; version: number }>`SELECT layer, version FROM data_versions`.execute(db);
+  return rows.map((r) => [r.layer, r.version]);
+}
+
+/** Published or archived layouts may be tiled by id (history maps); drafts are edited as GeoJSON. */
+export async function isTileableLayout(db: Database, layoutId: number): Promise<boolean> {
+  const row = await db.selectFrom('layouts').select('status').where('id', '=', layoutId).executeTakeFirst();
+  return row !== undefined && row.status !== 'draft';
+}
+
+/** Lon/lat extent of a layer's data, for TileJSON `bounds`. */
+export async function layerBounds(db: Database, layerId: string): Promise<[number, number, number, number] | null> {
+  const table = layerId === 'divisions' ? sql`divisions` : layerId === 'roads' ? sql`roads` : sql`grids`;
+  const { rows } = await sql<{ w: number | null; s: number | null; e: number | null; n: number | null }>`
+    SELECT ST_XMin(x) AS w, ST_YMin(x) AS s, ST_XMax(x) AS e, ST_YMax(x) AS n FROM (SELECT ST_Extent(geom) AS x FROM ${table}) t`.execute(db);
+  const r = rows[0];
+  return r && r.w !== null && r.s !== null && r.e !== null && r.n !== null ? [r.w, r.s, r.e, r.n] : null;
+}
