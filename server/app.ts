@@ -22,6 +22,7 @@ import { divisionRoutes } from './modules/divisions/division.routes';
 import { healthRoutes } from './modules/health/health.routes';
 import { layoutRoutes } from './modules/layouts/layout.routes';
 import { metaRoutes } from './modules/meta/meta.routes';
+import { ogcRoutes } from './modules/ogc/ogc.routes';
 import { tileRoutes } from './modules/tiles/tile.routes';
 import { TileService } from './modules/tiles/tile.service';
 
@@ -82,6 +83,7 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
 
   const tiles = new TileService(db);
   await app.register(tileRoutes, { tiles });
+  await app.register(ogcRoutes, { db });
   if (pool) {
     const hub = new NotificationHub(pool, (msg, err) => app.log.warn({ err }, msg));
     tiles.attach(hub);

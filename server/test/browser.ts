@@ -2,12 +2,12 @@
  * Headless Chromium for browser tests: Debian's `chromium` driven by playwright-core (no browser
  * download). Installed with apt when we are root and it is missing, like PostGIS.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { PROJECT_ROOT } from '../config';
+import { ensureDebianPackages } from './system-packages';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const TEST_OUTPUT_DIR = path.join(PROJECT_ROOT, 'test-output');
@@ -15,28 +15,12 @@ export const TEST_OUTPUT_DIR = path.join(PROJECT_ROOT, 'test-output');
 /** A CJK font so screenshots show Chinese text (users' own browsers have one; a bare server does not). */
 const CJK_FONT = '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc';
 
-function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
-}
-
-function aptInstall(packages: string[]): void {
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  const res = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { stdio: 'inherit', env });
-  if (res.status !== 0) throw new Error(`apt-get install ${packages.join(' ')} failed`);
-}
-
 export function ensureChromium(): string {
-  const missing = [...(existsSync(CHROMIUM_PATH) ? [] : ['chromium']), ...(existsSync(CJK_FONT) ? [] : ['fonts-wqy-zenhei'])];
-  if (missing.length === 0) return CHROMIUM_PATH;
-  if (!isRoot() || !existsSync('/usr/bin/apt-get')) {
-    if (!existsSync(CHROMIUM_PATH)) {
-      throw new Error(`Chromium is missing at ${CHROMIUM_PATH}. Install it: sudo apt-get update && sudo apt-get install -y chromium fonts-wqy-zenhei`);
-    }
-    return CHROMIUM_PATH; // without the font only the screenshots suffer
+  if (!ensureDebianPackages(CHROMIUM_PATH, ['chromium'])) {
+    throw new Error(`Chromium is missing at ${CHROMIUM_PATH}. Install it: sudo apt-get update && sudo apt-get install -y chromium fonts-wqy-zenhei`);
   }
-  aptInstall(missing);
-  if (!existsSync(CHROMIUM_PATH)) throw new Error('apt-get install chromium did not provide ' + CHROMIUM_PATH);
+  // Without the font only the screenshots suffer (Chinese shows as boxes), so this one may fail quietly.
+  ensureDebianPackages(CJK_FONT, ['fonts-wqy-zenhei']);
   return CHROMIUM_PATH;
 }
 

@@ -1,0 +1,72 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Database } from '../../db/database';
+import type { OgcCollection } from './ogc-collections';
+
+export interface ItemsQuery {
+  /** lon/lat order (already un-flipped). */
+  bbox?: [number, number, number, number];
+  /** Inclusive interval; null ends are open. Absent: the current state (published layouts only). */
+  datetime?: { start: Date | null; end: Date | null };
+  filters: Array<{ column: string; value: string | number }>;
+  limit: number;
+  offset: number;
+  /** Output latitude first (EPSG:4326 / 4490 axis order). */
+  flip: boolean;
+}
+
+function whereClause(collection: OgcCollection, q: Omit<ItemsQuery, 'limit' | 'offset' | 'flip'>): RawBuilder<unknown> {
+  const parts: RawBuilder<unknown>[] = [sql`true`];
+  if (q.bbox) parts.push(sql`src.geom && ST_MakeEnvelope(${q.bbox[0]}, ${q.bbox[1]}, ${q.bbox[2]}, ${q.bbox[3]}, 4326) AND ST_Intersects(src.geom, ST_MakeEnvelope(${q.bbox[0]}, ${q.bbox[1]}, ${q.bbox[2]}, ${q.bbox[3]}, 4326))`);
+  if (collection.temporal === 'interval') {
+    if (q.datetime) {
+      const { start, end } = q.datetime;
+      if (end) parts.push(sql`src.effective_from <= ${end.toISOString()}::timestamptz`);
+      if (start) parts.push(sql`(src.effective_to IS NULL OR src.effective_to > ${start.toISOString()}::timestamptz)`);
+    } else {
+      parts.push(sql`src.status = 'published'`);
+    }
+  }
+  for (const f of q.filters) parts.push(sql`${sql.ref(`src.${f.column}`)}::text = ${String(f.value)}`);
+  return sql.join(parts, sql` AND `);
+}
+
+function featureJson(collection: OgcCollection, flip: boolean): RawBuilder<unknown> {
+  const props = Object.entries(collection.properties).flatMap(([name, p]) => [sql.lit(name), sql.ref(`src.${p.column}`)]);
+  const extra = collection.temporal === 'interval' ? [sql.lit('effective_from'), sql`src.effective_from`, sql.lit('effective_to'), sql`src.effective_to`] : [];
+  const geom = flip ? sql`ST_FlipCoordinates(src.geom)` : sql`src.geom`;
+  return sql`json_build_object('type', 'Feature', 'id', src.fid, 'geometry', ST_AsGeoJSON(${geom}, 9)::json,
+                               'properties', json_build_object(${sql.join([...props, ...extra])}))`;
+}
+
+export async function queryItems(db: Database, collection: OgcCollection, q: ItemsQuery): Promise<{ numberMatched: number; features: unknown[] }> {
+  const where = whereClause(collection, q);
+  const { rows } = await sql<{ matched: number; features: unknown[] | null }>`
+    WITH src AS (${collection.source()}),
+         hits AS (SELECT * FROM src WHERE ${where}),
+         page AS (SELECT * FROM hits src ORDER BY src.fid LIMIT ${q.limit} OFFSET ${q.offset})
+    SELECT (SELECT count(*)::int FROM hits) AS matched,
+           (SELECT json_agg(${featureJson(collection, q.flip)} ORDER BY src.fid) FROM page src) AS features`.execute(db);
+  return { numberMatched: rows[0]?.matched ?? 0, features: rows[0]?.features ?? [] };
+}
+
+export async function queryItem(db: Database, collection: OgcCollection, fid: string, flip: boolean): Promise<unknown> {
+  const { rows } = await sql<{ feature: unknown }>`
+    WITH src AS (${collection.source()})
+    SELECT ${featureJson(collection, flip)} AS feature FROM src WHERE src.fid = ${fid}
+    ORDER BY src.fid LIMIT 1`.execute(db);
+  return rows[0]?.feature;
+}
+
+export async function collectionExtent(db: Database, collection: OgcCollection): Promise<{ bbox: [number, number, number, number] | null; start: string | null; end: string | null }> {
+  const { rows } = await sql<{ w: number | null; s: number | null; e: number | null; n: number | null }>`
+    WITH src AS (${collection.source()}), x AS (SELECT ST_Extent(src.geom) AS b FROM src)
+    SELECT ST_XMin(b) AS w, ST_YMin(b) AS s, ST_XMax(b) AS e, ST_YMax(b) AS n FROM x`.execute(db);
+  const r = rows[0];
+  const bbox: [number, number, number, number] | null = r && r.w !== null && r.s !== null && r.e !== null && r.n !== null ? [r.w, r.s, r.e, r.n] : null;
+  if (collection.temporal !== 'interval') return { bbox, start: null, end: null };
+  const { rows: t } = await sql<{ start: Date | null; end: Date | null; open: boolean | null }>`
+    WITH src AS (${collection.source()})
+    SELECT min(src.effective_from) AS start, max(src.effective_to) AS end, bool_or(src.effective_to IS NULL) AS open FROM src`.execute(db);
+  const row = t[0];
+  return { bbox, start: row?.start?.toISOString() ?? null, end: row?.open ? null : (row?.end?.toISOString() ?? null) };
+}
