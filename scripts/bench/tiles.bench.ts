@@ -1,0 +1,126 @@
+/**
+ * Vector tiles: requests per second through the API, cold (every request renders) and cached, against
+ * the same ST_AsMVT SQL run directly through pg and a bare Fastify route returning a tile-sized constant,
+ * all measured in this run with autocannon at 50 connections over loopback.
+ * Targets (issue #9): cold ≥ 0.8 × raw SQL; cached ≥ 0.6 × the bare route.
+ *
+ * Data: the demo generator's large district (divisions, roads and ~1,000 grids); tiles are every z15 tile
+ * over it.
+ */
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import { buildApp } from '../../server/app';
+import { testConfig } from '../../server/config';
+import { runCli } from '../cli';
+import { generateDemoCity } from '../generate/demo-city';
+import { insertDivisions, insertGridsBulk, insertPublishedLayouts, insertRoads } from '../../server/modules/demo/demo.repository';
+import { TILE_LAYERS, tileSql } from '../../server/modules/tiles/tile-layers';
+import { withScratchDatabase, writeResults } from './bench-kit';
+
+const DURATION_S = 6;
+const CONNECTIONS = 50;
+
+function tilesCovering(bbox: [number, number, number, number], z: number): Array<[number, number, number]> {
+  const n = 2 ** z;
+  const tx = (lon: number): number => Math.floor(((lon + 180) / 360) * n);
+  const ty = (lat: number): number => {
+    const r = (lat * Math.PI) / 180;
+    return Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n);
+  };
+  const out: Array<[number, number, number]> = [];
+  for (let x = tx(bbox[0]); x <= tx(bbox[2]); x += 1) for (let y = ty(bbox[3]); y <= ty(bbox[1]); y += 1) out.push([z, x, y]);
+  return out;
+}
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function load(url: string, paths: string[]): Promise<Load> {
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+    requests: paths.map((p) => ({ method: 'GET' as const, path: p, headers: { 'accept-encoding': 'gzip' } })),
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+}
+
+runCli(async () => {
+  await withScratchDatabase('tiles', async (handle) => {
+    const city = generateDemoCity({ size: 'large' });
+    await insertDivisions(handle.db, city.divisions.map((d) => ({ code: d.code, level: d.level, name: d.name, parentCode: d.parentCode, boundary: d.boundary })));
+    await insertRoads(handle.db, city.roads.map((r) => ({ code: r.code, name: r.name, kind: r.kind, geom: r.geom })));
+    const communities = city.divisions.filter((d) => d.level === 'community').map((d) => d.code);
+    const layoutOf = await insertPublishedLayouts(handle.db, communities, '2025-01-01T00:00:00Z');
+    await insertGridsBulk(handle.db, city.grids.map((g) => ({ layoutId: layoutOf.get(g.communityCode) ?? 0, code: g.code, name: g.name, kind: g.kind === '专属' ? 'dedicated' : 'general', geom: g.geom })));
+    await handle.pool.query('ANALYZE');
+
+    const ext = await handle.pool.query<{ w: number; s: number; e: number; n: number }>('SELECT ST_XMin(x) w, ST_YMin(x) s, ST_XMax(x) e, ST_YMax(x) n FROM (SELECT ST_Extent(geom) x FROM grids) t');
+    const b = ext.rows[0];
+    if (!b) throw new Error('no grids loaded');
+    const tiles = tilesCovering([b.w, b.s, b.e, b.n], 15);
+    const paths = tiles.map(([z, x, y]) => `/tiles/grids/${z}/${x}/${y}.mvt`);
+    console.log(`${city.grids.length} grids, ${tiles.length} z15 tiles`);
+
+    // Baseline 1: the same SQL straight through pg, 50 concurrent clients looping for the same duration.
+    const grids = TILE_LAYERS.grids;
+    if (!grids) throw new Error('no grids layer');
+    const compiled = tiles.map(([z, x, y]) => tileSql(grids, z, x, y).compile(handle.db));
+    let done = 0;
+    const deadline = performance.now() + DURATION_S * 1000;
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async (_, worker) => {
+        let i = worker;
+        while (performance.now() < deadline) {
+          const q = compiled[i % compiled.length];
+          if (q) await handle.pool.query(q.sql, q.parameters as unknown[]);
+          done += 1;
+          i += CONNECTIONS;
+        }
+      }),
+    );
+    const rawRps = done / DURATION_S;
+
+    // The API, cold: no notification pool, so the cache never goes live and every request renders.
+    const cold = await buildApp({ config: testConfig(), db: handle.db });
+    const coldUrl = await cold.listen({ port: 0, host: '127.0.0.1' });
+    const coldLoad = await load(coldUrl, paths);
+    await cold.close();
+
+    // The API, cached: warmed once, then served from memory.
+    const warm = await buildApp({ config: testConfig(), db: handle.db, pool: handle.pool });
+    const warmUrl = await warm.listen({ port: 0, host: '127.0.0.1' });
+    await new Promise((r) => setTimeout(r, 300));
+    for (const p of paths) await fetch(warmUrl + p, { headers: { 'accept-encoding': 'gzip' } });
+    const cachedLoad = await load(warmUrl, paths);
+    await warm.close();
+
+    // Baseline 2: a bare Fastify route returning a constant of a typical tile's size.
+    const sample = Buffer.alloc(4096, 7);
+    const bare = Fastify();
+    bare.get('/tiles/:l/:z/:x/:y', async (_req, reply) => reply.type('application/vnd.mapbox-vector-tile').send(sample));
+    const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
+    const bareLoad = await load(bareUrl, paths.map((p) => p.replace('.mvt', '')));
+    await bare.close();
+
+    const results = {
+      grids: city.grids.length,
+      tiles: tiles.length,
+      rawSqlTilesPerS: Math.round(rawRps),
+      cold: { ...coldLoad, ratioToRawSql: coldLoad.rps / rawRps, target: 0.8 },
+      cached: { ...cachedLoad, ratioToBareRoute: cachedLoad.rps / bareLoad.rps, target: 0.6 },
+      bareRoute: bareLoad,
+    };
+    console.table({
+      'raw ST_AsMVT SQL': { 'req/s': Math.round(rawRps), p50: '', p99: '', ratio: '' },
+      'API cold': { 'req/s': Math.round(coldLoad.rps), p50: coldLoad.p50, p99: coldLoad.p99, ratio: `${results.cold.ratioToRawSql.toFixed(2)} × raw SQL (target ≥ 0.8)` },
+      'API cached': { 'req/s': Math.round(cachedLoad.rps), p50: cachedLoad.p50, p99: cachedLoad.p99, ratio: `${results.cached.ratioToBareRoute.toFixed(2)} × bare route (target ≥ 0.6)` },
+      'bare Fastify route': { 'req/s': Math.round(bareLoad.rps), p50: bareLoad.p50, p99: bareLoad.p99, ratio: '' },
+    });
+    console.log(`results: ${writeResults('tiles', results)}`);
+  });
+});
