@@ -63,7 +63,8 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
     },
     crossOriginEmbedderPolicy: false,
   });
-  await app.register(cors, { origin: config.corsOrigins.length > 0 ? config.corsOrigins : false });
+  // Without configured origins there is nothing to allow: no CORS hook at all (it costs on every request).
+  if (config.corsOrigins.length > 0) await app.register(cors, { origin: config.corsOrigins });
 
   await app.register(swagger, {
     openapi: {

@@ -44,6 +44,8 @@ async function load(url: string, paths: string[]): Promise<Load> {
     url,
     connections: CONNECTIONS,
     duration: DURATION_S,
+    // Load from a worker thread, so the generator does not share the server's event loop.
+    workers: 1,
     requests: paths.map((p) => ({ method: 'GET' as const, path: p, headers: { 'accept-encoding': 'gzip' } })),
   });
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
@@ -85,6 +87,19 @@ runCli(async () => {
     );
     const rawRps = done / DURATION_S;
 
+    // Baseline 1b: the same SQL behind a bare Fastify route (no validation, cache or gzip): what HTTP
+    // and the load generator cost on this machine before any of the API's own work.
+    const sqlRoute = Fastify();
+    sqlRoute.get('/tiles/grids/:z/:x/:y.mvt', async (request, reply) => {
+      const { z, x, y } = request.params as { z: string; x: string; y: string };
+      const q = tileSql(grids, Number(z), Number(x), Number(y)).compile(handle.db);
+      const { rows } = await handle.pool.query<{ mvt: Buffer }>(q.sql, q.parameters as unknown[]);
+      return reply.type('application/vnd.mapbox-vector-tile').send(rows[0]?.mvt ?? Buffer.alloc(0));
+    });
+    const sqlRouteUrl = await sqlRoute.listen({ port: 0, host: '127.0.0.1' });
+    const sqlRouteLoad = await load(sqlRouteUrl, paths);
+    await sqlRoute.close();
+
     // The API, cold: no notification pool, so the cache never goes live and every request renders.
     const cold = await buildApp({ config: testConfig(), db: handle.db });
     const coldUrl = await cold.listen({ port: 0, host: '127.0.0.1' });
@@ -97,12 +112,15 @@ runCli(async () => {
     await new Promise((r) => setTimeout(r, 300));
     for (const p of paths) await fetch(warmUrl + p, { headers: { 'accept-encoding': 'gzip' } });
     const cachedLoad = await load(warmUrl, paths);
-    await warm.close();
 
-    // Baseline 2: a bare Fastify route returning a constant of a typical tile's size.
-    const sample = Buffer.alloc(4096, 7);
+    // Baseline 2: a bare Fastify route returning a constant as large as the average gzipped tile.
+    let bytes = 0;
+    // content-length is the compressed size (fetch itself would transparently gunzip the body).
+    for (const p of paths) bytes += Number((await fetch(warmUrl + p, { headers: { 'accept-encoding': 'gzip' } })).headers.get('content-length') ?? 0);
+    const sample = Buffer.alloc(Math.round(bytes / paths.length), 7);
     const bare = Fastify();
     bare.get('/tiles/:l/:z/:x/:y', async (_req, reply) => reply.type('application/vnd.mapbox-vector-tile').send(sample));
+    await warm.close();
     const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
     const bareLoad = await load(bareUrl, paths.map((p) => p.replace('.mvt', '')));
     await bare.close();
@@ -111,12 +129,14 @@ runCli(async () => {
       grids: city.grids.length,
       tiles: tiles.length,
       rawSqlTilesPerS: Math.round(rawRps),
-      cold: { ...coldLoad, ratioToRawSql: coldLoad.rps / rawRps, target: 0.8 },
+      bareSqlRoute: { ...sqlRouteLoad, ratioToRawSql: sqlRouteLoad.rps / rawRps },
+      cold: { ...coldLoad, ratioToRawSql: coldLoad.rps / rawRps, ratioToBareSqlRoute: coldLoad.rps / sqlRouteLoad.rps, target: 0.8 },
       cached: { ...cachedLoad, ratioToBareRoute: cachedLoad.rps / bareLoad.rps, target: 0.6 },
-      bareRoute: bareLoad,
+      bareRoute: { ...bareLoad, bytes: sample.length },
     };
     console.table({
       'raw ST_AsMVT SQL': { 'req/s': Math.round(rawRps), p50: '', p99: '', ratio: '' },
+      'bare route + same SQL': { 'req/s': Math.round(sqlRouteLoad.rps), p50: sqlRouteLoad.p50, p99: sqlRouteLoad.p99, ratio: `${results.bareSqlRoute.ratioToRawSql.toFixed(2)} × raw SQL (HTTP cost alone)` },
       'API cold': { 'req/s': Math.round(coldLoad.rps), p50: coldLoad.p50, p99: coldLoad.p99, ratio: `${results.cold.ratioToRawSql.toFixed(2)} × raw SQL (target ≥ 0.8)` },
       'API cached': { 'req/s': Math.round(cachedLoad.rps), p50: cachedLoad.p50, p99: cachedLoad.p99, ratio: `${results.cached.ratioToBareRoute.toFixed(2)} × bare route (target ≥ 0.6)` },
       'bare Fastify route': { 'req/s': Math.round(bareLoad.rps), p50: bareLoad.p50, p99: bareLoad.p99, ratio: '' },
