@@ -1,13 +1,17 @@
 /**
  * Vector tiles: requests per second through the API, cold (every request renders) and cached, against
  * the same ST_AsMVT SQL run directly through pg and a bare Fastify route returning a tile-sized constant,
- * all measured in this run with autocannon at 50 connections over loopback.
+ * all measured in this run with wrk at 50 connections over loopback.
  * Targets (issue #9): cold ≥ 0.8 × raw SQL; cached ≥ 0.6 × the bare route.
  *
  * Data: the demo generator's large district (divisions, roads and ~1,000 grids); tiles are every z15 tile
  * over it.
  */
-import autocannon from 'autocannon';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import Fastify from 'fastify';
 import { buildApp } from '../../server/app';
 import { testConfig } from '../../server/config';
@@ -15,7 +19,10 @@ import { runCli } from '../cli';
 import { generateDemoCity } from '../generate/demo-city';
 import { insertDivisions, insertGridsBulk, insertPublishedLayouts, insertRoads } from '../../server/modules/demo/demo.repository';
 import { TILE_LAYERS, tileSql } from '../../server/modules/tiles/tile-layers';
+import { ensureDebianPackages } from '../../server/test/system-packages';
 import { withScratchDatabase, writeResults } from './bench-kit';
+
+const run = promisify(execFile);
 
 const DURATION_S = 6;
 const CONNECTIONS = 50;
@@ -39,19 +46,43 @@ interface Load {
   errors: number;
 }
 
+/**
+ * wrk (C, Debian's package) generates the load: on two cores a JavaScript load generator would eat the
+ * CPU PostgreSQL needs and understate every ratio against the raw SQL.
+ */
 async function load(url: string, paths: string[]): Promise<Load> {
-  const result = await autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: DURATION_S,
-    // Load from a worker thread, so the generator does not share the server's event loop.
-    workers: 1,
-    requests: paths.map((p) => ({ method: 'GET' as const, path: p, headers: { 'accept-encoding': 'gzip' } })),
-  });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wangge-wrk-'));
+  const script = path.join(dir, 'paths.lua');
+  writeFileSync(
+    script,
+    `local paths = {${paths.map((p) => JSON.stringify(p)).join(',')}}
+local i = 0
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i], { ["Accept-Encoding"] = "gzip" })
+end
+`,
+  );
+  const { stdout } = await run('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${DURATION_S}s`, '--latency', '-s', script, url]);
+  rmSync(dir, { recursive: true, force: true });
+  const num = (re: RegExp): number => Number(re.exec(stdout)?.[1] ?? NaN);
+  const ms = (re: RegExp): number => {
+    const m = re.exec(stdout);
+    if (!m) return NaN;
+    const v = Number(m[1]);
+    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+  };
+  const non2xx = num(/Non-2xx or 3xx responses: (\d+)/);
+  return {
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    p50: ms(/ 50%\s+([\d.]+)(us|ms|s)/),
+    p99: ms(/ 99%\s+([\d.]+)(us|ms|s)/),
+    errors: Number.isNaN(non2xx) ? 0 : non2xx,
+  };
 }
 
 runCli(async () => {
+  if (!ensureDebianPackages('/usr/bin/wrk', ['wrk'])) throw new Error('wrk is needed: sudo apt-get install -y wrk');
   await withScratchDatabase('tiles', async (handle) => {
     const city = generateDemoCity({ size: 'large' });
     await insertDivisions(handle.db, city.divisions.map((d) => ({ code: d.code, level: d.level, name: d.name, parentCode: d.parentCode, boundary: d.boundary })));
