@@ -17,6 +17,7 @@ import type { Database } from './db/database';
 import { NotificationHub } from './db/notifications';
 import { AppError, registerErrorHandling } from './http/errors';
 import { registerValidation } from './http/validation';
+import { analysisRoutes } from './modules/analysis/analysis.routes';
 import { gridRoutes } from './modules/grids/grid.routes';
 import { divisionRoutes } from './modules/divisions/division.routes';
 import { healthRoutes } from './modules/health/health.routes';
@@ -70,7 +71,7 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
     openapi: {
       openapi: '3.0.3',
       info: { title: 'Wangge API', version: VERSION, description: 'Grid-based community governance (网格化管理): grids, dispatch, events, analysis.' },
-      tags: [{ name: 'system' }, { name: 'divisions' }, { name: 'layouts' }, { name: 'grids' }],
+      tags: [{ name: 'system' }, { name: 'divisions' }, { name: 'layouts' }, { name: 'grids' }, { name: 'analysis' }, { name: 'tiles' }, { name: 'ogc' }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
@@ -81,6 +82,7 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
   await app.register(divisionRoutes, { db });
   await app.register(layoutRoutes, { db, config });
   await app.register(gridRoutes, { db, config });
+  await app.register(analysisRoutes, { db });
 
   const tiles = new TileService(db);
   await app.register(tileRoutes, { tiles });

@@ -1,0 +1,195 @@
+/**
+ * `npx tsx scripts/bench/analysis.bench.ts` (or `npm run bench -- analysis`): issue #8's speed targets,
+ * each as a ratio against a baseline measured in the same run, in a scratch database
+ * `wangge_bench_analysis_<pid>` on the configured server (embedded cluster unless DATABASE_URL),
+ * dropped at the end.
+ *
+ * (a) 1M random points in a ~20 km box around Zhengzhou: hexagon counts (100 m edge) by arithmetic
+ *     binning in SQL (`countHexagonsOfTable`: local equirectangular metres, cube rounding, GROUP BY) +
+ *     zero-filled lattice + Gi* on the cells (adjacent hexagons, binary) in JS, against a plain
+ *     `ST_HexagonGrid` join-and-count on a GiST-indexed, pre-projected (UTM 49N) column — a baseline
+ *     favoured by not paying for any projection. Targets: ratio ≤ 0.5 and < 1.5 s.
+ * (b) DBSCAN on 100k of those points supplied as GeoJSON (eps 50 m, minpoints 4): the service path
+ *     `clusterFeatures` (validation, projection, arrays bound to ST_ClusterDBSCAN, renumbering, hulls,
+ *     time spans) against the bare `ST_ClusterDBSCAN(ST_MakePoint(x, y), 50, 4) OVER ()` over the same
+ *     supplied coordinates bound as arrays — both pay for sending 100k points. Target: ratio ≤ 1.1.
+ *     Also reported: bare ST_ClusterDBSCAN over the stored, pre-projected column (no transfer), the
+ *     baseline for the stored-events path to come (issue #7).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { loadConfig, PROJECT_ROOT } from '../../server/config';
+import type { AnalysisFeature } from '../../server/contracts/analysis';
+import { resolveDatabaseTarget } from '../../server/db/connect';
+import { openDatabase, type Database } from '../../server/db/database';
+import { quoteIdent } from '../../server/db/local-postgres';
+import { ensureExtensions } from '../../server/db/migrate';
+import { fillHexLattice, hexCentre } from '../../server/modules/analysis/aggregation';
+import { countHexagonsOfTable } from '../../server/modules/analysis/analysis.repository';
+import { clusterFeatures } from '../../server/modules/analysis/analysis.service';
+import { localProjection } from '../../server/modules/analysis/local-projection';
+import { distanceBandNeighbours, getisOrd, spatialWeights } from '../../server/modules/analysis/stats';
+import { runCli } from '../cli';
+
+const OUT = path.join(PROJECT_ROOT, 'test-output/bench/analysis.json');
+const POINTS = 1_000_000;
+const DBSCAN_POINTS = 100_000;
+const HEX_SIZE = 100; // m, edge length
+const EPS = 50; // m
+const MIN_POINTS = 4;
+const RUNS = 3;
+const CENTRE: [number, number] = [113.65, 34.75];
+// ~20 km × 20 km: 0.22° of longitude and 0.18° of latitude at 34.75° N.
+const HALF_LNG = 0.11;
+const HALF_LAT = 0.09;
+
+async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t0 = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - t0, value };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function load(db: Database): Promise<void> {
+  await sql`CREATE TABLE bench_points (id int PRIMARY KEY, geom geometry(Point, 4326) NOT NULL, geom_m geometry(Point, 32649) NOT NULL)`.execute(db);
+  // Deterministic pseudo-random positions (hash of the id), so every run measures the same data.
+  await sql`
+    INSERT INTO bench_points (id, geom, geom_m)
+    SELECT id, g, ST_Transform(g, 32649)
+    FROM (SELECT id, ST_SetSRID(ST_MakePoint(
+            ${CENTRE[0] - HALF_LNG}::float8 + ${2 * HALF_LNG}::float8 * ((abs(sin(id * 12.9898) * 43758.5453)) - floor(abs(sin(id * 12.9898) * 43758.5453))),
+            ${CENTRE[1] - HALF_LAT}::float8 + ${2 * HALF_LAT}::float8 * ((abs(sin(id * 78.233) * 24634.6345)) - floor(abs(sin(id * 78.233) * 24634.6345)))), 4326) AS g
+          FROM generate_series(1, ${POINTS}::int) id) s`.execute(db);
+  await sql`CREATE INDEX ON bench_points USING gist (geom_m)`.execute(db);
+  await sql`VACUUM ANALYZE bench_points`.execute(db);
+}
+
+/** Arithmetic hex counts in SQL + zero-filled lattice + Gi* (adjacent hexagons, binary weights). */
+async function hexCountsAndGiStar(db: Database): Promise<{ cells: number; hot: number }> {
+  const projection = localProjection(CENTRE);
+  const rows = await countHexagonsOfTable(db, 'bench_points', 'geom', projection, HEX_SIZE);
+  const cells = fillHexLattice({
+    i: Int32Array.from(rows, (r) => r.i),
+    j: Int32Array.from(rows, (r) => r.j),
+    value: Float64Array.from(rows, (r) => r.count),
+  });
+  const xy = new Float64Array(cells.i.length * 2);
+  for (let k = 0; k < cells.i.length; k++) {
+    const [x, y] = hexCentre(cells.i[k]!, cells.j[k]!, HEX_SIZE);
+    xy[2 * k] = x;
+    xy[2 * k + 1] = y;
+  }
+  // Adjacent hexagon centres are √3 · size apart; 1 % slack absorbs rounding.
+  const w = spatialWeights(distanceBandNeighbours(xy, Math.sqrt(3) * HEX_SIZE * 1.01), { transform: 'B', includeSelf: true });
+  const gi = getisOrd(cells.value, w);
+  return { cells: cells.i.length, hot: gi.bin.filter((b) => b > 0).length };
+}
+
+async function plainHexJoin(db: Database): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM (
+      SELECT h.i, h.j, count(*) AS c
+      FROM ST_HexagonGrid(${HEX_SIZE}::float8, (SELECT ST_SetSRID(ST_Extent(geom_m), 32649) FROM bench_points)) h
+      JOIN bench_points p ON ST_Intersects(h.geom, p.geom_m)
+      GROUP BY h.i, h.j) t`.execute(db);
+  return rows[0]!.n;
+}
+
+async function bareDbscanOnArrays(db: Database, xs: number[], ys: number[]): Promise<number> {
+  const { rows } = await sql<{ cid: number | null }>`
+    SELECT ST_ClusterDBSCAN(ST_MakePoint(x, y), eps := ${EPS}::float8, minpoints := ${MIN_POINTS}::int) OVER () AS cid
+    FROM unnest(${xs}::float8[], ${ys}::float8[]) AS u(x, y)`.execute(db);
+  return new Set(rows.map((r) => r.cid).filter((c) => c !== null)).size;
+}
+
+async function bareDbscan(db: Database): Promise<number> {
+  const { rows } = await sql<{ cid: number | null }>`
+    SELECT ST_ClusterDBSCAN(geom_m, eps := ${EPS}::float8, minpoints := ${MIN_POINTS}::int) OVER () AS cid
+    FROM bench_points WHERE id <= ${DBSCAN_POINTS}::int`.execute(db);
+  return new Set(rows.map((r) => r.cid).filter((c) => c !== null)).size;
+}
+
+runCli(async () => {
+  const target = await resolveDatabaseTarget(loadConfig());
+  const dbName = `wangge_bench_analysis_${process.pid}`;
+  const adminUrl = new URL(target.url);
+  adminUrl.pathname = '/postgres';
+  const url = new URL(target.url);
+  url.pathname = `/${dbName}`;
+  const admin = new pg.Client({ connectionString: adminUrl.toString() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${quoteIdent(dbName)}`);
+  const handle = openDatabase(url.toString(), { max: 4 });
+  try {
+    await ensureExtensions(url.toString());
+    const loadTime = await time(() => load(handle.db));
+    console.log(`loaded ${POINTS.toLocaleString('en')} points in ${(loadTime.ms / 1000).toFixed(1)} s`);
+
+    const { rows: sample } = await sql<{ lng: number; lat: number }>`
+      SELECT ST_X(geom) AS lng, ST_Y(geom) AS lat FROM bench_points WHERE id <= ${DBSCAN_POINTS}::int ORDER BY id`.execute(handle.db);
+    const projection = localProjection(CENTRE);
+    const xs = sample.map((p) => projection.forward(p.lng, p.lat)[0]);
+    const ys = sample.map((p) => projection.forward(p.lng, p.lat)[1]);
+    const features: AnalysisFeature[] = sample.map((p) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [p.lng, p.lat] }, properties: null }));
+
+    // Warm-up (plans, caches, JIT of the JS paths), then interleaved runs.
+    await hexCountsAndGiStar(handle.db);
+    await plainHexJoin(handle.db);
+    const ours: number[] = [];
+    const join: number[] = [];
+    const dbscanOurs: number[] = [];
+    const dbscanBare: number[] = [];
+    const dbscanStored: number[] = [];
+    let hexInfo = { cells: 0, hot: 0 };
+    let joinCells = 0;
+    let clusters = { ours: 0, bare: 0 };
+    for (let run = 0; run < RUNS; run++) {
+      const a = await time(() => hexCountsAndGiStar(handle.db));
+      ours.push(a.ms);
+      hexInfo = a.value;
+      const b = await time(() => plainHexJoin(handle.db));
+      join.push(b.ms);
+      joinCells = b.value;
+      const c = await time(() => clusterFeatures(handle.db, { data: { type: 'FeatureCollection', features }, crs: 'EPSG:4326', eps: EPS, minPoints: MIN_POINTS }, { maxFeatures: DBSCAN_POINTS }));
+      dbscanOurs.push(c.ms);
+      const d = await time(() => bareDbscanOnArrays(handle.db, xs, ys));
+      dbscanBare.push(d.ms);
+      const e = await time(() => bareDbscan(handle.db));
+      dbscanStored.push(e.ms);
+      clusters = { ours: c.value.clusters.features.length, bare: e.value };
+    }
+    const hex = { oursMs: median(ours), plainJoinMs: median(join), ratio: median(ours) / median(join), targetRatio: 0.5, targetMs: 1500, cells: hexInfo.cells, nonEmptyJoinCells: joinCells, hotCells: hexInfo.hot };
+    const dbscan = {
+      oursMs: median(dbscanOurs),
+      bareMs: median(dbscanBare),
+      ratio: median(dbscanOurs) / median(dbscanBare),
+      targetRatio: 1.1,
+      bareStoredMs: median(dbscanStored),
+      ratioVsStored: median(dbscanOurs) / median(dbscanStored),
+      clustersOurs: clusters.ours,
+      clustersBare: clusters.bare,
+    };
+    console.table({
+      [`hex counts + Gi*, ${POINTS / 1e6}M points`]: { 'ours ms': Math.round(hex.oursMs), 'baseline ms': Math.round(hex.plainJoinMs), ratio: hex.ratio.toFixed(3), target: '≤ 0.5 and < 1500 ms', met: hex.ratio <= 0.5 && hex.oursMs < 1500 },
+      [`DBSCAN, ${DBSCAN_POINTS / 1e3}k supplied points`]: { 'ours ms': Math.round(dbscan.oursMs), 'baseline ms': Math.round(dbscan.bareMs), ratio: dbscan.ratio.toFixed(3), target: '≤ 1.1', met: dbscan.ratio <= 1.1 },
+      [`(info) vs bare DBSCAN on the stored table`]: { 'ours ms': Math.round(dbscan.oursMs), 'baseline ms': Math.round(dbscan.bareStoredMs), ratio: dbscan.ratioVsStored.toFixed(3), target: '—', met: '—' },
+    });
+    console.log(`hex: ${hex.cells} lattice cells (${hex.nonEmptyJoinCells} non-empty by the join), ${hex.hotCells} hot at 90 %+; DBSCAN: ${clusters.ours} clusters (service, local projection) vs ${clusters.bare} (bare SQL, UTM 49N)`);
+    mkdirSync(path.dirname(OUT), { recursive: true });
+    writeFileSync(
+      OUT,
+      JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, node: process.version }, points: POINTS, runs: RUNS, hex, dbscan, runsMs: { ours, join, dbscanOurs, dbscanBare, dbscanStored } }, null, 2) + '\n',
+    );
+    console.log(`results: ${path.relative(PROJECT_ROOT, OUT)}`);
+  } finally {
+    await handle.close();
+    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(dbName)} WITH (FORCE)`);
+    await admin.end();
+    if (target.local?.startedHere) await target.local.stop();
+  }
+});

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { binPoints, fillHexLattice, hexCell, hexCentre, hexRing, quarticDensity, squareCell } from './aggregation';
+import { localProjection, maxScaleError } from './local-projection';
+import { getisOrd, distanceBandNeighbours, spatialWeights } from './stats';
+import { getisOrdMoments } from './stats/getis-ord-moments';
+
+describe('hexagon binning on the ST_HexagonGrid lattice', () => {
+  // PostGIS 3.3: SELECT i, j, ST_AsText(geom) FROM ST_HexagonGrid(10, ST_MakeEnvelope(0, 0, 20, 20))
+  // gives (1, 0) = POLYGON((5 8.66…, 10 0, 20 0, 25 8.66…, 20 17.32…, 10 17.32…, 5 8.66…)), i.e. the
+  // centre (15, 8.66…); (0, 1) is centred at (0, 17.32…).
+  it('puts every hexagon centre (and points near it) in its own cell', () => {
+    for (let i = -4; i <= 4; i++) {
+      for (let j = -4; j <= 4; j++) {
+        const [cx, cy] = hexCentre(i, j, 10);
+        for (const [dx, dy] of [[0, 0], [8.9, 0], [-8.9, 0], [4, 7.5], [-4, -7.5], [0, 8.6]]) {
+          expect(hexCell(cx + dx!, cy + dy!, 10)).toEqual({ i, j });
+        }
+      }
+    }
+    expect(hexCentre(1, 0, 10)).toEqual([15, 5 * Math.sqrt(3)]);
+    expect(hexRing(1, 0, 10)[1]).toEqual([10, 0]);
+  });
+
+  it('squares follow floor(x / size) as ST_SquareGrid', () => {
+    expect(squareCell(-0.1, 99.9, 100)).toEqual({ i: -1, j: 0 });
+    expect(squareCell(100, 0, 100)).toEqual({ i: 1, j: 0 });
+  });
+
+  it('counts, sums weights, and fills the empty lattice cells with zeros', () => {
+    const xy = Float64Array.from([0, 0, 1, 1, 30, 0]);
+    const cells = binPoints(xy, 'hex', 10);
+    expect(Array.from(cells.value)).toEqual([2, 1]);
+    expect(Array.from(binPoints(xy, 'hex', 10, [2, 3, 5]).value)).toEqual([5, 5]);
+    const filled = fillHexLattice(cells);
+    expect(filled.value.length).toBe(3); // i = 0..2, j = 0
+    expect(Array.from(filled.value)).toEqual([2, 0, 1]);
+  });
+});
+
+describe('quartic kernel density', () => {
+  it('one point: 3/(π r²) at its node, 0 at distance r and beyond; Σ ≈ 1 / cell²', () => {
+    const r = 10;
+    const grid = quarticDensity(Float64Array.from([0, 0]), r, 1);
+    const at = (i: number, j: number): number => {
+      for (let k = 0; k < grid.i.length; k++) if (grid.i[k] === i && grid.j[k] === j) return grid.density[k]!;
+      return 0;
+    };
+    expect(at(0, 0)).toBe(3 / (Math.PI * r * r));
+    expect(at(5, 0)).toBeCloseTo((3 / (Math.PI * 100)) * 0.75 ** 2, 15); // d/r = 0.5 → (1 − 0.25)²
+    expect(at(10, 0)).toBe(0);
+    expect(grid.density.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 2);
+  });
+
+  it('refuses a grid larger than the cell limit', () => {
+    expect(() => quarticDensity(Float64Array.from([0, 0, 1e5, 1e5]), 1, 1, undefined, 1000)).toThrow(/TOO_MANY_CELLS/);
+  });
+});
+
+describe('local equirectangular projection', () => {
+  it('is true to scale at the origin (WGS 84 radii of curvature) and inverts exactly', () => {
+    // Equator: N = a, M = a(1 − e²); 1° = a·π/180 = 111 319.4908 m east, 110 574.2758 m north.
+    const p = localProjection([0, 0]);
+    expect(p.kx).toBeCloseTo(111_319.4908, 4);
+    expect(p.ky).toBeCloseTo(110_574.2758, 4);
+    // Zhengzhou (34.75° N): a parallel's degree is N cos φ · π/180 = 91 564.9 m (N = a / √(1 − e² sin² φ)).
+    const q = localProjection([113.65, 34.75]);
+    expect(q.forward(113.651, 34.75)[0]).toBeCloseTo(91.5649, 3);
+    const [lng, lat] = q.inverse(...q.forward(113.7, 34.8));
+    expect(lng).toBeCloseTo(113.7, 12);
+    expect(lat).toBeCloseTo(34.8, 12);
+  });
+
+  it('bounds its east–west scale error: 0.11 % at 10 km from a 35° N origin', () => {
+    expect(maxScaleError(35, 35 - 0.09, 35 + 0.09)).toBeCloseTo(0.0011, 4);
+  });
+});
+
+describe('Getis-Ord moments of G_i', () => {
+  it('are consistent with the z-scores: z = (G − E[G]) / √Var[G] (esda six points, Gi and Gi*)', () => {
+    const points = [[10, 10], [20, 10], [40, 10], [15, 20], [30, 20], [30, 30]];
+    const y = [2, 3, 3.2, 5, 8, 7];
+    for (const includeSelf of [false, true]) {
+      const w = spatialWeights(distanceBandNeighbours(points, 15), { transform: 'B', includeSelf });
+      const r = getisOrd(y, w);
+      const m = getisOrdMoments(y, w);
+      r.z.forEach((z, i) => expect((r.g[i]! - m.expectation[i]!) / Math.sqrt(m.variance[i]!)).toBeCloseTo(z!, 12));
+      // E[Gi*] = W_i / n, E[Gi] = W_i / (n − 1) with binary weights.
+      expect(m.expectation[0]).toBeCloseTo(includeSelf ? 3 / 6 : 2 / 5, 15);
+    }
+  });
+});
