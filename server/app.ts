@@ -15,16 +15,22 @@ import type pg from 'pg';
 import { PROJECT_ROOT, type AppConfig } from './config';
 import type { Database } from './db/database';
 import { NotificationHub } from './db/notifications';
-import { AppError, registerErrorHandling } from './http/errors';
+import { registerAuth } from './auth/request-auth';
+import { AppError, frameworkErrors, registerErrorHandling } from './http/errors';
+import { registerRateLimiting } from './http/rate-limit';
 import { registerValidation } from './http/validation';
 import { analysisRoutes } from './modules/analysis/analysis.routes';
+import { auditRoutes } from './modules/audit/audit.routes';
 import { gridRoutes } from './modules/grids/grid.routes';
 import { divisionRoutes } from './modules/divisions/division.routes';
 import { healthRoutes } from './modules/health/health.routes';
 import { layoutRoutes } from './modules/layouts/layout.routes';
+import { registryRoutes } from './modules/registry/registry.routes';
 import { metaRoutes } from './modules/meta/meta.routes';
 import { ogcRoutes } from './modules/ogc/ogc.routes';
 import { tileRoutes } from './modules/tiles/tile.routes';
+import { authRoutes } from './modules/users/auth.routes';
+import { userRoutes } from './modules/users/user.routes';
 import { TileService } from './modules/tiles/tile.service';
 
 export interface BuildAppOptions {
@@ -43,11 +49,17 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
     // Ids in URLs are numeric or short codes; a 2 KB path is already hostile.
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
+    // Client addresses (rate limits, lockout, audit) from X-Forwarded-For only behind a trusted proxy.
+    trustProxy: config.trustProxy,
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);
   // Schema failures report every problem, not the first, so a client can fix them in one go.
   registerValidation(app);
+  // Before any route: every route must declare its permission, and every request gets its principal.
+  const auth = registerAuth(app, { db });
+  await registerRateLimiting(app);
 
   const externalBasemap = config.basemapStyleUrl ? ['https:'] : [];
   await app.register(helmet, {
@@ -65,23 +77,27 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
     crossOriginEmbedderPolicy: false,
   });
   // Without configured origins there is nothing to allow: no CORS hook at all (it costs on every request).
-  if (config.corsOrigins.length > 0) await app.register(cors, { origin: config.corsOrigins });
+  if (config.corsOrigins.length > 0) await auth.registerPublic(() => app.register(cors, { origin: config.corsOrigins }));
 
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
       info: { title: 'Wangge API', version: VERSION, description: 'Grid-based community governance (网格化管理): grids, dispatch, events, analysis.' },
-      tags: [{ name: 'system' }, { name: 'divisions' }, { name: 'layouts' }, { name: 'grids' }, { name: 'analysis' }, { name: 'tiles' }, { name: 'ogc' }],
+      tags: [{ name: 'system' }, { name: 'auth' }, { name: 'users' }, { name: 'audit' }, { name: 'divisions' }, { name: 'layouts' }, { name: 'grids' }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await auth.registerPublic(() => app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true }));
+  app.get('/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { db });
   await app.register(metaRoutes, { config, version: VERSION });
+  await app.register(authRoutes, { db, config });
+  await app.register(userRoutes, { db });
+  await app.register(auditRoutes, { db });
   await app.register(divisionRoutes, { db });
   await app.register(layoutRoutes, { db, config });
   await app.register(gridRoutes, { db, config });
+  await app.register(registryRoutes, { db, config });
   await app.register(analysisRoutes, { db });
 
   const tiles = new TileService(db);
@@ -96,7 +112,8 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
 
   const webRoot = config.webDistDir && existsSync(path.join(config.webDistDir, 'index.html')) ? config.webDistDir : undefined;
   if (webRoot) {
-    await app.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: false, index: 'index.html', maxAge: '1h' });
+    // The web app's files are public; the data it loads is protected per API route.
+    await auth.registerPublic(() => app.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: false, index: 'index.html', maxAge: '1h' }));
   }
 
   app.setNotFoundHandler((request, reply) => {

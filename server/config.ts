@@ -30,6 +30,18 @@ export interface AppConfig {
   corsOrigins: string[];
   /** Per-statement timeout for ordinary API requests, ms. */
   statementTimeoutMs: number;
+  /** Lifetime of an access token, seconds (short: a stolen one is useful briefly). */
+  accessTokenTtlSeconds: number;
+  /** Lifetime of a refresh token, seconds; each refresh rotates it. */
+  refreshTokenTtlSeconds: number;
+  /** Sign-in and refresh requests per client address and minute. */
+  signInRateLimitPerMinute: number;
+  /** Public intake (Open311) requests per client address and minute. */
+  publicIntakeRateLimitPerMinute: number;
+  /** Trust X-Forwarded-For from a reverse proxy for client addresses (rate limits, lockout, audit). */
+  trustProxy: boolean;
+  /** Registry encryption key (32 bytes, base64); absent → generated once into `.data/registry.key`. */
+  registryKey: string | undefined;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -62,10 +74,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: env.LOG_LEVEL || 'info',
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     statementTimeoutMs: intFromEnv(env, 'STATEMENT_TIMEOUT_MS', 15_000),
+    accessTokenTtlSeconds: intFromEnv(env, 'ACCESS_TOKEN_TTL_SECONDS', 15 * 60),
+    refreshTokenTtlSeconds: intFromEnv(env, 'REFRESH_TOKEN_TTL_SECONDS', 12 * 60 * 60),
+    signInRateLimitPerMinute: intFromEnv(env, 'SIGN_IN_RATE_LIMIT_PER_MINUTE', 10),
+    publicIntakeRateLimitPerMinute: intFromEnv(env, 'PUBLIC_INTAKE_RATE_LIMIT_PER_MINUTE', 30),
+    trustProxy: boolFromEnv(env, 'TRUST_PROXY', false),
+    registryKey: env.REGISTRY_KEY || undefined,
   };
 }
 
+/** A fixed registry key for tests only (32 bytes of 0x2a), never a deployment's. */
+export const TEST_REGISTRY_KEY = Buffer.alloc(32, 0x2a).toString('base64');
+
 /** Config for in-process tests: quiet, no web bundle, no demo. */
 export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
-  return { ...loadConfig({}), port: 0, host: '127.0.0.1', webDistDir: undefined, loadDemo: false, logLevel: 'silent', ...overrides };
+  return { ...loadConfig({}), port: 0, host: '127.0.0.1', webDistDir: undefined, loadDemo: false, logLevel: 'silent', registryKey: TEST_REGISTRY_KEY, ...overrides };
 }

@@ -9,6 +9,7 @@ import { openDatabase, redactUrl } from './db/database';
 import { LocalPostgresError } from './db/local-postgres';
 import { ensureExtensions, migrateToLatest, MigrationError } from './db/migrate';
 import { loadDemoIfEmpty } from './modules/demo/demo.service';
+import { ensureInitialAdmin } from './modules/users/user.service';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
     const demo = await loadDemoIfEmpty(handle.db);
     if (demo.loaded) app.log.info(demo.summary, 'loaded the demo city (first start on an empty database)');
   }
+  // First run: an administrator with a one-time password, printed here once and never stored in clear.
+  const initialAdmin = await ensureInitialAdmin(handle.db);
 
   const address = await app.listen({ port: config.port, host: config.host });
   const where = target.kind === 'embedded' && target.local
@@ -33,6 +36,13 @@ async function main(): Promise<void> {
   const shown = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
   app.log.info(`Wangge listening on ${shown} — database: ${where}`);
   console.log(`\n  Wangge is running at ${shown}  (API docs: ${shown}/docs)\n  Database: ${where}\n  Press Ctrl-C to stop.\n`);
+  if (initialAdmin) {
+    console.log(
+      `  First start: created the administrator account.\n` +
+        `    username: ${initialAdmin.username}\n    one-time password: ${initialAdmin.oneTimePassword}\n` +
+        `  It is shown only now; sign in (POST /api/v1/auth/sign-in) and change it (POST /api/v1/auth/password).\n`,
+    );
+  }
 
   let closing = false;
   const shutdown = async (signal: string): Promise<void> => {

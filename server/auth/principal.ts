@@ -35,6 +35,48 @@ export type Permission = (typeof PERMISSIONS)[number];
 /** A route open to anyone (health, docs, public Open311 intake) says so explicitly. */
 export type RoutePermission = Permission | 'public' | 'authenticated';
 
+/**
+ * What each role may do: the one policy table. Routes name a permission, never a role, so changing who
+ * may do what is an edit here (pinned by hand-written expectations in server/auth/authorization.db.test.ts).
+ * A user's roles add up; their scope (below) narrows every permission to their divisions/grids.
+ */
+export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
+  admin: PERMISSIONS,
+  // Draws and publishes grid layouts and maintains the division tree.
+  planner: ['divisions:read', 'divisions:write', 'layouts:read', 'layouts:write', 'layouts:publish'],
+  // Finds who is responsible for a place; staff contacts and events, never the resident registry.
+  dispatcher: ['divisions:read', 'layouts:read', 'dispatch:lookup', 'staff:read', 'events:read', 'events:write'],
+  // Residents and households of their own grids (scope); sensitive fields stay masked.
+  grid_worker: ['divisions:read', 'registry:read', 'registry:write', 'staff:read', 'events:read', 'events:write'],
+  // Those of their community (scope), may unmask with a stated purpose and export (both audited).
+  community_manager: [
+    'divisions:read', 'layouts:read', 'registry:read', 'registry:write', 'registry:unmask', 'registry:export',
+    'staff:read', 'staff:write', 'dispatch:lookup', 'events:read', 'events:write', 'analysis:read',
+  ],
+  street_manager: [
+    'divisions:read', 'layouts:read', 'registry:read', 'registry:unmask', 'registry:export',
+    'staff:read', 'staff:write', 'dispatch:lookup', 'events:read', 'events:write', 'analysis:read',
+  ],
+  // Aggregates only (small counts suppressed); no personal data.
+  analyst: ['divisions:read', 'layouts:read', 'analysis:read'],
+  // Reads the audit log and verifies its chain; nothing else.
+  auditor: ['audit:read'],
+};
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
+
+/** The union of the roles' permissions. */
+export function permissionsOf(roles: readonly Role[]): Set<Permission> {
+  return new Set(roles.flatMap((r) => ROLE_PERMISSIONS[r]));
+}
+
+/** True when the principal holds the permission (admins hold all). */
+export function can(principal: Pick<Principal, 'permissions'>, permission: Permission): boolean {
+  return principal.permissions.has(permission);
+}
+
 export interface Scope {
   /** True for roles that see everything (admin, city-wide analysts of aggregates). */
   all: boolean;
@@ -49,6 +91,11 @@ export interface Principal {
   roles: Role[];
   permissions: ReadonlySet<Permission>;
   scope: Scope;
+  /** The session (kind 'user') or API token (kind 'token') the request authenticated with. */
+  sessionId?: number;
+  tokenId?: number;
+  /** A user with a one-time or reset password may only change it (and read /auth/me, sign out). */
+  mustChangePassword?: boolean;
 }
 
 export const ANONYMOUS: Principal = {
@@ -65,4 +112,11 @@ export function inScope(scope: Scope, code: string | null | undefined): boolean 
   if (scope.all) return true;
   if (!code) return false;
   return scope.prefixes.some((p) => code.startsWith(p));
+}
+
+/** True when `inner` is inside `outer`: every prefix of inner starts with some prefix of outer. */
+export function scopeWithin(inner: Scope, outer: Scope): boolean {
+  if (outer.all) return true;
+  if (inner.all) return false;
+  return inner.prefixes.every((p) => outer.prefixes.some((o) => p.startsWith(o)));
 }

@@ -25,6 +25,62 @@ export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
+export interface ApiTokens {
+  created_at: Generated<Timestamp>;
+  expires_at: Timestamp | null;
+  id: Generated<number>;
+  last_used_at: Timestamp | null;
+  name: string;
+  revoked_at: Timestamp | null;
+  roles: string[];
+  scope_all: Generated<boolean>;
+  scope_prefixes: Generated<string[]>;
+  token_hash: string;
+  token_prefix: string;
+  user_id: number;
+}
+
+export interface AuditChainHead {
+  last_hash: string;
+  last_id: Int8;
+  singleton: Generated<boolean>;
+}
+
+export interface AuditLog {
+  action: string;
+  actor_kind: string;
+  actor_name: string | null;
+  actor_user_id: number | null;
+  at: Timestamp;
+  details: Generated<Json>;
+  hash: string;
+  id: Int8;
+  ip: string | null;
+  outcome: string;
+  prev_hash: string;
+  target_id: string | null;
+  target_type: string | null;
+}
+
+export interface Buildings {
+  address: Generated<string>;
+  code: string;
+  community_code: string | null;
+  created_at: Generated<Timestamp>;
+  deleted_at: Timestamp | null;
+  deleted_reason: string | null;
+  external_id: string | null;
+  floors: number | null;
+  geom: string;
+  grid_code: string | null;
+  grid_id: number | null;
+  id: Generated<number>;
+  name: Generated<string>;
+  updated_at: Generated<Timestamp>;
+  use: Generated<string>;
+  version: Generated<number>;
+}
+
 export interface DataVersions {
   layer: string;
   version: Generated<Int8>;
@@ -55,6 +111,37 @@ export interface Grids {
   version: Generated<number>;
 }
 
+export interface HouseholdHistory {
+  actor: string | null;
+  actor_id: number | null;
+  building_id: number;
+  change: string;
+  community_code: string | null;
+  grid_code: string | null;
+  household_id: number;
+  id: Generated<Int8>;
+  recorded_at: Generated<Timestamp>;
+  tenure: string;
+  valid_from: string;
+  valid_to: string | null;
+}
+
+export interface Households {
+  building_id: number;
+  community_code: string | null;
+  created_at: Generated<Timestamp>;
+  deleted_at: Timestamp | null;
+  deleted_reason: string | null;
+  grid_code: string | null;
+  grid_id: number | null;
+  id: Generated<number>;
+  room: Generated<string>;
+  tenure: Generated<string>;
+  unit: Generated<string>;
+  updated_at: Generated<Timestamp>;
+  version: Generated<number>;
+}
+
 export interface Layouts {
   based_on_layout_id: number | null;
   community_code: string;
@@ -67,6 +154,91 @@ export interface Layouts {
   status: Generated<string>;
 }
 
+export interface OrganisationHistory {
+  actor_id: number | null;
+  community_code: string | null;
+  employees: number;
+  grid_code: string | null;
+  id: Generated<Int8>;
+  kind: string;
+  organisation_id: number;
+  recorded_at: Generated<Timestamp>;
+  valid_from: string;
+  valid_to: string | null;
+}
+
+export interface Organisations {
+  address: Generated<string>;
+  building_id: number | null;
+  category: Generated<string>;
+  closed_on: string | null;
+  code: string;
+  community_code: string | null;
+  created_at: Generated<Timestamp>;
+  deleted_at: Timestamp | null;
+  deleted_reason: string | null;
+  employees: Generated<number>;
+  geom: string;
+  grid_code: string | null;
+  grid_id: number | null;
+  id: Generated<number>;
+  kind: string;
+  name: string;
+  opened_on: Generated<string>;
+  updated_at: Generated<Timestamp>;
+  version: Generated<number>;
+}
+
+export interface ResidentHistory {
+  actor: string | null;
+  actor_id: number | null;
+  change: string;
+  community_code: string | null;
+  grid_code: string | null;
+  household_id: number | null;
+  id: Generated<Int8>;
+  recorded_at: Generated<Timestamp>;
+  registration: string;
+  resident_id: number;
+  status: string;
+  tags: string[];
+  valid_from: string;
+  valid_to: string | null;
+}
+
+export interface Residents {
+  birth_date: string;
+  community_code: string | null;
+  created_at: Generated<Timestamp>;
+  deleted_at: Timestamp | null;
+  deleted_reason: string | null;
+  gender: string;
+  grid_code: string | null;
+  grid_id: number | null;
+  household_id: number | null;
+  id: Generated<number>;
+  id_number_enc: Buffer;
+  id_number_hmac: Buffer;
+  name: string;
+  phone_enc: Buffer | null;
+  phone_hmac: Buffer | null;
+  registration: string;
+  relation: Generated<string>;
+  status: Generated<string>;
+  tags: Generated<string[]>;
+  updated_at: Generated<Timestamp>;
+  version: Generated<number>;
+}
+
+export interface ResidentTags {
+  added_in: Generated<number>;
+  code: string;
+  name_en: string;
+  name_zh: string;
+  retired_in: number | null;
+  sensitive: Generated<boolean>;
+}
+
 export interface Roads {
   code: string | null;
   created_at: Generated<Timestamp>;
@@ -76,10 +248,114 @@ export interface Roads {
   name: Generated<string>;
 }
 
+export interface RosterExceptions {
+  created_at: Generated<Timestamp>;
+  ends_at: Timestamp;
+  id: Generated<number>;
+  kind: string;
+  reason: Generated<string>;
+  scope_code: string | null;
+  staff_id: number | null;
+  starts_at: Timestamp;
+}
+
+export interface RosterShifts {
+  created_at: Generated<Timestamp>;
+  end_time: string;
+  id: Generated<number>;
+  scope_code: string;
+  staff_id: number;
+  start_time: string;
+  weekday: number;
+}
+
+export interface Sessions {
+  access_expires_at: Timestamp;
+  access_hash: string;
+  created_at: Generated<Timestamp>;
+  family_id: string;
+  id: Generated<Int8>;
+  ip: string | null;
+  refresh_expires_at: Timestamp;
+  refresh_hash: string;
+  revoked_at: Timestamp | null;
+  revoked_reason: string | null;
+  rotated_at: Timestamp | null;
+  user_agent: string | null;
+  user_id: number;
+}
+
+export interface SignInFailures {
+  at: Generated<Timestamp>;
+  id: Generated<Int8>;
+  ip: string;
+  username: string;
+}
+
+export interface Staff {
+  code: string;
+  created_at: Generated<Timestamp>;
+  deleted_at: Timestamp | null;
+  deleted_reason: string | null;
+  gender: string | null;
+  id: Generated<number>;
+  name: string;
+  phone: string | null;
+  role: string;
+  unit_code: string;
+  updated_at: Generated<Timestamp>;
+  version: Generated<number>;
+}
+
+export interface StaffAssignments {
+  created_at: Generated<Timestamp>;
+  from_date: string;
+  grid_code: string;
+  id: Generated<number>;
+  role: string;
+  staff_id: number;
+  to_date: string | null;
+}
+
+export interface Users {
+  created_at: Generated<Timestamp>;
+  disabled: Generated<boolean>;
+  display_name: Generated<string>;
+  failed_sign_ins: Generated<number>;
+  id: Generated<number>;
+  locked_until: Timestamp | null;
+  must_change_password: Generated<boolean>;
+  password_changed_at: Generated<Timestamp>;
+  password_hash: string;
+  roles: Generated<string[]>;
+  scope_all: Generated<boolean>;
+  scope_prefixes: Generated<string[]>;
+  updated_at: Generated<Timestamp>;
+  username: string;
+}
+
 export interface DB {
+  api_tokens: ApiTokens;
+  audit_chain_head: AuditChainHead;
+  audit_log: AuditLog;
+  buildings: Buildings;
   data_versions: DataVersions;
   divisions: Divisions;
   grids: Grids;
+  household_history: HouseholdHistory;
+  households: Households;
   layouts: Layouts;
+  organisation_history: OrganisationHistory;
+  organisations: Organisations;
+  resident_history: ResidentHistory;
+  resident_tags: ResidentTags;
+  residents: Residents;
   roads: Roads;
+  roster_exceptions: RosterExceptions;
+  roster_shifts: RosterShifts;
+  sessions: Sessions;
+  sign_in_failures: SignInFailures;
+  staff: Staff;
+  staff_assignments: StaffAssignments;
+  users: Users;
 }

@@ -2,7 +2,7 @@
  * One error shape for every failure: `{ error: { code, message, details } }`.
  * `code` is a literal union so clients (and the web app's message files) can switch on it.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export type ErrorCode =
   | 'VALIDATION_FAILED'
@@ -35,7 +35,25 @@ export type ErrorCode =
   | 'DIVISION_EXISTS'
   | 'DIVISION_HAS_CHILDREN'
   | 'COMMUNITY_HAS_NO_BOUNDARY'
-  | 'UNSUPPORTED_FORMAT';
+  | 'UNSUPPORTED_FORMAT'
+  // accounts and access (issue #4)
+  | 'UNAUTHENTICATED'
+  | 'TOKEN_EXPIRED'
+  | 'FORBIDDEN'
+  | 'OUT_OF_SCOPE'
+  | 'PURPOSE_REQUIRED'
+  | 'INVALID_CREDENTIALS'
+  | 'ACCOUNT_LOCKED'
+  | 'RATE_LIMITED'
+  | 'PASSWORD_CHANGE_REQUIRED'
+  | 'PASSWORD_TOO_WEAK'
+  | 'REFRESH_TOKEN_REUSED'
+  | 'USER_NOT_FOUND'
+  | 'USER_EXISTS'
+  | 'API_TOKEN_NOT_FOUND'
+  | 'LAST_ADMIN'
+  | 'URI_TOO_LONG'
+  | 'ID_NUMBER_INVALID';
 
 export class AppError extends Error {
   constructor(
@@ -69,9 +87,24 @@ function body(code: ErrorCode, message: string, details?: unknown): ErrorBody {
   return { error: { code, message, ...(details === undefined ? {} : { details }) } };
 }
 
+/**
+ * Failures the router meets before any route or hook runs (a path parameter over maxParamLength, an
+ * undecodable URL): the same error shape as everything else. Pass as Fastify's `frameworkErrors`.
+ */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    void reply.status(414).send(body('URI_TOO_LONG', 'A path parameter is longer than the server accepts.'));
+    return;
+  }
+  void reply.status(400).send(body('VALIDATION_FAILED', 'The URL is malformed.', { in: 'url', reason: err.code }));
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError | Error, request, reply) => {
     if (err instanceof AppError) {
+      if (err.statusCode === 401) void reply.header('www-authenticate', `Bearer error="${err.code === 'TOKEN_EXPIRED' ? 'invalid_token' : 'unauthorized'}"`);
+      const retryAfter = (err.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+      if (typeof retryAfter === 'number') void reply.header('retry-after', String(Math.ceil(retryAfter)));
       return reply.status(err.statusCode).send(body(err.code, err.message, err.details));
     }
     const fe = err as FastifyError & { validation?: Array<{ instancePath: string; message?: string; params?: unknown; keyword: string }>; validationContext?: string };

@@ -20,6 +20,7 @@ export const divisionRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
   app.get(
     '/api/v1/divisions',
     {
+      config: { permission: 'public' },
       schema: {
         tags: ['divisions'],
         summary: 'Children of a division (no parent: the districts), with whether each has a boundary',
@@ -33,6 +34,7 @@ export const divisionRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
   app.get(
     '/api/v1/divisions/:code',
     {
+      config: { permission: 'public' },
       schema: {
         tags: ['divisions'],
         summary: 'One division with its boundary (stored, or derived from its children) and its ancestors',
@@ -46,6 +48,7 @@ export const divisionRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
   app.post(
     '/api/v1/divisions',
     {
+      config: { permission: 'divisions:write' },
       schema: {
         tags: ['divisions'],
         summary: 'Create a district, street or community (GB/T 2260 code under its parent)',
@@ -62,6 +65,7 @@ export const divisionRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
   app.patch(
     '/api/v1/divisions/:code',
     {
+      config: { permission: 'divisions:write' },
       schema: {
         tags: ['divisions'],
         summary: 'Rename a division and/or set its boundary (null clears it)',
@@ -76,6 +80,7 @@ export const divisionRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
   app.post(
     '/api/v1/divisions/import',
     {
+      config: { permission: 'divisions:write' },
       schema: {
         tags: ['divisions'],
         summary: 'Import a hierarchy (CSV) or boundaries (GeoJSON FeatureCollection); upsert by code',

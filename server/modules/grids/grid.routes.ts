@@ -21,6 +21,7 @@ import {
 import { FillGapBodySchema, LayoutIdParamsSchema } from '../../contracts/layout';
 import type { AppConfig } from '../../config';
 import type { Database } from '../../db/database';
+import { requireRoutePermission } from '../../auth/request-auth';
 import { etagOf, parseIfMatch, requireIfMatch } from '../../http/preconditions';
 import { clipGrid, createGrid, fillGap, findGridAt, getGrid, listGridCollection, mergeGrids, removeGrid, replaceGrid, snapGrid, splitGrid } from './grid.service';
 
@@ -39,6 +40,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
   app.post(
     '/api/v1/layouts/:id/grids',
     {
+      config: { permission: 'layouts:write' },
       schema: {
         tags: ['grids'],
         summary: 'Add a grid to a draft layout',
@@ -57,6 +59,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
   app.get(
     '/api/v1/grids',
     {
+      config: { permission: 'public' },
       schema: {
         tags: ['grids'],
         summary: 'Grids of the published layouts (or of one layout) as GeoJSON, optionally within a bbox',
@@ -64,12 +67,17 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
         response: { 200: GridCollectionSchema, ...commonErrorResponses },
       },
     },
-    async (request) => listGridCollection(db, { ...(request.query.layout === undefined ? {} : { layoutId: request.query.layout }), ...(request.query.bbox === undefined ? {} : { bbox: request.query.bbox }), ...(request.query.limit === undefined ? {} : { limit: request.query.limit }) }),
+    async (request) => {
+      // Published grids are public; one named layout may be a draft, which needs layouts:read.
+      if (request.query.layout !== undefined) requireRoutePermission(request.principal, 'layouts:read');
+      return listGridCollection(db, { ...(request.query.layout === undefined ? {} : { layoutId: request.query.layout }), ...(request.query.bbox === undefined ? {} : { bbox: request.query.bbox }), ...(request.query.limit === undefined ? {} : { limit: request.query.limit }) });
+    },
   );
 
   app.get(
     '/api/v1/grids/at',
     {
+      config: { permission: 'public' },
       schema: {
         tags: ['grids'],
         summary: 'Which published grid covered a point at an instant (layout history)',
@@ -83,6 +91,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
   app.get(
     '/api/v1/grids/:id',
     {
+      config: { permission: 'layouts:read' },
       schema: { tags: ['grids'], summary: 'One grid as a GeoJSON Feature (ETag = version)', params: GridIdParamsSchema, response: { 200: GridFeatureSchema, 404: ErrorResponseSchema, ...commonErrorResponses } },
     },
     async (request, reply) => {
@@ -94,6 +103,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
   app.put(
     '/api/v1/grids/:id',
     {
+      config: { permission: 'layouts:write' },
       schema: {
         tags: ['grids'],
         summary: 'Replace a grid\'s geometry and properties (If-Match required; 412 on a stale version)',
@@ -114,6 +124,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
   app.delete(
     '/api/v1/grids/:id',
     {
+      config: { permission: 'layouts:write' },
       schema: {
         tags: ['grids'],
         summary: 'Delete a grid of a draft layout (If-Match optional)',
@@ -131,6 +142,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
   app.post(
     '/api/v1/grids/:id/split',
     {
+      config: { permission: 'layouts:write' },
       schema: { tags: ['grids'], summary: 'Split a grid by a line; the larger part keeps id and code', params: GridIdParamsSchema, body: SplitBodySchema, response: { 200: SplitResultSchema, ...writeErrors } },
     },
     async (request) => splitGrid(db, request.params.id, request.body.line),
@@ -139,6 +151,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
   app.post(
     '/api/v1/grids/merge',
     {
+      config: { permission: 'layouts:write' },
       schema: { tags: ['grids'], summary: 'Merge adjacent grids of one draft layout; the largest keeps id and code', body: MergeBodySchema, response: { 200: MergeResultSchema, ...writeErrors } },
     },
     async (request) => mergeGrids(db, request.body.ids),
@@ -147,6 +160,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
   app.post(
     '/api/v1/grids/:id/snap',
     {
+      config: { permission: 'layouts:write' },
       schema: { tags: ['grids'], summary: 'Snap vertices to neighbouring grids and the community boundary', params: GridIdParamsSchema, body: SnapBodySchema, response: { 200: EditResultSchema, ...writeErrors } },
     },
     async (request) => snapGrid(db, request.params.id, request.body.toleranceM),
@@ -155,6 +169,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
   app.post(
     '/api/v1/grids/:id/clip',
     {
+      config: { permission: 'layouts:write' },
       schema: { tags: ['grids'], summary: 'Cut away the parts outside the community boundary', params: GridIdParamsSchema, response: { 200: EditResultSchema, ...writeErrors } },
     },
     async (request) => clipGrid(db, request.params.id),
@@ -163,6 +178,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
   app.post(
     '/api/v1/layouts/:id/fill-gap',
     {
+      config: { permission: 'layouts:write' },
       schema: {
         tags: ['grids'],
         summary: 'Give a gap to the neighbouring grid sharing the longest edge with it (or to gridId)',

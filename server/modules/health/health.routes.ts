@@ -7,6 +7,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
   app.get(
     '/health',
     {
+      config: { permission: 'public' },
       schema: {
         tags: ['system'],
         summary: 'Service and database health',

@@ -13,7 +13,7 @@ import type { Database } from '../../db/database';
 import { fromGeoJson } from '../../db/postgis';
 import { AppError } from '../../http/errors';
 import { createTestApp, type TestApp } from '../../test/app';
-import { lattice, M_LAT, M_LON, newDivisions, newGrid, newLayout, rect } from '../../test/factories';
+import { COMMUNITY, lattice, M_LAT, M_LON, newDivisions, newGrid, newLayout, rect } from '../../test/factories';
 import { validateLayout, validateLayouts } from './layout-validation.service';
 
 const W = 113.6, S = 34.75, E = 113.604, N = 34.753;
@@ -238,34 +238,36 @@ describe('slivers and multi-part grids', () => {
 });
 
 describe('households', () => {
-  it('reports every grid as unknown with a note while there is no household registry', async () => {
+  it('reports every grid as unknown with a note while no household is linked to the layout', async () => {
     const { layoutId, gridIds } = await layoutOf(lattice(W, S, E, N, 2, 1));
     const report = await validateLayout(db, layoutId);
     expect(report.households).toEqual(gridIds.map((gridId) => ({ gridId, gridCode: null, households: null, status: 'unknown' })));
     expect(report.summary.households).toBeNull();
     expect(report.notes.map((n) => n.code)).toContain('HOUSEHOLDS_UNKNOWN');
+    expect(report.summary.publishable).toBe(true);
   });
 
-  it('counts households per grid once a households table with grid_id exists', async () => {
+  it('counts the live households linked to each grid against the target range', async () => {
     const { layoutId, gridIds } = await layoutOf(lattice(W, S, E, N, 3, 1));
     const [g1, g2, g3] = gridIds;
-    await sql`CREATE TABLE households (id serial PRIMARY KEY, grid_id integer)`.execute(db);
-    try {
-      // 250 (under), 400 (ok), 600 (over) with the default 300–500 range
-      await sql`INSERT INTO households (grid_id)
-                SELECT ${g1}::int FROM generate_series(1, 250) UNION ALL
-                SELECT ${g2}::int FROM generate_series(1, 400) UNION ALL
-                SELECT ${g3}::int FROM generate_series(1, 600)`.execute(db);
-      const report = await validateLayout(db, layoutId);
-      expect(report.households.map((h) => [h.households, h.status])).toEqual([[250, 'under'], [400, 'ok'], [600, 'over']]);
-      expect(ofKind(report, 'households').map((p) => [p.gridIds[0], p.status, p.geometry.type])).toEqual([[g1, 'under', 'Polygon'], [g3, 'over', 'Polygon']]);
-      expect(report.summary).toMatchObject({ households: 2, warnings: 2, publishable: true });
-      expect(report.notes.map((n) => n.code)).not.toContain('HOUSEHOLDS_UNKNOWN');
-      const wide = await validateLayout(db, layoutId, { householdsMin: 200, householdsMax: 700 });
-      expect(wide.summary.households).toBe(0);
-    } finally {
-      await sql`DROP TABLE households`.execute(db);
-    }
+    const { rows } = await sql<{ id: number }>`
+      INSERT INTO buildings (community_code, code, geom) VALUES (${COMMUNITY}, '00001', ST_SetSRID(ST_MakePoint(113.6005, 34.7505), 4326))
+      RETURNING id`.execute(db);
+    const building = rows[0]?.id;
+    // 250 (under), 400 (ok), 600 (over) with the default 300–500 range, plus 50 deleted ones on g2.
+    await sql`INSERT INTO households (building_id, room, grid_id, deleted_at, deleted_reason)
+              SELECT ${building}::int, n::text,
+                     CASE WHEN n <= 250 THEN ${g1}::int WHEN n <= 650 THEN ${g2}::int WHEN n <= 1250 THEN ${g3}::int ELSE ${g2}::int END,
+                     CASE WHEN n > 1250 THEN now() END, CASE WHEN n > 1250 THEN 'moved' END
+              FROM generate_series(1, 1300) n`.execute(db);
+    const report = await validateLayout(db, layoutId);
+    expect(report.households.map((h) => [h.households, h.status])).toEqual([[250, 'under'], [400, 'ok'], [600, 'over']]);
+    expect(ofKind(report, 'households').map((p) => [p.gridIds[0], p.status, p.geometry.type])).toEqual([[g1, 'under', 'Polygon'], [g3, 'over', 'Polygon']]);
+    expect(report.summary).toMatchObject({ households: 2, warnings: 2, publishable: true });
+    expect(report.notes.map((n) => n.code)).not.toContain('HOUSEHOLDS_UNKNOWN');
+    expect((await validateLayout(db, layoutId, { strict: true })).summary.publishable).toBe(false);
+    const wide = await validateLayout(db, layoutId, { householdsMin: 200, householdsMax: 700 });
+    expect(wide.summary.households).toBe(0);
   });
 });
 

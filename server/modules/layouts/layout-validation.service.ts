@@ -22,6 +22,7 @@ import {
   type GridHouseholdCount,
   type LayoutToValidate,
   type TopologyFinding,
+  withJitOff,
 } from './layout-validation.repository';
 
 /** Defaults for whatever the caller left out; rejects contradictory or negative values. */
@@ -61,13 +62,20 @@ export async function validateLayouts(db: Database, layoutIds: readonly number[]
   const ids = [...new Set(layoutIds)];
   if (ids.length === 0) return [];
 
-  const layouts = await findLayoutsToValidate(db, ids);
-  const missing = ids.filter((id) => !layouts.some((l) => l.layoutId === id));
-  if (missing.length > 0) {
-    throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${missing.join(', ')} does not exist.`, missing.length === 1 ? { layoutId: missing[0] } : { layoutIds: missing });
-  }
-  const findings = await findTopologyProblems(db, ids, opts);
-  const households = await listGridHouseholds(db, ids, opts);
+  // One snapshot for all statements: a plain request gets a read-only repeatable-read transaction;
+  // publishing passes its own transaction (which holds the locks that matter).
+  const gather = (trx: Database) =>
+    withJitOff(trx, async () => {
+      const layouts = await findLayoutsToValidate(trx, ids);
+      const missing = ids.filter((id) => !layouts.some((l) => l.layoutId === id));
+      if (missing.length > 0) {
+        throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${missing.join(', ')} does not exist.`, missing.length === 1 ? { layoutId: missing[0] } : { layoutIds: missing });
+      }
+      return { layouts, findings: await findTopologyProblems(trx, ids, opts), households: await listGridHouseholds(trx, ids, opts) };
+    });
+  const { layouts, findings, households } = db.isTransaction
+    ? await gather(db)
+    : await db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(gather);
   const timingMs = Math.round((performance.now() - started) * 10) / 10;
 
   const findingsByLayout = groupBy(findings, (f) => f.layoutId);
@@ -97,9 +105,7 @@ function buildReport(
       message: `Community ${layout.communityCode} has no boundary: gaps and parts outside it were not checked.`,
     });
   }
-  if (balance.unknown) {
-    notes.push({ code: 'HOUSEHOLDS_UNKNOWN', message: 'There is no household registry yet: household counts per grid are unknown.' });
-  }
+  if (balance.unknown) notes.push({ code: 'HOUSEHOLDS_UNKNOWN', message: balance.unknown });
 
   const problems: LayoutProblem[] = [...findings.map((f) => withSeverity(f, opts.strict)), ...balance.problems];
   problems.sort((a, b) => severityRank(a) - severityRank(b) || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind));
@@ -150,30 +156,39 @@ function withSeverity(finding: TopologyFinding, strict: boolean): LayoutProblem 
 const severityRank = (p: LayoutProblem): number => (p.severity === 'error' ? 0 : 1);
 
 interface HouseholdBalance {
-  unknown: boolean;
+  /** Why counts are unknown, or null when they are known. */
+  unknown: string | null;
   grids: GridHouseholds[];
   problems: LayoutProblem[];
 }
 
 /**
- * Households per grid against the target range. Without a registry every grid is `unknown` and nothing
- * is a problem; with one, grids out of range are warnings located by the grid's own geometry.
+ * Households per grid against the target range. Counts are unknown without a registry, and also when
+ * no household is linked to any grid of the layout: households are linked to the grids of the published
+ * layout, so a fresh draft would otherwise show every grid as empty. Unknown grids are no problem; with
+ * counts, grids out of range are warnings located by the grid's own geometry.
  */
 function householdBalance(registry: boolean, rows: GridHouseholdCount[], opts: LayoutValidationOptions): HouseholdBalance {
+  const linked = rows.some((r) => (r.households ?? 0) > 0);
+  const unknown = !registry
+    ? 'There is no household registry yet: household counts per grid are unknown.'
+    : !linked
+      ? 'No household of the registry is linked to a grid of this layout yet (households follow the published layout): counts are unknown.'
+      : null;
+  if (unknown) {
+    return { unknown, grids: rows.map((r) => ({ gridId: r.gridId, gridCode: r.gridCode, households: null, status: 'unknown' })), problems: [] };
+  }
   const grids: GridHouseholds[] = [];
   const problems: LayoutProblem[] = [];
   for (const r of rows) {
-    if (!registry || r.households === null) {
-      grids.push({ gridId: r.gridId, gridCode: r.gridCode, households: null, status: 'unknown' });
-      continue;
-    }
-    const status = r.households < opts.householdsMin ? 'under' : r.households > opts.householdsMax ? 'over' : 'ok';
-    grids.push({ gridId: r.gridId, gridCode: r.gridCode, households: r.households, status });
+    const n = r.households ?? 0;
+    const status = n < opts.householdsMin ? 'under' : n > opts.householdsMax ? 'over' : 'ok';
+    grids.push({ gridId: r.gridId, gridCode: r.gridCode, households: n, status });
     if (status !== 'ok' && r.geometry) {
-      problems.push({ kind: 'households', severity: 'warning', gridIds: [r.gridId], gridCodes: [r.gridCode], geometry: r.geometry, households: r.households, status });
+      problems.push({ kind: 'households', severity: 'warning', gridIds: [r.gridId], gridCodes: [r.gridCode], geometry: r.geometry, households: n, status });
     }
   }
-  return { unknown: !registry, grids, problems };
+  return { unknown: null, grids, problems };
 }
 
 function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {

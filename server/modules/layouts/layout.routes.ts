@@ -15,6 +15,7 @@ import {
   PublishBodySchema,
 } from '../../contracts/layout';
 import { LayoutValidationOptionsSchema, LayoutValidationReportSchema } from '../../contracts/layout-validation';
+import { auditActor } from '../../auth/request-auth';
 import type { AppConfig } from '../../config';
 import type { Database } from '../../db/database';
 import { validateLayout } from './layout-validation.service';
@@ -32,13 +33,14 @@ const PublishResultSchema = Type.Object({
 export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppConfig }> = async (app, { db, config }) => {
   app.get(
     '/api/v1/communities/:code/layouts',
-    { schema: { tags: ['layouts'], summary: 'Layouts of a community, newest first', params: CommunityParamsSchema, response: { 200: LayoutListSchema, ...errors } } },
+    { config: { permission: 'layouts:read' }, schema: { tags: ['layouts'], summary: 'Layouts of a community, newest first', params: CommunityParamsSchema, response: { 200: LayoutListSchema, ...errors } } },
     async (request) => ({ layouts: await listCommunityLayouts(db, request.params.code) }),
   );
 
   app.post(
     '/api/v1/communities/:code/layouts',
     {
+      config: { permission: 'layouts:write' },
       schema: {
         tags: ['layouts'],
         summary: 'Create a draft: a copy of the published layout (default) or empty',
@@ -56,6 +58,7 @@ export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: App
   app.post(
     '/api/v1/communities/:code/layouts/import',
     {
+      config: { permission: 'layouts:write' },
       schema: {
         tags: ['layouts'],
         summary: 'Import a whole layout from a GeoJSON FeatureCollection as a new draft (all or nothing)',
@@ -74,6 +77,7 @@ export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: App
   app.get(
     '/api/v1/layouts/:id',
     {
+      config: { permission: 'layouts:read' },
       schema: {
         tags: ['layouts'],
         summary: 'A layout as a GeoJSON FeatureCollection (export with ?download=true)',
@@ -94,7 +98,7 @@ export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: App
 
   app.delete(
     '/api/v1/layouts/:id',
-    { schema: { tags: ['layouts'], summary: 'Delete a draft layout', params: LayoutIdParamsSchema, response: { 204: Type.Null(), ...errors } } },
+    { config: { permission: 'layouts:write' }, schema: { tags: ['layouts'], summary: 'Delete a draft layout', params: LayoutIdParamsSchema, response: { 204: Type.Null(), ...errors } } },
     async (request, reply) => {
       await deleteDraft(db, request.params.id);
       return reply.status(204).send(null);
@@ -104,6 +108,7 @@ export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: App
   app.get(
     '/api/v1/layouts/:id/validation',
     {
+      config: { permission: 'layouts:read' },
       schema: {
         tags: ['layouts'],
         summary: 'Topology report: overlaps, gaps, outside parts, slivers, multi-part grids, household balance',
@@ -117,13 +122,14 @@ export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: App
 
   app.post(
     '/api/v1/layouts/:id/codes',
-    { schema: { tags: ['layouts'], summary: 'Give uncoded grids of a draft their standard codes now', params: LayoutIdParamsSchema, response: { 200: AssignCodesResultSchema, ...errors } } },
+    { config: { permission: 'layouts:write' }, schema: { tags: ['layouts'], summary: 'Give uncoded grids of a draft their standard codes now', params: LayoutIdParamsSchema, response: { 200: AssignCodesResultSchema, ...errors } } },
     async (request) => assignCodes(db, request.params.id),
   );
 
   app.post(
     '/api/v1/layouts/:id/publish',
     {
+      config: { permission: 'layouts:publish' },
       schema: {
         tags: ['layouts'],
         summary: 'Publish a draft; the previous published layout is archived at the same instant',
@@ -132,6 +138,6 @@ export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: App
         response: { 200: PublishResultSchema, ...errors },
       },
     },
-    async (request) => publishLayout(db, request.params.id, { strict: request.body?.strict === true }),
+    async (request) => publishLayout(db, request.params.id, { strict: request.body?.strict === true, actor: auditActor(request) }),
   );
 };

@@ -6,11 +6,14 @@ import type { GridInput } from '../../contracts/grid';
 import type { AssignCodesResult, Layout, LayoutCollection } from '../../contracts/layout';
 import type { Database } from '../../db/database';
 import { AppError } from '../../http/errors';
+import { SYSTEM_ACTOR, writeAudit, type AuditActor } from '../audit/audit.service';
 import { assignGridCodes } from '../grids/grid-codes';
 import { prepareGridGeometry } from '../grids/grid-geometry.service';
 import { insertGrid, listLayoutGrids, toGridFeature } from '../grids/grid.repository';
 import { RESERVED_GRID_PROPERTIES } from '../../contracts/grid';
 import type { LayoutValidationReport } from '../../contracts/layout-validation';
+import type { LayoutImpact } from '../../contracts/registry';
+import { listLayoutImpact, rederiveCommunity, type RederiveCounts } from '../registry/registry.repository';
 import { validateLayout } from './layout-validation.service';
 import {
   copyGrids,
@@ -152,6 +155,35 @@ export interface PublishResult {
   archivedLayoutId: number | null;
   assigned: AssignCodesResult['assigned'];
   validation: LayoutValidationReport['summary'];
+  /** Registry rows whose grid changed with this publish. */
+  rederived: RederiveCounts;
+}
+
+/**
+ * What publishing `id` would move, per (current grid → new grid): buildings, households, residents.
+ * Also answers for the published layout itself (everything stays).
+ */
+export async function previewLayoutImpact(db: Database, id: number): Promise<LayoutImpact> {
+  return db.transaction().execute(async (trx) => {
+    const layout = await requireLayout(trx, id);
+    const moves = await listLayoutImpact(trx, id, layout.communityCode);
+    const moved = { buildings: 0, households: 0, residents: 0 };
+    const perGrid = new Map<number, LayoutImpact['grids'][number]>();
+    for (const m of moves) {
+      if (m.fromGridCode !== m.toGridCode || m.toGridCode === null) {
+        moved.buildings += m.buildings;
+        moved.households += m.households;
+        moved.residents += m.residents;
+      }
+      if (m.toGridId === null) continue;
+      const g = perGrid.get(m.toGridId) ?? { gridId: m.toGridId, gridCode: m.toGridCode, buildings: 0, households: 0, residents: 0 };
+      g.buildings += m.buildings;
+      g.households += m.households;
+      g.residents += m.residents;
+      perGrid.set(m.toGridId, g);
+    }
+    return { layoutId: id, communityCode: layout.communityCode, moved, moves, grids: [...perGrid.values()].sort((a, b) => a.gridId - b.gridId) };
+  });
 }
 
 /**
@@ -160,7 +192,7 @@ export interface PublishResult {
  * instant. Publishes of one community are serialised by an advisory lock; the layout row is locked
  * FOR UPDATE so no grid write slips in between validation and publish.
  */
-export async function publishLayout(db: Database, id: number, opts: { strict?: boolean } = {}): Promise<PublishResult> {
+export async function publishLayout(db: Database, id: number, opts: { strict?: boolean; actor?: AuditActor } = {}): Promise<PublishResult> {
   return db.transaction().execute(async (trx) => {
     const first = await requireLayout(trx, id);
     await lockCommunityForPublish(trx, first.communityCode);
@@ -180,7 +212,15 @@ export async function publishLayout(db: Database, id: number, opts: { strict?: b
     const previous = await findPublishedLayoutId(trx, layout.communityCode);
     const { assigned } = await codeLayout(trx, layout);
     await switchPublishedLayout(trx, layout.communityCode, id);
+    // Buildings, households, residents and organisations follow the new grids in the same transaction.
+    const rederived = await rederiveCommunity(trx, layout.communityCode, id);
     await notifyLayoutPublished(trx, layout.communityCode, id);
-    return { layout: await requireLayout(trx, id), archivedLayoutId: previous ?? null, assigned, validation: report.summary };
+    await writeAudit(trx, {
+      actor: opts.actor ?? SYSTEM_ACTOR,
+      action: 'layout.publish',
+      target: { type: 'layout', id },
+      details: { communityCode: layout.communityCode, archivedLayoutId: previous ?? null, strict: opts.strict === true, gridCount: layout.gridCount, codesAssigned: assigned.length },
+    });
+    return { layout: await requireLayout(trx, id), archivedLayoutId: previous ?? null, assigned, validation: report.summary, rederived };
   });
 }

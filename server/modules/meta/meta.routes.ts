@@ -5,7 +5,7 @@ import { ClientConfigSchema } from '../../contracts/meta';
 export const metaRoutes: FastifyPluginAsyncTypebox<{ config: AppConfig; version: string }> = async (app, { config, version }) => {
   app.get(
     '/api/v1/config',
-    { schema: { tags: ['system'], summary: 'Settings the web app needs', response: { 200: ClientConfigSchema } } },
+    { config: { permission: 'public' }, schema: { tags: ['system'], summary: 'Settings the web app needs', response: { 200: ClientConfigSchema } } },
     async () => ({ basemapStyleUrl: config.basemapStyleUrl ?? null, version }),
   );
 };

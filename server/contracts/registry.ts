@@ -1,0 +1,232 @@
+/**
+ * The registry on the wire (issue #5): buildings, households, residents, organisations, the re-division
+ * impact preview and the monthly report. ID numbers and phones always travel masked
+ * (`410105********123X`, `138****5678`); the full values come only from the reveal endpoint.
+ */
+import { Type, type Static } from 'typebox';
+import { AnyGeometrySchema, MultiPolygonSchema, PointSchema, PolygonSchema } from './geojson';
+
+/** A building or organisation: a footprint, or a point where none is known. */
+const PlaceGeometry = Type.Union([PointSchema, PolygonSchema, MultiPolygonSchema]);
+
+const Code12 = Type.String({ pattern: '^[0-9]{12}$' });
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+const IsoDate = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'YYYY-MM-DD' });
+
+export const BBOX_PATTERN = '^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$';
+
+export const IdParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
+
+/** Common list filters; every list is keyset-paged by id (`after` = the last id of the previous page). */
+export const ListQuerySchema = Type.Object({
+  grid: Type.Optional(Type.String({ pattern: '^[0-9]{9,15}$', description: 'grid code, or a street/community code prefix' })),
+  gridId: Type.Optional(Type.Integer({ minimum: 1 })),
+  community: Type.Optional(Code12),
+  bbox: Type.Optional(Type.String({ pattern: BBOX_PATTERN, description: 'minLng,minLat,maxLng,maxLat' })),
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'text: name, address, code' })),
+  tag: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_]*$' })),
+  after: Type.Optional(Type.Integer({ minimum: 0 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  includeDeleted: Type.Optional(Type.Boolean()),
+});
+export type ListQuery = Static<typeof ListQuerySchema>;
+
+export const DeleteBodySchema = Type.Object({ reason: Type.String({ minLength: 2, maxLength: 500 }) });
+
+const Placement = {
+  gridId: Nullable(Type.Integer()),
+  gridCode: Nullable(Type.String()),
+  communityCode: Nullable(Type.String()),
+  version: Type.Integer({ description: 'send it back in If-Match to update' }),
+  deletedAt: Nullable(Type.String()),
+};
+
+export const BUILDING_USES = ['residential', 'commercial', 'mixed', 'public', 'industrial', 'other'] as const;
+const BuildingUse = Type.Enum(BUILDING_USES);
+
+export const BuildingSchema = Type.Object({
+  id: Type.Integer(),
+  code: Type.String({ description: '5-digit sequence within the community' }),
+  externalId: Nullable(Type.String()),
+  name: Type.String(),
+  address: Type.String(),
+  use: BuildingUse,
+  floors: Nullable(Type.Integer()),
+  geometry: AnyGeometrySchema,
+  ...Placement,
+});
+export type Building = Static<typeof BuildingSchema>;
+
+export const BuildingInputSchema = Type.Object({
+  name: Type.Optional(Type.String({ maxLength: 200 })),
+  address: Type.Optional(Type.String({ maxLength: 300 })),
+  use: Type.Optional(BuildingUse),
+  floors: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 300 }))),
+  externalId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  communityCode: Type.Optional(Code12),
+  geometry: PlaceGeometry,
+});
+export type BuildingInput = Static<typeof BuildingInputSchema>;
+
+export const BuildingListSchema = Type.Object({ items: Type.Array(BuildingSchema), next: Nullable(Type.Integer()) });
+
+export const TENURES = ['owned', 'rented', 'vacant', 'other'] as const;
+const Tenure = Type.Enum(TENURES);
+
+export const HouseholdSchema = Type.Object({
+  id: Type.Integer(),
+  buildingId: Type.Integer(),
+  buildingCode: Type.String(),
+  address: Type.String(),
+  unit: Type.String(),
+  room: Type.String(),
+  tenure: Tenure,
+  members: Type.Integer({ description: 'present residents' }),
+  ...Placement,
+});
+export type Household = Static<typeof HouseholdSchema>;
+
+export const HouseholdInputSchema = Type.Object({
+  buildingId: Type.Integer({ minimum: 1 }),
+  unit: Type.Optional(Type.String({ maxLength: 20 })),
+  room: Type.Optional(Type.String({ maxLength: 20 })),
+  tenure: Type.Optional(Tenure),
+  effectiveDate: Type.Optional(IsoDate),
+});
+export type HouseholdInput = Static<typeof HouseholdInputSchema>;
+export const HouseholdListSchema = Type.Object({ items: Type.Array(HouseholdSchema), next: Nullable(Type.Integer()) });
+
+export const RELATIONS = ['head', 'spouse', 'child', 'parent', 'grandchild', 'child_in_law', 'sibling', 'other'] as const;
+export const REGISTRATIONS = ['registered', 'floating', 'foreign'] as const;
+export const RESIDENT_STATUSES = ['present', 'moved_out', 'deceased'] as const;
+
+export const ResidentSchema = Type.Object({
+  id: Type.Integer(),
+  householdId: Nullable(Type.Integer()),
+  name: Type.String(),
+  gender: Type.Union([Type.Literal('M'), Type.Literal('F')]),
+  birthDate: IsoDate,
+  idNumber: Type.String({ description: 'masked: region + 8 stars + last 4' }),
+  phone: Nullable(Type.String({ description: 'masked: 3 + 4 stars + 4' })),
+  relation: Type.Enum(RELATIONS),
+  registration: Type.Enum(REGISTRATIONS),
+  tags: Type.Array(Type.String()),
+  status: Type.Enum(RESIDENT_STATUSES),
+  ...Placement,
+});
+export type Resident = Static<typeof ResidentSchema>;
+
+export const ResidentInputSchema = Type.Object({
+  householdId: Type.Integer({ minimum: 1 }),
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  gender: Type.Union([Type.Literal('M'), Type.Literal('F')]),
+  birthDate: IsoDate,
+  idNumber: Type.String({ minLength: 1, maxLength: 32 }),
+  phone: Type.Optional(Nullable(Type.String({ pattern: '^1[0-9]{10}$' }))),
+  relation: Type.Optional(Type.Enum(RELATIONS)),
+  registration: Type.Enum(REGISTRATIONS),
+  tags: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z][a-z0-9_]*$' }), { maxItems: 20, uniqueItems: true })),
+  /** How the person arrived: born here, moved in, or an existing resident being registered. */
+  arrival: Type.Optional(Type.Union([Type.Literal('registered'), Type.Literal('birth'), Type.Literal('move_in')])),
+  effectiveDate: Type.Optional(IsoDate),
+});
+export type ResidentInput = Static<typeof ResidentInputSchema>;
+
+export const ResidentUpdateSchema = Type.Object({
+  householdId: Type.Optional(Type.Integer({ minimum: 1 })),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  phone: Type.Optional(Nullable(Type.String({ pattern: '^1[0-9]{10}$' }))),
+  relation: Type.Optional(Type.Enum(RELATIONS)),
+  registration: Type.Optional(Type.Enum(REGISTRATIONS)),
+  tags: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z][a-z0-9_]*$' }), { maxItems: 20, uniqueItems: true })),
+  status: Type.Optional(Type.Enum(RESIDENT_STATUSES)),
+  effectiveDate: Type.Optional(IsoDate),
+});
+export type ResidentUpdate = Static<typeof ResidentUpdateSchema>;
+
+export const ResidentListQuerySchema = Type.Object({
+  ...ListQuerySchema.properties,
+  idNumber: Type.Optional(Type.String({ minLength: 18, maxLength: 18, description: 'exact, via the keyed hash' })),
+  registration: Type.Optional(Type.Enum(REGISTRATIONS)),
+  status: Type.Optional(Type.Enum(RESIDENT_STATUSES)),
+  household: Type.Optional(Type.Integer({ minimum: 1 })),
+});
+export type ResidentListQuery = Static<typeof ResidentListQuerySchema>;
+export const ResidentListSchema = Type.Object({ items: Type.Array(ResidentSchema), next: Nullable(Type.Integer()) });
+
+export const RevealBodySchema = Type.Object({ purpose: Type.String({ minLength: 4, maxLength: 500, description: 'why the full values are needed (audited)' }) });
+export const RevealedSchema = Type.Object({ id: Type.Integer(), idNumber: Type.String(), phone: Nullable(Type.String()) });
+
+export const ORGANISATION_KINDS = ['shop', 'school', 'hospital', 'agency', 'other'] as const;
+export const OrganisationSchema = Type.Object({
+  id: Type.Integer(),
+  code: Type.String(),
+  name: Type.String(),
+  kind: Type.Enum(ORGANISATION_KINDS),
+  category: Type.String(),
+  employees: Type.Integer(),
+  address: Type.String(),
+  openedOn: IsoDate,
+  closedOn: Nullable(IsoDate),
+  geometry: AnyGeometrySchema,
+  ...Placement,
+});
+export type Organisation = Static<typeof OrganisationSchema>;
+export const OrganisationInputSchema = Type.Object({
+  code: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  kind: Type.Enum(ORGANISATION_KINDS),
+  category: Type.Optional(Type.String({ maxLength: 100 })),
+  employees: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+  address: Type.Optional(Type.String({ maxLength: 300 })),
+  openedOn: Type.Optional(IsoDate),
+  closedOn: Type.Optional(Nullable(IsoDate)),
+  effectiveDate: Type.Optional(IsoDate),
+  geometry: PlaceGeometry,
+});
+export type OrganisationInput = Static<typeof OrganisationInputSchema>;
+export const OrganisationListSchema = Type.Object({ items: Type.Array(OrganisationSchema), next: Nullable(Type.Integer()) });
+
+/** One flow of the re-division preview: what moves from one grid to another. */
+export const ImpactMoveSchema = Type.Object({
+  fromGridCode: Nullable(Type.String()),
+  toGridId: Nullable(Type.Integer()),
+  toGridCode: Nullable(Type.String()),
+  buildings: Type.Integer(),
+  households: Type.Integer(),
+  residents: Type.Integer(),
+});
+export const LayoutImpactSchema = Type.Object({
+  layoutId: Type.Integer(),
+  communityCode: Type.String(),
+  /** Totals that would change grid (from ≠ to) if the layout were published now. */
+  moved: Type.Object({ buildings: Type.Integer(), households: Type.Integer(), residents: Type.Integer() }),
+  /** Every (from, to) pair including those that stay (from = to), ordered by codes. */
+  moves: Type.Array(ImpactMoveSchema),
+  /** Per grid of the previewed layout: what it would hold. */
+  grids: Type.Array(Type.Object({ gridId: Type.Integer(), gridCode: Nullable(Type.String()), buildings: Type.Integer(), households: Type.Integer(), residents: Type.Integer() })),
+});
+export type LayoutImpact = Static<typeof LayoutImpactSchema>;
+
+export const MonthlyReportQuerySchema = Type.Object({
+  month: Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM' }),
+  scope: Type.String({ pattern: '^[0-9]{6,15}$', description: 'district/street/community/grid code' }),
+});
+export const MonthlyReportSchema = Type.Object({
+  month: Type.String(),
+  scope: Type.String(),
+  births: Type.Integer(),
+  deaths: Type.Integer(),
+  movedIn: Type.Integer(),
+  movedOut: Type.Integer(),
+  /** At the end of the month. */
+  residents: Type.Integer(),
+  floating: Type.Integer(),
+  lowIncome: Type.Integer(),
+  shops: Type.Integer(),
+  shopEmployees: Type.Integer(),
+});
+export type MonthlyReport = Static<typeof MonthlyReportSchema>;
+
+export const TagSchema = Type.Object({ code: Type.String(), nameZh: Type.String(), nameEn: Type.String(), sensitive: Type.Boolean(), addedIn: Type.Integer(), retiredIn: Nullable(Type.Integer()) });
+export const TagListSchema = Type.Object({ version: Type.Integer(), tags: Type.Array(TagSchema) });

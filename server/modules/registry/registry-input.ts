@@ -1,0 +1,25 @@
+/** Small input helpers shared by the registry's services. */
+import { AppError } from '../../http/errors';
+
+export function parseBbox(text: string): [number, number, number, number] {
+  const parts = text.split(',').map(Number);
+  const [w, s, e, n] = parts;
+  if (parts.length !== 4 || w === undefined || s === undefined || e === undefined || n === undefined || parts.some((v) => !Number.isFinite(v)) || w > e || s > n) {
+    throw new AppError('VALIDATION_FAILED', 400, 'bbox must be minLng,minLat,maxLng,maxLat with min ≤ max.', { in: 'querystring', field: 'bbox' });
+  }
+  return [w, s, e, n];
+}
+
+/** Database constraint failures a client can fix, as AppErrors (invalid geometry, duplicates). */
+export async function translateDbError<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const e = err as { code?: string; constraint?: string; message?: string };
+    if (e.code === '23514' && /geom/.test(e.constraint ?? '')) throw new AppError('GEOMETRY_INVALID', 422, 'The geometry is not valid (self-intersecting or empty).', { constraint: e.constraint });
+    if (e.code === 'XX000' && /GeoJSON|geometry/i.test(e.message ?? '')) throw new AppError('GEOMETRY_INVALID', 422, `The geometry could not be read: ${e.message ?? ''}`);
+    if (e.code === '23505') throw new AppError('CONFLICT', 409, 'A record with the same natural key exists.', { constraint: e.constraint });
+    if (e.code === '23514' || e.code === '23503') throw new AppError('VALIDATION_FAILED', 422, `The record breaks a rule: ${e.constraint ?? e.message ?? ''}.`, { constraint: e.constraint });
+    throw err;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Who is on duty in grid G at instant T — one answer, by this ordered rule (dispatch relies on it):
+ *
+ * 1. Grid level. Candidates are staff with an extra shift for G (or a prefix of G) covering T, and staff
+ *    with a weekly shift for G covering T's Asia/Shanghai weekday and time (start inclusive, end
+ *    exclusive) who hold an assignment to G on T's local date — unless a holiday covering T applies to
+ *    G (holiday scope code is a prefix of G): holidays cancel grid workers' weekly shifts.
+ * 2. Community level (G's first 12 digits), then 3. street level (first 9): the duty officers (属地兜底),
+ *    extra and weekly shifts alike; holidays do not cancel duty officers.
+ * Staff on leave covering T, or deleted, never count. Within a level: extra shifts before weekly ones,
+ * then assignment role (full-time worker, grid leader, part-time, others), then the shift that started
+ * latest, then staff code. No candidate at any level → null.
+ */
+import { sql } from 'kysely';
+import type { Database } from '../../db/database';
+
+export interface OnDuty {
+  staffId: number;
+  staffCode: string;
+  name: string;
+  phone: string | null;
+  role: string;
+  level: 'grid' | 'community' | 'street';
+  via: 'extra' | 'weekly';
+  scopeCode: string;
+}
+
+export async function onDutyAt(db: Database, gridCode: string, at: Date): Promise<OnDuty | null> {
+  const community = gridCode.slice(0, 12);
+  const street = gridCode.slice(0, 9);
+  const { rows } = await sql<OnDuty & { rank: number }>`
+    WITH t AS (
+      SELECT ${at.toISOString()}::timestamptz AS at,
+             (${at.toISOString()}::timestamptz AT TIME ZONE 'Asia/Shanghai') AS local
+    ),
+    holiday AS (
+      SELECT EXISTS (SELECT 1 FROM roster_exceptions e, t WHERE e.kind = 'holiday' AND starts_with(${gridCode}, e.scope_code)
+                     AND t.at >= e.starts_at AND t.at < e.ends_at) AS on
+    ),
+    extra AS (
+      SELECT e.staff_id, e.scope_code, 'extra' AS via, e.starts_at AS started
+      FROM roster_exceptions e, t
+      WHERE e.kind = 'extra' AND t.at >= e.starts_at AND t.at < e.ends_at
+        AND e.scope_code IN (${gridCode}, ${community}, ${street})
+    ),
+    weekly AS (
+      SELECT s.staff_id, s.scope_code, 'weekly' AS via, (t.local::date + s.start_time) AT TIME ZONE 'Asia/Shanghai' AS started
+      FROM roster_shifts s, t, holiday
+      WHERE s.scope_code IN (${gridCode}, ${community}, ${street})
+        AND s.weekday = extract(isodow FROM t.local) AND s.start_time <= t.local::time AND t.local::time < s.end_time
+        AND NOT (s.scope_code = ${gridCode} AND holiday.on)
+    ),
+    candidate AS (SELECT * FROM extra UNION ALL SELECT * FROM weekly)
+    SELECT st.id AS "staffId", st.code AS "staffCode", st.name, st.phone, coalesce(a.role, st.role) AS role,
+           CASE length(c.scope_code) WHEN 15 THEN 'grid' WHEN 12 THEN 'community' ELSE 'street' END AS level,
+           c.via, c.scope_code AS "scopeCode"
+    FROM candidate c
+    JOIN staff st ON st.id = c.staff_id AND st.deleted_at IS NULL
+    CROSS JOIN t
+    LEFT JOIN LATERAL (
+      SELECT a.role FROM staff_assignments a
+      WHERE a.staff_id = st.id AND a.grid_code = ${gridCode}
+        AND a.from_date <= t.local::date AND (a.to_date IS NULL OR t.local::date < a.to_date)
+      ORDER BY a.from_date DESC LIMIT 1
+    ) a ON true
+    WHERE NOT EXISTS (SELECT 1 FROM roster_exceptions l WHERE l.kind = 'leave' AND l.staff_id = st.id AND t.at >= l.starts_at AND t.at < l.ends_at)
+      -- Grid-level weekly shifts need a current assignment to the grid; extra shifts are explicit.
+      AND (length(c.scope_code) < 15 OR c.via = 'extra' OR a.role IS NOT NULL)
+    ORDER BY length(c.scope_code) DESC,
+             (c.via = 'extra') DESC,
+             CASE coalesce(a.role, st.role) WHEN 'full_time_worker' THEN 0 WHEN 'grid_leader' THEN 1 WHEN 'part_time_worker' THEN 2 ELSE 3 END,
+             c.started DESC, st.code
+    LIMIT 1`.execute(db);
+  const r = rows[0];
+  return r ? { staffId: r.staffId, staffCode: r.staffCode, name: r.name, phone: r.phone, role: r.role, level: r.level, via: r.via, scopeCode: r.scopeCode } : null;
+}
