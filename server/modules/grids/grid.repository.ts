@@ -152,6 +152,12 @@ export async function lockLayoutForGridWrite(db: Database, layoutId: number): Pr
   return row ? { layoutId: row.id, status: row.status, communityCode: row.community_code } : undefined;
 }
 
+/** A layout's status and community, without locking (for read checks). */
+export async function findLayoutHeader(db: Database, layoutId: number): Promise<LayoutOfGrid | undefined> {
+  const row = await db.selectFrom('layouts').select(['id', 'status', 'community_code']).where('id', '=', layoutId).executeTakeFirst();
+  return row ? { layoutId: row.id, status: row.status as LayoutStatus, communityCode: row.community_code } : undefined;
+}
+
 export async function findLayoutIdOfGrid(db: Database, gridId: number): Promise<number | undefined> {
   const row = await db.selectFrom('grids').select('layout_id').where('id', '=', gridId).executeTakeFirst();
   return row?.layout_id;

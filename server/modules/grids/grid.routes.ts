@@ -23,7 +23,8 @@ import type { AppConfig } from '../../config';
 import type { Database } from '../../db/database';
 import { requireRoutePermission } from '../../auth/request-auth';
 import { etagOf, parseIfMatch, requireIfMatch } from '../../http/preconditions';
-import { clipGrid, createGrid, fillGap, findGridAt, getGrid, listGridCollection, mergeGrids, removeGrid, replaceGrid, snapGrid, splitGrid } from './grid.service';
+import type { Scope } from '../../auth/principal';
+import { clipGrid, createGrid, fillGap, findGridAt, getGrid, listGridCollection, mergeGrids, removeGrid, replaceGrid, snapGrid, splitGrid, type GridWriteOptions } from './grid.service';
 
 const writeErrors = {
   ...commonErrorResponses,
@@ -35,7 +36,7 @@ const writeErrors = {
 } as const;
 
 export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppConfig }> = async (app, { db, config }) => {
-  const geometryOptions = (fix: boolean | undefined): { fix: boolean; maxVertices: number } => ({ fix: fix === true, maxVertices: config.maxVertices });
+  const geometryOptions = (fix: boolean | undefined, scope: Scope): GridWriteOptions => ({ fix: fix === true, maxVertices: config.maxVertices, scope });
 
   app.post(
     '/api/v1/layouts/:id/grids',
@@ -51,7 +52,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
       },
     },
     async (request, reply) => {
-      const result = await createGrid(db, request.params.id, request.body, geometryOptions(request.query.fix));
+      const result = await createGrid(db, request.params.id, request.body, geometryOptions(request.query.fix, request.principal.scope));
       return reply.status(201).header('etag', etagOf(result.grid.properties.version)).header('location', `/api/v1/grids/${result.grid.id}`).send(result);
     },
   );
@@ -70,7 +71,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
     async (request) => {
       // Published grids are public; one named layout may be a draft, which needs layouts:read.
       if (request.query.layout !== undefined) requireRoutePermission(request.principal, 'layouts:read');
-      return listGridCollection(db, { ...(request.query.layout === undefined ? {} : { layoutId: request.query.layout }), ...(request.query.bbox === undefined ? {} : { bbox: request.query.bbox }), ...(request.query.limit === undefined ? {} : { limit: request.query.limit }) });
+      return listGridCollection(db, { ...(request.query.layout === undefined ? {} : { layoutId: request.query.layout }), ...(request.query.bbox === undefined ? {} : { bbox: request.query.bbox }), ...(request.query.limit === undefined ? {} : { limit: request.query.limit }) }, request.principal.scope);
     },
   );
 
@@ -95,7 +96,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
       schema: { tags: ['grids'], summary: 'One grid as a GeoJSON Feature (ETag = version)', params: GridIdParamsSchema, response: { 200: GridFeatureSchema, 404: ErrorResponseSchema, ...commonErrorResponses } },
     },
     async (request, reply) => {
-      const grid = await getGrid(db, request.params.id);
+      const grid = await getGrid(db, request.params.id, request.principal.scope);
       return reply.header('etag', etagOf(grid.properties.version)).send(grid);
     },
   );
@@ -116,7 +117,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
     },
     async (request, reply) => {
       const version = requireIfMatch(request.headers['if-match']);
-      const result = await replaceGrid(db, request.params.id, version, request.body, geometryOptions(request.query.fix));
+      const result = await replaceGrid(db, request.params.id, version, request.body, geometryOptions(request.query.fix, request.principal.scope));
       return reply.header('etag', etagOf(result.grid.properties.version)).send(result);
     },
   );
@@ -134,7 +135,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
       },
     },
     async (request, reply) => {
-      await removeGrid(db, request.params.id, parseIfMatch(request.headers['if-match']));
+      await removeGrid(db, request.params.id, parseIfMatch(request.headers['if-match']), request.principal.scope);
       return reply.status(204).send(null);
     },
   );
@@ -145,7 +146,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
       config: { permission: 'layouts:write' },
       schema: { tags: ['grids'], summary: 'Split a grid by a line; the larger part keeps id and code', params: GridIdParamsSchema, body: SplitBodySchema, response: { 200: SplitResultSchema, ...writeErrors } },
     },
-    async (request) => splitGrid(db, request.params.id, request.body.line),
+    async (request) => splitGrid(db, request.params.id, request.body.line, request.principal.scope),
   );
 
   app.post(
@@ -154,7 +155,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
       config: { permission: 'layouts:write' },
       schema: { tags: ['grids'], summary: 'Merge adjacent grids of one draft layout; the largest keeps id and code', body: MergeBodySchema, response: { 200: MergeResultSchema, ...writeErrors } },
     },
-    async (request) => mergeGrids(db, request.body.ids),
+    async (request) => mergeGrids(db, request.body.ids, request.principal.scope),
   );
 
   app.post(
@@ -163,7 +164,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
       config: { permission: 'layouts:write' },
       schema: { tags: ['grids'], summary: 'Snap vertices to neighbouring grids and the community boundary', params: GridIdParamsSchema, body: SnapBodySchema, response: { 200: EditResultSchema, ...writeErrors } },
     },
-    async (request) => snapGrid(db, request.params.id, request.body.toleranceM),
+    async (request) => snapGrid(db, request.params.id, request.body.toleranceM ?? 1, request.principal.scope),
   );
 
   app.post(
@@ -172,7 +173,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
       config: { permission: 'layouts:write' },
       schema: { tags: ['grids'], summary: 'Cut away the parts outside the community boundary', params: GridIdParamsSchema, response: { 200: EditResultSchema, ...writeErrors } },
     },
-    async (request) => clipGrid(db, request.params.id),
+    async (request) => clipGrid(db, request.params.id, request.principal.scope),
   );
 
   app.post(
@@ -187,6 +188,6 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
         response: { 200: EditResultSchema, ...writeErrors },
       },
     },
-    async (request) => fillGap(db, request.params.id, request.body.gap, request.body.gridId),
+    async (request) => fillGap(db, request.params.id, request.body.gap, request.body.gridId, request.principal.scope),
   );
 };

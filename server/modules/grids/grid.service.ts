@@ -6,6 +6,8 @@
 import type { EditResult, GridAtResult, GridCollection, GridFeature, GridInput, GridKind, GridWriteResult, MergeResult, SplitResult } from '../../contracts/grid';
 import { RESERVED_GRID_PROPERTIES } from '../../contracts/grid';
 import type { Database } from '../../db/database';
+import type { Scope } from '../../auth/principal';
+import { requireInScope } from '../../auth/scope-check';
 import { AppError } from '../../http/errors';
 import { prepareGridGeometry } from './grid-geometry.service';
 import {
@@ -16,6 +18,7 @@ import {
   deleteGrids,
   findGrid,
   findGrids,
+  findLayoutHeader,
   findLayoutIdOfGrid,
   gridPlusGapGeometry,
   gridsCoveringAt,
@@ -37,14 +40,17 @@ import {
 export interface GridWriteOptions {
   fix?: boolean;
   maxVertices: number;
+  /** The caller's scope: only grids of communities inside it may be changed. */
+  scope: Scope;
 }
 
 /** Gap and split leftovers below this are floating-point noise, not area (m²). */
 const NOISE_M2 = 0.01;
 
-async function requireDraftLayout(trx: Database, layoutId: number): Promise<LayoutOfGrid> {
+async function requireDraftLayout(trx: Database, layoutId: number, scope: Scope): Promise<LayoutOfGrid> {
   const layout = await lockLayoutForGridWrite(trx, layoutId);
   if (!layout) throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${layoutId} does not exist.`, { layoutId });
+  requireInScope(scope, layout.communityCode, `Layout ${layoutId}`);
   if (layout.status !== 'draft') {
     throw new AppError('LAYOUT_PUBLISHED', 409, `Layout ${layoutId} is ${layout.status} and read-only; create a draft to change it.`, { layoutId, status: layout.status });
   }
@@ -52,10 +58,10 @@ async function requireDraftLayout(trx: Database, layoutId: number): Promise<Layo
 }
 
 /** Lock the grid's layout, then read the grid (in that order, so the read is not stale). */
-async function requireDraftGrid(trx: Database, gridId: number): Promise<{ grid: GridRecord; layout: LayoutOfGrid }> {
+async function requireDraftGrid(trx: Database, gridId: number, scope: Scope): Promise<{ grid: GridRecord; layout: LayoutOfGrid }> {
   const layoutId = await findLayoutIdOfGrid(trx, gridId);
   if (layoutId === undefined) throw new AppError('GRID_NOT_FOUND', 404, `Grid ${gridId} does not exist.`, { gridId });
-  const layout = await requireDraftLayout(trx, layoutId);
+  const layout = await requireDraftLayout(trx, layoutId, scope);
   const grid = await findGrid(trx, gridId);
   if (!grid) throw new AppError('GRID_NOT_FOUND', 404, `Grid ${gridId} does not exist.`, { gridId });
   return { grid, layout };
@@ -93,7 +99,7 @@ function versionConflict(gridId: number, current: GridRecord | undefined): AppEr
 
 export async function createGrid(db: Database, layoutId: number, input: GridInput, opts: GridWriteOptions): Promise<GridWriteResult> {
   return db.transaction().execute(async (trx) => {
-    const layout = await requireDraftLayout(trx, layoutId);
+    const layout = await requireDraftLayout(trx, layoutId, opts.scope);
     const props = splitProperties(input.properties);
     checkCodeBelongs(props.code, layout.communityCode);
     const prepared = await prepareGridGeometry(trx, input.geometry, opts);
@@ -109,15 +115,23 @@ export async function createGrid(db: Database, layoutId: number, input: GridInpu
   });
 }
 
-export async function getGrid(db: Database, id: number): Promise<GridFeature> {
+/** Published and archived layouts are public history; a draft is visible inside its community's scope. */
+async function requireReadableLayout(db: Database, layoutId: number, scope: Scope): Promise<void> {
+  const layout = await findLayoutHeader(db, layoutId);
+  if (!layout) throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${layoutId} does not exist.`, { layoutId });
+  if (layout.status === 'draft') requireInScope(scope, layout.communityCode, `Draft layout ${layoutId}`);
+}
+
+export async function getGrid(db: Database, id: number, scope: Scope): Promise<GridFeature> {
   const grid = await findGrid(db, id);
   if (!grid) throw new AppError('GRID_NOT_FOUND', 404, `Grid ${id} does not exist.`, { gridId: id });
+  await requireReadableLayout(db, grid.layoutId, scope);
   return toGridFeature(grid);
 }
 
 export async function replaceGrid(db: Database, id: number, expectedVersion: number, input: GridInput, opts: GridWriteOptions): Promise<GridWriteResult> {
   return db.transaction().execute(async (trx) => {
-    const { grid, layout } = await requireDraftGrid(trx, id);
+    const { grid, layout } = await requireDraftGrid(trx, id, opts.scope);
     if (grid.version !== expectedVersion) throw versionConflict(id, grid);
     const props = splitProperties(input.properties);
     checkCodeBelongs(props.code, layout.communityCode);
@@ -135,9 +149,9 @@ export async function replaceGrid(db: Database, id: number, expectedVersion: num
   });
 }
 
-export async function removeGrid(db: Database, id: number, expectedVersion: number | undefined): Promise<void> {
+export async function removeGrid(db: Database, id: number, expectedVersion: number | undefined, scope: Scope): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    const { grid } = await requireDraftGrid(trx, id);
+    const { grid } = await requireDraftGrid(trx, id, scope);
     if (expectedVersion !== undefined && grid.version !== expectedVersion) throw versionConflict(id, grid);
     if (!(await deleteGridIfVersion(trx, id, expectedVersion))) throw versionConflict(id, await findGrid(trx, id));
   });
@@ -147,9 +161,9 @@ export async function removeGrid(db: Database, id: number, expectedVersion: numb
  * Cut a grid along a line. The largest part keeps the grid (id, code, attributes); every other part
  * becomes a new grid without a code (it gets the next free number when the layout is coded).
  */
-export async function splitGrid(db: Database, id: number, line: unknown): Promise<SplitResult> {
+export async function splitGrid(db: Database, id: number, line: unknown, scope: Scope): Promise<SplitResult> {
   return db.transaction().execute(async (trx) => {
-    const { grid } = await requireDraftGrid(trx, id);
+    const { grid } = await requireDraftGrid(trx, id, scope);
     const parts = (await splitGeometry(trx, id, line)).filter((p) => p.areaM2 > NOISE_M2);
     if (parts.length < 2) {
       throw new AppError('SPLIT_FAILED', 422, 'The line does not cut the grid into pieces: draw it across the grid from one edge to another.', {
@@ -179,7 +193,7 @@ export async function splitGrid(db: Database, id: number, line: unknown): Promis
 }
 
 /** Merge adjacent grids of one draft layout; the largest keeps its id, code and attributes. */
-export async function mergeGrids(db: Database, ids: readonly number[]): Promise<MergeResult> {
+export async function mergeGrids(db: Database, ids: readonly number[], scope: Scope): Promise<MergeResult> {
   return db.transaction().execute(async (trx) => {
     const layoutIds = new Set<number>();
     for (const id of ids) {
@@ -191,7 +205,7 @@ export async function mergeGrids(db: Database, ids: readonly number[]): Promise<
       throw new AppError('GRIDS_NOT_IN_ONE_LAYOUT', 422, 'Only grids of the same layout can be merged.', { layoutIds: [...layoutIds] });
     }
     const [layoutId] = [...layoutIds];
-    await requireDraftLayout(trx, layoutId ?? 0);
+    await requireDraftLayout(trx, layoutId ?? 0, scope);
     const grids = await findGrids(trx, ids);
     const union = await unionOfGrids(trx, ids);
     if (union.parts !== 1) {
@@ -225,17 +239,17 @@ async function applyGeometryEdit(trx: Database, grid: GridRecord, geom: ReturnTy
 }
 
 /** Snap a grid's vertices to its neighbours and the community boundary within `toleranceM`. */
-export async function snapGrid(db: Database, id: number, toleranceM = 1): Promise<EditResult> {
+export async function snapGrid(db: Database, id: number, toleranceM: number, scope: Scope): Promise<EditResult> {
   return db.transaction().execute(async (trx) => {
-    const { grid } = await requireDraftGrid(trx, id);
+    const { grid } = await requireDraftGrid(trx, id, scope);
     return applyGeometryEdit(trx, grid, snappedGeometry(id, toleranceM), 'Snapping');
   });
 }
 
 /** Cut away whatever lies outside the community boundary. */
-export async function clipGrid(db: Database, id: number): Promise<EditResult> {
+export async function clipGrid(db: Database, id: number, scope: Scope): Promise<EditResult> {
   return db.transaction().execute(async (trx) => {
-    const { grid, layout } = await requireDraftGrid(trx, id);
+    const { grid, layout } = await requireDraftGrid(trx, id, scope);
     if (!(await communityHasBoundary(trx, layout.communityCode))) {
       throw new AppError('COMMUNITY_HAS_NO_BOUNDARY', 422, `Community ${layout.communityCode} has no boundary to clip to.`, { communityCode: layout.communityCode });
     }
@@ -247,9 +261,9 @@ export async function clipGrid(db: Database, id: number): Promise<EditResult> {
  * Give a gap (as reported by the layout validation) to the neighbour sharing the longest edge with it,
  * or to `gridId`. Refuses a "gap" that grids already cover or that lies outside the community.
  */
-export async function fillGap(db: Database, layoutId: number, gap: unknown, gridId?: number): Promise<EditResult> {
+export async function fillGap(db: Database, layoutId: number, gap: unknown, gridId: number | undefined, scope: Scope): Promise<EditResult> {
   return db.transaction().execute(async (trx) => {
-    const layout = await requireDraftLayout(trx, layoutId);
+    const layout = await requireDraftLayout(trx, layoutId, scope);
     const check = await checkGap(trx, layoutId, layout.communityCode, gap, gridId);
     const tolerance = Math.max(1, check.areaM2 * 0.01);
     if (check.coveredM2 > tolerance) {
@@ -292,8 +306,9 @@ export function parseBbox(text: string): [number, number, number, number] {
   return [w, s, e, n];
 }
 
-export async function listGridCollection(db: Database, opts: { layoutId?: number; bbox?: string; limit?: number }): Promise<GridCollection> {
+export async function listGridCollection(db: Database, opts: { layoutId?: number; bbox?: string; limit?: number }, scope: Scope): Promise<GridCollection> {
   const limit = opts.limit ?? 5_000;
+  if (opts.layoutId !== undefined) await requireReadableLayout(db, opts.layoutId, scope);
   const grids = await listGrids(db, {
     limit: limit + 1,
     ...(opts.layoutId === undefined ? {} : { layoutId: opts.layoutId }),

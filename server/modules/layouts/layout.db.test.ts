@@ -257,3 +257,36 @@ describe('published layouts in the database', () => {
     await expect(newLayout(t.tdb.db, { status: 'published' })).rejects.toThrow(/layouts_one_published|layouts_one_at_a_time/);
   });
 });
+
+describe('scope: planners change only the communities inside their scope', () => {
+  it('refuses drafts, grid edits and publishes outside the scope, allows them inside, and keeps published grids public', async () => {
+    const outsider = await t.userWith({ roles: ['planner'], scope: ['410105002'] }); // another street
+    const insider = await t.userWith({ roles: ['planner'], scope: ['410105001'] }); // this street
+    const as = (u: { token: string }) => ({ as: { token: u.token } }) as const;
+
+    const refused = await t.inject({ method: 'POST', url: `/api/v1/communities/${COMMUNITY}/layouts`, payload: { from: 'empty' }, ...as(outsider) });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json<ErrorResponse>().error.details).toMatchObject({ reason: 'OUT_OF_SCOPE' });
+
+    const draftRes = await t.inject({ method: 'POST', url: `/api/v1/communities/${COMMUNITY}/layouts`, payload: { from: 'empty' }, ...as(insider) });
+    expect(draftRes.statusCode).toBe(201);
+    const draft = draftRes.json<Layout>();
+    const cell = rect(W, S, E, N);
+    const add = (u: { token: string }) => t.inject({ method: 'POST', url: `/api/v1/layouts/${draft.id}/grids`, payload: { type: 'Feature', geometry: cell, properties: {} }, ...as(u) });
+    expect((await add(outsider)).statusCode).toBe(403);
+    const added = await add(insider);
+    expect(added.statusCode).toBe(201);
+    const gridId = added.json<GridWriteResult>().grid.id;
+
+    expect((await t.inject({ url: `/api/v1/layouts/${draft.id}`, ...as(outsider) })).statusCode).toBe(403);
+    expect((await t.inject({ url: `/api/v1/grids/${gridId}`, ...as(outsider) })).statusCode).toBe(403);
+    expect((await t.inject({ method: 'POST', url: `/api/v1/grids/${gridId}/clip`, payload: {}, ...as(outsider) })).statusCode).toBe(403);
+    expect((await t.inject({ method: 'POST', url: `/api/v1/layouts/${draft.id}/publish`, payload: {}, ...as(outsider) })).statusCode).toBe(403);
+    expect(await countRows(t.tdb.db, 'grids')).toBe(1);
+
+    expect((await t.inject({ method: 'POST', url: `/api/v1/layouts/${draft.id}/publish`, payload: {}, ...as(insider) })).statusCode).toBe(200);
+    // once published the grids are public map data
+    expect((await t.inject({ url: `/api/v1/layouts/${draft.id}`, ...as(outsider) })).statusCode).toBe(200);
+    expect((await t.inject({ url: '/api/v1/grids', as: 'anonymous' })).json<{ features: unknown[] }>().features).toHaveLength(1);
+  });
+});

@@ -19,7 +19,7 @@ import { auditActor } from '../../auth/request-auth';
 import type { AppConfig } from '../../config';
 import type { Database } from '../../db/database';
 import { validateLayout } from './layout-validation.service';
-import { assignCodes, createDraft, deleteDraft, getLayoutCollection, importLayout, listCommunityLayouts, publishLayout } from './layout.service';
+import { requireReadableLayout, assignCodes, createDraft, deleteDraft, getLayoutCollection, importLayout, listCommunityLayouts, publishLayout } from './layout.service';
 
 const errors = { ...commonErrorResponses, 404: ErrorResponseSchema, 409: ErrorResponseSchema, 422: ErrorResponseSchema } as const;
 
@@ -34,7 +34,7 @@ export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: App
   app.get(
     '/api/v1/communities/:code/layouts',
     { config: { permission: 'layouts:read' }, schema: { tags: ['layouts'], summary: 'Layouts of a community, newest first', params: CommunityParamsSchema, response: { 200: LayoutListSchema, ...errors } } },
-    async (request) => ({ layouts: await listCommunityLayouts(db, request.params.code) }),
+    async (request) => ({ layouts: await listCommunityLayouts(db, request.params.code, request.principal.scope) }),
   );
 
   app.post(
@@ -50,7 +50,7 @@ export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: App
       },
     },
     async (request, reply) => {
-      const layout = await createDraft(db, request.params.code, request.body);
+      const layout = await createDraft(db, request.params.code, request.body, request.principal.scope);
       return reply.status(201).header('location', `/api/v1/layouts/${layout.id}`).send(layout);
     },
   );
@@ -69,7 +69,7 @@ export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: App
       },
     },
     async (request, reply) => {
-      const collection = await importLayout(db, request.params.code, request.body, { fix: request.query.fix === true, maxVertices: config.maxVertices });
+      const collection = await importLayout(db, request.params.code, request.body, { fix: request.query.fix === true, maxVertices: config.maxVertices, scope: request.principal.scope });
       return reply.status(201).header('location', `/api/v1/layouts/${collection.layout.id}`).send(collection);
     },
   );
@@ -87,7 +87,7 @@ export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: App
       },
     },
     async (request, reply) => {
-      const collection = await getLayoutCollection(db, request.params.id);
+      const collection = await getLayoutCollection(db, request.params.id, request.principal.scope);
       if (request.query.download) {
         const file = `layout-${collection.layout.communityCode}-${collection.layout.id}.geojson`;
         void reply.header('content-disposition', `attachment; filename="${file}"`).type('application/geo+json');
@@ -100,7 +100,7 @@ export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: App
     '/api/v1/layouts/:id',
     { config: { permission: 'layouts:write' }, schema: { tags: ['layouts'], summary: 'Delete a draft layout', params: LayoutIdParamsSchema, response: { 204: Type.Null(), ...errors } } },
     async (request, reply) => {
-      await deleteDraft(db, request.params.id);
+      await deleteDraft(db, request.params.id, request.principal.scope);
       return reply.status(204).send(null);
     },
   );
@@ -117,13 +117,16 @@ export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: App
         response: { 200: LayoutValidationReportSchema, ...errors },
       },
     },
-    async (request) => validateLayout(db, request.params.id, request.query),
+    async (request) => {
+      await requireReadableLayout(db, request.params.id, request.principal.scope);
+      return validateLayout(db, request.params.id, request.query);
+    },
   );
 
   app.post(
     '/api/v1/layouts/:id/codes',
     { config: { permission: 'layouts:write' }, schema: { tags: ['layouts'], summary: 'Give uncoded grids of a draft their standard codes now', params: LayoutIdParamsSchema, response: { 200: AssignCodesResultSchema, ...errors } } },
-    async (request) => assignCodes(db, request.params.id),
+    async (request) => assignCodes(db, request.params.id, request.principal.scope),
   );
 
   app.post(
@@ -138,6 +141,6 @@ export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: App
         response: { 200: PublishResultSchema, ...errors },
       },
     },
-    async (request) => publishLayout(db, request.params.id, { strict: request.body?.strict === true, actor: auditActor(request) }),
+    async (request) => publishLayout(db, request.params.id, { strict: request.body?.strict === true, actor: auditActor(request), scope: request.principal.scope }),
   );
 };

@@ -5,6 +5,8 @@
 import type { GridInput } from '../../contracts/grid';
 import type { AssignCodesResult, Layout, LayoutCollection } from '../../contracts/layout';
 import type { Database } from '../../db/database';
+import type { Scope } from '../../auth/principal';
+import { requireInScope } from '../../auth/scope-check';
 import { AppError } from '../../http/errors';
 import { SYSTEM_ACTOR, writeAudit, type AuditActor } from '../audit/audit.service';
 import { assignGridCodes } from '../grids/grid-codes';
@@ -31,17 +33,32 @@ import {
   switchPublishedLayout,
 } from './layout.repository';
 
-async function requireCommunity(db: Database, code: string): Promise<void> {
+async function requireCommunity(db: Database, code: string, scope: Scope): Promise<void> {
   const division = await findCommunity(db, code);
   if (!division) throw new AppError('DIVISION_NOT_FOUND', 404, `Community ${code} does not exist.`, { code });
   if (division.level !== 'community') {
     throw new AppError('DIVISION_INVALID', 422, `${code} is a ${division.level}; layouts belong to communities (社区/村).`, { code, level: division.level });
   }
+  requireInScope(scope, code, `Community ${code}`);
 }
 
 async function requireLayout(db: Database, id: number, lock?: 'update'): Promise<Layout> {
   const layout = await findLayout(db, id, lock);
   if (!layout) throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${id} does not exist.`, { layoutId: id });
+  return layout;
+}
+
+/** For changes: the layout's community must lie inside the caller's scope. */
+async function requireLayoutInScope(db: Database, id: number, scope: Scope, lock?: 'update'): Promise<Layout> {
+  const layout = await requireLayout(db, id, lock);
+  requireInScope(scope, layout.communityCode, `Layout ${id}`);
+  return layout;
+}
+
+/** For reads: published and archived layouts are public history; drafts stay inside their scope. */
+export async function requireReadableLayout(db: Database, id: number, scope: Scope): Promise<Layout> {
+  const layout = await requireLayout(db, id);
+  if (layout.status === 'draft') requireInScope(scope, layout.communityCode, `Draft layout ${id}`);
   return layout;
 }
 
@@ -51,15 +68,15 @@ function requireDraft(layout: Layout): void {
   }
 }
 
-export async function listCommunityLayouts(db: Database, communityCode: string): Promise<Layout[]> {
-  await requireCommunity(db, communityCode);
+export async function listCommunityLayouts(db: Database, communityCode: string, scope: Scope): Promise<Layout[]> {
+  await requireCommunity(db, communityCode, scope);
   return listLayouts(db, communityCode);
 }
 
 /** A new draft: a copy of the published layout (default; empty when there is none) or empty. */
-export async function createDraft(db: Database, communityCode: string, opts: { from?: 'empty' | 'published'; name?: string }): Promise<Layout> {
+export async function createDraft(db: Database, communityCode: string, opts: { from?: 'empty' | 'published'; name?: string }, scope: Scope): Promise<Layout> {
   return db.transaction().execute(async (trx) => {
-    await requireCommunity(trx, communityCode);
+    await requireCommunity(trx, communityCode, scope);
     const publishedId = opts.from === 'empty' ? undefined : await findPublishedLayoutId(trx, communityCode);
     const id = await insertDraftLayout(trx, communityCode, opts.name ?? '', publishedId ?? null);
     if (publishedId !== undefined) await copyGrids(trx, publishedId, id);
@@ -67,15 +84,15 @@ export async function createDraft(db: Database, communityCode: string, opts: { f
   });
 }
 
-export async function getLayoutCollection(db: Database, id: number): Promise<LayoutCollection> {
-  const layout = await requireLayout(db, id);
+export async function getLayoutCollection(db: Database, id: number, scope: Scope): Promise<LayoutCollection> {
+  const layout = await requireReadableLayout(db, id, scope);
   const grids = await listLayoutGrids(db, id);
   return { type: 'FeatureCollection', layout, features: grids.map(toGridFeature) };
 }
 
-export async function deleteDraft(db: Database, id: number): Promise<void> {
+export async function deleteDraft(db: Database, id: number, scope: Scope): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    const layout = await requireLayout(trx, id, 'update');
+    const layout = await requireLayoutInScope(trx, id, scope, 'update');
     if (layout.status !== 'draft') {
       throw new AppError('LAYOUT_PUBLISHED', 409, `Layout ${id} is ${layout.status}; published and archived layouts are kept as history.`, { layoutId: id, status: layout.status });
     }
@@ -98,10 +115,10 @@ export async function importLayout(
   db: Database,
   communityCode: string,
   body: { name?: string; features: GridInput[] },
-  opts: { fix?: boolean; maxVertices: number },
+  opts: { fix?: boolean; maxVertices: number; scope: Scope },
 ): Promise<LayoutCollection> {
   const layoutId = await db.transaction().execute(async (trx) => {
-    await requireCommunity(trx, communityCode);
+    await requireCommunity(trx, communityCode, opts.scope);
     const id = await insertDraftLayout(trx, communityCode, body.name ?? 'import', null);
     const errors: ImportFeatureError[] = [];
     const seenCodes = new Map<string, number>();
@@ -129,7 +146,7 @@ export async function importLayout(
     }
     return id;
   });
-  return getLayoutCollection(db, layoutId);
+  return getLayoutCollection(db, layoutId, opts.scope);
 }
 
 /** Codes for the grids of a draft that have none (reading order; next free numbers). */
@@ -141,9 +158,9 @@ async function codeLayout(trx: Database, layout: Layout): Promise<AssignCodesRes
   return { assigned: [...codes.entries()].map(([id, code]) => ({ id, code })) };
 }
 
-export async function assignCodes(db: Database, id: number): Promise<AssignCodesResult> {
+export async function assignCodes(db: Database, id: number, scope: Scope): Promise<AssignCodesResult> {
   return db.transaction().execute(async (trx) => {
-    const layout = await requireLayout(trx, id, 'update');
+    const layout = await requireLayoutInScope(trx, id, scope, 'update');
     requireDraft(layout);
     await lockCommunityForPublish(trx, layout.communityCode);
     return codeLayout(trx, layout);
@@ -163,9 +180,9 @@ export interface PublishResult {
  * What publishing `id` would move, per (current grid → new grid): buildings, households, residents.
  * Also answers for the published layout itself (everything stays).
  */
-export async function previewLayoutImpact(db: Database, id: number): Promise<LayoutImpact> {
+export async function previewLayoutImpact(db: Database, id: number, scope: Scope): Promise<LayoutImpact> {
   return db.transaction().execute(async (trx) => {
-    const layout = await requireLayout(trx, id);
+    const layout = await requireLayoutInScope(trx, id, scope);
     const moves = await listLayoutImpact(trx, id, layout.communityCode);
     const moved = { buildings: 0, households: 0, residents: 0 };
     const perGrid = new Map<number, LayoutImpact['grids'][number]>();
@@ -192,9 +209,9 @@ export async function previewLayoutImpact(db: Database, id: number): Promise<Lay
  * instant. Publishes of one community are serialised by an advisory lock; the layout row is locked
  * FOR UPDATE so no grid write slips in between validation and publish.
  */
-export async function publishLayout(db: Database, id: number, opts: { strict?: boolean; actor?: AuditActor } = {}): Promise<PublishResult> {
+export async function publishLayout(db: Database, id: number, opts: { strict?: boolean; actor?: AuditActor; scope: Scope }): Promise<PublishResult> {
   return db.transaction().execute(async (trx) => {
-    const first = await requireLayout(trx, id);
+    const first = await requireLayoutInScope(trx, id, opts.scope);
     await lockCommunityForPublish(trx, first.communityCode);
     const layout = await requireLayout(trx, id, 'update');
     requireDraft(layout);

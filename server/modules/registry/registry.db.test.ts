@@ -133,17 +133,19 @@ describe('Row Level Security and scope', () => {
   });
 });
 
+const EVERYWHERE = { all: true, prefixes: [] };
+
 describe('re-division', () => {
   it('previews and then applies the moves of a new layout in the publish transaction', async () => {
-    const draft = await createDraft(tdb.db, COMMUNITY, { from: 'empty' });
+    const draft = await createDraft(tdb.db, COMMUNITY, { from: 'empty' }, EVERYWHERE);
     // New edge further east: the straddling building now lies mostly in the western grid.
     const edge = MID + 40 * M_LON;
     await newGrid(tdb.db, draft.id, rect(113.6, 34.75, edge, 34.753), { code: G1 });
     await newGrid(tdb.db, draft.id, rect(edge, 34.75, 113.604, 34.753), { code: G2 });
-    const impact = await previewLayoutImpact(tdb.db, draft.id);
+    const impact = await previewLayoutImpact(tdb.db, draft.id, EVERYWHERE);
     expect(impact.moved).toEqual({ buildings: 1, households: 1, residents: 1 });
     expect(impact.moves.find((m) => m.fromGridCode === G2 && m.toGridCode === G1)).toMatchObject({ buildings: 1, residents: 1 });
-    const result = await publishLayout(tdb.db, draft.id);
+    const result = await publishLayout(tdb.db, draft.id, { scope: EVERYWHERE });
     // Grid ids change with every layout, so every row is re-pointed; only b3 changes grid code.
     expect(result.rederived).toMatchObject({ buildings: 3, households: 3, residents: 4 });
     const { rows } = await sql<{ grid_code: string; grid_id: number }>`SELECT grid_code, grid_id FROM residents WHERE id = ${people.c}`.execute(tdb.db);

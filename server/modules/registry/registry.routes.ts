@@ -161,7 +161,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: A
   });
   app.get('/api/v1/layouts/:id/impact', { config: { permission: 'layouts:read' }, schema: { tags: ['layouts'], summary: 'What publishing this layout would move: buildings, households, residents per grid', params: LayoutIdParamsSchema, response: { 200: LayoutImpactSchema, ...errors } } }, async (request) => {
     requirePermission(principalOf(request), 'layouts:read');
-    return previewLayoutImpact(db, request.params.id);
+    return previewLayoutImpact(db, request.params.id, principalOf(request).scope);
   });
   app.get(
     '/api/v1/grids/:code/on-duty',

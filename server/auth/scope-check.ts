@@ -1,0 +1,12 @@
+import { AppError } from '../http/errors';
+import { inScope, type Scope } from './principal';
+
+/**
+ * Refuse work on a division (or grid) outside the caller's scope: a planner of one street edits and
+ * publishes that street's communities only. Published boundaries stay public; this guards the rest.
+ */
+export function requireInScope(scope: Scope, code: string, what = 'This'): void {
+  if (!inScope(scope, code)) {
+    throw new AppError('FORBIDDEN', 403, `${what} belongs to ${code}, which is outside your scope.`, { reason: 'OUT_OF_SCOPE', code });
+  }
+}
