@@ -22,6 +22,8 @@ import { registerValidation } from './http/validation';
 import { analysisRoutes } from './modules/analysis/analysis.routes';
 import { auditRoutes } from './modules/audit/audit.routes';
 import { gridRoutes } from './modules/grids/grid.routes';
+import { dispatchRoutes } from './modules/dispatch/dispatch.routes';
+import { DispatchService } from './modules/dispatch/dispatch.service';
 import { divisionRoutes } from './modules/divisions/division.routes';
 import { healthRoutes } from './modules/health/health.routes';
 import { layoutRoutes } from './modules/layouts/layout.routes';
@@ -100,12 +102,16 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
   await app.register(registryRoutes, { db, config });
   await app.register(analysisRoutes, { db });
 
+  const dispatch = new DispatchService(db);
+  await app.register(dispatchRoutes, { dispatch });
+
   const tiles = new TileService(db);
   await app.register(tileRoutes, { tiles });
   await app.register(ogcRoutes, { db });
   if (pool) {
     const hub = new NotificationHub(pool, (msg, err) => app.log.warn({ err }, msg));
     tiles.attach(hub);
+    dispatch.attach(hub);
     app.addHook('onReady', () => hub.start());
     app.addHook('onClose', () => hub.close());
   }

@@ -154,6 +154,16 @@ export interface Layouts {
   status: Generated<string>;
 }
 
+export interface NamedPlaces {
+  created_at: Generated<Timestamp>;
+  external_id: string | null;
+  geom: string;
+  id: Generated<number>;
+  kind: Generated<string>;
+  name: string;
+  source: Generated<string>;
+}
+
 export interface OrganisationHistory {
   actor_id: number | null;
   community_code: string | null;
@@ -345,6 +355,7 @@ export interface DB {
   household_history: HouseholdHistory;
   households: Households;
   layouts: Layouts;
+  named_places: NamedPlaces;
   organisation_history: OrganisationHistory;
   organisations: Organisations;
   resident_history: ResidentHistory;

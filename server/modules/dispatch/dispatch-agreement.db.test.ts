@@ -1,0 +1,154 @@
+/**
+ * The in-memory index against PostGIS ST_Covers on 100,000 points over the generated medium demo
+ * district: random points, grid vertices and points on grid edges (exact edge midpoints and points
+ * interpolated along edges). The expected grid list per point comes from one SQL over all points
+ * (unnest), ordered by code then id as gridsCoveringAt orders them; the tie rule (lowest code wins,
+ * the others are candidates) is the only difference allowed — and compared too.
+ * Also: the in-memory roster agrees with the registry's SQL `onDutyAt` over grids and instants.
+ */
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateDemoCity } from '../../../scripts/generate/demo-city';
+import { createTestDatabase, type TestDatabase } from '../../test/database';
+import { insertDivisions, insertGridsBulk, insertPublishedLayouts, insertStaffBulk } from '../demo/demo.repository';
+import { onDutyAt } from '../registry/roster.service';
+import { DispatchService } from './dispatch.service';
+
+const STAFF_ROLE: Record<string, string> = { 网格长: 'grid_leader', 专职网格员: 'full_time_worker', 兼职网格员: 'part_time_worker', 社区值班员: 'community_duty_officer', 街道值班员: 'street_duty_officer' };
+
+let tdb: TestDatabase;
+let service: DispatchService;
+
+/** Deterministic PRNG (mulberry32) so a failure reproduces. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+  const city = generateDemoCity({ size: 'medium' });
+  await insertDivisions(tdb.db, city.divisions.map((d) => ({ code: d.code, level: d.level, name: d.name, parentCode: d.parentCode, boundary: d.boundary })));
+  const communities = city.divisions.filter((d) => d.level === 'community').map((d) => d.code);
+  const layoutOf = await insertPublishedLayouts(tdb.db, communities, '2025-01-01T00:00:00+08:00');
+  await insertGridsBulk(tdb.db, city.grids.map((g) => ({ layoutId: layoutOf.get(g.communityCode) ?? 0, code: g.code, name: g.name, kind: g.kind === '专属' ? 'dedicated' : 'general', geom: g.geom })));
+  await insertStaffBulk(
+    tdb.db,
+    city.staff.map((s) => ({ ...s, role: STAFF_ROLE[s.role] ?? 'part_time_worker' })),
+    city.assignments.map((a) => ({ ...a, role: STAFF_ROLE[a.role] ?? 'part_time_worker' })),
+    city.roster,
+  );
+  service = new DispatchService(tdb.db);
+  await service.refresh();
+}, 120_000);
+
+afterAll(async () => {
+  await tdb?.drop();
+});
+
+describe('agreement with PostGIS', () => {
+  it('matches ST_Covers on 100,000 points, including edges and vertices', async () => {
+    const snap = await service.current();
+    const grids = snap.spatial.grids;
+    expect(grids.length).toBeGreaterThan(50);
+    const random = rng(6);
+    const [w, s, e, n] = grids.reduce((b, g) => [Math.min(b[0], g.geom.bbox[0]), Math.min(b[1], g.geom.bbox[1]), Math.max(b[2], g.geom.bbox[2]), Math.max(b[3], g.geom.bbox[3])], [Infinity, Infinity, -Infinity, -Infinity]);
+    const lon: number[] = [];
+    const lat: number[] = [];
+    const kinds: string[] = [];
+    const pickEdge = (): [number, number, number, number] => {
+      const g = grids[Math.floor(random() * grids.length)]!;
+      const ring = g.geom.polygons[0]![0]!;
+      const i = Math.floor(random() * (ring.length / 2 - 1));
+      return [ring[2 * i]!, ring[2 * i + 1]!, ring[2 * i + 2]!, ring[2 * i + 3]!];
+    };
+    const margin = 0.002;
+    for (let i = 0; i < 100_000; i++) {
+      const r = i % 10;
+      if (r < 6) {
+        lon.push(w - margin + random() * (e - w + 2 * margin));
+        lat.push(s - margin + random() * (n - s + 2 * margin));
+        kinds.push('random');
+      } else if (r < 8) {
+        const [ax, ay] = pickEdge();
+        lon.push(ax);
+        lat.push(ay);
+        kinds.push('vertex');
+      } else if (r === 8) {
+        const [ax, ay, bx, by] = pickEdge();
+        lon.push((ax + bx) / 2);
+        lat.push((ay + by) / 2);
+        kinds.push('edge-midpoint');
+      } else {
+        const [ax, ay, bx, by] = pickEdge();
+        const f = random();
+        lon.push(ax + f * (bx - ax));
+        lat.push(ay + f * (by - ay));
+        kinds.push('edge-interpolated');
+      }
+    }
+    const started = performance.now();
+    const { rows } = await sql<{ i: number; codes: string[] }>`
+      SELECT p.i::int AS i, array_agg(g.code ORDER BY g.code, g.id) AS codes
+      FROM unnest(${lon}::float8[], ${lat}::float8[]) WITH ORDINALITY AS p(lon, lat, i)
+      JOIN grids g ON g.geom && ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326) AND ST_Covers(g.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))
+      JOIN layouts l ON l.id = g.layout_id AND l.status = 'published'
+      GROUP BY p.i`.execute(tdb.db);
+    const sqlMs = performance.now() - started;
+    const expected = new Map<number, string[]>(rows.map((r) => [r.i - 1, r.codes]));
+
+    const memStarted = performance.now();
+    const disagreements: Array<{ i: number; kind: string; lon: number; lat: number; postgis: string[]; memory: string[] }> = [];
+    let ambiguous = 0;
+    let covered = 0;
+    for (let i = 0; i < lon.length; i++) {
+      const memory = snap.spatial.gridsCovering(lon[i]!, lat[i]!).map((g) => g.code);
+      const postgis = expected.get(i) ?? [];
+      if (memory.length > 1) ambiguous += 1;
+      if (memory.length > 0) covered += 1;
+      if (memory.join() !== postgis.join()) disagreements.push({ i, kind: kinds[i]!, lon: lon[i]!, lat: lat[i]!, postgis, memory });
+    }
+    const memMs = performance.now() - memStarted;
+    console.log(`100,000 points: ${covered} covered, ${ambiguous} on shared edges/vertices (tie rule: lowest code); ${disagreements.length} disagreements; PostGIS ${sqlMs.toFixed(0)} ms, memory ${memMs.toFixed(0)} ms`);
+    expect(disagreements.slice(0, 5)).toEqual([]);
+    expect(ambiguous).toBeGreaterThan(10_000);
+
+    // The service's answer applies the tie rule on the same candidates: grid = first, candidates = rest.
+    for (let i = 0; i < 2_000; i++) {
+      const answer = await service.lookupPoint({ lon: lon[i]!, lat: lat[i]! });
+      const postgis = expected.get(i) ?? [];
+      if (postgis.length === 0) continue;
+      expect([answer.grid?.code, ...answer.candidates.map((c) => c.code)]).toEqual(postgis);
+      expect(answer.ambiguous).toBe(postgis.length > 1);
+    }
+  }, 120_000);
+
+  it('agrees with the registry SQL onDutyAt on who is on duty', async () => {
+    const snap = await service.current();
+    const random = rng(7);
+    const base = Date.parse('2025-06-02T00:00:00+08:00');
+    let compared = 0;
+    let found = 0;
+    for (let k = 0; k < 300; k++) {
+      const g = snap.spatial.grids[Math.floor(random() * snap.spatial.grids.length)]!;
+      // Whole and half hours over a week, plus instants just around them.
+      const at = base + Math.floor(random() * 7 * 48) * 1_800_000 + (k % 3 === 0 ? -1 : 0);
+      const sqlAnswer = await onDutyAt(tdb.db, g.code, new Date(at));
+      const mine = snap.roster.onDuty(g.code, g.communityCode, at)[0];
+      expect(mine?.staff.code ?? null, `${g.code} ${new Date(at).toISOString()}`).toBe(sqlAnswer?.staffCode ?? null);
+      if (mine) {
+        expect([mine.level, mine.via, mine.role]).toEqual([sqlAnswer?.level, sqlAnswer?.via, sqlAnswer?.role]);
+        found += 1;
+      }
+      compared += 1;
+    }
+    expect(compared).toBe(300);
+    expect(found).toBeGreaterThan(50);
+  }, 60_000);
+});

@@ -1,0 +1,105 @@
+/**
+ * The in-memory spatial side of dispatch: published grids and community boundaries in flatbush
+ * indexes with exact point-in-polygon (dispatch-geometry.ts). Immutable: a refresh builds a new one and
+ * swaps it in, so a lookup never sees half a layout.
+ */
+import Flatbush from 'flatbush';
+import { coversPoint, distanceToGeometryM, metresPerDegree, parseWkbPolygonal, type FlatGeometry } from './dispatch-geometry';
+import type { DivisionSnapshotRow, GridSnapshotRow } from './dispatch.repository';
+
+export interface IndexedGrid extends Omit<GridSnapshotRow, 'wkb'> {
+  geom: FlatGeometry;
+  effectiveFromIso: string;
+}
+
+export interface IndexedDivision {
+  code: string;
+  level: 'district' | 'street' | 'community';
+  name: string;
+  parentCode: string | null;
+  geom: FlatGeometry | null;
+}
+
+function buildIndex(items: ReadonlyArray<{ geom: FlatGeometry | null }>): Flatbush | null {
+  const withGeom = items.filter((i) => i.geom !== null);
+  if (withGeom.length === 0) return null;
+  const index = new Flatbush(items.length);
+  for (const item of items) {
+    const b = item.geom?.bbox;
+    // Items without geometry still take a slot (ids stay array positions) with an empty, unreachable box.
+    if (b) index.add(b[0], b[1], b[2], b[3]);
+    else index.add(Infinity, Infinity, Infinity, Infinity);
+  }
+  index.finish();
+  return index;
+}
+
+export class SpatialIndex {
+  /** In code order (then id), as gridsCoveringAt orders them: the first covering grid wins a tie. */
+  readonly grids: IndexedGrid[];
+  readonly divisions = new Map<string, IndexedDivision>();
+  private readonly communities: IndexedDivision[];
+  private readonly gridIndex: Flatbush | null;
+  private readonly communityIndex: Flatbush | null;
+  /** Latest effective_from of the live layouts (ms): instants from here on are answered from memory. */
+  readonly validFromMs: number;
+
+  constructor(grids: readonly GridSnapshotRow[], divisions: readonly DivisionSnapshotRow[]) {
+    this.grids = grids.map(({ wkb, ...g }) => ({ ...g, geom: parseWkbPolygonal(wkb), effectiveFromIso: g.effectiveFrom.toISOString() }));
+    for (const d of divisions) this.divisions.set(d.code, { code: d.code, level: d.level, name: d.name, parentCode: d.parentCode, geom: d.wkb ? parseWkbPolygonal(d.wkb) : null });
+    this.communities = [...this.divisions.values()].filter((d) => d.level === 'community' && d.geom !== null);
+    this.gridIndex = buildIndex(this.grids);
+    this.communityIndex = buildIndex(this.communities);
+    this.validFromMs = this.grids.reduce((max, g) => Math.max(max, g.effectiveFrom.getTime()), -Infinity);
+  }
+
+  /** Every grid covering the point, in code order. */
+  gridsCovering(lon: number, lat: number): IndexedGrid[] {
+    if (!this.gridIndex) return [];
+    const ids = this.gridIndex.search(lon, lat, lon, lat);
+    // Flatbush returns ids in tree order; ids are array positions, and array order is code order.
+    if (ids.length > 1) ids.sort((a, b) => a - b);
+    const out: IndexedGrid[] = [];
+    for (const id of ids) {
+      const g = this.grids[id];
+      if (g && coversPoint(g.geom, lon, lat)) out.push(g);
+    }
+    return out;
+  }
+
+  /** The nearest grid within maxDistanceM (metres, local ellipsoidal frame), lowest code on a tie. */
+  nearestGrid(lon: number, lat: number, maxDistanceM: number): { grid: IndexedGrid; distanceM: number } | null {
+    if (!this.gridIndex || maxDistanceM <= 0) return null;
+    const k = metresPerDegree(lat);
+    const dx = maxDistanceM / k.kx;
+    const dy = maxDistanceM / k.ky;
+    let best: { grid: IndexedGrid; distanceM: number; order: number } | null = null;
+    for (const id of this.gridIndex.search(lon - dx, lat - dy, lon + dx, lat + dy)) {
+      const g = this.grids[id];
+      if (!g) continue;
+      const d = distanceToGeometryM(g.geom, lon, lat, k);
+      if (d > maxDistanceM) continue;
+      if (!best || d < best.distanceM || (d === best.distanceM && id < best.order)) best = { grid: g, distanceM: d, order: id };
+    }
+    return best ? { grid: best.grid, distanceM: best.distanceM } : null;
+  }
+
+  /** The community whose boundary covers the point (lowest code on a shared edge). */
+  communityAt(lon: number, lat: number): IndexedDivision | null {
+    if (!this.communityIndex) return null;
+    let best: IndexedDivision | null = null;
+    for (const id of this.communityIndex.search(lon, lat, lon, lat)) {
+      const c = this.communities[id];
+      if (c?.geom && coversPoint(c.geom, lon, lat) && (!best || c.code < best.code)) best = c;
+    }
+    return best;
+  }
+
+  /** District, street and community of a community code (each null when not registered). */
+  hierarchy(communityCode: string | null): { district: IndexedDivision | null; street: IndexedDivision | null; community: IndexedDivision | null } {
+    const community = communityCode ? (this.divisions.get(communityCode) ?? null) : null;
+    const street = communityCode ? (this.divisions.get(community?.parentCode ?? communityCode.slice(0, 9)) ?? null) : null;
+    const district = communityCode ? (this.divisions.get(street?.parentCode ?? communityCode.slice(0, 6)) ?? null) : null;
+    return { district, street, community };
+  }
+}

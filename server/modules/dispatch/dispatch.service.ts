@@ -1,0 +1,344 @@
+/**
+ * Dispatch: who is responsible for a place, and who is on duty there at an instant.
+ *
+ * "Now" is answered from memory: every server process holds the published grids, community boundaries
+ * and the roster (SpatialIndex, RosterIndex), built from PostGIS — the source of truth — and rebuilt
+ * when PostgreSQL announces a change: `wangge_layout_published` (layout.repository.ts),
+ * `wangge_data_changed` (divisions, grids; migration 0009) and `wangge_roster_changed` (staff,
+ * assignments, shifts, exceptions; migration 0010). A rebuild swaps in whole new indexes, so a lookup
+ * sees the old or the new state, never a mix. While the LISTEN connection is down (or without one),
+ * the memory is trusted for at most 1 s and reloaded on the next lookup.
+ *
+ * Instants before the live layouts took effect go to PostGIS for the grid (the layouts valid then);
+ * the roster is evaluated in memory for any instant (its exceptions and assignment dates are history).
+ *
+ * Rules:
+ * - A point on a shared edge or vertex is covered by several grids (ST_Covers semantics): the lowest
+ *   code wins (as gridsCoveringAt orders), `ambiguous: true`, the others in `candidates`.
+ * - Outside every grid: the nearest grid within `nearestGridM` (default 100 m; metres in a local
+ *   frame on the WGS 84 ellipsoid, see dispatch-geometry.ts; PostGIS geography for past instants).
+ *   Else the community whose boundary covers the point answers through its duty officers; outside
+ *   every community the answer says so.
+ * - Who answers: grid on duty → grid leader → community duty officer on duty → street duty officer on
+ *   duty → (属地兜底) the community's, then the street's registered duty officer even off shift.
+ */
+import type {
+  DispatchBatchBody,
+  DispatchCrs,
+  DispatchResult,
+  DispatchStep,
+} from '../../contracts/dispatch';
+import type { Database } from '../../db/database';
+import type { NotificationHub } from '../../db/notifications';
+import { bd09ToWgs84, gcj02ToWgs84 } from '../../geo/china-crs';
+import { AppError } from '../../http/errors';
+import { RosterIndex, shanghaiClock, type DutyCandidate } from './dispatch-roster';
+import { SpatialIndex, type IndexedDivision } from './dispatch-index';
+import { gridsAtInstant, listDivisions, listPublishedGrids, readRoster, searchAddress } from './dispatch.repository';
+
+export const LAYOUT_PUBLISHED_CHANNEL = 'wangge_layout_published';
+export const DATA_CHANGED_CHANNEL = 'wangge_data_changed';
+export const ROSTER_CHANGED_CHANNEL = 'wangge_roster_changed';
+
+/** How long memory is trusted without a live notification connection (ms). */
+const UNSYNCED_TTL_MS = 1_000;
+
+export interface DispatchOptions {
+  /** Largest distance (m) at which the nearest grid answers for a point outside every grid. */
+  nearestGridM?: number;
+}
+
+interface Snapshot {
+  spatial: SpatialIndex;
+  roster: RosterIndex;
+  loadedAt: number;
+}
+
+interface Located {
+  status: DispatchResult['status'];
+  grid: DispatchResult['grid'];
+  gridCommunity: string | null;
+  candidates: DispatchResult['candidates'];
+  community: IndexedDivision | null;
+  source: DispatchResult['source'];
+}
+
+export interface PointQuery {
+  lon: number;
+  lat: number;
+  crs?: DispatchCrs | undefined;
+  at?: string | undefined;
+}
+
+export function toWgs84(lon: number, lat: number, crs: DispatchCrs): [number, number] {
+  if (crs === 'gcj02') return gcj02ToWgs84(lon, lat);
+  if (crs === 'bd09') return bd09ToWgs84(lon, lat);
+  return [lon, lat];
+}
+
+export function parseInstant(at: string | undefined, now = Date.now()): number {
+  if (at === undefined) return now;
+  // Only ISO 8601 date-times (Date.parse also takes loose formats that mean different things).
+  const ms = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(at) ? Date.parse(at) : NaN;
+  if (!Number.isFinite(ms)) {
+    throw new AppError('VALIDATION_FAILED', 400, `"at" must be an ISO 8601 instant such as 2025-03-01T09:30:00+08:00, not "${at}".`, { in: 'querystring', field: 'at', reason: 'INVALID_INSTANT' });
+  }
+  return ms;
+}
+
+const staffOf = (s: DutyCandidate['staff'], role: string) => ({ staffId: s.id, staffCode: s.code, name: s.name, phone: s.phone, role });
+
+export class DispatchService {
+  private snapshot: Snapshot | undefined;
+  private loading: Promise<Snapshot> | undefined;
+  private dirty = false;
+  private hub: NotificationHub | undefined;
+  readonly nearestGridM: number;
+  /** Called after every rebuild (tests wait on it). */
+  onRefresh: (() => void) | undefined;
+
+  constructor(
+    private readonly db: Database,
+    options: DispatchOptions = {},
+  ) {
+    this.nearestGridM = options.nearestGridM ?? 100;
+  }
+
+  /** Follow PostgreSQL's announcements; subscribe before the hub starts. */
+  attach(hub: NotificationHub): void {
+    this.hub = hub;
+    const changed = (): void => void this.refresh().catch(() => undefined);
+    hub.on(LAYOUT_PUBLISHED_CHANNEL, changed);
+    hub.on(ROSTER_CHANGED_CHANNEL, changed);
+    hub.on(DATA_CHANGED_CHANNEL, (layer) => {
+      if (layer === 'grids' || layer === 'divisions') changed();
+    });
+    // Announcements may have been missed while disconnected.
+    hub.onReconnect(changed);
+  }
+
+  /**
+   * Rebuild from PostGIS. Calls during a rebuild coalesce into one more rebuild after it, so the last
+   * announcement is always followed by a read that sees its data.
+   */
+  refresh(): Promise<Snapshot> {
+    if (this.loading) {
+      this.dirty = true;
+      return this.loading;
+    }
+    this.loading = (async () => {
+      try {
+        let snap: Snapshot;
+        do {
+          this.dirty = false;
+          const loadedAt = Date.now();
+          const [grids, divisions, roster] = await Promise.all([listPublishedGrids(this.db), listDivisions(this.db), readRoster(this.db)]);
+          snap = { spatial: new SpatialIndex(grids, divisions), roster: new RosterIndex(roster), loadedAt };
+          this.snapshot = snap;
+        } while (this.dirty);
+        this.onRefresh?.();
+        return snap;
+      } finally {
+        this.loading = undefined;
+      }
+    })();
+    return this.loading;
+  }
+
+  /** The current snapshot; reloaded first when there is none or it cannot be trusted any more. */
+  current(): Snapshot | Promise<Snapshot> {
+    const snap = this.snapshot;
+    if (snap && (this.hub?.connected || Date.now() - snap.loadedAt < UNSYNCED_TTL_MS)) return snap;
+    return this.refresh();
+  }
+
+  async lookupPoint(q: PointQuery): Promise<DispatchResult> {
+    const atMs = parseInstant(q.at);
+    const snap = await this.current();
+    return this.resolve(snap, q.lon, q.lat, q.crs ?? 'wgs84', atMs);
+  }
+
+  async lookupBatch(body: DispatchBatchBody): Promise<DispatchResult[]> {
+    const atMs = parseInstant(body.at);
+    const snap = await this.current();
+    const out = new Array<DispatchResult>(body.points.length);
+    for (let i = 0; i < body.points.length; i++) {
+      const p = body.points[i]!;
+      const r = this.resolve(snap, p.lon, p.lat, body.crs ?? 'wgs84', atMs);
+      out[i] = r instanceof Promise ? await r : r;
+    }
+    return out;
+  }
+
+  async lookupAddress(address: string, opts: { at?: string | undefined; limit?: number | undefined }) {
+    const text = address.trim();
+    if (text.length === 0) throw new AppError('VALIDATION_FAILED', 400, 'The address is empty: send some text, e.g. 建设路桐柏路.', { in: 'querystring', field: 'address', reason: 'EMPTY_ADDRESS' });
+    const atMs = parseInstant(opts.at);
+    const snap = await this.current();
+    const matches = await searchAddress(this.db, text, opts.limit ?? 10);
+    const candidates = matches.map((m) => {
+      const covering = snap.spatial.gridsCovering(m.lon, m.lat);
+      const grid = covering[0] ?? null;
+      const community = grid ? snap.spatial.divisions.get(grid.communityCode) : snap.spatial.communityAt(m.lon, m.lat);
+      return {
+        kind: m.kind,
+        id: m.id,
+        name: m.name,
+        address: m.address,
+        score: m.score,
+        lon: m.lon,
+        lat: m.lat,
+        grid: grid ? { code: grid.code, name: grid.name } : null,
+        community: community ? { code: community.code, name: community.name } : null,
+      };
+    });
+    const top = candidates[0];
+    const best = top ? await this.resolve(snap, top.lon, top.lat, 'wgs84', atMs) : null;
+    return { address: text, candidates, best };
+  }
+
+  /** Synchronous when the instant is answered from memory (the hot path allocates no promise). */
+  private resolve(snap: Snapshot, lonIn: number, latIn: number, crs: DispatchCrs, atMs: number): DispatchResult | Promise<DispatchResult> {
+    const [lon, lat] = toWgs84(lonIn, latIn, crs);
+    if (atMs >= snap.spatial.validFromMs) return this.answer(snap, this.locateInMemory(snap, lon, lat), lon, lat, crs, atMs);
+    return this.locateInPostgis(snap, lon, lat, atMs).then((located) => this.answer(snap, located, lon, lat, crs, atMs));
+  }
+
+  private locateInMemory(snap: Snapshot, lon: number, lat: number): Located {
+    const covering = snap.spatial.gridsCovering(lon, lat);
+    const first = covering[0];
+    if (first) {
+      return {
+        status: 'in_grid',
+        grid: { id: first.id, code: first.code, name: first.name, kind: first.kind, layoutId: first.layoutId, layoutEffectiveFrom: first.effectiveFromIso, match: 'covers', distanceM: 0 },
+        gridCommunity: first.communityCode,
+        candidates: covering.slice(1).map((g) => ({ id: g.id, code: g.code, name: g.name, layoutId: g.layoutId })),
+        community: null,
+        source: 'memory',
+      };
+    }
+    const near = snap.spatial.nearestGrid(lon, lat, this.nearestGridM);
+    if (near) {
+      const g = near.grid;
+      return {
+        status: 'nearest_grid',
+        grid: { id: g.id, code: g.code, name: g.name, kind: g.kind, layoutId: g.layoutId, layoutEffectiveFrom: g.effectiveFromIso, match: 'nearest', distanceM: Math.round(near.distanceM * 100) / 100 },
+        gridCommunity: g.communityCode,
+        candidates: [],
+        community: null,
+        source: 'memory',
+      };
+    }
+    const community = snap.spatial.communityAt(lon, lat);
+    return { status: community ? 'community_only' : 'outside', grid: null, gridCommunity: null, candidates: [], community, source: 'memory' };
+  }
+
+  private async locateInPostgis(snap: Snapshot, lon: number, lat: number, atMs: number): Promise<Located> {
+    const rows = await gridsAtInstant(this.db, lon, lat, new Date(atMs), this.nearestGridM);
+    const first = rows[0];
+    if (first) {
+      const covers = first.distanceM === 0;
+      return {
+        status: covers ? 'in_grid' : 'nearest_grid',
+        grid: {
+          id: first.id,
+          code: first.code,
+          name: first.name,
+          kind: first.kind,
+          layoutId: first.layoutId,
+          layoutEffectiveFrom: first.effectiveFrom.toISOString(),
+          match: covers ? 'covers' : 'nearest',
+          distanceM: Math.round(first.distanceM * 100) / 100,
+        },
+        gridCommunity: first.communityCode,
+        candidates: covers ? rows.slice(1).map((g) => ({ id: g.id, code: g.code, name: g.name, layoutId: g.layoutId })) : [],
+        community: null,
+        source: 'postgis',
+      };
+    }
+    const community = snap.spatial.communityAt(lon, lat);
+    return { status: community ? 'community_only' : 'outside', grid: null, gridCommunity: null, candidates: [], community, source: 'postgis' };
+  }
+
+  private answer(snap: Snapshot, located: Located, lon: number, lat: number, crs: DispatchCrs, atMs: number): DispatchResult {
+    const { roster, spatial } = snap;
+    const communityCode = located.gridCommunity ?? located.community?.code ?? null;
+    const { district, street, community } = spatial.hierarchy(communityCode);
+    const grid = located.grid;
+    const clock = shanghaiClock(atMs);
+    const atIso = new Date(atMs).toISOString();
+    const staff = grid ? roster.assignedStaff(grid.code, clock.date).map((a) => staffOf(a.staff, a.role)) : [];
+    const onDuty = communityCode ? roster.onDuty(grid?.code ?? null, communityCode, atMs) : [];
+
+    const fallback: DispatchResult['fallback'] = [];
+    let responder: DispatchResult['responder'] = null;
+    const use = (step: DispatchStep, who: ReturnType<typeof staffOf> | undefined, found: string, missing: string): boolean => {
+      if (responder) return true;
+      if (who) {
+        responder = { ...who, step };
+        fallback.push({ step, outcome: 'used', reason: found });
+        return true;
+      }
+      fallback.push({ step, outcome: 'none', reason: missing });
+      return false;
+    };
+    const local = `${clock.date} ${new Date(clock.midnightMs + clock.seconds * 1000 + 8 * 3_600_000).toISOString().slice(11, 16)} (Asia/Shanghai)`;
+
+    if (!communityCode) {
+      for (const step of ['grid_on_duty', 'grid_leader', 'community_duty_officer', 'street_duty_officer', 'community_contact', 'street_contact'] as const) {
+        fallback.push({ step, outcome: 'skipped', reason: 'the point lies outside every community and every grid' });
+      }
+    } else {
+      const byLevel = (level: DutyCandidate['level']) => onDuty.find((d) => d.level === level);
+      if (grid) {
+        const g = byLevel('grid');
+        use('grid_on_duty', g && staffOf(g.staff, g.role), `on duty in grid ${grid.code} at ${local}`, `nobody is on duty in grid ${grid.code} at ${local} (no shift, a holiday or leave)`);
+        const leader = roster.assignedStaff(grid.code, clock.date).find((a) => a.role === 'grid_leader' && !roster.onLeave(a.staff.id, atMs));
+        use('grid_leader', leader && staffOf(leader.staff, leader.role), `nobody on duty in the grid: its grid leader answers`, `grid ${grid.code} has no grid leader available (none assigned, or on leave)`);
+      } else {
+        fallback.push({ step: 'grid_on_duty', outcome: 'skipped', reason: `no grid covers the point or lies within ${this.nearestGridM} m` });
+        fallback.push({ step: 'grid_leader', outcome: 'skipped', reason: 'no grid' });
+      }
+      const c = byLevel('community');
+      use('community_duty_officer', c && staffOf(c.staff, c.role), `community ${communityCode}'s duty officer on duty at ${local}`, `no duty officer of community ${communityCode} on duty at ${local}`);
+      const s = byLevel('street');
+      use('street_duty_officer', s && staffOf(s.staff, s.role), `street ${communityCode.slice(0, 9)}'s duty officer on duty at ${local}`, `no duty officer of street ${communityCode.slice(0, 9)} on duty at ${local}`);
+      const cc = roster.dutyOfficers(communityCode, atMs)[0];
+      use('community_contact', cc && staffOf(cc, cc.role), `nobody on duty: community ${communityCode}'s registered duty officer (属地兜底), off shift`, `community ${communityCode} has no registered duty officer available`);
+      const sc = roster.dutyOfficers(communityCode.slice(0, 9), atMs)[0];
+      use('street_contact', sc && staffOf(sc, sc.role), `nobody on duty: street ${communityCode.slice(0, 9)}'s registered duty officer (属地兜底), off shift`, `street ${communityCode.slice(0, 9)} has no registered duty officer available`);
+    }
+
+    let message: string;
+    if (located.status === 'in_grid' && grid) {
+      message = located.candidates.length > 0
+        ? `On the shared boundary of grids ${[grid.code, ...located.candidates.map((c) => c.code)].join(', ')}: ${grid.code} (lowest code) is responsible.`
+        : `Inside grid ${grid.code} ${grid.name}.`;
+    } else if (located.status === 'nearest_grid' && grid) {
+      message = `Outside every grid; the nearest grid ${grid.code} ${grid.name} is ${grid.distanceM} m away (limit ${this.nearestGridM} m).`;
+    } else if (located.status === 'community_only') {
+      message = `Outside every grid (none within ${this.nearestGridM} m) but inside community ${community?.name ?? communityCode}: its duty officers are responsible.`;
+    } else {
+      message = `Outside every community and no grid within ${this.nearestGridM} m: this place is not in the service area.`;
+    }
+    if (communityCode && !responder) message += ' Nobody is registered to answer here: add duty officers for the community or street.';
+
+    return {
+      position: { lon, lat, crs },
+      at: atIso,
+      status: located.status,
+      message,
+      district: district && { code: district.code, name: district.name },
+      street: street && { code: street.code, name: street.name },
+      community: community && { code: community.code, name: community.name },
+      grid,
+      ambiguous: located.candidates.length > 0,
+      candidates: located.candidates,
+      staff,
+      onDuty: onDuty.map((d) => ({ ...staffOf(d.staff, d.role), level: d.level, via: d.via, scopeCode: d.scopeCode })),
+      responder,
+      fallback,
+      source: located.source,
+    };
+  }
+}
