@@ -21,19 +21,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import pg from 'pg';
-import { loadConfig, PROJECT_ROOT } from '../../server/config';
+import { PROJECT_ROOT } from '../../server/config';
 import type { AnalysisFeature } from '../../server/contracts/analysis';
-import { resolveDatabaseTarget } from '../../server/db/connect';
-import { openDatabase, type Database } from '../../server/db/database';
-import { quoteIdent } from '../../server/db/local-postgres';
-import { ensureExtensions } from '../../server/db/migrate';
+import type { Database } from '../../server/db/database';
 import { fillHexLattice, hexCentre } from '../../server/modules/analysis/aggregation';
 import { countHexagonsOfTable } from '../../server/modules/analysis/analysis.repository';
 import { clusterFeatures } from '../../server/modules/analysis/analysis.service';
 import { localProjection } from '../../server/modules/analysis/local-projection';
 import { distanceBandNeighbours, getisOrd, spatialWeights } from '../../server/modules/analysis/stats';
 import { runCli } from '../cli';
+import { withScratchDatabase } from './bench-kit';
 
 const OUT = path.join(PROJECT_ROOT, 'test-output/bench/analysis.json');
 const POINTS = 1_000_000;
@@ -115,18 +112,7 @@ async function bareDbscan(db: Database): Promise<number> {
 }
 
 runCli(async () => {
-  const target = await resolveDatabaseTarget(loadConfig());
-  const dbName = `wangge_bench_analysis_${process.pid}`;
-  const adminUrl = new URL(target.url);
-  adminUrl.pathname = '/postgres';
-  const url = new URL(target.url);
-  url.pathname = `/${dbName}`;
-  const admin = new pg.Client({ connectionString: adminUrl.toString() });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${quoteIdent(dbName)}`);
-  const handle = openDatabase(url.toString(), { max: 4 });
-  try {
-    await ensureExtensions(url.toString());
+  await withScratchDatabase('analysis', async (handle) => {
     const loadTime = await time(() => load(handle.db));
     console.log(`loaded ${POINTS.toLocaleString('en')} points in ${(loadTime.ms / 1000).toFixed(1)} s`);
 
@@ -186,10 +172,5 @@ runCli(async () => {
       JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, node: process.version }, points: POINTS, runs: RUNS, hex, dbscan, runsMs: { ours, join, dbscanOurs, dbscanBare, dbscanStored } }, null, 2) + '\n',
     );
     console.log(`results: ${path.relative(PROJECT_ROOT, OUT)}`);
-  } finally {
-    await handle.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(dbName)} WITH (FORCE)`);
-    await admin.end();
-    if (target.local?.startedHere) await target.local.stop();
-  }
+  }, { max: 4 });
 });
