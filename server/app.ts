@@ -21,6 +21,7 @@ import { registerRateLimiting } from './http/rate-limit';
 import { registerValidation } from './http/validation';
 import { analysisRoutes } from './modules/analysis/analysis.routes';
 import { auditRoutes } from './modules/audit/audit.routes';
+import { exchangeRoutes } from './modules/exchange/exchange.routes';
 import { gridRoutes } from './modules/grids/grid.routes';
 import { dispatchRoutes } from './modules/dispatch/dispatch.routes';
 import { DispatchService } from './modules/dispatch/dispatch.service';
@@ -99,6 +100,7 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
   await app.register(divisionRoutes, { db });
   await app.register(layoutRoutes, { db, config });
   await app.register(gridRoutes, { db, config });
+  await app.register(exchangeRoutes, { db, config });
   await app.register(registryRoutes, { db, config });
   await app.register(analysisRoutes, { db });
 

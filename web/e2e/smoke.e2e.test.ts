@@ -52,6 +52,11 @@ describe('web app shell in a real browser', () => {
     await page.waitForSelector('body[data-grids-loaded]', { timeout: 30_000 });
     expect(Number(await page.evaluate(() => document.body.dataset.gridsLoaded))).toBeGreaterThan(0);
     await expect.poll(() => page.evaluate(() => window.wangge?.map.queryRenderedFeatures({ layers: ['grids-fill'] }).length ?? 0)).toBeGreaterThan(0);
+    // the offline base map: roads and divisions come as vector tiles from this server
+    await page.evaluate(() => window.wangge?.map.jumpTo({ zoom: 15.5 }));
+    for (const layer of ['roads-line', 'divisions-line', 'buildings-fill']) {
+      await expect.poll(() => page.evaluate((l) => window.wangge?.map.queryRenderedFeatures({ layers: [l] }).length ?? 0, layer), { timeout: 20_000 }).toBeGreaterThan(0);
+    }
     expect(await page.title()).toContain('网格');
 
     const shot = screenshotPath('smoke-shell');

@@ -3,6 +3,7 @@ import { fetchClientConfig, fetchHealth } from './api/client';
 import { setLocale } from './i18n/i18n';
 import { fetchPublishedGrids } from './api/grids';
 import { createMap } from './map/create-map';
+import { BaseLayers } from './map/layers/base-layers';
 import { boundsOf, GridsLayer } from './map/layers/grids-layer';
 import { mountPanel } from './ui/panel';
 import './style.css';
@@ -27,7 +28,10 @@ async function start(): Promise<void> {
   const map = createMap({ container: mapRoot, basemapStyleUrl: config.basemapStyleUrl });
   window.wangge = { map };
   const gridsLayer = new GridsLayer();
+  const baseLayers = new BaseLayers();
   map.on('load', () => {
+    // The project's own base map, unless an external basemap style was configured.
+    if (!config.basemapStyleUrl) baseLayers.add(map);
     document.body.dataset.mapLoaded = 'true';
     panel.update({ mapReady: true });
     void fetchPublishedGrids().then((grids) => {

@@ -148,7 +148,8 @@ describe('point lookup', () => {
     const other = '410105001002';
     await newDivisions(t.tdb.db, { community: other, communityBoundary: rect(113.61, 34.75, 113.614, 34.753) });
     await sql`INSERT INTO staff (code, name, phone, role, unit_code) VALUES ('C2', '周值班', '13800000005', 'community_duty_officer', ${other})`.execute(t.tdb.db);
-    await waitFor(async () => (await lookup('lon=113.612&lat=34.7515')).body.status === 'community_only');
+    // Two changes (the division, then the staff row) each rebuild the snapshot: wait for both.
+    await waitFor(async () => (await lookup(`lon=113.612&lat=34.7515&at=${encodeURIComponent(MON('05:00'))}`)).body.responder?.staffCode === 'C2');
     const { body } = await lookup(`lon=113.612&lat=34.7515&at=${encodeURIComponent(MON('05:00'))}`);
     expect(body).toMatchObject({ status: 'community_only', grid: null, community: { code: other }, responder: { staffCode: 'C2', step: 'community_contact' } });
     expect(body.fallback.slice(0, 2).map((f) => f.outcome)).toEqual(['skipped', 'skipped']);

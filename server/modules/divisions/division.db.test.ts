@@ -38,7 +38,7 @@ describe('divisions API', () => {
 
   it('documents its routes in OpenAPI under the divisions tag', async () => {
     const doc = (await get('/openapi.json')).json<{ paths: Record<string, Record<string, { tags?: string[] }>> }>();
-    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/api/v1/divisions')).sort()).toEqual(['/api/v1/divisions', '/api/v1/divisions/import', '/api/v1/divisions/{code}']);
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/api/v1/divisions')).sort()).toEqual(['/api/v1/divisions', '/api/v1/divisions/import', '/api/v1/divisions/{code}', '/api/v1/divisions/{code}/export']);
     expect(doc.paths['/api/v1/divisions/{code}']?.patch?.tags).toEqual(['divisions']);
   });
 

@@ -1,12 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ErrorResponseSchema, commonErrorResponses } from '../../contracts/common';
-import { GeometryFixQuerySchema } from '../../contracts/grid';
 import {
   AssignCodesResultSchema,
   CommunityParamsSchema,
   CreateLayoutBodySchema,
-  ImportLayoutBodySchema,
   LayoutCollectionSchema,
   LayoutDownloadQuerySchema,
   LayoutIdParamsSchema,
@@ -19,7 +17,7 @@ import { auditActor } from '../../auth/request-auth';
 import type { AppConfig } from '../../config';
 import type { Database } from '../../db/database';
 import { validateLayout } from './layout-validation.service';
-import { requireReadableLayout, assignCodes, createDraft, deleteDraft, getLayoutCollection, importLayout, listCommunityLayouts, publishLayout } from './layout.service';
+import { requireReadableLayout, assignCodes, createDraft, deleteDraft, getLayoutCollection, listCommunityLayouts, publishLayout } from './layout.service';
 
 const errors = { ...commonErrorResponses, 404: ErrorResponseSchema, 409: ErrorResponseSchema, 422: ErrorResponseSchema } as const;
 
@@ -30,7 +28,7 @@ const PublishResultSchema = Type.Object({
   validation: Type.Unknown(),
 });
 
-export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppConfig }> = async (app, { db, config }) => {
+export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppConfig }> = async (app, { db }) => {
   app.get(
     '/api/v1/communities/:code/layouts',
     { config: { permission: 'layouts:read' }, schema: { tags: ['layouts'], summary: 'Layouts of a community, newest first', params: CommunityParamsSchema, response: { 200: LayoutListSchema, ...errors } } },
@@ -52,25 +50,6 @@ export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: App
     async (request, reply) => {
       const layout = await createDraft(db, request.params.code, request.body, request.principal.scope);
       return reply.status(201).header('location', `/api/v1/layouts/${layout.id}`).send(layout);
-    },
-  );
-
-  app.post(
-    '/api/v1/communities/:code/layouts/import',
-    {
-      config: { permission: 'layouts:write' },
-      schema: {
-        tags: ['layouts'],
-        summary: 'Import a whole layout from a GeoJSON FeatureCollection as a new draft (all or nothing)',
-        params: CommunityParamsSchema,
-        querystring: GeometryFixQuerySchema,
-        body: ImportLayoutBodySchema,
-        response: { 201: LayoutCollectionSchema, ...errors },
-      },
-    },
-    async (request, reply) => {
-      const collection = await importLayout(db, request.params.code, request.body, { fix: request.query.fix === true, maxVertices: config.maxVertices, scope: request.principal.scope });
-      return reply.status(201).header('location', `/api/v1/layouts/${collection.layout.id}`).send(collection);
     },
   );
 

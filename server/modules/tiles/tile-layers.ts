@@ -47,6 +47,17 @@ export const TILE_LAYERS: Record<string, TileLayerDefinition> = {
       WHERE ${layoutId === undefined ? sql`l.status = 'published'` : sql`g.layout_id = ${layoutId}`}
         AND g.geom && ${env}`,
   },
+  buildings: {
+    id: 'buildings',
+    description: 'Building footprints (no residents: households and people never go into tiles)',
+    minzoom: 14,
+    maxzoom: 20,
+    versionKey: 'buildings',
+    fields: { code: 'String', name: 'String', address: 'String', use: 'String', floors: 'Number', community_code: 'String', grid_code: 'String' },
+    rows: (env) => sql`
+      SELECT b.geom, b.code, b.name, b.address, b.use, b.floors, b.community_code, b.grid_code
+      FROM buildings b WHERE b.deleted_at IS NULL AND b.geom && ${env}`,
+  },
   roads: {
     id: 'roads',
     description: 'Named roads',

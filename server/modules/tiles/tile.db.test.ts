@@ -91,3 +91,20 @@ describe('vector tiles built by PostGIS', () => {
     expect(doc.bounds[0]).toBeCloseTo(113.6, 5);
   });
 });
+
+describe('building tiles', () => {
+  it('carry footprints with public attributes only, and follow edits', async () => {
+    await sql`INSERT INTO buildings (community_code, code, name, address, use, floors, geom, grid_code)
+              VALUES (${COMMUNITY}, '00001', '3号楼', '建设路12号院3号楼', 'residential', 6,
+                      ST_SetSRID(ST_MakeEnvelope(113.6015, 34.751, 113.6017, 34.7512), 4326), ${`${COMMUNITY}001`})`.execute(t.tdb.db);
+    await expect
+      .poll(async () => decode((await t.inject(tileUrl('buildings'))).rawPayload, 'buildings'), { timeout: 2_000, interval: 50 })
+      .toHaveLength(1);
+    const [b] = decode((await t.inject(tileUrl('buildings'))).rawPayload, 'buildings');
+    expect(Object.keys(b ?? {}).sort()).toEqual(['address', 'code', 'community_code', 'floors', 'grid_code', 'name', 'use']);
+    await sql`UPDATE buildings SET floors = 7`.execute(t.tdb.db);
+    await expect
+      .poll(async () => decode((await t.inject(tileUrl('buildings'))).rawPayload, 'buildings')[0]?.floors, { timeout: 2_000, interval: 50 })
+      .toBe(7);
+  });
+});

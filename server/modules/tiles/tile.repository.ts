@@ -20,7 +20,7 @@ export async function isTileableLayout(db: Database, layoutId: number): Promise<
 
 /** Lon/lat extent of a layer's data, for TileJSON `bounds`. */
 export async function layerBounds(db: Database, layerId: string): Promise<[number, number, number, number] | null> {
-  const table = layerId === 'divisions' ? sql`divisions` : layerId === 'roads' ? sql`roads` : sql`grids`;
+  const table = layerId === 'divisions' ? sql`divisions` : layerId === 'roads' ? sql`roads` : layerId === 'buildings' ? sql`buildings` : sql`grids`;
   const { rows } = await sql<{ w: number | null; s: number | null; e: number | null; n: number | null }>`
     SELECT ST_XMin(x) AS w, ST_YMin(x) AS s, ST_XMax(x) AS e, ST_YMax(x) AS n FROM (SELECT ST_Extent(geom) AS x FROM ${table}) t`.execute(db);
   const r = rows[0];

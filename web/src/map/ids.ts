@@ -1,10 +1,16 @@
 /** Every source and layer id the app adds, in one place, so modules never collide. */
 export const SOURCE_IDS = {
   grids: 'grids',
+  divisions: 'base-divisions',
+  roads: 'base-roads',
+  buildings: 'base-buildings',
 } as const;
 
 export const LAYER_IDS = {
   background: 'background',
   gridsFill: 'grids-fill',
   gridsLine: 'grids-line',
+  divisionsLine: 'divisions-line',
+  roadsLine: 'roads-line',
+  buildingsFill: 'buildings-fill',
 } as const;

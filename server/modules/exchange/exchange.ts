@@ -1,0 +1,108 @@
+/**
+ * The format layer's entry points, for any module that exports or imports features (layouts and
+ * divisions here; buildings and events can call the same): `writeLayer` turns a layer into a file,
+ * `readLayer` a file back into WGS-84 features, with limits and CRS handled the same way everywhere.
+ */
+import { EXCHANGE_EXTENSIONS, EXCHANGE_FORMATS, EXCHANGE_MEDIA_TYPES, type ExchangeCrs, type ExchangeFormat } from '../../contracts/exchange';
+import { readCsv, writeCsv } from './csv-format';
+import { canonicalCrs, fromFileCrs } from './exchange-crs';
+import { fileRejected, unsupportedFormat } from './exchange-error';
+import { inferFields } from './exchange-fields';
+import { DEFAULT_READ_LIMITS, type ExchangeLayer, type RawRead, type ReadOptions, type ReadResult, type WriteOptions } from './exchange-types';
+import { readFgb, writeFgb } from './fgb-format';
+import { readGeoJson, writeGeoJson } from './geojson-format';
+import { readGpkg, writeGpkg } from './gpkg-format';
+
+export type { ExchangeFeature, ExchangeLayer, FieldSpec, ReadLimits, ReadOptions, ReadResult, WriteOptions } from './exchange-types';
+
+export interface ExchangeFile {
+  bytes: Uint8Array;
+  mediaType: string;
+  /** `<layer name>.<extension>`, safe for a Content-Disposition header. */
+  fileName: string;
+}
+
+/** A format name from a query string, or UNSUPPORTED_FORMAT. */
+export function parseFormat(value: string | undefined, fallback: ExchangeFormat = 'geojson'): ExchangeFormat {
+  if (value === undefined || value === '') return fallback;
+  const v = value.toLowerCase() === 'flatgeobuf' ? 'fgb' : value.toLowerCase() === 'geopackage' ? 'gpkg' : value.toLowerCase();
+  if (!(EXCHANGE_FORMATS as readonly string[]).includes(v)) throw unsupportedFormat(value);
+  return v as ExchangeFormat;
+}
+
+/** The format a content type names, if any (application/octet-stream names none). */
+export function formatOfMediaType(contentType: string | undefined): ExchangeFormat | undefined {
+  const essence = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  const found = EXCHANGE_FORMATS.find((f) => EXCHANGE_MEDIA_TYPES[f] === essence);
+  if (found) return found;
+  if (essence === 'application/json') return 'geojson';
+  if (essence === 'application/vnd.sqlite3' || essence === 'application/x-sqlite3') return 'gpkg';
+  return undefined;
+}
+
+/** The format a file's first bytes show: FlatGeobuf and SQLite by magic, JSON by its first character. */
+export function sniffFormat(bytes: Uint8Array): ExchangeFormat | undefined {
+  const head = new TextDecoder('latin1').decode(bytes.subarray(0, 16));
+  if (head.startsWith('fgb')) return 'fgb';
+  if (head.startsWith('SQLite format 3')) return 'gpkg';
+  const text = head.replace(/^(\u00ef\u00bb\u00bf)?\s*/, '');
+  if (text.startsWith('{')) return 'geojson';
+  return undefined;
+}
+
+export async function writeLayer(format: ExchangeFormat, layer: ExchangeLayer, opts: WriteOptions = {}): Promise<ExchangeFile> {
+  const fields = inferFields(layer.features, layer.fields);
+  let bytes: Uint8Array;
+  switch (format) {
+    case 'geojson':
+      bytes = writeGeoJson(layer, fields, opts);
+      break;
+    case 'csv':
+      bytes = writeCsv(layer, fields, opts);
+      break;
+    case 'fgb':
+      bytes = writeFgb(layer, fields, opts);
+      break;
+    case 'gpkg':
+      bytes = await writeGpkg(layer, fields, opts);
+      break;
+  }
+  const crs = canonicalCrs(opts.crs);
+  const stem = `${layer.name}${crs === 'wgs84' ? '' : `-${crs}`}`.replace(/[^\w.-]+/g, '_');
+  return { bytes, mediaType: EXCHANGE_MEDIA_TYPES[format], fileName: `${stem}.${EXCHANGE_EXTENSIONS[format]}` };
+}
+
+/**
+ * A file as WGS-84 features. `format` undefined: sniffed from the bytes (CSV when nothing else fits).
+ * A named format whose bytes are plainly another format is FORMAT_MISMATCH, not a parse error.
+ */
+export async function readLayer(format: ExchangeFormat | undefined, bytes: Uint8Array, opts: ReadOptions & { layer?: string } = {}): Promise<ReadResult> {
+  if (bytes.length === 0) throw fileRejected('FILE_EMPTY', 'The file is empty.');
+  const sniffed = sniffFormat(bytes);
+  const chosen = format ?? sniffed ?? 'csv';
+  if (sniffed && sniffed !== chosen && (sniffed === 'fgb' || sniffed === 'gpkg')) {
+    throw fileRejected('FORMAT_MISMATCH', `The file was sent as ${chosen} but is a ${sniffed === 'fgb' ? 'FlatGeobuf' : 'SQLite/GeoPackage'} file.`, { format: chosen, detected: sniffed });
+  }
+  const limits = { ...DEFAULT_READ_LIMITS, ...opts.limits };
+  // A private, 8-byte-aligned copy: readers view it through typed arrays and never see the caller's buffer.
+  const own = new Uint8Array(bytes);
+  let raw: RawRead;
+  switch (chosen) {
+    case 'geojson':
+      raw = readGeoJson(own, limits);
+      break;
+    case 'csv':
+      raw = readCsv(own, limits, opts);
+      break;
+    case 'fgb':
+      raw = readFgb(own, limits);
+      break;
+    case 'gpkg':
+      raw = await readGpkg(own, limits, opts);
+      break;
+  }
+  // The caller's statement wins over the file's label: Chinese data labelled EPSG:4326 is often GCJ-02.
+  const crs: ExchangeCrs = opts.crs ?? raw.declaredCrs ?? 'wgs84';
+  const features = raw.features.map((f) => ({ geometry: f.geometry ? fromFileCrs(f.geometry, crs) : null, properties: f.properties }));
+  return { name: raw.name, fields: raw.fields, features, crs };
+}
