@@ -55,6 +55,43 @@ export const OGC_COLLECTIONS: OgcCollection[] = [
     },
     temporal: 'interval',
   },
+  {
+    id: 'buildings',
+    title: '建筑 Buildings',
+    description: 'Building footprints (or points) with address, use and floors, and the grid they lie in. No households or residents.',
+    source: () => sql`
+      SELECT b.id::text AS fid, b.geom, b.code, b.name, b.address, b.use, b.floors, b.community_code, b.grid_code
+      FROM buildings b WHERE b.deleted_at IS NULL`,
+    properties: {
+      code: { type: 'string', title: 'Building code within the community (5 digits)', column: 'code' },
+      name: { type: 'string', title: 'Name', column: 'name' },
+      address: { type: 'string', title: 'Address', column: 'address' },
+      use: { type: 'string', title: 'residential | commercial | mixed | public | industrial | other', column: 'use' },
+      floors: { type: 'integer', title: 'Floors', column: 'floors' },
+      community_code: { type: 'string', title: 'Community code', column: 'community_code' },
+      grid_code: { type: 'string', title: 'Grid code', column: 'grid_code' },
+    },
+    temporal: null,
+  },
+  {
+    id: 'organisations',
+    title: '单位 Organisations',
+    description: 'Shops (商业网点), schools, hospitals and agencies with their employee counts and grids.',
+    source: () => sql`
+      SELECT o.id::text AS fid, o.geom, o.code, o.name, o.kind, o.category, o.employees, o.address, o.community_code, o.grid_code
+      FROM organisations o WHERE o.deleted_at IS NULL AND o.closed_on IS NULL`,
+    properties: {
+      code: { type: 'string', title: 'Organisation code', column: 'code' },
+      name: { type: 'string', title: 'Name', column: 'name' },
+      kind: { type: 'string', title: 'shop | school | hospital | agency | other', column: 'kind' },
+      category: { type: 'string', title: 'Category', column: 'category' },
+      employees: { type: 'integer', title: 'Employees', column: 'employees' },
+      address: { type: 'string', title: 'Address', column: 'address' },
+      community_code: { type: 'string', title: 'Community code', column: 'community_code' },
+      grid_code: { type: 'string', title: 'Grid code', column: 'grid_code' },
+    },
+    temporal: null,
+  },
 ];
 
 export function findCollection(id: string): OgcCollection | undefined {

@@ -51,7 +51,7 @@ describe('OGC API – Features', () => {
       'http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs',
     ]));
     const cols = (await get<{ collections: Array<{ id: string; extent: { spatial: { bbox: number[][] } } }> }>('/ogc/collections')).body;
-    expect(cols.collections.map((c) => c.id)).toEqual(['divisions', 'grids']);
+    expect(cols.collections.map((c) => c.id)).toEqual(['divisions', 'grids', 'buildings', 'organisations']);
     expect(cols.collections[1]?.extent.spatial.bbox[0]?.[0]).toBeCloseTo(W, 6);
   });
 
@@ -88,6 +88,18 @@ describe('OGC API – Features', () => {
     const cgcs = await get<Fc>(`/ogc/collections/grids/items/${latLon.body.features[0]?.id}?crs=http://www.opengis.net/def/crs/EPSG/0/4490`);
     expect(cgcs.status).toBe(200);
     expect(cgcs.headers.get('content-crs')).toBe('<http://www.opengis.net/def/crs/EPSG/0/4490>');
+  });
+
+  it('serves buildings and organisations without any personal data', async () => {
+    await sql`INSERT INTO buildings (community_code, code, name, address, use, floors, geom, grid_code)
+              VALUES (${COMMUNITY}, '00001', '3号楼', '建设路12号院3号楼', 'residential', 6, ST_SetSRID(ST_MakeEnvelope(113.6015, 34.751, 113.6017, 34.7512), 4326), ${`${COMMUNITY}002`})`.execute(t.tdb.db);
+    await sql`INSERT INTO organisations (code, name, kind, category, employees, geom, community_code, grid_code)
+              VALUES ('O1', '便民超市', 'shop', '超市便利店', 4, ST_SetSRID(ST_MakePoint(113.6016, 34.7511), 4326), ${COMMUNITY}, ${`${COMMUNITY}002`})`.execute(t.tdb.db);
+    const b = (await get<Fc>('/ogc/collections/buildings/items')).body;
+    expect(b.features.map((f) => f.properties.address)).toEqual(['建设路12号院3号楼']);
+    expect(Object.keys(b.features[0]?.properties ?? {}).sort()).toEqual(['address', 'code', 'community_code', 'floors', 'grid_code', 'name', 'use']);
+    const o = (await get<Fc>('/ogc/collections/organisations/items?kind=shop')).body;
+    expect(o.features.map((f) => f.properties.employees)).toEqual([4]);
   });
 
   it('refuses unknown collections, filters and CRSs clearly', async () => {
