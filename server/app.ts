@@ -21,6 +21,8 @@ import { registerRateLimiting } from './http/rate-limit';
 import { registerValidation } from './http/validation';
 import { analysisRoutes } from './modules/analysis/analysis.routes';
 import { auditRoutes } from './modules/audit/audit.routes';
+import { eventRoutes } from './modules/events/event.routes';
+import { open311Routes } from './modules/events/open311.routes';
 import { exchangeRoutes } from './modules/exchange/exchange.routes';
 import { gridRoutes } from './modules/grids/grid.routes';
 import { dispatchRoutes } from './modules/dispatch/dispatch.routes';
@@ -103,6 +105,8 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
   await app.register(exchangeRoutes, { db, config });
   await app.register(registryRoutes, { db, config });
   await app.register(analysisRoutes, { db });
+  await app.register(eventRoutes, { db, config });
+  await app.register(open311Routes, { db, config });
 
   const dispatch = new DispatchService(db);
   await app.register(dispatchRoutes, { dispatch });

@@ -23,6 +23,8 @@ export type JsonPrimitive = boolean | number | string | null;
 
 export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
+export type Numeric = ColumnType<number, number | string, number | string>;
+
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export interface ApiTokens {
@@ -94,6 +96,115 @@ export interface Divisions {
   name: string;
   parent_code: string | null;
   updated_at: Generated<Timestamp>;
+}
+
+export interface EventCalendarDays {
+  day: string;
+  kind: string;
+  name: Generated<string>;
+}
+
+export interface EventCategories {
+  accept_hours: Numeric | null;
+  code: string;
+  dispatch_hours: Numeric | null;
+  handle_hours: Numeric | null;
+  name: string;
+  parent_code: string | null;
+  sort: Generated<number>;
+  taxonomy_version: number;
+  urgent: Generated<boolean>;
+  verify_hours: Numeric | null;
+}
+
+export interface EventIdempotencyKeys {
+  created_at: Generated<Timestamp>;
+  event_id: Int8 | null;
+  key: string;
+  principal_key: string;
+  request_hash: string;
+  response: Json | null;
+  status_code: number | null;
+}
+
+export interface EventLinks {
+  created_at: Generated<Timestamp>;
+  distance_m: number | null;
+  event_id: Int8;
+  kind: Generated<string>;
+  other_id: Int8;
+}
+
+export interface Events {
+  address: string | null;
+  assignee_department: string | null;
+  assignee_staff_id: number | null;
+  attachments: Generated<string[]>;
+  category_code: string;
+  channel: string;
+  closed_at: Timestamp | null;
+  community_code: string | null;
+  created_by: number | null;
+  description: string;
+  due_at: Timestamp;
+  extension_count: Generated<number>;
+  extension_hours: Generated<Numeric>;
+  geom: string;
+  grid_code: string | null;
+  grid_id: number | null;
+  grid_name: string | null;
+  handler_user_id: number | null;
+  id: Generated<Int8>;
+  layout_id: number | null;
+  occurred_at: Timestamp;
+  pending_extension: Json | null;
+  rejection_reason: string | null;
+  reopen_count: Generated<number>;
+  reported_at: Generated<Timestamp>;
+  reporter_masked: Json | null;
+  reporter_name_enc: Buffer | null;
+  reporter_phone_enc: Buffer | null;
+  resolved_at: Timestamp | null;
+  responsible_staff_id: number | null;
+  result: string | null;
+  routing: Generated<Json>;
+  source: Generated<string>;
+  stage: string | null;
+  stage_due_at: Timestamp | null;
+  stage_started_at: Timestamp | null;
+  state: Generated<string>;
+  street_code: string | null;
+  taxonomy_version: number;
+  transfer_count: Generated<number>;
+  updated_at: Generated<Timestamp>;
+  version: Generated<number>;
+}
+
+export interface EventTaxonomies {
+  active: Generated<boolean>;
+  created_at: Generated<Timestamp>;
+  created_by: number | null;
+  name: Generated<string>;
+  version: number;
+}
+
+export interface EventTransitions {
+  action: string;
+  actor_name: string | null;
+  actor_user_id: number | null;
+  at: Generated<Timestamp>;
+  details: Generated<Json>;
+  event_id: Int8;
+  from_state: string | null;
+  id: Generated<Int8>;
+  note: string | null;
+  to_state: string;
+}
+
+export interface EventWorkPeriods {
+  end_time: string;
+  start_time: string;
+  weekday: number;
 }
 
 export interface Grids {
@@ -351,6 +462,14 @@ export interface DB {
   buildings: Buildings;
   data_versions: DataVersions;
   divisions: Divisions;
+  event_calendar_days: EventCalendarDays;
+  event_categories: EventCategories;
+  event_idempotency_keys: EventIdempotencyKeys;
+  event_links: EventLinks;
+  event_taxonomies: EventTaxonomies;
+  event_transitions: EventTransitions;
+  event_work_periods: EventWorkPeriods;
+  events: Events;
   grids: Grids;
   household_history: HouseholdHistory;
   households: Households;

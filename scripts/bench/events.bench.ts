@@ -1,0 +1,194 @@
+/**
+ * Events benchmark (issue #7), ratios against baselines measured in the same run:
+ *
+ * 1. Intake throughput: `reportEvent` (routing to the grid in force, on-duty staff, duplicate hint,
+ *    deadlines, Idempotency-Key claim, transition row — each event its own durable commit) against a bare
+ *    INSERT of the same rows through `pg` into an index-free table, same concurrency. Target ≥ 0.5×.
+ * 2. Listing with filters at 1M events (generated in SQL): `listEventPage` against the same filter as
+ *    raw SQL returning ids. Target p99 < 50 ms.
+ *
+ * `npx tsx scripts/bench/events.bench.ts` (or `npm run bench -- events`). EVENTS_BENCH_ROWS overrides 1M.
+ */
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import type pg from 'pg';
+import { permissionsOf, type Principal } from '../../server/auth/principal';
+import type { CreateEventBody, EventListQuery } from '../../server/contracts/events';
+import type { Database } from '../../server/db/database';
+import { SYSTEM_ACTOR } from '../../server/modules/audit/audit.service';
+import { eventWhere } from '../../server/modules/events/event.repository';
+import { listEventPage, reportEvent, type EventContext } from '../../server/modules/events/event.service';
+import { createRegistryCipher } from '../../server/modules/registry/registry-crypto';
+import { percentile, withScratchDatabase, writeResults } from './bench-kit';
+
+const COMMUNITY = '410105001001';
+const W = 113.6, S = 34.75, E = 113.64, N = 34.78; // about 3.6 km × 3.3 km
+const COLS = 10, ROWS = 10;
+const INTAKE_EVENTS = Number(process.env.EVENTS_BENCH_INTAKE ?? 2000);
+const CONCURRENCY = 8;
+const LIST_ROWS = Number(process.env.EVENTS_BENCH_ROWS ?? 1_000_000);
+const LIST_RUNS = 200;
+const SUBTYPES = ['dispute.neighbour', 'dispute.property', 'environment.garbage', 'environment.street_cleaning', 'facility.street_light', 'facility.road', 'safety.fire', 'other.other'];
+const CHANNELS = ['patrol', 'hotline', 'resident', 'video', 'assigned'];
+
+const admin: Principal = { kind: 'user', userId: null, username: 'bench', roles: ['admin'], permissions: permissionsOf(['admin']), scope: { all: true, prefixes: [] } };
+
+let seed = 42;
+function rand(): number {
+  // mulberry32: deterministic inputs, so runs compare.
+  seed = (seed + 0x6d2b79f5) | 0;
+  let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+  return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296;
+}
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+
+async function setUp(db: Database): Promise<void> {
+  await sql`INSERT INTO divisions (code, level, name) VALUES ('410105', 'district', '金水区')`.execute(db);
+  await sql`INSERT INTO divisions (code, level, name, parent_code) VALUES ('410105001', 'street', '花园路街道', '410105')`.execute(db);
+  await sql`INSERT INTO divisions (code, level, name, parent_code, geom) VALUES (${COMMUNITY}, 'community', '示范社区', '410105001', ST_Multi(ST_MakeEnvelope(${W}, ${S}, ${E}, ${N}, 4326)))`.execute(db);
+  await sql`INSERT INTO layouts (community_code, status, effective_from, published_at) VALUES (${COMMUNITY}, 'published', '2020-01-01', '2020-01-01')`.execute(db);
+  await sql`
+    INSERT INTO grids (layout_id, code, name, geom)
+    SELECT l.id, ${COMMUNITY}::text || lpad((j * ${COLS} + i + 1)::text, 3, '0'), '网格' || (j * ${COLS} + i + 1),
+           ST_MakeEnvelope(${W}::float8 + i * ${(E - W) / COLS}::float8, ${S}::float8 + j * ${(N - S) / ROWS}::float8,
+                           ${W}::float8 + (i + 1) * ${(E - W) / COLS}::float8, ${S}::float8 + (j + 1) * ${(N - S) / ROWS}::float8, 4326)
+    FROM layouts l, generate_series(0, ${COLS - 1}) i, generate_series(0, ${ROWS - 1}) j`.execute(db);
+  await sql`INSERT INTO staff (code, name, phone, role, unit_code)
+            SELECT 'S' || substr(code, 13), '网格员' || substr(code, 13), '1380000' || substr(code, 13), 'full_time_worker', code FROM grids`.execute(db);
+  await sql`INSERT INTO staff_assignments (staff_id, grid_code, role, from_date) SELECT id, unit_code, 'full_time_worker', '2020-01-01' FROM staff`.execute(db);
+  await sql`INSERT INTO roster_shifts (staff_id, scope_code, weekday, start_time, end_time)
+            SELECT s.id, s.unit_code, d, '00:00', '24:00' FROM staff s, generate_series(1, 7) d`.execute(db);
+}
+
+async function runPool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await fn(item);
+    }
+  }));
+  return (performance.now() - started) / 1000;
+}
+
+async function benchIntake(db: Database, pool: pg.Pool): Promise<Record<string, number>> {
+  const ctx: EventContext = { db, cipher: createRegistryCipher(randomBytes(32).toString('base64')) };
+  const bodies: CreateEventBody[] = Array.from({ length: INTAKE_EVENTS }, (_, i) => ({
+    category: pick(SUBTYPES),
+    description: `基准测试事件 ${i}`,
+    channel: pick(CHANNELS) as CreateEventBody['channel'],
+    location: { type: 'Point', coordinates: [W + rand() * (E - W), S + rand() * (N - S)] },
+    reporter: { name: '测试', phone: '13800000000' },
+  }));
+  await pool.query(`CREATE TABLE bare_events (category text, description text, channel text, occurred_at timestamptz, reported_at timestamptz, geom geometry(Point, 4326), reporter text)`);
+  // Warm both paths (plans, connections) before timing.
+  for (const b of bodies.slice(0, 20)) await reportEvent(ctx, admin, b, { source: 'api', principalKey: 'bench', actor: SYSTEM_ACTOR });
+  await pool.query('TRUNCATE events CASCADE');
+
+  const bareSeconds = await runPool(bodies, CONCURRENCY, (b) =>
+    pool.query(`INSERT INTO bare_events VALUES ($1, $2, $3, now(), now(), ST_SetSRID(ST_MakePoint($4, $5), 4326), $6)`, [
+      b.category, b.description, b.channel, b.location!.coordinates[0], b.location!.coordinates[1], '测*',
+    ]),
+  );
+  let k = 0;
+  const intakeSeconds = await runPool(bodies, CONCURRENCY, (b) =>
+    reportEvent(ctx, admin, b, { source: 'api', principalKey: 'bench', idempotencyKey: `bench-${k++}`, actor: SYSTEM_ACTOR }),
+  );
+  const { rows } = await pool.query<{ n: number; routed: number; staffed: number }>(
+    `SELECT count(*)::int AS n, count(grid_id)::int AS routed, count(responsible_staff_id)::int AS staffed FROM events`,
+  );
+  const r = rows[0]!;
+  if (r.n !== INTAKE_EVENTS || r.routed !== INTAKE_EVENTS) throw new Error(`intake stored ${r.n} events, ${r.routed} routed`);
+  const { rows: sync } = await pool.query<{ synchronous_commit: string; fsync: string }>(`SELECT current_setting('synchronous_commit') AS synchronous_commit, current_setting('fsync') AS fsync`);
+  const intakePerS = INTAKE_EVENTS / intakeSeconds;
+  const barePerS = INTAKE_EVENTS / bareSeconds;
+  console.log(`intake: ${intakePerS.toFixed(0)} events/s (routed ${r.routed}, with on-duty staff ${r.staffed}); bare INSERT: ${barePerS.toFixed(0)} rows/s; ratio ${(intakePerS / barePerS).toFixed(2)}× (target ≥ 0.5×; synchronous_commit=${sync[0]?.synchronous_commit}, fsync=${sync[0]?.fsync}, concurrency ${CONCURRENCY})`);
+  return { intakePerS, barePerS, ratio: intakePerS / barePerS };
+}
+
+async function generateEvents(pool: pg.Pool, n: number): Promise<void> {
+  const started = performance.now();
+  // Points uniform over the community; the grid code follows from the lattice cell, so it agrees with ST_Covers.
+  await pool.query(`
+    INSERT INTO events (taxonomy_version, category_code, description, channel, occurred_at, reported_at, geom, grid_code, grid_name, layout_id,
+                        community_code, street_code, state, stage, stage_due_at, due_at, closed_at)
+    SELECT 1, cats[1 + (i % ${SUBTYPES.length})], 'generated', chans[1 + ((i / 7) % 5)], rep, rep, ST_SetSRID(ST_MakePoint(x, y), 4326),
+           '${COMMUNITY}' || lpad((floor((y - ${S}) / ${(N - S) / ROWS}) * ${COLS} + floor((x - ${W}) / ${(E - W) / COLS}) + 1)::int::text, 3, '0'),
+           '', (SELECT id FROM layouts LIMIT 1), '${COMMUNITY}', '410105001', st,
+           CASE WHEN st IN ('closed', 'rejected') THEN NULL ELSE 'handle' END,
+           CASE WHEN st IN ('closed', 'rejected') THEN NULL ELSE rep + interval '3 days' END,
+           rep + interval '5 days', CASE WHEN st = 'closed' THEN rep + interval '2 days' END
+    FROM (
+      SELECT i, ${W} + random() * ${E - W - 1e-9} AS x, ${S} + random() * ${N - S - 1e-9} AS y,
+             now() - random() * interval '365 days' AS rep,
+             (ARRAY['closed','closed','closed','closed','closed','rejected','reported','accepted','dispatched','in_progress','resolved','verified'])[1 + floor(random() * 12)::int] AS st
+      FROM generate_series(1, ${n}) i
+    ) g, (SELECT ARRAY[${SUBTYPES.map((s) => `'${s}'`).join(',')}] AS cats, ARRAY[${CHANNELS.map((c) => `'${c}'`).join(',')}] AS chans) c`);
+  await pool.query('ANALYZE events');
+  console.log(`generated ${n.toLocaleString('en')} events in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function benchListing(db: Database, pool: pg.Pool): Promise<Record<string, unknown>> {
+  await pool.query('TRUNCATE events CASCADE');
+  await generateEvents(pool, LIST_ROWS);
+  const ctx: EventContext = { db, cipher: createRegistryCipher(randomBytes(32).toString('base64')) };
+  const grid = (): string => `${COMMUNITY}${String(1 + Math.floor(rand() * COLS * ROWS)).padStart(3, '0')}`;
+  const box = (): string => {
+    const x = W + rand() * (E - W - 0.005), y = S + rand() * (N - S - 0.005);
+    return `${x},${y},${x + 0.005},${y + 0.005}`;
+  };
+  const week = (): { from: string; to: string } => {
+    const to = Date.now() - rand() * 300 * 86_400_000;
+    return { from: new Date(to - 7 * 86_400_000).toISOString(), to: new Date(to).toISOString() };
+  };
+  const scenarios: Array<[string, () => EventListQuery]> = [
+    ['grid', () => ({ grid: grid(), limit: 100 })],
+    ['grid + open states', () => ({ grid: grid(), state: 'reported,accepted,dispatched,in_progress', limit: 100 })],
+    ['state + category', () => ({ state: pick(['dispatched', 'in_progress', 'resolved']), category: pick(['dispute', 'environment', 'facility']), limit: 100 })],
+    ['overdue in a grid', () => ({ grid: grid(), overdue: true, limit: 100 })],
+    ['bbox 500 m', () => ({ bbox: box(), limit: 100 })],
+    ['week + channel', () => ({ ...week(), channel: pick(CHANNELS) as EventListQuery['channel'], limit: 100 })],
+    ['community, page 2 (keyset)', () => ({ community: COMMUNITY, after: LIST_ROWS - Math.floor(rand() * 1000), limit: 100 })],
+  ];
+  const results: Record<string, unknown> = {};
+  let worstP99 = 0;
+  for (const [name, make] of scenarios) {
+    const queries = Array.from({ length: LIST_RUNS }, make);
+    for (const q of queries.slice(0, 10)) await listEventPage(ctx, admin, q);
+    const api: number[] = [];
+    const raw: number[] = [];
+    for (const q of queries) {
+      let t0 = performance.now();
+      await listEventPage(ctx, admin, q);
+      api.push(performance.now() - t0);
+      // The baseline: the same WHERE, ids only, straight through pg.
+      const bbox = q.bbox?.split(',').map(Number) as [number, number, number, number] | undefined;
+      const compiled = sql`SELECT e.id FROM events e WHERE ${eventWhere({
+        scopePrefixes: null, limit: 101,
+        ...(q.grid ? { grid: q.grid } : {}), ...(q.community ? { community: q.community } : {}), ...(q.state ? { states: q.state.split(',') } : {}),
+        ...(q.category ? { category: q.category } : {}), ...(q.channel ? { channel: q.channel } : {}), ...(q.overdue === undefined ? {} : { overdue: q.overdue }),
+        ...(q.from ? { from: new Date(q.from) } : {}), ...(q.to ? { to: new Date(q.to) } : {}), ...(bbox ? { bbox } : {}), ...(q.after === undefined ? {} : { after: q.after }),
+      })} ORDER BY e.id DESC LIMIT 101`.compile(db);
+      t0 = performance.now();
+      await pool.query(compiled.sql, compiled.parameters as unknown[]);
+      raw.push(performance.now() - t0);
+    }
+    api.sort((a, b) => a - b);
+    raw.sort((a, b) => a - b);
+    const r = { apiP50: percentile(api, 50), apiP99: percentile(api, 99), rawP50: percentile(raw, 50), rawP99: percentile(raw, 99) };
+    worstP99 = Math.max(worstP99, r.apiP99);
+    results[name] = r;
+    console.log(`list ${name.padEnd(28)} service p50 ${r.apiP50.toFixed(1)} ms, p99 ${r.apiP99.toFixed(1)} ms | raw SQL (ids) p50 ${r.rawP50.toFixed(1)} ms, p99 ${r.rawP99.toFixed(1)} ms`);
+  }
+  console.log(`listing at ${LIST_ROWS.toLocaleString('en')} events: worst p99 ${worstP99.toFixed(1)} ms (target < 50 ms)`);
+  return { rows: LIST_ROWS, worstP99, scenarios: results };
+}
+
+await withScratchDatabase('events', async ({ db, pool }) => {
+  await setUp(db);
+  const intake = await benchIntake(db, pool);
+  const listing = await benchListing(db, pool);
+  console.log(`results: ${writeResults('events', { intake, listing })}`);
+});

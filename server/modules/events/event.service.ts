@@ -1,0 +1,526 @@
+/**
+ * Events: idempotent intake with routing and duplicate hints, the workflow (one transition table,
+ * row lock per event so concurrent transitions serialise and exactly one wins), listing and timelines.
+ */
+import { createHash } from 'node:crypto';
+import { inScope, type Principal } from '../../auth/principal';
+import type { CreateEventBody, Event, EventAction, EventList, EventListQuery, EventState, StageHours, Taxonomy, TaxonomyInput, Timeline, TransitionBody, TransitionResult } from '../../contracts/events';
+import type { Database } from '../../db/database';
+import { AppError } from '../../http/errors';
+import { writeAudit, type AuditActor } from '../audit/audit.service';
+import { maskPhone } from '../registry/resident-id';
+import type { RegistryCipher } from '../registry/registry-crypto';
+import {
+  claimIdempotencyKey,
+  findActiveTaxonomyVersion,
+  findCategory,
+  findEvent,
+  findGridByCodeAt,
+  findIdempotencyKey,
+  findStaff,
+  findTaxonomy,
+  insertEvent,
+  insertTaxonomy,
+  insertTransition,
+  listEvents,
+  listTransitions,
+  loadWorkingCalendar,
+  storeIdempotentResponse,
+  updateEvent,
+  type CategoryRecord,
+  type EventPatch,
+  type EventRecord,
+} from './event.repository';
+import { routeEventLocation, routingForGrid } from './event-routing';
+import { addDeadlineHours, type WorkingCalendar } from './working-calendar';
+
+export interface EventContext {
+  db: Database;
+  cipher: RegistryCipher;
+  /** Duplicate hint: same category, open, within this distance (m) and time (h) of the occurrence. */
+  duplicateRadiusM?: number;
+  duplicateHours?: number;
+  /** The clock (tests pin it). */
+  now?: () => Date;
+}
+
+const OPEN_BEFORE_RESOLVE: EventState[] = ['reported', 'accepted', 'dispatched', 'in_progress'];
+const HANDLING: EventState[] = ['accepted', 'dispatched', 'in_progress'];
+
+/**
+ * The workflow: which states each action applies to and where it leads (`null` = the state stays).
+ * reopen also applies to `resolved` (verification failed: rework without a verify step first).
+ */
+export const WORKFLOW: Readonly<Record<EventAction, { from: readonly EventState[]; to: EventState | null }>> = {
+  accept: { from: ['reported'], to: 'accepted' },
+  reject: { from: ['reported'], to: 'rejected' },
+  dispatch: { from: ['accepted'], to: 'dispatched' },
+  start: { from: ['dispatched'], to: 'in_progress' },
+  resolve: { from: ['in_progress'], to: 'resolved' },
+  verify: { from: ['resolved'], to: 'verified' },
+  close: { from: ['verified'], to: 'closed' },
+  reopen: { from: ['resolved', 'verified', 'closed'], to: 'dispatched' },
+  transfer: { from: OPEN_BEFORE_RESOLVE, to: 'reported' },
+  request_extension: { from: HANDLING, to: null },
+  approve_extension: { from: HANDLING, to: null },
+  reject_extension: { from: HANDLING, to: null },
+  amend: { from: OPEN_BEFORE_RESOLVE, to: null },
+};
+
+/** Actions allowed in a state (extension approval only while one is pending, a request only when none is). */
+export function allowedActions(state: EventState, pendingExtension: boolean): EventAction[] {
+  return (Object.keys(WORKFLOW) as EventAction[]).filter((a) => {
+    if (!WORKFLOW[a].from.includes(state)) return false;
+    if (a === 'request_extension') return !pendingExtension;
+    if (a === 'approve_extension' || a === 'reject_extension') return pendingExtension;
+    return true;
+  });
+}
+
+const STAGE_OF: Partial<Record<EventState, keyof StageHours>> = {
+  reported: 'accept',
+  accepted: 'dispatch',
+  dispatched: 'handle',
+  in_progress: 'handle',
+  resolved: 'verify',
+  verified: 'verify',
+};
+
+function totalHours(h: StageHours): number {
+  return h.accept + h.dispatch + h.handle + h.verify;
+}
+
+function requireHours(c: CategoryRecord): StageHours {
+  if (!c.hours) throw new AppError('VALIDATION_FAILED', 400, `"${c.code}" is a category; report a sub-type of it.`, { in: 'body', field: 'category', value: c.code });
+  return c.hours;
+}
+
+function toEvent(r: EventRecord): Event {
+  const { categoryUrgent: _u, categoryHours: _h, stageStartedAt: _s, ...event } = r;
+  return { ...event, allowedActions: allowedActions(r.state, r.pendingExtension !== null) };
+}
+
+function eventInScope(principal: Principal, e: Pick<EventRecord, 'routing'>): boolean {
+  return principal.scope.all || inScope(principal.scope, e.routing.gridCode) || inScope(principal.scope, e.routing.communityCode);
+}
+
+async function requireEvent(db: Database, principal: Principal, id: number, lock?: 'update'): Promise<EventRecord> {
+  const e = await findEvent(db, id, lock);
+  // Out of scope reads as absent, so ids do not leak.
+  if (!e || !eventInScope(principal, e)) throw new AppError('NOT_FOUND', 404, `Event ${id} does not exist.`, { eventId: id });
+  return e;
+}
+
+/**
+ * Per-database caches of what intake reads every time and what rarely changes: a taxonomy version is
+ * immutable (a change is a new version), so its categories are cached for good; which version is active
+ * and the working calendar are re-read after CACHE_TTL_MS (publishing a taxonomy here clears at once;
+ * other server processes follow within the TTL).
+ */
+const CACHE_TTL_MS = 10_000;
+interface IntakeCache {
+  activeVersion?: { value: number | undefined; at: number };
+  calendar?: { value: WorkingCalendar; at: number };
+  categories: Map<string, CategoryRecord | undefined>;
+}
+const caches = new WeakMap<object, IntakeCache>();
+
+/** Keyed by the root Kysely instance (a transaction is a new object per call). */
+function cacheOf(root: Database): IntakeCache {
+  let c = caches.get(root);
+  if (!c) caches.set(root, (c = { categories: new Map() }));
+  return c;
+}
+
+export function clearIntakeCache(root: Database): void {
+  caches.delete(root);
+}
+
+async function cachedActiveVersion(db: Database, root: Database): Promise<number | undefined> {
+  const c = cacheOf(root);
+  if (c.activeVersion && Date.now() - c.activeVersion.at < CACHE_TTL_MS) return c.activeVersion.value;
+  const value = await findActiveTaxonomyVersion(db);
+  c.activeVersion = { value, at: Date.now() };
+  return value;
+}
+
+async function cachedCalendar(db: Database, root: Database): Promise<WorkingCalendar> {
+  const c = cacheOf(root);
+  if (c.calendar && Date.now() - c.calendar.at < CACHE_TTL_MS) return c.calendar.value;
+  const value = await loadWorkingCalendar(db);
+  c.calendar = { value, at: Date.now() };
+  return value;
+}
+
+async function cachedCategory(db: Database, root: Database, version: number, code: string): Promise<CategoryRecord | undefined> {
+  const c = cacheOf(root);
+  const key = `${version}:${code}`;
+  if (c.categories.has(key)) return c.categories.get(key);
+  const value = await findCategory(db, version, code);
+  if (value) c.categories.set(key, value);
+  return value;
+}
+
+async function activeCategory(db: Database, code: string, root: Database = db): Promise<CategoryRecord> {
+  const version = await cachedActiveVersion(db, root);
+  const category = version === undefined ? undefined : await cachedCategory(db, root, version, code);
+  if (!category) throw new AppError('VALIDATION_FAILED', 400, `Unknown category "${code}" (GET /api/v1/event-categories lists them).`, { in: 'body', field: 'category', value: code });
+  return category;
+}
+
+/** 张三 → 张*, 欧阳娜娜 → 欧***: the family name stays, as Chinese apps show it. */
+export function maskName(name: string): string {
+  const chars = [...name.trim()];
+  return chars.length <= 1 ? '*' : `${chars[0] ?? ''}${'*'.repeat(chars.length - 1)}`;
+}
+
+export interface IntakeOptions {
+  source: 'api' | 'open311';
+  idempotencyKey?: string;
+  /** Who the key belongs to: keys are scoped per caller. */
+  principalKey: string;
+  actor: AuditActor;
+}
+
+export interface IntakeResult {
+  statusCode: number;
+  event: Event;
+  replayed: boolean;
+}
+
+/**
+ * Report an event. With an Idempotency-Key the key is claimed first in the same transaction: a retry,
+ * even one racing the first request, waits for it and returns its stored answer, creating nothing.
+ */
+export async function reportEvent(ctx: EventContext, principal: Principal, body: CreateEventBody, opts: IntakeOptions): Promise<IntakeResult> {
+  if (!body.location && !body.address) {
+    throw new AppError('VALIDATION_FAILED', 400, 'Give a location (GeoJSON Point) or an address.', { in: 'body', field: 'location' });
+  }
+  const requestHash = createHash('sha256').update(JSON.stringify([opts.source, body])).digest('hex');
+  return ctx.db.transaction().execute(async (trx) => {
+    if (opts.idempotencyKey !== undefined) {
+      const claimed = await claimIdempotencyKey(trx, opts.principalKey, opts.idempotencyKey, requestHash);
+      if (!claimed) {
+        const first = await findIdempotencyKey(trx, opts.principalKey, opts.idempotencyKey);
+        if (!first || first.statusCode === null) throw new AppError('CONFLICT', 409, 'A request with this Idempotency-Key is still being processed; retry shortly.');
+        if (first.requestHash !== requestHash) {
+          throw new AppError('CONFLICT', 409, 'This Idempotency-Key was used for a different request.', { reason: 'IDEMPOTENCY_KEY_REUSED' });
+        }
+        return { statusCode: first.statusCode, event: first.response as Event, replayed: true };
+      }
+    }
+    const now = ctx.now?.() ?? new Date();
+    const category = await activeCategory(trx, body.category, ctx.db);
+    const hours = requireHours(category);
+    const calendar = await cachedCalendar(trx, ctx.db);
+    const located = await routeEventLocation(trx, { ...(body.location ? { point: [body.location.coordinates[0], body.location.coordinates[1]] as [number, number] } : {}), ...(body.address ? { address: body.address } : {}) }, now);
+    const occurredAt = body.occurredAt ? new Date(body.occurredAt) : now;
+    if (occurredAt.getTime() > now.getTime() + 5 * 60_000) {
+      throw new AppError('VALIDATION_FAILED', 400, 'occurredAt lies in the future.', { in: 'body', field: 'occurredAt', value: body.occurredAt });
+    }
+    const reporter = body.reporter?.name || body.reporter?.phone ? body.reporter : undefined;
+    const reporterMasked = reporter ? { name: reporter.name ? maskName(reporter.name) : null, phone: reporter.phone ? maskPhone(reporter.phone) : null } : null;
+    const stageDueAt = addDeadlineHours(now, hours.accept, category.urgent, calendar);
+    const dueAt = addDeadlineHours(now, totalHours(hours), category.urgent, calendar);
+    const { id, duplicates } = await insertEvent(trx, {
+      taxonomyVersion: category.taxonomyVersion,
+      categoryCode: category.code,
+      description: body.description,
+      channel: body.channel,
+      source: opts.source,
+      occurredAt,
+      reportedAt: now,
+      address: body.address ?? null,
+      lon: located.point[0],
+      lat: located.point[1],
+      reporterNameEnc: reporter?.name ? ctx.cipher.encrypt(reporter.name) : null,
+      reporterPhoneEnc: reporter?.phone ? ctx.cipher.encrypt(reporter.phone) : null,
+      reporterMasked,
+      attachments: body.attachments ?? [],
+      routing: located.routing,
+      stage: 'accept',
+      stageDueAt,
+      dueAt,
+      createdBy: principal.userId,
+      actorName: principal.username ?? opts.source,
+      transitionDetails: { channel: body.channel, source: opts.source, routing: located.routing },
+    }, { radiusM: ctx.duplicateRadiusM ?? 100, hours: ctx.duplicateHours ?? 72 });
+    // The answer is built from what was just written (no re-read); GET returns the same fields.
+    const event: Event = {
+      id,
+      state: 'reported',
+      category: { code: category.code, name: category.name, parentCode: category.parentCode, taxonomyVersion: category.taxonomyVersion },
+      description: body.description,
+      channel: body.channel,
+      source: opts.source,
+      occurredAt: occurredAt.toISOString(),
+      reportedAt: now.toISOString(),
+      address: body.address ?? null,
+      // ST_AsGeoJSON(geom, 7) on read: the same 7 decimals here.
+      location: { type: 'Point', coordinates: [Number(located.point[0].toFixed(7)), Number(located.point[1].toFixed(7))] },
+      reporter: reporterMasked,
+      attachments: body.attachments ?? [],
+      routing: located.routing,
+      stage: 'accept',
+      stageDueAt: stageDueAt.toISOString(),
+      dueAt: dueAt.toISOString(),
+      overdue: false,
+      assignee: { staffId: null, department: null },
+      handlerUserId: null,
+      result: null,
+      rejectionReason: null,
+      pendingExtension: null,
+      extensionHours: 0,
+      extensionCount: 0,
+      reopenCount: 0,
+      transferCount: 0,
+      resolvedAt: null,
+      closedAt: null,
+      updatedAt: now.toISOString(),
+      possibleDuplicates: duplicates,
+      allowedActions: allowedActions('reported', false),
+      version: 1,
+    };
+    if (opts.idempotencyKey !== undefined) await storeIdempotentResponse(trx, opts.principalKey, opts.idempotencyKey, id, 201, event);
+    return { statusCode: 201, event, replayed: false };
+  });
+}
+
+export async function getEvent(ctx: EventContext, principal: Principal, id: number): Promise<Event> {
+  return toEvent(await requireEvent(ctx.db, principal, id));
+}
+
+export async function getTimeline(ctx: EventContext, principal: Principal, id: number): Promise<Timeline> {
+  await requireEvent(ctx.db, principal, id);
+  return { eventId: id, transitions: await listTransitions(ctx.db, id) };
+}
+
+function need<T>(value: T | undefined, field: string, action: string): T {
+  if (value === undefined || value === null || value === '') {
+    throw new AppError('VALIDATION_FAILED', 400, `${action} needs "${field}".`, { in: 'body', field, action });
+  }
+  return value;
+}
+
+/**
+ * Apply one workflow action. The event row is locked (FOR UPDATE) for the transaction, so of two
+ * concurrent transitions the second sees the first's result: exactly one of two conflicting ones wins.
+ */
+export async function transitionEvent(
+  ctx: EventContext,
+  principal: Principal,
+  id: number,
+  body: TransitionBody,
+  opts: { ifMatch?: number; actor: AuditActor },
+): Promise<TransitionResult> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const e = await requireEvent(trx, principal, id, 'update');
+    const expected = opts.ifMatch ?? body.expectedVersion;
+    if (expected !== undefined && expected !== e.version) {
+      throw new AppError('VERSION_CONFLICT', 412, `The event changed since you read it (version ${e.version}, you sent ${expected}).`, { currentVersion: e.version });
+    }
+    const allowed = allowedActions(e.state, e.pendingExtension !== null);
+    if (!allowed.includes(body.action)) {
+      throw new AppError('CONFLICT', 409, `"${body.action}" is not allowed while the event is ${e.state}.`, {
+        reason: 'TRANSITION_NOT_ALLOWED', state: e.state, action: body.action, allowedActions: allowed,
+      });
+    }
+    const now = ctx.now?.() ?? new Date();
+    const calendar = await loadWorkingCalendar(trx);
+    const hours = e.categoryHours ?? (await activeCategory(trx, e.category.code)).hours;
+    if (!hours) throw new Error(`category ${e.category.code} has no deadlines`);
+    const deadline = (from: Date, h: number, urgent = e.categoryUrgent): Date => addDeadlineHours(from, h, urgent, calendar);
+    const enterStage = (state: EventState): EventPatch => {
+      const stage = STAGE_OF[state];
+      return stage ? { stage, stageStartedAt: now, stageDueAt: deadline(now, hours[stage]) } : { stage: null, stageStartedAt: null, stageDueAt: null };
+    };
+    const to = WORKFLOW[body.action].to ?? e.state;
+    let patch: EventPatch = to !== e.state ? { state: to, ...enterStage(to) } : {};
+    const details: Record<string, unknown> = {};
+
+    switch (body.action) {
+      case 'accept':
+      case 'start':
+      case 'close':
+        if (body.action === 'close') patch.closedAt = now;
+        break;
+      case 'reject':
+        patch.rejectionReason = need(body.reason, 'reason', 'reject');
+        break;
+      case 'dispatch': {
+        if (body.staffId === undefined && !body.department) need(undefined, 'staffId or department', 'dispatch');
+        if (body.staffId !== undefined) {
+          const staff = await findStaff(trx, body.staffId);
+          if (!staff) throw new AppError('VALIDATION_FAILED', 400, `Staff ${body.staffId} does not exist.`, { in: 'body', field: 'staffId' });
+          details.staff = staff;
+        }
+        patch.assigneeStaffId = body.staffId ?? null;
+        patch.assigneeDepartment = body.department ?? null;
+        break;
+      }
+      case 'resolve':
+        patch.result = need(body.result, 'result', 'resolve');
+        patch.handlerUserId = principal.userId;
+        patch.resolvedAt = now;
+        break;
+      case 'verify':
+        // 核查 by someone other than the handler: the person who reported the result cannot confirm it.
+        if (e.handlerUserId !== null && e.handlerUserId === principal.userId) {
+          throw new AppError('FORBIDDEN', 403, 'The handler cannot verify their own result; someone else must.', { reason: 'VERIFIER_IS_HANDLER', handlerUserId: e.handlerUserId });
+        }
+        break;
+      case 'reopen':
+        need(body.reason, 'reason', 'reopen');
+        patch = { ...patch, reopenCount: e.reopenCount + 1, closedAt: null, resolvedAt: null, handlerUserId: null, result: null };
+        details.previousResult = e.result;
+        break;
+      case 'transfer': {
+        const reason = need(body.reason, 'reason', 'transfer');
+        const code = need(body.gridCode, 'gridCode', 'transfer');
+        if (code === e.routing.gridCode) throw new AppError('VALIDATION_FAILED', 400, 'The event is in that grid already.', { in: 'body', field: 'gridCode' });
+        const target = await findGridByCodeAt(trx, code, now);
+        if (!target) throw new AppError('GRID_NOT_FOUND', 404, `No grid ${code} is in force now.`, { gridCode: code });
+        const routing = await routingForGrid(trx, target, now, 'transfer', `transferred from ${e.routing.gridCode ?? 'no grid'}: ${reason}`);
+        patch = { ...patch, state: 'reported', ...enterStage('reported'), routing, transferCount: e.transferCount + 1, assigneeStaffId: null, assigneeDepartment: null };
+        details.fromGridCode = e.routing.gridCode;
+        details.toGridCode = code;
+        details.reason = reason;
+        await writeAudit(trx, { actor: opts.actor, action: 'event.transfer', target: { type: 'event', id }, details: { from: e.routing.gridCode, to: code, reason } });
+        break;
+      }
+      case 'request_extension': {
+        const h = need(body.hours, 'hours', 'request_extension');
+        patch.pendingExtension = { hours: h, reason: need(body.reason, 'reason', 'request_extension'), requestedBy: principal.userId, requestedAt: now.toISOString() };
+        details.hours = h;
+        break;
+      }
+      case 'approve_extension': {
+        const pending = e.pendingExtension;
+        if (!pending) throw new Error('unreachable: approve without a pending extension');
+        if (pending.requestedBy !== null && pending.requestedBy === principal.userId) {
+          throw new AppError('FORBIDDEN', 403, 'An extension is approved by someone other than who asked for it.', { reason: 'APPROVER_IS_REQUESTER' });
+        }
+        patch = {
+          pendingExtension: null,
+          extensionHours: e.extensionHours + pending.hours,
+          extensionCount: e.extensionCount + 1,
+          dueAt: deadline(new Date(e.dueAt), pending.hours),
+          ...(e.stageDueAt ? { stageDueAt: deadline(new Date(e.stageDueAt), pending.hours) } : {}),
+        };
+        details.hours = pending.hours;
+        details.reason = pending.reason;
+        await writeAudit(trx, { actor: opts.actor, action: 'event.extension_approve', target: { type: 'event', id }, details: { hours: pending.hours, reason: pending.reason } });
+        break;
+      }
+      case 'reject_extension':
+        patch.pendingExtension = null;
+        details.hours = e.pendingExtension?.hours ?? null;
+        break;
+      case 'amend': {
+        if (!body.category && !body.location && !body.address) need(undefined, 'category, location or address', 'amend');
+        if (body.category && body.category !== e.category.code) {
+          const category = await activeCategory(trx, body.category);
+          const h = requireHours(category);
+          // New sub-type, new limits: the closing deadline from intake again (plus granted extensions), and the current stage's.
+          const base = addDeadlineHours(new Date(e.reportedAt), totalHours(h), category.urgent, calendar);
+          const stage = STAGE_OF[e.state];
+          patch = {
+            ...patch,
+            taxonomyVersion: category.taxonomyVersion,
+            categoryCode: category.code,
+            dueAt: e.extensionHours > 0 ? addDeadlineHours(base, e.extensionHours, category.urgent, calendar) : base,
+            ...(stage && e.stageStartedAt ? { stageDueAt: addDeadlineHours(new Date(e.stageStartedAt), h[stage], category.urgent, calendar) } : {}),
+          };
+          details.category = { from: e.category.code, to: category.code };
+        }
+        if (body.location || body.address) {
+          const located = await routeEventLocation(trx, { ...(body.location ? { point: [body.location.coordinates[0], body.location.coordinates[1]] as [number, number] } : {}), ...(body.address ? { address: body.address } : {}) }, now);
+          patch = { ...patch, point: located.point, routing: located.routing, ...(body.address ? { address: body.address } : {}) };
+          details.rerouted = { fromGridCode: e.routing.gridCode, toGridCode: located.routing.gridCode };
+        }
+        break;
+      }
+    }
+
+    await updateEvent(trx, id, patch, now);
+    const transition = await insertTransition(trx, {
+      eventId: id, action: body.action, from: e.state, to, at: now, actorUserId: principal.userId, actorName: principal.username,
+      note: body.note ?? body.reason ?? null, details,
+    });
+    const updated = await findEvent(trx, id);
+    if (!updated) throw new Error('event vanished during a transition');
+    return { event: toEvent(updated), transition };
+  });
+}
+
+export function parseEventBbox(text: string): [number, number, number, number] {
+  const parts = text.split(',').map(Number);
+  const [w = NaN, s = NaN, e = NaN, n = NaN] = parts;
+  if (parts.length !== 4 || !parts.every(Number.isFinite) || w < -180 || e > 180 || s < -90 || n > 90 || w >= e || s >= n) {
+    throw new AppError('VALIDATION_FAILED', 400, 'bbox must be minLng,minLat,maxLng,maxLat with min < max.', { in: 'querystring', field: 'bbox', value: text });
+  }
+  return [w, s, e, n];
+}
+
+export async function listEventPage(ctx: EventContext, principal: Principal, q: EventListQuery): Promise<EventList> {
+  const limit = q.limit ?? 100;
+  const states = q.state?.split(',');
+  const bad = states?.find((s) => !WORKFLOW_STATES.has(s));
+  if (bad) throw new AppError('VALIDATION_FAILED', 400, `Unknown state "${bad}".`, { in: 'querystring', field: 'state', value: bad });
+  const rows = await listEvents(ctx.db, {
+    scopePrefixes: principal.scope.all ? null : principal.scope.prefixes,
+    limit: limit + 1,
+    ...(q.grid ? { grid: q.grid } : {}),
+    ...(q.community ? { community: q.community } : {}),
+    ...(q.street ? { street: q.street } : {}),
+    ...(states ? { states } : {}),
+    ...(q.category ? { category: q.category } : {}),
+    ...(q.channel ? { channel: q.channel } : {}),
+    ...(q.overdue === undefined ? {} : { overdue: q.overdue }),
+    ...(q.from ? { from: new Date(q.from) } : {}),
+    ...(q.to ? { to: new Date(q.to) } : {}),
+    ...(q.bbox ? { bbox: parseEventBbox(q.bbox) } : {}),
+    ...(q.after === undefined ? {} : { after: q.after }),
+  });
+  const page = rows.slice(0, limit).map(toEvent);
+  return { items: page, next: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null };
+}
+
+const WORKFLOW_STATES = new Set<string>(['reported', 'accepted', 'rejected', 'dispatched', 'in_progress', 'resolved', 'verified', 'closed']);
+
+export function toEventFeatureCollection(list: EventList): { type: 'FeatureCollection'; features: Array<{ type: 'Feature'; id: number; geometry: Event['location']; properties: Record<string, unknown> }>; next: number | null } {
+  return {
+    type: 'FeatureCollection',
+    features: list.items.map(({ location, ...props }) => ({ type: 'Feature', id: props.id, geometry: location, properties: props })),
+    next: list.next,
+  };
+}
+
+export async function getTaxonomy(db: Database, version?: number): Promise<Taxonomy> {
+  const v = version ?? (await findActiveTaxonomyVersion(db));
+  const t = v === undefined ? undefined : await findTaxonomy(db, v);
+  if (!t) throw new AppError('NOT_FOUND', 404, `No event taxonomy version ${v ?? '(active)'}.`);
+  return t;
+}
+
+/** A new taxonomy version (city-wide users only): every sub-type needs its four stage limits. */
+export async function publishTaxonomy(db: Database, principal: Principal, input: TaxonomyInput, actor: AuditActor): Promise<Taxonomy> {
+  if (!principal.scope.all) throw new AppError('FORBIDDEN', 403, 'The event taxonomy is city-wide; only users with city-wide scope change it.');
+  const codes = new Set(input.categories.map((c) => c.code));
+  for (const c of input.categories) {
+    const parent = c.parentCode ?? null;
+    if (parent !== null && (!codes.has(parent) || !c.code.startsWith(`${parent}.`) || !c.hours)) {
+      throw new AppError('VALIDATION_FAILED', 400, `Sub-type ${c.code} needs an existing parent it is named after ("${parent}.…") and hours for every stage.`, { in: 'body', code: c.code });
+    }
+    if (parent === null && c.code.includes('.')) throw new AppError('VALIDATION_FAILED', 400, `Category ${c.code} needs its parentCode.`, { in: 'body', code: c.code });
+  }
+  if (codes.size !== input.categories.length) throw new AppError('VALIDATION_FAILED', 400, 'Category codes must be unique.', { in: 'body' });
+  return db.transaction().execute(async (trx) => {
+    const version = await insertTaxonomy(trx, input, principal.userId);
+    clearIntakeCache(db);
+    await writeAudit(trx, { actor, action: 'event.taxonomy_publish', target: { type: 'event_taxonomy', id: version }, details: { categories: input.categories.length } });
+    return getTaxonomy(trx, version);
+  });
+}
+
+export type { WorkingCalendar };

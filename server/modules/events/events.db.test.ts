@@ -1,0 +1,312 @@
+/**
+ * Events over HTTP on real PostGIS: intake and routing, idempotency (incl. a race), duplicate hints,
+ * every allowed and forbidden transition, concurrency, re-routing, transfers, routing surviving a
+ * later layout publish, listing, and an Open311 round trip.
+ */
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Event, EventAction, EventList, EventState, Timeline, TransitionResult } from '../../contracts/events';
+import { COMMUNITY, M_LON, lattice, newDivisions, newGrid, newLayout, rect } from '../../test/factories';
+import { createTestApp, type TestApp, type TestUser } from '../../test/app';
+import { allowedActions, WORKFLOW } from './event.service';
+import { loadWorkingCalendar } from './event.repository';
+import { addDeadlineHours } from './working-calendar';
+
+const G1 = `${COMMUNITY}001`;
+const G2 = `${COMMUNITY}002`;
+const LEFT: [number, number] = [113.601, 34.7515];
+const RIGHT: [number, number] = [113.603, 34.7515];
+
+let t: TestApp;
+let worker: TestUser;
+let staffId: number;
+let layoutId: number;
+
+const point = (p: [number, number]) => ({ type: 'Point' as const, coordinates: p });
+
+async function report(body: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Event> {
+  const res = await t.inject({ method: 'POST', url: '/api/v1/events', headers, payload: { category: 'dispute.neighbour', description: '楼上漏水，邻里争执', channel: 'patrol', location: point(LEFT), ...body } });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json<Event>();
+}
+
+async function act(id: number, action: EventAction, extra: Record<string, unknown> = {}, as?: TestUser) {
+  return t.inject({ method: 'POST', url: `/api/v1/events/${id}/transitions`, payload: { action, ...extra }, ...(as ? { as: { token: as.token } } : {}) });
+}
+
+const PARAMS: Partial<Record<EventAction, Record<string, unknown>>> = {
+  reject: { reason: '不属于网格事项' },
+  dispatch: { staffId: 0 },
+  resolve: { result: '已调解，双方签订协议' },
+  reopen: { reason: '核查未通过' },
+  transfer: { gridCode: G2, reason: '发生地在相邻网格' },
+  request_extension: { hours: 8, reason: '需要物业配合' },
+  amend: { category: 'dispute.family' },
+};
+
+/** The path from `reported` to each state; the handler (worker) resolves so that an admin may verify. */
+const PATH: Record<EventState, EventAction[]> = {
+  reported: [],
+  accepted: ['accept'],
+  rejected: ['reject'],
+  dispatched: ['accept', 'dispatch'],
+  in_progress: ['accept', 'dispatch', 'start'],
+  resolved: ['accept', 'dispatch', 'start', 'resolve'],
+  verified: ['accept', 'dispatch', 'start', 'resolve', 'verify'],
+  closed: ['accept', 'dispatch', 'start', 'resolve', 'verify', 'close'],
+};
+
+async function eventIn(state: EventState): Promise<Event> {
+  const e = await report();
+  for (const a of PATH[state]) {
+    const res = await act(e.id, a, PARAMS[a] ?? {}, a === 'resolve' ? worker : undefined);
+    expect(res.statusCode, `${a}: ${res.body}`).toBe(200);
+  }
+  return (await t.inject(`/api/v1/events/${e.id}`)).json<Event>();
+}
+
+beforeAll(async () => {
+  t = await createTestApp();
+  const db = t.tdb.db;
+  await newDivisions(db);
+  layoutId = await newLayout(db, { status: 'published', effectiveFrom: '2020-01-01T00:00:00Z' });
+  const [a, b] = lattice(113.6, 34.75, 113.604, 34.753, 2, 1);
+  await newGrid(db, layoutId, a!, { code: G1, name: '一网格' });
+  await newGrid(db, layoutId, b!, { code: G2, name: '二网格' });
+  const { rows } = await sql<{ id: number }>`
+    INSERT INTO staff (code, name, phone, role, unit_code) VALUES ('S1', '王网格', '13800000001', 'grid_leader', ${G1}) RETURNING id`.execute(db);
+  staffId = rows[0]!.id;
+  PARAMS.dispatch = { staffId };
+  await sql`INSERT INTO staff_assignments (staff_id, grid_code, role, from_date) VALUES (${staffId}, ${G1}, 'grid_leader', '2020-01-01')`.execute(db);
+  worker = await t.userWith({ roles: ['grid_worker'], scope: [COMMUNITY] });
+});
+afterAll(async () => t?.close());
+
+describe('intake', () => {
+  it('routes to the grid in force, stores layout and responsible staff, masks the reporter and computes deadlines', async () => {
+    const e = await report({ reporter: { name: '张三丰', phone: '13912345678' }, attachments: ['https://example.org/a.jpg'] });
+    expect(e.state).toBe('reported');
+    expect(e.routing).toMatchObject({ gridCode: G1, gridName: '一网格', layoutId, communityCode: COMMUNITY, streetCode: COMMUNITY.slice(0, 9), via: 'grid' });
+    expect(e.routing.responsibleStaff).toEqual({ id: staffId, name: '王网格', role: 'grid_leader' });
+    expect(e.reporter).toEqual({ name: '张**', phone: '139****5678' });
+    expect(e.attachments).toEqual(['https://example.org/a.jpg']);
+    // Deadlines: accept 4 h, all stages 4+4+40+8 = 56 working hours from intake.
+    const cal = await loadWorkingCalendar(t.tdb.db);
+    expect(e.stage).toBe('accept');
+    expect(e.stageDueAt).toBe(addDeadlineHours(new Date(e.reportedAt), 4, false, cal).toISOString());
+    expect(e.dueAt).toBe(addDeadlineHours(new Date(e.reportedAt), 56, false, cal).toISOString());
+    expect(e.overdue).toBe(false);
+    // The intake answer is built without re-reading; GET must say exactly the same.
+    expect((await t.inject(`/api/v1/events/${e.id}`)).json<Event>()).toEqual(e);
+    // The raw reporter columns are ciphertext, never the plain name or phone.
+    const { rows } = await sql<{ n: Buffer; p: Buffer }>`SELECT reporter_name_enc AS n, reporter_phone_enc AS p FROM events WHERE id = ${e.id}`.execute(t.tdb.db);
+    expect(rows[0]!.n.toString('utf8')).not.toContain('张三丰');
+    expect(rows[0]!.p.toString('latin1')).not.toContain('13912345678');
+    const timeline = (await t.inject(`/api/v1/events/${e.id}/timeline`)).json<Timeline>();
+    expect(timeline.transitions.map((x) => [x.action, x.from, x.to])).toEqual([['report', null, 'reported']]);
+  });
+
+  it('urgent sub-types run on calendar hours', async () => {
+    const e = await report({ category: 'safety.gas' });
+    const reported = new Date(e.reportedAt).getTime();
+    expect(new Date(e.stageDueAt!).getTime() - reported).toBe(30 * 60_000);
+    expect(new Date(e.dueAt).getTime() - reported).toBe((0.5 + 0.5 + 12 + 24) * 3_600_000);
+  });
+
+  it('refuses unknown categories, a bare category, and a body without a place', async () => {
+    for (const body of [{ category: 'nope.nothing' }, { category: 'dispute' }, { location: undefined }]) {
+      const res = await t.inject({ method: 'POST', url: '/api/v1/events', payload: { category: 'dispute.neighbour', description: 'x', channel: 'patrol', location: point(LEFT), ...body } });
+      expect(res.statusCode, res.body).toBe(400);
+    }
+  });
+
+  it('needs events:write; analysts may not report', async () => {
+    const res = await t.inject({ method: 'POST', url: '/api/v1/events', as: 'analyst', payload: { category: 'dispute.neighbour', description: 'x', channel: 'patrol', location: point(LEFT) } });
+    expect(res.statusCode).toBe(403);
+  });
+
+  it('links an open event of the same category nearby as a possible duplicate, never merging', async () => {
+    const first = await report({ category: 'facility.street_light', location: point([113.6011, 34.7511]) });
+    const second = await report({ category: 'facility.street_light', location: point([113.6011 + 30 * M_LON, 34.7511]) });
+    expect(second.id).not.toBe(first.id);
+    expect(second.possibleDuplicates.map((d) => d.id)).toContain(first.id);
+    expect(second.possibleDuplicates.find((d) => d.id === first.id)?.distanceM).toBeCloseTo(30, 0);
+    expect((await t.inject(`/api/v1/events/${second.id}`)).json<Event>().possibleDuplicates).toEqual(second.possibleDuplicates);
+    const other = await report({ category: 'facility.manhole', location: point([113.6011, 34.7511]) });
+    expect(other.possibleDuplicates).toEqual([]);
+    const far = await report({ category: 'facility.street_light', location: point([113.6011 + 500 * M_LON, 34.7511]) });
+    expect(far.possibleDuplicates.map((d) => d.id)).not.toContain(first.id);
+  });
+});
+
+describe('Idempotency-Key', () => {
+  const count = async (): Promise<number> => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM events`.execute(t.tdb.db)).rows[0]!.n;
+
+  it('a retry returns the first answer and creates nothing', async () => {
+    const before = await count();
+    const first = await t.inject({ method: 'POST', url: '/api/v1/events', headers: { 'idempotency-key': 'k-seq' }, payload: { category: 'environment.garbage', description: '垃圾堆放', channel: 'hotline', location: point(LEFT) } });
+    const retry = await t.inject({ method: 'POST', url: '/api/v1/events', headers: { 'idempotency-key': 'k-seq' }, payload: { category: 'environment.garbage', description: '垃圾堆放', channel: 'hotline', location: point(LEFT) } });
+    expect(first.statusCode).toBe(201);
+    expect(retry.statusCode).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.json()).toEqual(first.json());
+    expect(await count()).toBe(before + 1);
+  });
+
+  it('a retry racing the first request: one row, identical answers', async () => {
+    const before = await count();
+    const send = () => t.inject({ method: 'POST', url: '/api/v1/events', headers: { 'idempotency-key': 'k-race' }, payload: { category: 'environment.garbage', description: '并发重试', channel: 'hotline', location: point(LEFT) } });
+    const answers = await Promise.all([send(), send(), send(), send(), send()]);
+    expect(answers.map((a) => a.statusCode)).toEqual([201, 201, 201, 201, 201]);
+    const bodies = answers.map((a) => a.body);
+    expect(new Set(bodies).size).toBe(1);
+    expect(await count()).toBe(before + 1);
+  });
+
+  it('the same key with a different request is a conflict', async () => {
+    await report({}, { 'idempotency-key': 'k-diff' });
+    const res = await t.inject({ method: 'POST', url: '/api/v1/events', headers: { 'idempotency-key': 'k-diff' }, payload: { category: 'dispute.neighbour', description: 'another', channel: 'patrol', location: point(LEFT) } });
+    expect(res.statusCode).toBe(409);
+    expect(res.json<{ error: { details: { reason: string } } }>().error.details.reason).toBe('IDEMPOTENCY_KEY_REUSED');
+  });
+});
+
+describe('workflow', () => {
+  const STATES = Object.keys(PATH) as EventState[];
+  const ACTIONS = Object.keys(WORKFLOW) as EventAction[];
+  const cases = STATES.flatMap((state) => ACTIONS.map((action) => ({ state, action, allowed: allowedActions(state, false).includes(action) })));
+
+  it('the table allows exactly the documented transitions', () => {
+    expect(Object.fromEntries(STATES.map((s) => [s, allowedActions(s, false)]))).toEqual({
+      reported: ['accept', 'reject', 'transfer', 'amend'],
+      accepted: ['dispatch', 'transfer', 'request_extension', 'amend'],
+      rejected: [],
+      dispatched: ['start', 'transfer', 'request_extension', 'amend'],
+      in_progress: ['resolve', 'transfer', 'request_extension', 'amend'],
+      resolved: ['verify', 'reopen'],
+      verified: ['close', 'reopen'],
+      closed: ['reopen'],
+    });
+    expect(allowedActions('dispatched', true)).toEqual(['start', 'transfer', 'approve_extension', 'reject_extension', 'amend']);
+  });
+
+  it.each(cases)('$action from $state → allowed: $allowed', async ({ state, action, allowed }) => {
+    const e = await eventIn(state);
+    const res = await act(e.id, action, PARAMS[action] ?? {});
+    if (allowed) {
+      expect(res.statusCode, res.body).toBe(200);
+      const r = res.json<TransitionResult>();
+      expect(r.transition).toMatchObject({ action, from: state, to: WORKFLOW[action].to ?? state });
+      expect(r.event.state).toBe(WORKFLOW[action].to ?? state);
+      expect(r.event.version).toBe(e.version + 1);
+    } else {
+      expect(res.statusCode, res.body).toBe(409);
+      expect(res.json<{ error: { details: { allowedActions: string[]; state: string } } }>().error.details).toMatchObject({ state, allowedActions: allowedActions(state, false) });
+    }
+  });
+
+  it('a verifier must differ from the handler; every step is on the timeline', async () => {
+    const e = await eventIn('resolved');
+    const own = await act(e.id, 'verify', {}, worker);
+    expect(own.statusCode).toBe(403);
+    expect(own.json<{ error: { details: { reason: string } } }>().error.details.reason).toBe('VERIFIER_IS_HANDLER');
+    expect((await act(e.id, 'verify')).statusCode).toBe(200);
+    expect((await act(e.id, 'close', { note: '结案' })).statusCode).toBe(200);
+    const reopened = (await act(e.id, 'reopen', { reason: '群众反映问题复发' })).json<TransitionResult>().event;
+    expect(reopened).toMatchObject({ state: 'dispatched', reopenCount: 1, closedAt: null, result: null });
+    const timeline = (await t.inject(`/api/v1/events/${e.id}/timeline`)).json<Timeline>();
+    expect(timeline.transitions.map((x) => `${x.action}:${x.from ?? ''}>${x.to}`)).toEqual([
+      'report:>reported', 'accept:reported>accepted', 'dispatch:accepted>dispatched', 'start:dispatched>in_progress',
+      'resolve:in_progress>resolved', 'verify:resolved>verified', 'close:verified>closed', 'reopen:closed>dispatched',
+    ]);
+    expect(timeline.transitions[4]!.actor.userId).toBe(worker.id);
+  });
+
+  it('required fields per action', async () => {
+    const e = await report();
+    expect((await act(e.id, 'reject')).statusCode).toBe(400);
+    expect((await act(e.id, 'transfer', { gridCode: G2 })).statusCode).toBe(400);
+    expect((await act(e.id, 'accept')).statusCode).toBe(200);
+    expect((await act(e.id, 'dispatch')).statusCode).toBe(400);
+    expect((await act(e.id, 'dispatch', { department: '城管执法中队' })).json<TransitionResult>().event.assignee).toEqual({ staffId: null, department: '城管执法中队' });
+  });
+
+  it('concurrent transitions on one event: exactly one wins', async () => {
+    for (const [a, b] of [['accept', 'reject'], ['accept', 'accept']] as const) {
+      const e = await report();
+      const answers = await Promise.all([act(e.id, a, PARAMS[a] ?? {}), act(e.id, b, PARAMS[b] ?? {})]);
+      expect(answers.map((x) => x.statusCode).sort()).toEqual([200, 409]);
+      const timeline = (await t.inject(`/api/v1/events/${e.id}/timeline`)).json<Timeline>();
+      expect(timeline.transitions).toHaveLength(2);
+    }
+  });
+
+  it('If-Match with a stale version is refused', async () => {
+    const e = await report();
+    const res = await t.inject({ method: 'POST', url: `/api/v1/events/${e.id}/transitions`, headers: { 'if-match': `"${e.version + 5}"` }, payload: { action: 'accept' } });
+    expect(res.statusCode).toBe(412);
+  });
+
+  it('extensions need approval by someone else and move both deadlines', async () => {
+    const e = await eventIn('dispatched');
+    const asked = await act(e.id, 'request_extension', { hours: 7, reason: '需要物业配合' }, worker);
+    expect(asked.statusCode).toBe(200);
+    expect(asked.json<TransitionResult>().event.allowedActions).toContain('approve_extension');
+    expect((await act(e.id, 'request_extension', { hours: 7, reason: 'again' })).statusCode).toBe(409);
+    expect((await act(e.id, 'approve_extension', {}, worker)).statusCode).toBe(403);
+    const approved = (await act(e.id, 'approve_extension')).json<TransitionResult>().event;
+    const cal = await loadWorkingCalendar(t.tdb.db);
+    expect(approved.dueAt).toBe(addDeadlineHours(new Date(e.dueAt), 7, false, cal).toISOString());
+    expect(approved.stageDueAt).toBe(addDeadlineHours(new Date(e.stageDueAt!), 7, false, cal).toISOString());
+    expect(approved).toMatchObject({ extensionCount: 1, extensionHours: 7, pendingExtension: null });
+  });
+
+  it('changing the location re-routes; changing the category recomputes deadlines', async () => {
+    const e = await report();
+    expect(e.routing.gridCode).toBe(G1);
+    const moved = (await act(e.id, 'amend', { location: point(RIGHT) })).json<TransitionResult>();
+    expect(moved.event.routing).toMatchObject({ gridCode: G2, via: 'grid', responsibleStaff: null });
+    expect(moved.event.location.coordinates).toEqual(RIGHT);
+    expect(moved.transition.details).toMatchObject({ rerouted: { fromGridCode: G1, toGridCode: G2 } });
+    const recat = (await act(e.id, 'amend', { category: 'dispute.land' })).json<TransitionResult>().event;
+    const cal = await loadWorkingCalendar(t.tdb.db);
+    expect(recat.category.code).toBe('dispute.land');
+    expect(recat.dueAt).toBe(addDeadlineHours(new Date(e.reportedAt), 4 + 4 + 80 + 8, false, cal).toISOString());
+  });
+
+  it('a transfer re-routes to the receiving grid, restarts acceptance and is audited', async () => {
+    const e = await eventIn('dispatched');
+    const res = await act(e.id, 'transfer', { gridCode: G2, reason: '发生地在相邻网格' });
+    const moved = res.json<TransitionResult>().event;
+    expect(moved).toMatchObject({ state: 'reported', stage: 'accept', transferCount: 1, assignee: { staffId: null, department: null } });
+    expect(moved.routing).toMatchObject({ gridCode: G2, via: 'transfer' });
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_log WHERE action = 'event.transfer' AND target_id = ${String(e.id)}`.execute(t.tdb.db);
+    expect(rows[0]!.n).toBe(1);
+  });
+
+  it('a grid worker sees and changes only events of their scope', async () => {
+    const other = await t.userWith({ roles: ['grid_worker'], scope: ['410105001002'] });
+    const e = await report();
+    expect((await t.inject({ url: `/api/v1/events/${e.id}`, as: { token: other.token } })).statusCode).toBe(404);
+    expect((await act(e.id, 'accept', {}, other)).statusCode).toBe(404);
+    const list = (await t.inject({ url: '/api/v1/events?limit=1000', as: { token: other.token } })).json<EventList>();
+    expect(list.items).toEqual([]);
+  });
+});
+
+describe('routing survives a later layout publish', () => {
+  it('keeps grid, layout and staff of events reported before; new events go to the new layout', async () => {
+    const before = await report({ location: point(RIGHT) });
+    const draft = await newLayout(t.tdb.db);
+    await newGrid(t.tdb.db, draft, rect(113.6, 34.75, 113.604, 34.753), { name: '合并网格' });
+    const published = await t.inject({ method: 'POST', url: `/api/v1/layouts/${draft}/publish`, payload: {} });
+    expect(published.statusCode, published.body).toBe(200);
+    const again = (await t.inject(`/api/v1/events/${before.id}`)).json<Event>();
+    expect(again.routing).toEqual(before.routing);
+    const { rows } = await sql<{ grid_id: number; layout_id: number }>`SELECT grid_id, layout_id FROM events WHERE id = ${before.id}`.execute(t.tdb.db);
+    expect(rows[0]).toEqual({ grid_id: before.routing.gridId, layout_id: layoutId });
+    const after = await report({ location: point(RIGHT) });
+    expect(after.routing.layoutId).toBe(draft);
+    expect(after.routing.gridName).toBe('合并网格');
+  });
+});
