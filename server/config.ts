@@ -42,6 +42,8 @@ export interface AppConfig {
   trustProxy: boolean;
   /** Registry encryption key (32 bytes, base64); absent → generated once into `.data/registry.key`. */
   registryKey: string | undefined;
+  /** Dispatch: a point outside every grid goes to the nearest grid within this distance (metres). */
+  dispatchNearestGridM: number;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -80,6 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     publicIntakeRateLimitPerMinute: intFromEnv(env, 'PUBLIC_INTAKE_RATE_LIMIT_PER_MINUTE', 30),
     trustProxy: boolFromEnv(env, 'TRUST_PROXY', false),
     registryKey: env.REGISTRY_KEY || undefined,
+    dispatchNearestGridM: intFromEnv(env, 'DISPATCH_NEAREST_GRID_M', 100),
   };
 }
 

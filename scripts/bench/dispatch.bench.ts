@@ -1,30 +1,40 @@
 /**
- * Dispatch lookup benchmark (issue #6): the full point lookup (grid + staff + on-duty + fallback, from
- * the in-memory index) against a bare Fastify route returning a constant, autocannon at 50
- * connections, same run. Two lookups are measured:
- *  - "full app": buildApp with every hook, including the per-request bearer-token check (one DB query
- *    per request, server/auth, issue #4);
- *  - "dispatch route": the same dispatch plugin and service in a Fastify instance without the auth
- *    hooks — the cost of dispatch itself.
- * Target: ≥ 0.6 × the bare route, p99 ≤ 5 ms. Demo city size large (≈10k grids).
+ * Dispatch lookup benchmark (issue #6, "Speed"): the full point lookup — grid, staff, on duty and
+ * fallback chain, from the in-memory index — through the whole app, authenticated as a hotline client
+ * would be (a dispatcher's API token in `Authorization`), against a bare Fastify route returning a
+ * constant JSON body of the same size. Same run, wrk (a separate C process, Debian's package) at 50
+ * connections over loopback, each server warmed first. A JavaScript load generator in the server's own
+ * process would take half of the CPU the server needs on this two-core machine and understate both.
+ *
+ * Also measured, for diagnosis: the dispatch plugin alone in a Fastify instance without the app's hooks.
+ * Target: full lookup ≥ 0.6 × the bare route, p99 ≤ 5 ms. Data: the demo generator's large district.
  */
-import autocannon from 'autocannon';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import Fastify from 'fastify';
 import { buildApp } from '../../server/app';
+import { hashPassword } from '../../server/auth/password';
+import { newToken } from '../../server/auth/tokens';
 import { testConfig } from '../../server/config';
-import { generateDemoCity } from '../generate/demo-city';
+import { NotificationHub } from '../../server/db/notifications';
 import { insertDivisions, insertGridsBulk, insertPublishedLayouts, insertStaffBulk } from '../../server/modules/demo/demo.repository';
 import { dispatchRoutes } from '../../server/modules/dispatch/dispatch.routes';
 import { DispatchService } from '../../server/modules/dispatch/dispatch.service';
-import { issueSession } from '../../server/modules/users/auth.service';
+import { insertApiToken } from '../../server/modules/users/api-token.repository';
 import { insertUser } from '../../server/modules/users/user.repository';
-import { hashPassword } from '../../server/auth/password';
-import { NotificationHub } from '../../server/db/notifications';
+import { ensureDebianPackages } from '../../server/test/system-packages';
 import { runCli } from '../cli';
+import { generateDemoCity } from '../generate/demo-city';
 import { withScratchDatabase, writeResults } from './bench-kit';
 
+const run = promisify(execFile);
+
 const CONNECTIONS = 50;
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
+const WARMUP_S = 2;
 const STAFF_ROLE: Record<string, string> = { 网格长: 'grid_leader', 专职网格员: 'full_time_worker', 兼职网格员: 'part_time_worker', 社区值班员: 'community_duty_officer', 街道值班员: 'street_duty_officer' };
 
 interface Load {
@@ -34,19 +44,62 @@ interface Load {
   errors: number;
 }
 
-async function load(url: string, paths: string[], headers: Record<string, string> = {}): Promise<Load> {
-  let i = 0;
-  const result = await autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: DURATION_S,
-    headers,
-    requests: [{ setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length] ?? '/' }) }],
-  });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.non2xx + result.errors };
+/**
+ * wrk cycling through the paths with the given headers. The requests are formatted once in `init`, so
+ * wrk spends its CPU on sockets, not on Lua string building.
+ */
+async function load(url: string, paths: string[], headers: Record<string, string>, durationS = DURATION_S): Promise<Load> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wangge-wrk-'));
+  const script = path.join(dir, 'dispatch.lua');
+  const luaHeaders = Object.entries(headers)
+    .map(([k, v]) => `[${JSON.stringify(k)}] = ${JSON.stringify(v)}`)
+    .join(', ');
+  writeFileSync(
+    script,
+    `local paths = {${paths.map((p) => JSON.stringify(p)).join(',')}}
+local requests = {}
+local i = 0
+init = function(args)
+  for k, p in ipairs(paths) do requests[k] = wrk.format("GET", p, { ${luaHeaders} }) end
+  -- each wrk thread starts at its own place in the list
+  i = math.random(#requests) - 1
+end
+request = function()
+  i = i % #requests + 1
+  return requests[i]
+end
+`,
+  );
+  try {
+    const { stdout } = await run('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${durationS}s`, '--latency', '-s', script, url]);
+    const num = (re: RegExp): number => Number(re.exec(stdout)?.[1] ?? NaN);
+    const ms = (re: RegExp): number => {
+      const m = re.exec(stdout);
+      if (!m) return NaN;
+      const v = Number(m[1]);
+      return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+    };
+    const non2xx = num(/Non-2xx or 3xx responses: (\d+)/);
+    const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+    return {
+      rps: num(/Requests\/sec:\s+([\d.]+)/),
+      p50: ms(/ 50%\s+([\d.]+)(us|ms|s)/),
+      p99: ms(/ 99%\s+([\d.]+)(us|ms|s)/),
+      errors: (Number.isNaN(non2xx) ? 0 : non2xx) + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Warm the server's JIT, then measure. */
+async function measure(url: string, paths: string[], headers: Record<string, string> = {}): Promise<Load> {
+  await load(url, paths, headers, WARMUP_S);
+  return load(url, paths, headers);
 }
 
 runCli(async () => {
+  if (!ensureDebianPackages('/usr/bin/wrk', ['wrk'])) throw new Error('wrk is needed: sudo apt-get install -y wrk');
   await withScratchDatabase('dispatch', async (handle) => {
     const city = generateDemoCity({ size: 'large' });
     await insertDivisions(handle.db, city.divisions.map((d) => ({ code: d.code, level: d.level, name: d.name, parentCode: d.parentCode, boundary: d.boundary })));
@@ -61,55 +114,77 @@ runCli(async () => {
     );
     await handle.pool.query('ANALYZE');
 
+    // A hotline system's credentials: an API token of a dispatcher (city-wide scope).
+    const user = await insertUser(handle.db, {
+      username: 'hotline-bench',
+      displayName: 'hotline bench',
+      passwordHash: await hashPassword('bench-password-123'),
+      roles: ['dispatcher'],
+      scope: { all: true, prefixes: [] },
+      mustChangePassword: false,
+    });
+    if (!user) throw new Error('bench user not created');
+    const { token, hash } = newToken('api');
+    await insertApiToken(handle.db, { userId: user.id, name: 'hotline', tokenHash: hash, tokenPrefix: token.slice(0, 10), roles: ['dispatcher'], scope: { all: true, prefixes: [] } });
+    const auth = { Authorization: `Bearer ${token}` };
+
+    // The full app, as served: every hook, LISTEN for data and credential changes.
+    const app = await buildApp({ config: testConfig({ logLevel: 'silent' }), db: handle.db, pool: handle.pool });
+    const appUrl = await app.listen({ port: 0, host: '127.0.0.1' });
     const dispatch = new DispatchService(handle.db);
-    // Kept in sync by LISTEN like in the server (without it, memory is trusted for 1 s only).
-    const hub = new NotificationHub(handle.pool);
-    dispatch.attach(hub);
-    await hub.start();
     const snap = await dispatch.refresh();
     const [w, s, e, n] = snap.spatial.grids.reduce((b, g) => [Math.min(b[0], g.geom.bbox[0]), Math.min(b[1], g.geom.bbox[1]), Math.max(b[2], g.geom.bbox[2]), Math.max(b[3], g.geom.bbox[3])], [Infinity, Infinity, -Infinity, -Infinity]);
     let seed = 1;
-    const random = (): number => ((seed = (seed * 16807) % 2_147_483_647) / 2_147_483_647);
+    const random = (): number => (seed = (seed * 16807) % 2_147_483_647) / 2_147_483_647;
     const paths = Array.from({ length: 5_000 }, () => `/api/v1/dispatch/lookup?lon=${(w + random() * (e - w)).toFixed(7)}&lat=${(s + random() * (n - s)).toFixed(7)}`);
     console.log(`${snap.spatial.grids.length} grids, ${city.staff.length} staff, ${city.roster.length} shifts`);
 
-    // Full app: every hook, bearer token of a dispatcher.
-    const config = testConfig({ logLevel: 'silent' });
-    const app = await buildApp({ config, db: handle.db, pool: handle.pool });
-    const user = await insertUser(handle.db, { username: 'bench-dispatcher', displayName: 'bench', passwordHash: await hashPassword('bench-password-123'), roles: ['dispatcher'], scope: { all: true, prefixes: [] }, mustChangePassword: false });
-    if (!user) throw new Error('bench user not created');
-    const session = await issueSession(handle.db, user, config);
-    const appUrl = await app.listen({ port: 0, host: '127.0.0.1' });
-    const full = await load(appUrl, paths, { authorization: `Bearer ${session.accessToken}` });
+    // Answer sizes, so the baseline sends as many bytes; and a check that the token works.
+    let bytes = 0;
+    const sample = paths.slice(0, 200);
+    for (const p of sample) {
+      const res = await fetch(appUrl + p, { headers: auth });
+      if (res.status !== 200) throw new Error(`lookup answered ${res.status}: ${await res.text()}`);
+      bytes += (await res.arrayBuffer()).byteLength;
+    }
+    const answerBytes = Math.round(bytes / sample.length);
+    const bareBody = JSON.stringify({ padding: 'x'.repeat(Math.max(0, answerBytes - 14)) });
+
+    // Baseline: a bare Fastify route returning a constant JSON body of the same size.
+    const bare = Fastify();
+    bare.get('/api/v1/dispatch/lookup', async (_request, reply) => reply.type('application/json; charset=utf-8').send(bareBody));
+    const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
+    const bareLoad = await measure(bareUrl, paths, auth);
+    await bare.close();
+
+    const full = await measure(appUrl, paths, auth);
     await app.close();
 
-    // The dispatch plugin alone (no auth hooks): the cost of the lookup itself.
-    const bareDispatch = Fastify();
-    await bareDispatch.register(dispatchRoutes, { dispatch });
-    const routeUrl = await bareDispatch.listen({ port: 0, host: '127.0.0.1' });
-    const route = await load(routeUrl, paths);
-    await bareDispatch.close();
+    // Diagnosis: the dispatch plugin alone (no auth, rate-limit or error hooks).
+    const hub = new NotificationHub(handle.pool);
+    dispatch.attach(hub);
+    await hub.start();
+    const alone = Fastify();
+    await alone.register(dispatchRoutes, { dispatch });
+    const aloneUrl = await alone.listen({ port: 0, host: '127.0.0.1' });
+    const route = await measure(aloneUrl, paths);
+    await alone.close();
     await hub.close();
-
-    // Baseline: a bare route returning a constant.
-    const bare = Fastify();
-    bare.get('/api/v1/dispatch/lookup', async () => ({ ok: true }));
-    const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
-    const bareLoad = await load(bareUrl, paths);
-    await bare.close();
 
     const results = {
       grids: snap.spatial.grids.length,
       connections: CONNECTIONS,
       durationS: DURATION_S,
-      fullApp: { ...full, ratioToBare: full.rps / bareLoad.rps },
-      dispatchRoute: { ...route, ratioToBare: route.rps / bareLoad.rps, target: 0.6, p99TargetMs: 5 },
-      bareRoute: bareLoad,
+      answerBytes,
+      fullLookup: { ...full, ratioToBare: full.rps / bareLoad.rps, target: 0.6, p99TargetMs: 5 },
+      dispatchRouteAlone: { ...route, ratioToBare: route.rps / bareLoad.rps },
+      bareRoute: { ...bareLoad, bytes: bareBody.length },
     };
+    const row = (l: Load, ratio: string) => ({ 'req/s': Math.round(l.rps), 'p50 ms': l.p50, 'p99 ms': l.p99, errors: l.errors, ratio });
     console.table({
-      'full app (auth DB lookup per request)': { 'req/s': Math.round(full.rps), p50: full.p50, p99: full.p99, errors: full.errors, ratio: `${results.fullApp.ratioToBare.toFixed(2)} × bare` },
-      'dispatch route (no auth hooks)': { 'req/s': Math.round(route.rps), p50: route.p50, p99: route.p99, errors: route.errors, ratio: `${results.dispatchRoute.ratioToBare.toFixed(2)} × bare (target ≥ 0.6, p99 ≤ 5 ms)` },
-      'bare Fastify route': { 'req/s': Math.round(bareLoad.rps), p50: bareLoad.p50, p99: bareLoad.p99, errors: bareLoad.errors, ratio: '' },
+      'full lookup (app, API token)': row(full, `${results.fullLookup.ratioToBare.toFixed(2)} × bare (target ≥ 0.6, p99 ≤ 5 ms)`),
+      'dispatch route alone (no app hooks)': row(route, `${results.dispatchRouteAlone.ratioToBare.toFixed(2)} × bare`),
+      [`bare Fastify route (${bareBody.length} B constant)`]: row(bareLoad, ''),
     });
     console.log(`results: ${writeResults('dispatch', results)}`);
   });

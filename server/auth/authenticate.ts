@@ -6,6 +6,7 @@
 import type { Database } from '../db/database';
 import { AppError } from '../http/errors';
 import { findApiTokenByHash, findSessionByAccessHash, touchApiToken, type TokenOwner } from '../modules/users/session.repository';
+import type { PrincipalCache } from './principal-cache';
 import { ANONYMOUS, permissionsOf, scopeWithin, type Principal, type Role, type Scope } from './principal';
 import { hashToken, tokenKind } from './tokens';
 
@@ -40,8 +41,11 @@ export function principalOf(owner: TokenOwner): Principal {
   };
 }
 
-/** The principal of an `Authorization` header; anonymous without one. Bad tokens are refused, never ignored. */
-export async function authenticateHeader(db: Database, header: string | undefined): Promise<Principal> {
+/**
+ * The principal of an `Authorization` header; anonymous without one. Bad tokens are refused, never
+ * ignored. With a cache, a token authenticated moments ago is answered from memory (principal-cache.ts).
+ */
+export function authenticateHeader(db: Database, header: string | undefined, cache?: PrincipalCache): Principal | Promise<Principal> {
   if (header === undefined || header === '') return ANONYMOUS;
   const match = /^Bearer ([^\s]{1,200})$/i.exec(header.trim());
   if (!match?.[1]) throw unauthenticated('malformed', 'Send the token as "Authorization: Bearer <token>".');
@@ -49,12 +53,24 @@ export async function authenticateHeader(db: Database, header: string | undefine
   const kind = tokenKind(token);
   if (kind === undefined) throw unauthenticated('malformed', 'The bearer token is not a Wangge token.');
   if (kind === 'refresh') throw unauthenticated('wrong_kind', 'A refresh token only works at POST /api/v1/auth/refresh.');
-  const owner = kind === 'access' ? await findSessionByAccessHash(db, hashToken(token)) : await findApiTokenByHash(db, hashToken(token));
+  const hash = hashToken(token);
+  const cached = cache?.get(hash);
+  if (cached) return cached;
+  return lookUpToken(db, kind, hash, cache);
+}
+
+async function lookUpToken(db: Database, kind: 'access' | 'api', hash: string, cache: PrincipalCache | undefined): Promise<Principal> {
+  const generation = cache?.generation() ?? 0;
+  const lookedUpAt = Date.now();
+  const owner = kind === 'access' ? await findSessionByAccessHash(db, hash) : await findApiTokenByHash(db, hash);
   if (!owner) throw unauthenticated('unknown', 'The bearer token is not valid.');
   if (owner.status === 'revoked') throw unauthenticated('revoked', 'The token has been revoked; sign in again.');
   if (owner.status === 'expired') {
     throw new AppError('TOKEN_EXPIRED', 401, kind === 'access' ? 'The access token has expired; refresh it at POST /api/v1/auth/refresh.' : 'The API token has expired.', { kind });
   }
   if (owner.tokenId !== undefined) await touchApiToken(db, owner.tokenId);
-  return principalOf(owner);
+  const principal = principalOf(owner);
+  // The expiry is measured from before the query was sent, so clock skew cannot stretch it.
+  cache?.set(hash, principal, owner.expiresInMs === undefined ? Infinity : lookedUpAt + owner.expiresInMs, generation);
+  return principal;
 }

@@ -7,18 +7,25 @@
  * - onRequest, before the body is even parsed: bearer token → `request.principal`; anonymous on a
  *   protected route → 401 UNAUTHENTICATED; a missing permission → 403 FORBIDDEN (audited).
  * - Services narrow data to `request.principal.scope`; PostgreSQL enforces it again (db/scoped.ts).
+ * - Authenticated principals are cached for seconds (principal-cache.ts). A route that revokes or changes
+ *   credentials declares `config: { invalidatesPrincipals: true }`: this process's cache is flushed
+ *   before its answer leaves (other processes hear it from PostgreSQL, migrations/0014_auth_notify.sql).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Database } from '../db/database';
+import type { NotificationHub } from '../db/notifications';
 import { AppError } from '../http/errors';
 import { writeAudit, type AuditActor } from '../modules/audit/audit.service';
 import { authenticateHeader } from './authenticate';
+import { PrincipalCache, type PrincipalCacheOptions } from './principal-cache';
 import { ANONYMOUS, PERMISSIONS, type Permission, type Principal, type RoutePermission } from './principal';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call this route; required on every route (see server/auth/request-auth.ts). */
     permission?: RoutePermission;
+    /** The route revokes or changes credentials: flush this process's principal cache before answering. */
+    invalidatesPrincipals?: boolean;
   }
   interface FastifyRequest {
     principal: Principal;
@@ -26,6 +33,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every registered route with its permission, in registration order (the authorization matrix). */
     routePermissions: RouteEntry[];
+    /** Authenticated principals by token hash (server/auth/principal-cache.ts). */
+    principalCache: PrincipalCache;
   }
 }
 
@@ -43,12 +52,16 @@ export interface AuthRegistration {
    * public. Only for plugins serving no data.
    */
   registerPublic(register: () => PromiseLike<unknown>): Promise<void>;
+  /** Follow PostgreSQL's credential announcements (without, cached principals are trusted for 1 s only). */
+  attach(hub: NotificationHub): void;
 }
 
-export function registerAuth(app: FastifyInstance, { db }: { db: Database }): AuthRegistration {
+export function registerAuth(app: FastifyInstance, { db, cache: cacheOptions }: { db: Database; cache?: PrincipalCacheOptions }): AuthRegistration {
   const routes: RouteEntry[] = [];
   let fallback: RoutePermission | undefined;
+  const cache = new PrincipalCache(cacheOptions);
   app.decorate('routePermissions', routes);
+  app.decorate('principalCache', cache);
   app.decorateRequest('principal', null as unknown as Principal);
 
   app.addHook('onRoute', (route) => {
@@ -59,34 +72,63 @@ export function registerAuth(app: FastifyInstance, { db }: { db: Database }): Au
     }
     route.config = { ...route.config, permission: declared };
     for (const method of methods) routes.push({ method, url: route.url, permission: declared });
+    if (route.config.invalidatesPrincipals) {
+      // onSend runs for errors too: a revocation that committed before a later failure still counts.
+      const flush = async (): Promise<void> => cache.clear();
+      route.onSend = [...(Array.isArray(route.onSend) ? route.onSend : route.onSend ? [route.onSend] : []), flush];
+    }
   });
 
-  app.addHook('onRequest', async (request) => {
+  // Callback style, not async: a cached principal is checked without a promise (the hotline's hot path).
+  app.addHook('onRequest', (request, _reply, done) => {
     request.principal = ANONYMOUS;
-    request.principal = await authenticateHeader(db, request.headers.authorization);
+    let authenticated: Principal | Promise<Principal>;
+    try {
+      authenticated = authenticateHeader(db, request.headers.authorization, cache);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    if (authenticated instanceof Promise) {
+      authenticated.then((principal) => authorize(request, principal)).then(() => done(), done);
+      return;
+    }
+    let denied: Promise<never> | undefined;
+    try {
+      denied = authorize(request, authenticated);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    if (denied) denied.catch(done);
+    else done();
+  });
+
+  /** Undefined when allowed; throws (or, when the refusal is audited first, rejects) otherwise. */
+  function authorize(request: FastifyRequest, principal: Principal): Promise<never> | undefined {
+    request.principal = principal;
     // No route matched (404 handler): nothing to protect.
     const permission = request.routeOptions.config.permission ?? 'public';
-    if (permission === 'public') return;
-    const principal = request.principal;
+    if (permission === 'public') return undefined;
     if (principal.kind === 'anonymous') {
       throw new AppError('UNAUTHENTICATED', 401, 'Sign in first: send "Authorization: Bearer <access token>" (POST /api/v1/auth/sign-in).', { reason: 'missing' });
     }
     if (principal.mustChangePassword && permission !== 'authenticated') {
       throw new AppError('PASSWORD_CHANGE_REQUIRED', 403, 'Change your one-time password first (POST /api/v1/auth/password).');
     }
-    if (permission === 'authenticated') return;
-    if (!principal.permissions.has(permission)) {
-      await writeAudit(db, {
-        actor: auditActor(request),
-        action: 'access.denied',
-        outcome: 'denied',
-        details: { method: request.method, route: request.routeOptions.url ?? null, permission },
-      });
+    if (permission === 'authenticated' || principal.permissions.has(permission)) return undefined;
+    return writeAudit(db, {
+      actor: auditActor(request),
+      action: 'access.denied',
+      outcome: 'denied',
+      details: { method: request.method, route: request.routeOptions.url ?? null, permission },
+    }).then(() => {
       throw new AppError('FORBIDDEN', 403, `This needs the permission ${permission}, which your roles (${principal.roles.join(', ') || 'none'}) do not give.`, { permission });
-    }
-  });
+    });
+  }
 
   return {
+    attach: (hub) => cache.attach(hub),
     async registerPublic(register) {
       fallback = 'public';
       try {

@@ -10,6 +10,8 @@ import type { DivisionSnapshotRow, GridSnapshotRow } from './dispatch.repository
 export interface IndexedGrid extends Omit<GridSnapshotRow, 'wkb'> {
   geom: FlatGeometry;
   effectiveFromIso: string;
+  /** The grid as an answer shows it when it covers the point (built once, shared, frozen). */
+  coversView: Readonly<{ id: number; code: string; name: string; kind: string; layoutId: number; layoutEffectiveFrom: string; match: 'covers'; distanceM: number }>;
 }
 
 export interface IndexedDivision {
@@ -34,6 +36,20 @@ function buildIndex(items: ReadonlyArray<{ geom: FlatGeometry | null }>): Flatbu
   return index;
 }
 
+export interface CodeName {
+  code: string;
+  name: string;
+}
+
+/** District, street and community of a place as the answer shows them (each null when not registered). */
+export interface DivisionNames {
+  district: CodeName | null;
+  street: CodeName | null;
+  community: CodeName | null;
+}
+
+const NO_NAMES: DivisionNames = Object.freeze({ district: null, street: null, community: null });
+
 export class SpatialIndex {
   /** In code order (then id), as gridsCoveringAt orders them: the first covering grid wins a tie. */
   readonly grids: IndexedGrid[];
@@ -43,9 +59,15 @@ export class SpatialIndex {
   private readonly communityIndex: Flatbush | null;
   /** Latest effective_from of the live layouts (ms): instants from here on are answered from memory. */
   readonly validFromMs: number;
+  /** namesOf answers per community code (the index is immutable, so they never go stale). */
+  private readonly names = new Map<string, DivisionNames>();
 
   constructor(grids: readonly GridSnapshotRow[], divisions: readonly DivisionSnapshotRow[]) {
-    this.grids = grids.map(({ wkb, ...g }) => ({ ...g, geom: parseWkbPolygonal(wkb), effectiveFromIso: g.effectiveFrom.toISOString() }));
+    this.grids = grids.map(({ wkb, ...g }) => {
+      const effectiveFromIso = g.effectiveFrom.toISOString();
+      const coversView = Object.freeze({ id: g.id, code: g.code, name: g.name, kind: g.kind, layoutId: g.layoutId, layoutEffectiveFrom: effectiveFromIso, match: 'covers' as const, distanceM: 0 });
+      return { ...g, geom: parseWkbPolygonal(wkb), effectiveFromIso, coversView };
+    });
     for (const d of divisions) this.divisions.set(d.code, { code: d.code, level: d.level, name: d.name, parentCode: d.parentCode, geom: d.wkb ? parseWkbPolygonal(d.wkb) : null });
     this.communities = [...this.divisions.values()].filter((d) => d.level === 'community' && d.geom !== null);
     this.gridIndex = buildIndex(this.grids);
@@ -93,6 +115,19 @@ export class SpatialIndex {
       if (c?.geom && coversPoint(c.geom, lon, lat) && (!best || c.code < best.code)) best = c;
     }
     return best;
+  }
+
+  /** `hierarchy` as code/name pairs, built once per community: shared by every answer, never modified. */
+  namesOf(communityCode: string | null): DivisionNames {
+    if (!communityCode) return NO_NAMES;
+    let names = this.names.get(communityCode);
+    if (!names) {
+      const h = this.hierarchy(communityCode);
+      const view = (d: IndexedDivision | null): CodeName | null => (d ? Object.freeze({ code: d.code, name: d.name }) : null);
+      names = Object.freeze({ district: view(h.district), street: view(h.street), community: view(h.community) });
+      this.names.set(communityCode, names);
+    }
+    return names;
   }
 
   /** District, street and community of a community code (each null when not registered). */

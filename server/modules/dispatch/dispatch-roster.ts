@@ -24,23 +24,48 @@ const DAY_MS = 86_400_000;
 const ROLE_RANK: Record<string, number> = { full_time_worker: 0, grid_leader: 1, part_time_worker: 2 };
 const rank = (role: string): number => ROLE_RANK[role] ?? 3;
 
+/** The last local day asked for: a lookup's date string is computed once a day, not per request. */
+let lastDay: { dayStart: number; date: string; weekday: number } | undefined;
+
 /** Local date 'YYYY-MM-DD', ISO weekday (1 = Monday), seconds since local midnight, local midnight (ms UTC). */
 export function shanghaiClock(atMs: number): { date: string; weekday: number; seconds: number; midnightMs: number } {
   const local = atMs + SHANGHAI_OFFSET_MS;
   const dayStart = Math.floor(local / DAY_MS) * DAY_MS;
-  const d = new Date(dayStart);
-  const weekday = d.getUTCDay() === 0 ? 7 : d.getUTCDay();
-  return { date: d.toISOString().slice(0, 10), weekday, seconds: (local - dayStart) / 1000, midnightMs: dayStart - SHANGHAI_OFFSET_MS };
+  let day = lastDay;
+  if (day?.dayStart !== dayStart) {
+    const d = new Date(dayStart);
+    day = lastDay = { dayStart, date: d.toISOString().slice(0, 10), weekday: d.getUTCDay() === 0 ? 7 : d.getUTCDay() };
+  }
+  return { date: day.date, weekday: day.weekday, seconds: (local - dayStart) / 1000, midnightMs: dayStart - SHANGHAI_OFFSET_MS };
 }
+
+const byRankThenCode = (a: { staff: StaffRow; role: string }, b: { staff: StaffRow; role: string }): number =>
+  rank(a.role) - rank(b.role) || (a.staff.code < b.staff.code ? -1 : a.staff.code > b.staff.code ? 1 : 0);
+
+const byDispatchOrder = (a: DutyCandidate, b: DutyCandidate): number =>
+  b.scopeCode.length - a.scopeCode.length ||
+  (a.via === 'extra' ? 0 : 1) - (b.via === 'extra' ? 0 : 1) ||
+  rank(a.role) - rank(b.role) ||
+  b.startedMs - a.startedMs ||
+  (a.staff.code < b.staff.code ? -1 : a.staff.code > b.staff.code ? 1 : 0);
+
+const NO_ROWS: readonly never[] = Object.freeze([]);
 
 export class RosterIndex {
   private readonly staff = new Map<number, StaffRow>();
   private readonly assignmentsByGrid = new Map<string, AssignmentRow[]>();
-  private readonly shiftsByScope = new Map<string, ShiftRow[]>();
+  /** Weekly shifts by scope code, then by ISO weekday (index 1–7). */
+  private readonly shiftsByScope = new Map<string, ShiftRow[][]>();
   private readonly extrasByScope = new Map<string, ExceptionRow[]>();
   private readonly leaveByStaff = new Map<number, ExceptionRow[]>();
   private readonly holidays: ExceptionRow[] = [];
   private readonly dutyOfficersByUnit = new Map<string, StaffRow[]>();
+  /**
+   * assignedStaff answers for one local date (the last one asked for). The index is immutable, so only
+   * the date can change an answer; a lookup for another date starts a new memo.
+   */
+  private assignedDate = '';
+  private assignedMemo = new Map<string, ReadonlyArray<{ staff: StaffRow; role: string }>>();
 
   constructor(snapshot: RosterSnapshot) {
     const push = <K, V>(map: Map<K, V[]>, key: K, value: V): void => {
@@ -53,7 +78,11 @@ export class RosterIndex {
       if (!s.deleted && (s.role === 'community_duty_officer' || s.role === 'street_duty_officer')) push(this.dutyOfficersByUnit, s.unitCode, s);
     }
     for (const a of snapshot.assignments) push(this.assignmentsByGrid, a.gridCode, a);
-    for (const s of snapshot.shifts) push(this.shiftsByScope, s.scopeCode, s);
+    for (const s of snapshot.shifts) {
+      let week = this.shiftsByScope.get(s.scopeCode);
+      if (!week) this.shiftsByScope.set(s.scopeCode, (week = Array.from({ length: 8 }, () => [])));
+      week[s.weekday]?.push(s);
+    }
     for (const e of snapshot.exceptions) {
       if (e.kind === 'holiday') this.holidays.push(e);
       else if (e.kind === 'leave' && e.staffId !== null) push(this.leaveByStaff, e.staffId, e);
@@ -62,21 +91,34 @@ export class RosterIndex {
   }
 
   onLeave(staffId: number, atMs: number): boolean {
-    return (this.leaveByStaff.get(staffId) ?? []).some((l) => atMs >= l.startsMs && atMs < l.endsMs);
+    const leave = this.leaveByStaff.get(staffId);
+    if (!leave) return false;
+    for (const l of leave) if (atMs >= l.startsMs && atMs < l.endsMs) return true;
+    return false;
   }
 
   /** The staff's assignment role in a grid on a local date (latest from_date first), if any. */
   assignmentRole(staffId: number, gridCode: string, date: string): string | undefined {
     let best: AssignmentRow | undefined;
-    for (const a of this.assignmentsByGrid.get(gridCode) ?? []) {
+    for (const a of this.assignmentsByGrid.get(gridCode) ?? NO_ROWS) {
       if (a.staffId !== staffId || a.fromDate > date || (a.toDate !== null && date >= a.toDate)) continue;
       if (!best || a.fromDate > best.fromDate) best = a;
     }
     return best?.role;
   }
 
-  /** Staff assigned to a grid on a local date (not deleted), by role rank, then staff code. */
-  assignedStaff(gridCode: string, date: string): Array<{ staff: StaffRow; role: string }> {
+  /** Staff assigned to a grid on a local date (not deleted), by role rank, then staff code. Shared: do not modify. */
+  assignedStaff(gridCode: string, date: string): ReadonlyArray<{ staff: StaffRow; role: string }> {
+    if (date !== this.assignedDate) {
+      this.assignedDate = date;
+      this.assignedMemo = new Map();
+    }
+    let out = this.assignedMemo.get(gridCode);
+    if (!out) this.assignedMemo.set(gridCode, (out = Object.freeze(this.computeAssignedStaff(gridCode, date))));
+    return out;
+  }
+
+  private computeAssignedStaff(gridCode: string, date: string): Array<{ staff: StaffRow; role: string }> {
     const out: Array<{ staff: StaffRow; role: string }> = [];
     const seen = new Set<number>();
     const live = (this.assignmentsByGrid.get(gridCode) ?? [])
@@ -88,48 +130,65 @@ export class RosterIndex {
       seen.add(s.id);
       out.push({ staff: s, role: a.role });
     }
-    return out.sort((a, b) => rank(a.role) - rank(b.role) || (a.staff.code < b.staff.code ? -1 : a.staff.code > b.staff.code ? 1 : 0));
+    return out.sort(byRankThenCode);
+  }
+
+  /** The grid's leader on a local date, unless on leave at the instant. */
+  gridLeader(gridCode: string, date: string, atMs: number): { staff: StaffRow; role: string } | undefined {
+    for (const a of this.assignedStaff(gridCode, date)) if (a.role === 'grid_leader' && !this.onLeave(a.staff.id, atMs)) return a;
+    return undefined;
   }
 
   /** Registered duty officers of a division (community or street), on duty or not, not on leave. */
   dutyOfficers(unitCode: string, atMs: number): StaffRow[] {
-    return (this.dutyOfficersByUnit.get(unitCode) ?? []).filter((s) => !this.onLeave(s.id, atMs));
+    const out: StaffRow[] = [];
+    for (const s of this.dutyOfficersByUnit.get(unitCode) ?? NO_ROWS) if (!this.onLeave(s.id, atMs)) out.push(s);
+    return out;
+  }
+
+  /** The first of `dutyOfficers`, without building the list. */
+  firstDutyOfficer(unitCode: string, atMs: number): StaffRow | undefined {
+    for (const s of this.dutyOfficersByUnit.get(unitCode) ?? NO_ROWS) if (!this.onLeave(s.id, atMs)) return s;
+    return undefined;
   }
 
   /**
    * Everyone on duty for a grid (or, with gridCode null, for a community and its street) at an
    * instant, in the order of `onDutyAt`: the first one is its answer.
    */
-  onDuty(gridCode: string | null, communityCode: string, atMs: number): DutyCandidate[] {
-    const street = communityCode.slice(0, 9);
-    const clock = shanghaiClock(atMs);
-    const holiday = gridCode !== null && this.holidays.some((h) => h.scopeCode !== null && gridCode.startsWith(h.scopeCode) && atMs >= h.startsMs && atMs < h.endsMs);
-    const scopes = gridCode === null ? [communityCode, street] : [gridCode, communityCode, street];
-    const out: DutyCandidate[] = [];
-    const consider = (staffId: number, scopeCode: string, via: 'extra' | 'weekly', startedMs: number): void => {
-      const staff = this.staff.get(staffId);
-      if (!staff || staff.deleted || this.onLeave(staffId, atMs)) return;
-      const assigned = gridCode === null ? undefined : this.assignmentRole(staffId, gridCode, clock.date);
-      if (scopeCode.length === 15 && via === 'weekly' && assigned === undefined) return;
-      const level: DutyLevel = scopeCode.length === 15 ? 'grid' : scopeCode.length === 12 ? 'community' : 'street';
-      out.push({ staff, role: assigned ?? staff.role, level, via, scopeCode, startedMs });
-    };
-    for (const scope of scopes) {
-      for (const e of this.extrasByScope.get(scope) ?? []) {
-        if (e.staffId !== null && atMs >= e.startsMs && atMs < e.endsMs) consider(e.staffId, scope, 'extra', e.startsMs);
-      }
-      if (holiday && scope === gridCode) continue;
-      for (const s of this.shiftsByScope.get(scope) ?? []) {
-        if (s.weekday === clock.weekday && s.startS <= clock.seconds && clock.seconds < s.endS) consider(s.staffId, scope, 'weekly', clock.midnightMs + s.startS * 1000);
+  onDuty(gridCode: string | null, communityCode: string, atMs: number, clock = shanghaiClock(atMs)): DutyCandidate[] {
+    let holiday = false;
+    if (gridCode !== null) {
+      for (const h of this.holidays) {
+        if (h.scopeCode !== null && gridCode.startsWith(h.scopeCode) && atMs >= h.startsMs && atMs < h.endsMs) {
+          holiday = true;
+          break;
+        }
       }
     }
-    return out.sort(
-      (a, b) =>
-        b.scopeCode.length - a.scopeCode.length ||
-        (a.via === 'extra' ? 0 : 1) - (b.via === 'extra' ? 0 : 1) ||
-        rank(a.role) - rank(b.role) ||
-        b.startedMs - a.startedMs ||
-        (a.staff.code < b.staff.code ? -1 : a.staff.code > b.staff.code ? 1 : 0),
-    );
+    const out: DutyCandidate[] = [];
+    if (gridCode !== null) this.considerScope(out, gridCode, gridCode, atMs, clock, holiday);
+    this.considerScope(out, gridCode, communityCode, atMs, clock, false);
+    this.considerScope(out, gridCode, communityCode.slice(0, 9), atMs, clock, false);
+    return out.length > 1 ? out.sort(byDispatchOrder) : out;
+  }
+
+  private considerScope(out: DutyCandidate[], gridCode: string | null, scope: string, atMs: number, clock: ReturnType<typeof shanghaiClock>, holiday: boolean): void {
+    for (const e of this.extrasByScope.get(scope) ?? NO_ROWS) {
+      if (e.staffId !== null && atMs >= e.startsMs && atMs < e.endsMs) this.consider(out, gridCode, e.staffId, scope, 'extra', e.startsMs, atMs, clock.date);
+    }
+    if (holiday) return;
+    for (const s of this.shiftsByScope.get(scope)?.[clock.weekday] ?? NO_ROWS) {
+      if (s.startS <= clock.seconds && clock.seconds < s.endS) this.consider(out, gridCode, s.staffId, scope, 'weekly', clock.midnightMs + s.startS * 1000, atMs, clock.date);
+    }
+  }
+
+  private consider(out: DutyCandidate[], gridCode: string | null, staffId: number, scopeCode: string, via: 'extra' | 'weekly', startedMs: number, atMs: number, date: string): void {
+    const staff = this.staff.get(staffId);
+    if (!staff || staff.deleted || this.onLeave(staffId, atMs)) return;
+    const assigned = gridCode === null ? undefined : this.assignmentRole(staffId, gridCode, date);
+    if (scopeCode.length === 15 && via === 'weekly' && assigned === undefined) return;
+    const level: DutyLevel = scopeCode.length === 15 ? 'grid' : scopeCode.length === 12 ? 'community' : 'street';
+    out.push({ staff, role: assigned ?? staff.role, level, via, scopeCode, startedMs });
   }
 }

@@ -3,7 +3,9 @@
  *
  * The point lookup is the hotline's hot path: helmet's page headers (CSP, frame options, …) mean
  * nothing for a JSON answer and cost a large share of the request, so they are off here and nosniff is
- * set by hand; the answer is serialised by the compiled schema serializer of the point result.
+ * set by hand. The answer is serialised by a schema serializer compiled once per plugin instance, from a
+ * serialisation form of the contract (below): the 200 schema is a union of the point and the address
+ * answer, and a union makes fast-json-stringify validate every value against each branch.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { commonErrorResponses, ErrorResponseSchema } from '../../contracts/common';
@@ -18,13 +20,40 @@ import {
 import { AppError } from '../../http/errors';
 import type { DispatchService } from './dispatch.service';
 
-// Fastify caches compiled serializers per schema object; TypeBox schemas are plain JSON Schema.
-const RESULT_SCHEMA = DispatchResultSchema as unknown as Record<string, unknown>;
-const ADDRESS_SCHEMA = DispatchAddressResponseSchema as unknown as Record<string, unknown>;
+type JsonSchema = Record<string, unknown>;
+
+/**
+ * The same shape for serialising our own answers: `anyOf: [X, null]` (TypeBox's nullable) becomes X
+ * with `nullable: true`, and a union of string literals a plain string. fast-json-stringify serialises
+ * those with a typeof check instead of validating the value against every branch (issue #6, Speed).
+ * Properties still follow the contract, so nothing outside it is ever sent.
+ */
+export function serializationSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(serializationSchema);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const s = schema as JsonSchema;
+  const anyOf = s.anyOf as JsonSchema[] | undefined;
+  if (Array.isArray(anyOf)) {
+    const rest = Object.fromEntries(Object.entries(s).filter(([k]) => k !== 'anyOf'));
+    const nonNull = anyOf.filter((b) => b.type !== 'null');
+    if (nonNull.length > 0 && nonNull.every((b) => b.type === 'string' && typeof b.const === 'string')) {
+      return { ...rest, type: 'string', ...(nonNull.length < anyOf.length ? { nullable: true } : {}) };
+    }
+    if (nonNull.length === 1 && anyOf.length === 2) return { ...(serializationSchema(nonNull[0]) as JsonSchema), ...rest, nullable: true };
+  }
+  return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, serializationSchema(v)]));
+}
+
+const RESULT_SCHEMA = serializationSchema(DispatchResultSchema) as JsonSchema;
+const ADDRESS_SCHEMA = serializationSchema(DispatchAddressResponseSchema) as JsonSchema;
 
 const errors = { ...commonErrorResponses, 401: ErrorResponseSchema, 403: ErrorResponseSchema, 413: ErrorResponseSchema };
 
 export const dispatchRoutes: FastifyPluginAsyncTypebox<{ dispatch: DispatchService }> = async (app, { dispatch }) => {
+  // Compiled on first use (the compiler needs a reply), then reused: no per-request compile or cache lookup.
+  let serializeResult: ((answer: JsonSchema) => string) | undefined;
+  let serializeAddress: ((answer: JsonSchema) => string) | undefined;
+
   app.addHook('onReady', async () => {
     await dispatch.refresh();
   });
@@ -49,7 +78,8 @@ export const dispatchRoutes: FastifyPluginAsyncTypebox<{ dispatch: DispatchServi
           throw new AppError('VALIDATION_FAILED', 400, 'Send either address or lon/lat, not both.', { in: 'querystring', reason: 'ADDRESS_AND_POSITION' });
         }
         const answer = await dispatch.lookupAddress(address, { at, limit });
-        return reply.serializer(reply.compileSerializationSchema(ADDRESS_SCHEMA)).send(answer);
+        const serialize = (serializeAddress ??= reply.compileSerializationSchema(ADDRESS_SCHEMA, '200'));
+        return reply.serializer(serialize).send(answer);
       }
       if (lon === undefined || lat === undefined) {
         throw new AppError('VALIDATION_FAILED', 400, 'Send lon and lat (or address).', {
@@ -59,7 +89,8 @@ export const dispatchRoutes: FastifyPluginAsyncTypebox<{ dispatch: DispatchServi
         });
       }
       const answer = await dispatch.lookupPoint({ lon, lat, crs, at });
-      return reply.serializer(reply.compileSerializationSchema(RESULT_SCHEMA)).send(answer);
+      const serialize = (serializeResult ??= reply.compileSerializationSchema(RESULT_SCHEMA, '200'));
+      return reply.serializer(serialize).send(answer);
     },
   );
 

@@ -86,7 +86,75 @@ export function parseInstant(at: string | undefined, now = Date.now()): number {
   return ms;
 }
 
-const staffOf = (s: DutyCandidate['staff'], role: string) => ({ staffId: s.id, staffCode: s.code, name: s.name, phone: s.phone, role });
+type StaffView = DispatchResult['staff'][number];
+
+interface Chain {
+  responder: DispatchResult['responder'];
+  fallback: DispatchResult['fallback'];
+}
+
+/**
+ * The answer lists who is on duty for the grid (up to this many, in dispatch order) and the first on
+ * duty for its community and street: who the chain would call, not a street's whole roster.
+ */
+const ON_DUTY_PER_LEVEL: Readonly<Record<DutyCandidate['level'], number>> = { grid: 5, community: 1, street: 1 };
+
+const NONE: never[] = [];
+
+const OUTSIDE_CHAIN: Chain = {
+  responder: null,
+  fallback: (['grid_on_duty', 'grid_leader', 'community_duty_officer', 'street_duty_officer', 'community_contact', 'street_contact'] as const).map((step) => ({
+    step,
+    outcome: 'skipped' as const,
+    reason: 'the point lies outside every community and every grid',
+  })),
+};
+
+function staffOf(s: DutyCandidate['staff'], role: string): StaffView {
+  return { staffId: s.id, staffCode: s.code, name: s.name, phone: s.phone, role };
+}
+
+/** Staff views of one grid's assignment list, built once per list (the roster memoises lists per date). */
+const staffViewCache = new WeakMap<readonly unknown[], StaffView[]>();
+function staffViews(assigned: ReadonlyArray<{ staff: DutyCandidate['staff']; role: string }>): StaffView[] {
+  let views = staffViewCache.get(assigned);
+  if (!views) {
+    views = assigned.map((a) => staffOf(a.staff, a.role));
+    staffViewCache.set(assigned, views);
+  }
+  return views;
+}
+
+function onDutyViews(candidates: readonly DutyCandidate[]): DispatchResult['onDuty'] {
+  const out: DispatchResult['onDuty'] = [];
+  let grid = 0;
+  let community = 0;
+  let street = 0;
+  for (const d of candidates) {
+    const n = d.level === 'grid' ? ++grid : d.level === 'community' ? ++community : ++street;
+    if (n > ON_DUTY_PER_LEVEL[d.level]) continue;
+    out.push({ staffId: d.staff.id, staffCode: d.staff.code, name: d.staff.name, phone: d.staff.phone, role: d.role, level: d.level, via: d.via, scopeCode: d.scopeCode });
+  }
+  return out;
+}
+
+function firstAt(onDuty: readonly DutyCandidate[], level: DutyCandidate['level']): DutyCandidate | undefined {
+  for (const d of onDuty) if (d.level === level) return d;
+  return undefined;
+}
+
+function used(fallback: DispatchResult['fallback'], step: DispatchStep, staff: DutyCandidate['staff'], role: string, reason: string): Chain {
+  fallback.push({ step, outcome: 'used', reason });
+  return { responder: { staffId: staff.id, staffCode: staff.code, name: staff.name, phone: staff.phone, role, step }, fallback };
+}
+
+/** "2025-03-03 09:30 (Asia/Shanghai)": local date and minute of a clock reading. */
+function localLabel(clock: ReturnType<typeof shanghaiClock>): string {
+  const minutes = Math.floor(clock.seconds / 60);
+  const hh = Math.floor(minutes / 60);
+  const mm = minutes % 60;
+  return `${clock.date} ${hh < 10 ? '0' : ''}${hh}:${mm < 10 ? '0' : ''}${mm} (Asia/Shanghai)`;
+}
 
 export class DispatchService {
   private snapshot: Snapshot | undefined;
@@ -210,9 +278,9 @@ export class DispatchService {
     if (first) {
       return {
         status: 'in_grid',
-        grid: { id: first.id, code: first.code, name: first.name, kind: first.kind, layoutId: first.layoutId, layoutEffectiveFrom: first.effectiveFromIso, match: 'covers', distanceM: 0 },
+        grid: first.coversView,
         gridCommunity: first.communityCode,
-        candidates: covering.slice(1).map((g) => ({ id: g.id, code: g.code, name: g.name, layoutId: g.layoutId })),
+        candidates: covering.length > 1 ? covering.slice(1).map((g) => ({ id: g.id, code: g.code, name: g.name, layoutId: g.layoutId })) : NONE,
         community: null,
         source: 'memory',
       };
@@ -263,51 +331,12 @@ export class DispatchService {
   private answer(snap: Snapshot, located: Located, lon: number, lat: number, crs: DispatchCrs, atMs: number): DispatchResult {
     const { roster, spatial } = snap;
     const communityCode = located.gridCommunity ?? located.community?.code ?? null;
-    const { district, street, community } = spatial.hierarchy(communityCode);
+    const names = spatial.namesOf(communityCode);
     const grid = located.grid;
     const clock = shanghaiClock(atMs);
-    const atIso = new Date(atMs).toISOString();
-    const staff = grid ? roster.assignedStaff(grid.code, clock.date).map((a) => staffOf(a.staff, a.role)) : [];
-    const onDuty = communityCode ? roster.onDuty(grid?.code ?? null, communityCode, atMs) : [];
-
-    const fallback: DispatchResult['fallback'] = [];
-    let responder: DispatchResult['responder'] = null;
-    const use = (step: DispatchStep, who: ReturnType<typeof staffOf> | undefined, found: string, missing: string): boolean => {
-      if (responder) return true;
-      if (who) {
-        responder = { ...who, step };
-        fallback.push({ step, outcome: 'used', reason: found });
-        return true;
-      }
-      fallback.push({ step, outcome: 'none', reason: missing });
-      return false;
-    };
-    const local = `${clock.date} ${new Date(clock.midnightMs + clock.seconds * 1000 + 8 * 3_600_000).toISOString().slice(11, 16)} (Asia/Shanghai)`;
-
-    if (!communityCode) {
-      for (const step of ['grid_on_duty', 'grid_leader', 'community_duty_officer', 'street_duty_officer', 'community_contact', 'street_contact'] as const) {
-        fallback.push({ step, outcome: 'skipped', reason: 'the point lies outside every community and every grid' });
-      }
-    } else {
-      const byLevel = (level: DutyCandidate['level']) => onDuty.find((d) => d.level === level);
-      if (grid) {
-        const g = byLevel('grid');
-        use('grid_on_duty', g && staffOf(g.staff, g.role), `on duty in grid ${grid.code} at ${local}`, `nobody is on duty in grid ${grid.code} at ${local} (no shift, a holiday or leave)`);
-        const leader = roster.assignedStaff(grid.code, clock.date).find((a) => a.role === 'grid_leader' && !roster.onLeave(a.staff.id, atMs));
-        use('grid_leader', leader && staffOf(leader.staff, leader.role), `nobody on duty in the grid: its grid leader answers`, `grid ${grid.code} has no grid leader available (none assigned, or on leave)`);
-      } else {
-        fallback.push({ step: 'grid_on_duty', outcome: 'skipped', reason: `no grid covers the point or lies within ${this.nearestGridM} m` });
-        fallback.push({ step: 'grid_leader', outcome: 'skipped', reason: 'no grid' });
-      }
-      const c = byLevel('community');
-      use('community_duty_officer', c && staffOf(c.staff, c.role), `community ${communityCode}'s duty officer on duty at ${local}`, `no duty officer of community ${communityCode} on duty at ${local}`);
-      const s = byLevel('street');
-      use('street_duty_officer', s && staffOf(s.staff, s.role), `street ${communityCode.slice(0, 9)}'s duty officer on duty at ${local}`, `no duty officer of street ${communityCode.slice(0, 9)} on duty at ${local}`);
-      const cc = roster.dutyOfficers(communityCode, atMs)[0];
-      use('community_contact', cc && staffOf(cc, cc.role), `nobody on duty: community ${communityCode}'s registered duty officer (属地兜底), off shift`, `community ${communityCode} has no registered duty officer available`);
-      const sc = roster.dutyOfficers(communityCode.slice(0, 9), atMs)[0];
-      use('street_contact', sc && staffOf(sc, sc.role), `nobody on duty: street ${communityCode.slice(0, 9)}'s registered duty officer (属地兜底), off shift`, `street ${communityCode.slice(0, 9)} has no registered duty officer available`);
-    }
+    const staff = grid ? staffViews(roster.assignedStaff(grid.code, clock.date)) : NONE;
+    const candidates = communityCode ? roster.onDuty(grid?.code ?? null, communityCode, atMs, clock) : [];
+    const chain = communityCode ? this.walkFallback(roster, grid, communityCode, candidates, clock, atMs) : OUTSIDE_CHAIN;
 
     let message: string;
     if (located.status === 'in_grid' && grid) {
@@ -317,28 +346,63 @@ export class DispatchService {
     } else if (located.status === 'nearest_grid' && grid) {
       message = `Outside every grid; the nearest grid ${grid.code} ${grid.name} is ${grid.distanceM} m away (limit ${this.nearestGridM} m).`;
     } else if (located.status === 'community_only') {
-      message = `Outside every grid (none within ${this.nearestGridM} m) but inside community ${community?.name ?? communityCode}: its duty officers are responsible.`;
+      message = `Outside every grid (none within ${this.nearestGridM} m) but inside community ${names.community?.name ?? communityCode}: its duty officers are responsible.`;
     } else {
       message = `Outside every community and no grid within ${this.nearestGridM} m: this place is not in the service area.`;
     }
-    if (communityCode && !responder) message += ' Nobody is registered to answer here: add duty officers for the community or street.';
+    if (communityCode && !chain.responder) message += ' Nobody is registered to answer here: add duty officers for the community or street.';
 
     return {
       position: { lon, lat, crs },
-      at: atIso,
+      at: new Date(atMs).toISOString(),
       status: located.status,
       message,
-      district: district && { code: district.code, name: district.name },
-      street: street && { code: street.code, name: street.name },
-      community: community && { code: community.code, name: community.name },
+      district: names.district,
+      street: names.street,
+      community: names.community,
       grid,
       ambiguous: located.candidates.length > 0,
       candidates: located.candidates,
       staff,
-      onDuty: onDuty.map((d) => ({ ...staffOf(d.staff, d.role), level: d.level, via: d.via, scopeCode: d.scopeCode })),
-      responder,
-      fallback,
+      onDuty: onDutyViews(candidates),
+      responder: chain.responder,
+      fallback: chain.fallback,
       source: located.source,
     };
+  }
+
+  /**
+   * Who answers: the first step of the chain that finds someone. Steps after it are not evaluated (nor
+   * their reasons written): the answer lists the chain as walked, up to the step used.
+   */
+  private walkFallback(roster: RosterIndex, grid: DispatchResult['grid'], communityCode: string, onDuty: readonly DutyCandidate[], clock: ReturnType<typeof shanghaiClock>, atMs: number): Chain {
+    const fallback: DispatchResult['fallback'] = [];
+    const streetCode = communityCode.slice(0, 9);
+    let local: string | undefined;
+    const localTime = (): string => (local ??= localLabel(clock));
+    if (grid) {
+      const g = firstAt(onDuty, 'grid');
+      if (g) return used(fallback, 'grid_on_duty', g.staff, g.role, `on duty in grid ${grid.code} at ${localTime()}`);
+      fallback.push({ step: 'grid_on_duty', outcome: 'none', reason: `nobody is on duty in grid ${grid.code} at ${localTime()} (no shift, a holiday or leave)` });
+      const leader = roster.gridLeader(grid.code, clock.date, atMs);
+      if (leader) return used(fallback, 'grid_leader', leader.staff, leader.role, 'nobody on duty in the grid: its grid leader answers');
+      fallback.push({ step: 'grid_leader', outcome: 'none', reason: `grid ${grid.code} has no grid leader available (none assigned, or on leave)` });
+    } else {
+      fallback.push({ step: 'grid_on_duty', outcome: 'skipped', reason: `no grid covers the point or lies within ${this.nearestGridM} m` });
+      fallback.push({ step: 'grid_leader', outcome: 'skipped', reason: 'no grid' });
+    }
+    const c = firstAt(onDuty, 'community');
+    if (c) return used(fallback, 'community_duty_officer', c.staff, c.role, `community ${communityCode}'s duty officer on duty at ${localTime()}`);
+    fallback.push({ step: 'community_duty_officer', outcome: 'none', reason: `no duty officer of community ${communityCode} on duty at ${localTime()}` });
+    const s = firstAt(onDuty, 'street');
+    if (s) return used(fallback, 'street_duty_officer', s.staff, s.role, `street ${streetCode}'s duty officer on duty at ${localTime()}`);
+    fallback.push({ step: 'street_duty_officer', outcome: 'none', reason: `no duty officer of street ${streetCode} on duty at ${localTime()}` });
+    const cc = roster.firstDutyOfficer(communityCode, atMs);
+    if (cc) return used(fallback, 'community_contact', cc, cc.role, `nobody on duty: community ${communityCode}'s registered duty officer (属地兜底), off shift`);
+    fallback.push({ step: 'community_contact', outcome: 'none', reason: `community ${communityCode} has no registered duty officer available` });
+    const sc = roster.firstDutyOfficer(streetCode, atMs);
+    if (sc) return used(fallback, 'street_contact', sc, sc.role, `nobody on duty: street ${streetCode}'s registered duty officer (属地兜底), off shift`);
+    fallback.push({ step: 'street_contact', outcome: 'none', reason: `street ${streetCode} has no registered duty officer available` });
+    return { responder: null, fallback };
   }
 }

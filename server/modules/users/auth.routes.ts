@@ -43,7 +43,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
   app.post(
     '/api/v1/auth/refresh',
     {
-      config: { permission: 'public', rateLimit: rateLimitFor('signIn', config) },
+      config: { permission: 'public', invalidatesPrincipals: true, rateLimit: rateLimitFor('signIn', config) },
       schema: {
         tags: ['auth'],
         summary: 'Exchange a refresh token (once) for a new pair; a reused refresh token revokes its whole sign-in',
@@ -56,7 +56,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
 
   app.post(
     '/api/v1/auth/sign-out',
-    { config: { permission: 'authenticated' }, schema: { tags: ['auth'], summary: 'Revoke this session (access and refresh token)', response: { 204: Type.Null(), ...errors } } },
+    { config: { permission: 'authenticated', invalidatesPrincipals: true }, schema: { tags: ['auth'], summary: 'Revoke this session (access and refresh token)', response: { 204: Type.Null(), ...errors } } },
     async (request, reply) => {
       await signOut(db, request.principal, request.ip);
       return reply.status(204).send(null);
@@ -72,7 +72,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
   app.post(
     '/api/v1/auth/password',
     {
-      config: { permission: 'authenticated', rateLimit: rateLimitFor('signIn', config) },
+      config: { permission: 'authenticated', invalidatesPrincipals: true, rateLimit: rateLimitFor('signIn', config) },
       schema: { tags: ['auth'], summary: 'Change your password; your other sessions are revoked', body: ChangePasswordBodySchema, response: { 204: Type.Null(), 422: ErrorResponseSchema, 429: ErrorResponseSchema, ...errors } },
     },
     async (request, reply) => {
@@ -103,7 +103,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
 
   app.delete(
     '/api/v1/auth/tokens/:id',
-    { config: { permission: 'authenticated' }, schema: { tags: ['auth'], summary: 'Revoke an API token', params: ApiTokenIdParamsSchema, response: { 204: Type.Null(), 404: ErrorResponseSchema, ...errors } } },
+    { config: { permission: 'authenticated', invalidatesPrincipals: true }, schema: { tags: ['auth'], summary: 'Revoke an API token', params: ApiTokenIdParamsSchema, response: { 204: Type.Null(), 404: ErrorResponseSchema, ...errors } } },
     async (request, reply) => {
       await revokeApiToken(db, request.principal, request.params.id, auditActor(request));
       return reply.status(204).send(null);

@@ -44,6 +44,8 @@ export interface TokenOwner {
   tokenRoles?: Role[];
   tokenScope?: { all: boolean; prefixes: string[] };
   mustChangePassword: boolean;
+  /** Lifetime left when looked up (ms, by the database clock); absent for a token that never expires. */
+  expiresInMs?: number;
 }
 
 export async function findSessionByAccessHash(db: Database, hash: string): Promise<TokenOwner | undefined> {
@@ -60,6 +62,7 @@ export async function findSessionByAccessHash(db: Database, hash: string): Promi
       'u.must_change_password',
       sql<boolean>`s.revoked_at IS NOT NULL OR s.rotated_at IS NOT NULL OR u.disabled`.as('revoked'),
       sql<boolean>`s.access_expires_at <= now()`.as('expired'),
+      sql<number>`(extract(epoch FROM s.access_expires_at - now()) * 1000)::float8`.as('expires_in_ms'),
     ])
     .where('s.access_hash', '=', hash)
     .executeTakeFirst();
@@ -72,6 +75,7 @@ export async function findSessionByAccessHash(db: Database, hash: string): Promi
     userRoles: row.roles as Role[],
     userScope: { all: row.scope_all, prefixes: row.scope_prefixes },
     mustChangePassword: row.must_change_password,
+    expiresInMs: row.expires_in_ms,
   };
 }
 
@@ -91,6 +95,7 @@ export async function findApiTokenByHash(db: Database, hash: string): Promise<To
       'u.scope_prefixes',
       sql<boolean>`t.revoked_at IS NOT NULL OR u.disabled`.as('revoked'),
       sql<boolean>`t.expires_at IS NOT NULL AND t.expires_at <= now()`.as('expired'),
+      sql<number | null>`(extract(epoch FROM t.expires_at - now()) * 1000)::float8`.as('expires_in_ms'),
     ])
     .where('t.token_hash', '=', hash)
     .executeTakeFirst();
@@ -105,6 +110,7 @@ export async function findApiTokenByHash(db: Database, hash: string): Promise<To
     tokenRoles: row.token_roles as Role[],
     tokenScope: { all: row.token_scope_all, prefixes: row.token_scope_prefixes },
     mustChangePassword: false,
+    ...(row.expires_in_ms === null ? {} : { expiresInMs: row.expires_in_ms }),
   };
 }
 

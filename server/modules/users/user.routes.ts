@@ -36,7 +36,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
   app.patch(
     '/api/v1/users/:id',
     {
-      config: { permission },
+      config: { permission, invalidatesPrincipals: true },
       schema: { tags: ['users'], summary: 'Change roles, scope, name; disable (revokes sessions and tokens) or unlock', params: UserIdParamsSchema, body: UpdateUserBodySchema, response: { 200: UserSchema, ...errors } },
     },
     async (request) => updateUser(db, request.params.id, request.body, auditActor(request)),
@@ -44,7 +44,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
 
   app.post(
     '/api/v1/users/:id/password-reset',
-    { config: { permission }, schema: { tags: ['users'], summary: 'Issue a one-time password (shown once); sessions end now', params: UserIdParamsSchema, response: { 200: PasswordResetSchema, ...errors } } },
+    { config: { permission, invalidatesPrincipals: true }, schema: { tags: ['users'], summary: 'Issue a one-time password (shown once); sessions end now', params: UserIdParamsSchema, response: { 200: PasswordResetSchema, ...errors } } },
     async (request, reply) => reply.header('cache-control', 'no-store').send(await resetPassword(db, request.params.id, auditActor(request))),
   );
 };

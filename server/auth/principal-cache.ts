@@ -1,0 +1,125 @@
+/**
+ * Authenticated principals in memory, per token hash, for a few seconds: a hotline client sends the
+ * same bearer token thousands of times a minute, and looking it up in PostgreSQL each time cost half
+ * of every request (issue #6, "Speed").
+ *
+ * Trust rules:
+ * - An entry lives `ttlMs` (30 s) at most, and never beyond the token's own expiry.
+ * - Whatever changes what a token may do (revocation, rotation, expiry, a user's roles, scope, disabled
+ *   flag or password) is announced by PostgreSQL on `wangge_auth_changed` with the user id (triggers,
+ *   migrations/0014_auth_notify.sql); every server process forgets that user's principals when the
+ *   announcement arrives.
+ * - In this process, routes that revoke (`config.invalidatesPrincipals`) flush the cache before their
+ *   answer is sent, so "the very next request" is refused without waiting for the announcement.
+ * - While the LISTEN connection is down (or without one), announcements may be missed: entries are
+ *   trusted for `unsyncedTtlMs` (1 s) only, and a reconnect flushes everything.
+ * - A lookup that started before a flush never stores its (possibly stale) answer: a generation counter
+ *   tells.
+ * Only successful authentications are cached: unknown, revoked and expired tokens always go to the
+ * database, so a flood of bad tokens cannot evict good ones and refusals stay exact.
+ */
+import type { NotificationHub } from '../db/notifications';
+import type { Principal } from './principal';
+
+export const AUTH_CHANGED_CHANNEL = 'wangge_auth_changed';
+
+export interface PrincipalCacheOptions {
+  /** How long an entry is trusted while announcements arrive (ms; default 30 s, 0 disables the cache). */
+  ttlMs?: number;
+  /** How long an entry is trusted without a live notification connection (ms; default 1 s). */
+  unsyncedTtlMs?: number;
+  /** Most entries kept; the oldest goes first (default 10,000). */
+  maxEntries?: number;
+  now?: () => number;
+}
+
+interface Entry {
+  principal: Principal;
+  cachedAt: number;
+  /** The token's own expiry (ms since epoch). */
+  expiresAt: number;
+  userId: number | null;
+}
+
+export class PrincipalCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly ttlMs: number;
+  private readonly unsyncedTtlMs: number;
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+  private hub: NotificationHub | undefined;
+  private gen = 0;
+  /** Called after every invalidation (tests wait on it). */
+  onInvalidate: ((userId: number | '*') => void) | undefined;
+
+  constructor(options: PrincipalCacheOptions = {}) {
+    this.ttlMs = options.ttlMs ?? 30_000;
+    this.unsyncedTtlMs = Math.min(options.unsyncedTtlMs ?? 1_000, this.ttlMs);
+    this.maxEntries = options.maxEntries ?? 10_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Follow PostgreSQL's announcements; subscribe before the hub starts. */
+  attach(hub: NotificationHub): void {
+    this.hub = hub;
+    hub.on(AUTH_CHANGED_CHANNEL, (payload) => {
+      const userId = Number(payload);
+      if (payload !== '' && Number.isInteger(userId)) this.forgetUser(userId);
+      else this.clear();
+    });
+    // Announcements may have been missed while disconnected.
+    hub.onReconnect(() => this.clear());
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The cached principal of a token hash, if still trusted. */
+  get(hash: string): Principal | undefined {
+    const entry = this.entries.get(hash);
+    if (!entry) return undefined;
+    const now = this.now();
+    const ttl = this.hub?.connected ? this.ttlMs : this.unsyncedTtlMs;
+    if (now - entry.cachedAt < ttl && now < entry.expiresAt) return entry.principal;
+    this.entries.delete(hash);
+    return undefined;
+  }
+
+  /** Take before looking a token up; pass to `set`, which ignores answers older than an invalidation. */
+  generation(): number {
+    return this.gen;
+  }
+
+  set(hash: string, principal: Principal, expiresAt: number, generation: number): void {
+    if (generation !== this.gen || this.ttlMs <= 0) return;
+    const now = this.now();
+    if (expiresAt <= now) return;
+    if (this.entries.size >= this.maxEntries && !this.entries.has(hash)) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(hash, { principal: freezePrincipal(principal), cachedAt: now, expiresAt, userId: principal.userId });
+  }
+
+  /** Forget every principal of a user (their sessions and API tokens). */
+  forgetUser(userId: number): void {
+    this.gen += 1;
+    for (const [hash, entry] of this.entries) if (entry.userId === userId) this.entries.delete(hash);
+    this.onInvalidate?.(userId);
+  }
+
+  clear(): void {
+    this.gen += 1;
+    this.entries.clear();
+    this.onInvalidate?.('*');
+  }
+}
+
+/** A cached principal is shared by many requests: nobody may change it. */
+function freezePrincipal(p: Principal): Principal {
+  Object.freeze(p.roles);
+  Object.freeze(p.scope.prefixes);
+  Object.freeze(p.scope);
+  return Object.freeze(p);
+}
