@@ -20,6 +20,7 @@ import { AppError, frameworkErrors, registerErrorHandling } from './http/errors'
 import { registerRateLimiting } from './http/rate-limit';
 import { registerValidation } from './http/validation';
 import { analysisRoutes } from './modules/analysis/analysis.routes';
+import { populationRoutes } from './modules/analysis/population.routes';
 import { auditRoutes } from './modules/audit/audit.routes';
 import { gridRoutes } from './modules/grids/grid.routes';
 import { divisionRoutes } from './modules/divisions/division.routes';
@@ -105,6 +106,7 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
   await app.register(gridRoutes, { db, config });
   await app.register(registryRoutes, { db, config });
   await app.register(analysisRoutes, { db });
+  await app.register(populationRoutes, { db });
   await app.register(eventRoutes, { db, config });
   await app.register(open311Routes, { db, config });
 
