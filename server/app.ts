@@ -107,13 +107,14 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
   await app.register(registryRoutes, { db, config });
   await app.register(analysisRoutes, { db });
   await app.register(populationRoutes, { db });
-  await app.register(eventRoutes, { db, config });
-  await app.register(open311Routes, { db, config });
+  // Before events: intake routes from its in-memory index (kept in sync once the hub below starts).
+  const dispatch = new DispatchService(db, { nearestGridM: config.dispatchNearestGridM });
+  await app.register(eventRoutes, { db, config, dispatch });
+  await app.register(open311Routes, { db, config, dispatch });
 
   const tiles = new TileService(db);
   await app.register(tileRoutes, { tiles });
   await app.register(ogcRoutes, { db });
-  const dispatch = new DispatchService(db, { nearestGridM: config.dispatchNearestGridM });
   await app.register(dispatchRoutes, { dispatch });
   if (pool) {
     const hub = new NotificationHub(pool, (msg, err) => app.log.warn({ err }, msg));

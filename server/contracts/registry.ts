@@ -182,6 +182,8 @@ export const OrganisationInputSchema = Type.Object({
   openedOn: Type.Optional(IsoDate),
   closedOn: Type.Optional(Nullable(IsoDate)),
   effectiveDate: Type.Optional(IsoDate),
+  /** Creation only: the community it belongs to (default: the one covering it). */
+  communityCode: Type.Optional(Code12),
   geometry: PlaceGeometry,
 });
 export type OrganisationInput = Static<typeof OrganisationInputSchema>;
@@ -230,3 +232,134 @@ export type MonthlyReport = Static<typeof MonthlyReportSchema>;
 
 export const TagSchema = Type.Object({ code: Type.String(), nameZh: Type.String(), nameEn: Type.String(), sensitive: Type.Boolean(), addedIn: Type.Integer(), retiredIn: Nullable(Type.Integer()) });
 export const TagListSchema = Type.Object({ version: Type.Integer(), tags: Type.Array(TagSchema) });
+
+// Organisations, staff, grid members and roster ---------------------------------------------------
+
+export const OrganisationListQuerySchema = Type.Object({
+  ...ListQuerySchema.properties,
+  kind: Type.Optional(Type.Enum(ORGANISATION_KINDS)),
+});
+export type OrganisationListQuery = Static<typeof OrganisationListQuerySchema>;
+
+export const STAFF_ROLES = ['grid_leader', 'full_time_worker', 'part_time_worker', 'party_secretary', 'community_police', 'community_duty_officer', 'street_duty_officer'] as const;
+export const ASSIGNMENT_ROLES = ['grid_leader', 'full_time_worker', 'part_time_worker', 'party_secretary', 'community_police'] as const;
+
+export const StaffSchema = Type.Object({
+  id: Type.Integer(),
+  code: Type.String(),
+  name: Type.String(),
+  gender: Nullable(Type.Union([Type.Literal('M'), Type.Literal('F')])),
+  phone: Nullable(Type.String({ description: 'work contact, shown in full' })),
+  role: Type.Enum(STAFF_ROLES),
+  unitCode: Type.String({ description: 'division (9/12 digits) or grid (15) they belong to' }),
+  /** Current assignments (today, Asia/Shanghai). */
+  grids: Type.Array(Type.Object({ gridCode: Type.String(), role: Type.Enum(ASSIGNMENT_ROLES) })),
+  version: Type.Integer(),
+  deletedAt: Nullable(Type.String()),
+});
+export type Staff = Static<typeof StaffSchema>;
+
+export const StaffInputSchema = Type.Object({
+  code: Type.String({ pattern: '^[A-Z0-9]{1,32}$' }),
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  gender: Type.Optional(Nullable(Type.Union([Type.Literal('M'), Type.Literal('F')]))),
+  phone: Type.Optional(Nullable(Type.String({ pattern: '^[0-9+-]{5,20}$' }))),
+  role: Type.Enum(STAFF_ROLES),
+  unitCode: Type.String({ pattern: '^[0-9]{6,15}$' }),
+});
+export type StaffInput = Static<typeof StaffInputSchema>;
+
+export const StaffListQuerySchema = Type.Object({
+  grid: Type.Optional(Type.String({ pattern: '^[0-9]{6,15}$', description: 'staff belonging to or assigned to grids under this code' })),
+  community: Type.Optional(Code12),
+  bbox: Type.Optional(Type.String({ pattern: BBOX_PATTERN, description: 'staff assigned to published grids meeting this box' })),
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'name, code or phone' })),
+  role: Type.Optional(Type.Enum(STAFF_ROLES)),
+  after: Type.Optional(Type.Integer({ minimum: 0 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  includeDeleted: Type.Optional(Type.Boolean()),
+});
+export type StaffListQuery = Static<typeof StaffListQuerySchema>;
+export const StaffListSchema = Type.Object({ items: Type.Array(StaffSchema), next: Nullable(Type.Integer()) });
+
+export const GridMemberSchema = Type.Object({
+  assignmentId: Type.Integer(),
+  staffId: Type.Integer(),
+  staffCode: Type.String(),
+  name: Type.String(),
+  phone: Nullable(Type.String()),
+  role: Type.Enum(ASSIGNMENT_ROLES),
+  fromDate: IsoDate,
+  toDate: Nullable(IsoDate),
+});
+export const GridMembersSchema = Type.Object({ gridId: Type.Integer(), gridCode: Type.String(), on: IsoDate, members: Type.Array(GridMemberSchema) });
+export const GridMembersQuerySchema = Type.Object({ on: Type.Optional(IsoDate) });
+export const AssignmentInputSchema = Type.Object({
+  staffId: Type.Integer({ minimum: 1 }),
+  role: Type.Enum(ASSIGNMENT_ROLES),
+  fromDate: Type.Optional(IsoDate),
+  toDate: Type.Optional(Nullable(IsoDate)),
+});
+export type AssignmentInput = Static<typeof AssignmentInputSchema>;
+export const AssignmentParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1 }), assignmentId: Type.Integer({ minimum: 1 }) });
+
+const HHMM = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'HH:MM, Asia/Shanghai; end may be 24:00' });
+export const ShiftSchema = Type.Object({ id: Type.Integer(), staffId: Type.Integer(), staffCode: Type.String(), name: Type.String(), weekday: Type.Integer({ minimum: 1, maximum: 7 }), start: HHMM, end: HHMM });
+export const ShiftInputSchema = Type.Object({ staffId: Type.Integer({ minimum: 1 }), weekday: Type.Integer({ minimum: 1, maximum: 7, description: 'ISO: 1 = Monday' }), start: HHMM, end: HHMM });
+export const ROSTER_EXCEPTION_KINDS = ['leave', 'holiday', 'extra'] as const;
+export const RosterExceptionSchema = Type.Object({
+  id: Type.Integer(),
+  kind: Type.Enum(ROSTER_EXCEPTION_KINDS),
+  staffId: Nullable(Type.Integer()),
+  staffCode: Nullable(Type.String()),
+  scopeCode: Nullable(Type.String()),
+  startsAt: Type.String(),
+  endsAt: Type.String(),
+  reason: Type.String(),
+});
+export const RosterExceptionInputSchema = Type.Object({
+  kind: Type.Enum(ROSTER_EXCEPTION_KINDS),
+  staffId: Type.Optional(Type.Integer({ minimum: 1, description: 'leave and extra: whose' })),
+  startsAt: Type.String({ format: 'date-time' }),
+  endsAt: Type.String({ format: 'date-time' }),
+  reason: Type.Optional(Type.String({ maxLength: 200 })),
+});
+export type RosterExceptionInput = Static<typeof RosterExceptionInputSchema>;
+export const RosterSchema = Type.Object({
+  gridId: Type.Integer(),
+  gridCode: Type.String(),
+  /** Weekly shifts of this grid (grid-level; community/street duty officers are on their own scopes). */
+  shifts: Type.Array(ShiftSchema),
+  /** Exceptions touching this grid in [from, to): its staff's leave, holidays over it, extra shifts in it. */
+  exceptions: Type.Array(RosterExceptionSchema),
+});
+export const RosterQuerySchema = Type.Object({ from: Type.Optional(Type.String({ format: 'date-time' })), to: Type.Optional(Type.String({ format: 'date-time' })) });
+export const RosterPutSchema = Type.Object({ shifts: Type.Array(ShiftInputSchema, { maxItems: 500 }) });
+export type ShiftInput = Static<typeof ShiftInputSchema>;
+export const ExceptionParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1 }), exceptionId: Type.Integer({ minimum: 1 }) });
+
+// Import ------------------------------------------------------------------------------------------
+
+export const ImportQuerySchema = Type.Object({
+  entity: Type.Union([Type.Literal('buildings'), Type.Literal('households'), Type.Literal('residents'), Type.Literal('organisations'), Type.Literal('staff')]),
+  mode: Type.Optional(Type.Union([Type.Literal('all-or-nothing'), Type.Literal('skip-bad-rows')], { default: 'all-or-nothing' })),
+  format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('geojson'), Type.Literal('ndjson')], { description: 'default from Content-Type' })),
+  community: Type.Optional(Code12),
+  makeValid: Type.Optional(Type.Boolean()),
+  effectiveDate: Type.Optional(IsoDate),
+});
+export const RowErrorSchema = Type.Object({ line: Type.Integer(), field: Type.String(), reason: Type.String() });
+export const ImportReportSchema = Type.Object({
+  entity: Type.String(),
+  format: Type.String(),
+  mode: Type.String(),
+  rows: Type.Integer(),
+  inserted: Type.Integer(),
+  updated: Type.Integer(),
+  unchanged: Type.Integer(),
+  rejected: Type.Integer(),
+  committed: Type.Boolean(),
+  durationMs: Type.Number(),
+  errors: Type.Array(RowErrorSchema, { description: 'line (CSV/NDJSON line, GeoJSON feature position), field, reason; the first 1,000' }),
+  errorsTruncated: Type.Boolean(),
+});

@@ -213,6 +213,15 @@ export class DispatchService {
     return this.loading;
   }
 
+  /**
+   * Whether a lookup at "now" is answered from memory that NOTIFY keeps in sync: a snapshot is loaded,
+   * the LISTEN connection is up and no rebuild is under way. Callers that must not route on stale data
+   * (event intake) ask PostGIS otherwise.
+   */
+  get live(): boolean {
+    return this.snapshot !== undefined && this.loading === undefined && this.hub?.connected === true;
+  }
+
   /** The current snapshot; reloaded first when there is none or it cannot be trusted any more. */
   current(): Snapshot | Promise<Snapshot> {
     const snap = this.snapshot;

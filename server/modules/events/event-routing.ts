@@ -8,10 +8,17 @@
  * NEAREST_GRID_M → the community whose boundary covers it → unrouted (kept, visible city-wide).
  * Staff: on duty now in the grid (registry roster, with its community/street fallback) → the grid's
  * assigned leader/worker → nobody.
+ *
+ * Two implementations of that one rule: from the dispatch module's memory (published grids, community
+ * boundaries and roster, kept in sync by NOTIFY — no round trip), used only while it is `live` and the
+ * instant is the present; otherwise PostGIS and the registry's `onDutyAt`, so correctness never
+ * depends on the cache.
  */
+import type { DispatchResult } from '../../contracts/dispatch';
 import type { EventRouting } from '../../contracts/events';
 import type { Database } from '../../db/database';
 import { AppError } from '../../http/errors';
+import type { DispatchService } from '../dispatch/dispatch.service';
 import { onDutyAt } from '../registry/roster.service';
 import { findAddressPoint, findAssignedStaff, findCommunityAt, findCoveringGridAt, findNearestGridAt, type GridPlace } from './event.repository';
 
@@ -52,7 +59,75 @@ export async function routingForGrid(db: Database, place: GridPlace, at: Date, v
   };
 }
 
-export async function routeEventLocation(db: Database, input: EventLocationInput, at: Date): Promise<RoutedLocation> {
+/**
+ * Memory answers only for the present: a pinned or far-off clock (tests, imports) could fall before a
+ * layout's effective date, and only PostGIS keeps the history.
+ */
+const MEMORY_CLOCK_SKEW_MS = 60_000;
+
+const ASSIGNED_RANK: Readonly<Record<string, number>> = { grid_leader: 0, full_time_worker: 1, part_time_worker: 2 };
+
+/**
+ * The dispatch answer as event routing, under the PostGIS chain's rules (findAssignedStaff's order:
+ * leader, full-time, part-time, then staff code). Undefined when the answer does not carry what the
+ * chain needs (then PostGIS decides).
+ */
+function routingFromDispatch(r: DispatchResult, addressNote: string): EventRouting | undefined {
+  const grid = r.grid;
+  if (grid && (r.status === 'in_grid' || r.status === 'nearest_grid')) {
+    const communityCode = r.community?.code;
+    // onDutyAt takes the community and street from the grid code; the memory roster from the layout.
+    if (!communityCode || (grid.code !== null && grid.code.slice(0, 12) !== communityCode)) return undefined;
+    let responsibleStaff: EventRouting['responsibleStaff'] = null;
+    if (grid.code !== null) {
+      const duty = r.onDuty[0];
+      if (duty) responsibleStaff = { id: duty.staffId, name: duty.name, role: duty.role };
+      else {
+        const assigned = [...r.staff].sort((a, b) => (ASSIGNED_RANK[a.role] ?? 3) - (ASSIGNED_RANK[b.role] ?? 3) || (a.staffCode < b.staffCode ? -1 : a.staffCode > b.staffCode ? 1 : 0))[0];
+        if (assigned) responsibleStaff = { id: assigned.staffId, name: assigned.name, role: assigned.role };
+      }
+    }
+    const nearest = r.status === 'nearest_grid';
+    return {
+      gridId: grid.id,
+      gridCode: grid.code,
+      gridName: grid.name,
+      layoutId: grid.layoutId,
+      communityCode,
+      streetCode: communityCode.slice(0, 9),
+      responsibleStaff,
+      via: nearest ? 'nearest_grid' : 'grid',
+      distanceM: nearest && grid.distanceM > 0 ? Math.round(grid.distanceM * 10) / 10 : null,
+      note: nearest ? `${addressNote}no grid covers the point; the nearest within ${NEAREST_GRID_M} m` : `${addressNote}the grid covering the point in the layout in force`,
+    };
+  }
+  if (r.status === 'outside' || r.status === 'community_only') return unroutedTo(r.status === 'community_only' ? (r.community?.code ?? null) : null, addressNote);
+  return undefined;
+}
+
+function unroutedTo(community: string | null, addressNote: string): EventRouting {
+  return {
+    gridId: null,
+    gridCode: null,
+    gridName: null,
+    layoutId: null,
+    communityCode: community,
+    streetCode: community ? community.slice(0, 9) : null,
+    responsibleStaff: null,
+    via: community ? 'community' : 'unrouted',
+    distanceM: null,
+    note: community ? `${addressNote}outside every grid; the community answers for it` : `${addressNote}outside every community: unrouted, handled city-wide`,
+  };
+}
+
+/** The memory answer, when dispatch can give one that holds now; else undefined. */
+async function routeInMemory(dispatch: DispatchService | undefined, point: [number, number], at: Date, addressNote: string): Promise<EventRouting | undefined> {
+  if (!dispatch?.live || dispatch.nearestGridM !== NEAREST_GRID_M || Math.abs(at.getTime() - Date.now()) > MEMORY_CLOCK_SKEW_MS) return undefined;
+  const answer = await dispatch.lookupPoint({ lon: point[0], lat: point[1], at: at.toISOString() });
+  return answer.source === 'memory' ? routingFromDispatch(answer, addressNote) : undefined;
+}
+
+export async function routeEventLocation(db: Database, input: EventLocationInput, at: Date, dispatch?: DispatchService): Promise<RoutedLocation> {
   let point = input.point;
   let addressNote = '';
   if (!point) {
@@ -63,6 +138,8 @@ export async function routeEventLocation(db: Database, input: EventLocationInput
     point = [found.lon, found.lat];
     addressNote = `address matched "${found.label.trim()}"; `;
   }
+  const remembered = await routeInMemory(dispatch, point, at, addressNote);
+  if (remembered) return { point, routing: remembered };
   const [lon, lat] = point;
   const covering = await findCoveringGridAt(db, lon, lat, at);
   if (covering) {
@@ -72,20 +149,5 @@ export async function routeEventLocation(db: Database, input: EventLocationInput
   if (nearest) {
     return { point, routing: await routingForGrid(db, nearest, at, 'nearest_grid', `${addressNote}no grid covers the point; the nearest within ${NEAREST_GRID_M} m`) };
   }
-  const community = await findCommunityAt(db, lon, lat);
-  return {
-    point,
-    routing: {
-      gridId: null,
-      gridCode: null,
-      gridName: null,
-      layoutId: null,
-      communityCode: community ?? null,
-      streetCode: community ? community.slice(0, 9) : null,
-      responsibleStaff: null,
-      via: community ? 'community' : 'unrouted',
-      distanceM: null,
-      note: community ? `${addressNote}outside every grid; the community answers for it` : `${addressNote}outside every community: unrouted, handled city-wide`,
-    },
-  };
+  return { point, routing: unroutedTo((await findCommunityAt(db, lon, lat)) ?? null, addressNote) };
 }

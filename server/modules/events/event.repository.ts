@@ -185,27 +185,11 @@ export interface IdempotencyRecord {
   response: unknown;
 }
 
-/**
- * Claim a key: true when this transaction inserted it. A concurrent claim of the same key blocks on the
- * unique index until the first transaction ends, then gets false (committed) or claims it (rolled back).
- */
-export async function claimIdempotencyKey(db: Database, principalKey: string, key: string, requestHash: string): Promise<boolean> {
-  const { rows } = await sql<{ key: string }>`
-    INSERT INTO event_idempotency_keys (principal_key, key, request_hash) VALUES (${principalKey}, ${key}, ${requestHash})
-    ON CONFLICT (principal_key, key) DO NOTHING RETURNING key`.execute(db);
-  return rows.length === 1;
-}
-
 export async function findIdempotencyKey(db: Database, principalKey: string, key: string): Promise<IdempotencyRecord | undefined> {
   const { rows } = await sql<{ request_hash: string; status_code: number | null; response: unknown }>`
     SELECT request_hash, status_code, response FROM event_idempotency_keys WHERE principal_key = ${principalKey} AND key = ${key}`.execute(db);
   const r = rows[0];
   return r ? { requestHash: r.request_hash, statusCode: r.status_code, response: r.response } : undefined;
-}
-
-export async function storeIdempotentResponse(db: Database, principalKey: string, key: string, eventId: number, statusCode: number, response: unknown): Promise<void> {
-  await sql`UPDATE event_idempotency_keys SET status_code = ${statusCode}, response = ${JSON.stringify(response)}::jsonb, event_id = ${eventId}
-            WHERE principal_key = ${principalKey} AND key = ${key}`.execute(db);
 }
 
 // ---- the event row ----
@@ -235,55 +219,44 @@ export interface NewEventRow {
   transitionDetails: Record<string, unknown>;
 }
 
+/** The idempotency key a reported event is filed under, with the answer to store for retries. */
+export interface IntakeKey {
+  principalKey: string;
+  key: string;
+  requestHash: string;
+  statusCode: number;
+  /** The answer without `id` and `possibleDuplicates`, which the statement fills in. */
+  response: Record<string, unknown>;
+}
+
 /**
- * Insert an event, its intake transition ('report', → reported) and its duplicate links in one
- * statement (one round trip). The duplicate search reads the statement's snapshot, which does not hold
- * the new row, so an event never links to itself.
+ * Intake in ONE statement (one round trip; in autocommit, one durable commit): claim the idempotency key
+ * with the stored answer, insert the event, its 'report' transition and its duplicate links (see
+ * events_report in migration 0017). Undefined when a concurrent request holds the key: the claim waited
+ * until it committed, and the caller reads the stored answer.
  */
-export async function insertEvent(
+export async function insertReportedEvent(
   db: Database,
   e: NewEventRow,
   dup: { radiusM: number; hours: number },
-): Promise<{ id: number; duplicates: Array<{ id: number; distanceM: number | null }> }> {
+  key?: IntakeKey,
+): Promise<{ id: number; duplicates: Array<{ id: number; distanceM: number | null }> } | undefined> {
   const r = e.routing;
   const box = searchBox(e.lon, e.lat, dup.radiusM);
-  const { rows } = await sql<{ id: number; duplicates: Array<{ id: number; distanceM: number | null }> }>`
-    WITH p AS (SELECT ST_SetSRID(ST_MakePoint(${e.lon}, ${e.lat}), 4326) AS g),
-    ins AS (
-      INSERT INTO events (taxonomy_version, category_code, description, channel, source, occurred_at, reported_at, address, geom,
-                          reporter_name_enc, reporter_phone_enc, reporter_masked, attachments,
-                          grid_id, grid_code, grid_name, layout_id, community_code, street_code, responsible_staff_id, routing,
-                          stage, stage_started_at, stage_due_at, due_at, created_by, updated_at)
-      SELECT ${e.taxonomyVersion}, ${e.categoryCode}, ${e.description}, ${e.channel}, ${e.source}, ${e.occurredAt.toISOString()}, ${e.reportedAt.toISOString()},
-             ${e.address}, p.g,
-             ${e.reporterNameEnc}, ${e.reporterPhoneEnc}, ${e.reporterMasked === null ? null : JSON.stringify(e.reporterMasked)}::jsonb, ${e.attachments}::text[],
-             ${r.gridId}, ${r.gridCode}, ${r.gridName}, ${r.layoutId}, ${r.communityCode}, ${r.streetCode}, ${r.responsibleStaff?.id ?? null},
-             ${JSON.stringify(r)}::jsonb, ${e.stage}, ${e.reportedAt.toISOString()}, ${e.stageDueAt?.toISOString() ?? null}, ${e.dueAt.toISOString()},
-             ${e.createdBy}, ${e.reportedAt.toISOString()}
-      FROM p
-      RETURNING id
-    ),
-    t AS (
-      INSERT INTO event_transitions (event_id, action, from_state, to_state, at, actor_user_id, actor_name, details)
-      SELECT id, 'report', NULL, 'reported', ${e.reportedAt.toISOString()}, ${e.createdBy}, ${e.actorName}, ${JSON.stringify(e.transitionDetails)}::jsonb FROM ins
-    ),
-    d AS (
-      SELECT x.id AS other_id, ST_Distance(x.geom::geography, p.g::geography) AS distance_m
-      FROM events x, p
-      WHERE x.state NOT IN ('closed', 'rejected') AND x.category_code = ${e.categoryCode}
-        AND x.geom && ST_MakeEnvelope(${box[0]}, ${box[1]}, ${box[2]}, ${box[3]}, 4326)
-        AND ST_DWithin(x.geom::geography, p.g::geography, ${dup.radiusM})
-        AND x.occurred_at BETWEEN ${e.occurredAt.toISOString()}::timestamptz - make_interval(hours => ${dup.hours})
-                              AND ${e.occurredAt.toISOString()}::timestamptz + make_interval(hours => ${dup.hours})
-      ORDER BY distance_m, x.id LIMIT 5
-    ),
-    l AS (INSERT INTO event_links (event_id, other_id, distance_m) SELECT ins.id, d.other_id, d.distance_m FROM ins, d)
-    SELECT ins.id,
-           coalesce((SELECT json_agg(json_build_object('id', other_id, 'distanceM', round(distance_m::numeric, 1)) ORDER BY other_id) FROM d), '[]'::json) AS duplicates
-    FROM ins`.execute(db);
+  // events_report (migration 0017) runs the statement with a plan cached per session.
+  const { rows } = await sql<{ new_event_id: string; duplicate_list: Array<{ id: number; distanceM: number | null }> }>`
+    SELECT new_event_id, duplicate_list FROM events_report(
+      ${key?.principalKey ?? null}, ${key?.key ?? null}, ${key?.requestHash ?? null}, ${key?.statusCode ?? null}, ${key ? JSON.stringify(key.response) : null}::jsonb,
+      ${e.taxonomyVersion}, ${e.categoryCode}, ${e.description}, ${e.channel}, ${e.source},
+      ${e.occurredAt.toISOString()}::timestamptz, ${e.reportedAt.toISOString()}::timestamptz, ${e.address}, ${e.lon}::float8, ${e.lat}::float8,
+      ${e.reporterNameEnc}::bytea, ${e.reporterPhoneEnc}::bytea, ${e.reporterMasked === null ? null : JSON.stringify(e.reporterMasked)}::jsonb, ${e.attachments}::text[],
+      ${r.gridId}::int, ${r.gridCode}, ${r.gridName}, ${r.layoutId}::int, ${r.communityCode}, ${r.streetCode},
+      ${r.responsibleStaff?.id ?? null}::int, ${JSON.stringify(r)}::jsonb, ${e.stage}, ${e.stageDueAt?.toISOString() ?? null}::timestamptz, ${e.dueAt.toISOString()}::timestamptz,
+      ${e.createdBy}::int, ${e.actorName}, ${JSON.stringify(e.transitionDetails)}::jsonb,
+      ${dup.radiusM}::float8, ${dup.hours}::float8, ${box[0]}::float8, ${box[1]}::float8, ${box[2]}::float8, ${box[3]}::float8)`.execute(db);
   const row = rows[0];
-  if (!row) throw new Error('event insert returned no id');
-  return { id: Number(row.id), duplicates: row.duplicates.map((d) => ({ id: Number(d.id), distanceM: d.distanceM })) };
+  if (!row) return undefined;
+  return { id: Number(row.new_event_id), duplicates: row.duplicate_list.map((d) => ({ id: Number(d.id), distanceM: d.distanceM === null ? null : Number(d.distanceM) })) };
 }
 
 /** A lon/lat box around a point, generous (cos at the pole side), so the && prefilter uses the GiST index. */
@@ -352,7 +325,7 @@ export interface EventRecord extends Omit<Event, 'allowedActions'> {
   stageStartedAt: string | null;
 }
 
-interface EventRow {
+export interface EventRow {
   id: number;
   state: EventState;
   taxonomy_version: number;
@@ -560,10 +533,15 @@ export function eventWhere(f: EventFilter): RawBuilder<unknown> {
   return sql.join(where, sql` AND `);
 }
 
+/** The listing statement (the benchmark runs the same SQL through `pg` as its baseline). */
+export function listEventsQuery(f: EventFilter): RawBuilder<EventRow> {
+  return sql<EventRow>`
+    SELECT ${eventColumns} FROM events e JOIN event_categories c ON c.taxonomy_version = e.taxonomy_version AND c.code = e.category_code
+    WHERE ${eventWhere(f)} ORDER BY e.id DESC LIMIT ${f.limit}`;
+}
+
 /** Newest first, keyset-paged by id. */
 export async function listEvents(db: Database, f: EventFilter): Promise<EventRecord[]> {
-  const { rows } = await sql<EventRow>`
-    SELECT ${eventColumns} FROM events e JOIN event_categories c ON c.taxonomy_version = e.taxonomy_version AND c.code = e.category_code
-    WHERE ${eventWhere(f)} ORDER BY e.id DESC LIMIT ${f.limit}`.execute(db);
+  const { rows } = await listEventsQuery(f).execute(db);
   return rows.map(toEventRecord);
 }

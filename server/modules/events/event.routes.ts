@@ -29,6 +29,7 @@ import {
 import type { Database } from '../../db/database';
 import { auditActor } from '../../auth/request-auth';
 import { etagOf, parseIfMatch } from '../../http/preconditions';
+import type { DispatchService } from '../dispatch/dispatch.service';
 import { registryCipherFromConfig } from '../registry/registry-crypto';
 import { dailyReport, dailyReportCsv, kpiCsv, kpiReport, monthlyReport, monthlyReportCsv } from './event-report.service';
 import { getEvent, getTaxonomy, getTimeline, listEventPage, publishTaxonomy, reportEvent, toEventFeatureCollection, transitionEvent, type EventContext } from './event.service';
@@ -40,12 +41,14 @@ const tags = ['events'];
 export interface EventRoutesOptions {
   db: Database;
   config: AppConfig;
+  /** Intake routes from its in-memory index while that is live (PostGIS otherwise). */
+  dispatch?: DispatchService;
   /** Overrides for tests (clock, duplicate window). */
   context?: Partial<EventContext>;
 }
 
-export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async (app, { db, config, context }) => {
-  const ctx: EventContext = { db, cipher: registryCipherFromConfig(config), ...context };
+export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async (app, { db, config, dispatch, context }) => {
+  const ctx: EventContext = { db, cipher: registryCipherFromConfig(config), ...(dispatch ? { dispatch } : {}), ...context };
 
   app.post('/api/v1/events', {
     config: { permission: 'events:write' },

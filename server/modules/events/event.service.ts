@@ -8,10 +8,10 @@ import type { CreateEventBody, Event, EventAction, EventList, EventListQuery, Ev
 import type { Database } from '../../db/database';
 import { AppError } from '../../http/errors';
 import { writeAudit, type AuditActor } from '../audit/audit.service';
+import type { DispatchService } from '../dispatch/dispatch.service';
 import { maskPhone } from '../registry/resident-id';
 import type { RegistryCipher } from '../registry/registry-crypto';
 import {
-  claimIdempotencyKey,
   findActiveTaxonomyVersion,
   findCategory,
   findEvent,
@@ -19,17 +19,17 @@ import {
   findIdempotencyKey,
   findStaff,
   findTaxonomy,
-  insertEvent,
+  insertReportedEvent,
   insertTaxonomy,
   insertTransition,
   listEvents,
   listTransitions,
   loadWorkingCalendar,
-  storeIdempotentResponse,
   updateEvent,
   type CategoryRecord,
   type EventPatch,
   type EventRecord,
+  type NewEventRow,
 } from './event.repository';
 import { routeEventLocation, routingForGrid } from './event-routing';
 import { addDeadlineHours, type WorkingCalendar } from './working-calendar';
@@ -42,6 +42,8 @@ export interface EventContext {
   duplicateHours?: number;
   /** The clock (tests pin it). */
   now?: () => Date;
+  /** Routing from memory while its index is live (else PostGIS answers). */
+  dispatch?: DispatchService;
 }
 
 const OPEN_BEFORE_RESOLVE: EventState[] = ['reported', 'accepted', 'dispatched', 'in_progress'];
@@ -188,102 +190,136 @@ export interface IntakeResult {
   replayed: boolean;
 }
 
+/** A retry's answer: the stored first answer, or 409 while it is unfinished or for a different request. */
+async function replayOf(db: Database, principalKey: string, key: string, requestHash: string): Promise<IntakeResult | undefined> {
+  const first = await findIdempotencyKey(db, principalKey, key);
+  if (!first) return undefined;
+  if (first.statusCode === null) throw new AppError('CONFLICT', 409, 'A request with this Idempotency-Key is still being processed; retry shortly.');
+  if (first.requestHash !== requestHash) {
+    throw new AppError('CONFLICT', 409, 'This Idempotency-Key was used for a different request.', { reason: 'IDEMPOTENCY_KEY_REUSED' });
+  }
+  return { statusCode: first.statusCode, event: first.response as Event, replayed: true };
+}
+
 /**
- * Report an event. With an Idempotency-Key the key is claimed first in the same transaction: a retry,
- * even one racing the first request, waits for it and returns its stored answer, creating nothing.
+ * Report an event. Everything that rarely changes comes from memory (taxonomy, calendar; routing from
+ * the dispatch index while it is live, else PostGIS), then ONE statement writes the event, its intake
+ * transition, its duplicate links and — with an Idempotency-Key — the key with the complete answer,
+ * committed on its own: one round trip and one durable commit. A retry, even one racing the first
+ * request, waits on the key and returns the stored answer, creating nothing.
  */
 export async function reportEvent(ctx: EventContext, principal: Principal, body: CreateEventBody, opts: IntakeOptions): Promise<IntakeResult> {
   if (!body.location && !body.address) {
     throw new AppError('VALIDATION_FAILED', 400, 'Give a location (GeoJSON Point) or an address.', { in: 'body', field: 'location' });
   }
   const requestHash = createHash('sha256').update(JSON.stringify([opts.source, body])).digest('hex');
-  return ctx.db.transaction().execute(async (trx) => {
-    if (opts.idempotencyKey !== undefined) {
-      const claimed = await claimIdempotencyKey(trx, opts.principalKey, opts.idempotencyKey, requestHash);
-      if (!claimed) {
-        const first = await findIdempotencyKey(trx, opts.principalKey, opts.idempotencyKey);
-        if (!first || first.statusCode === null) throw new AppError('CONFLICT', 409, 'A request with this Idempotency-Key is still being processed; retry shortly.');
-        if (first.requestHash !== requestHash) {
-          throw new AppError('CONFLICT', 409, 'This Idempotency-Key was used for a different request.', { reason: 'IDEMPOTENCY_KEY_REUSED' });
-        }
-        return { statusCode: first.statusCode, event: first.response as Event, replayed: true };
-      }
-    }
-    const now = ctx.now?.() ?? new Date();
-    const category = await activeCategory(trx, body.category, ctx.db);
-    const hours = requireHours(category);
-    const calendar = await cachedCalendar(trx, ctx.db);
-    const located = await routeEventLocation(trx, { ...(body.location ? { point: [body.location.coordinates[0], body.location.coordinates[1]] as [number, number] } : {}), ...(body.address ? { address: body.address } : {}) }, now);
-    const occurredAt = body.occurredAt ? new Date(body.occurredAt) : now;
-    if (occurredAt.getTime() > now.getTime() + 5 * 60_000) {
-      throw new AppError('VALIDATION_FAILED', 400, 'occurredAt lies in the future.', { in: 'body', field: 'occurredAt', value: body.occurredAt });
-    }
-    const reporter = body.reporter?.name || body.reporter?.phone ? body.reporter : undefined;
-    const reporterMasked = reporter ? { name: reporter.name ? maskName(reporter.name) : null, phone: reporter.phone ? maskPhone(reporter.phone) : null } : null;
-    const stageDueAt = addDeadlineHours(now, hours.accept, category.urgent, calendar);
-    const dueAt = addDeadlineHours(now, totalHours(hours), category.urgent, calendar);
-    const { id, duplicates } = await insertEvent(trx, {
-      taxonomyVersion: category.taxonomyVersion,
-      categoryCode: category.code,
-      description: body.description,
-      channel: body.channel,
-      source: opts.source,
-      occurredAt,
-      reportedAt: now,
-      address: body.address ?? null,
-      lon: located.point[0],
-      lat: located.point[1],
-      reporterNameEnc: reporter?.name ? ctx.cipher.encrypt(reporter.name) : null,
-      reporterPhoneEnc: reporter?.phone ? ctx.cipher.encrypt(reporter.phone) : null,
-      reporterMasked,
-      attachments: body.attachments ?? [],
-      routing: located.routing,
-      stage: 'accept',
-      stageDueAt,
-      dueAt,
-      createdBy: principal.userId,
-      actorName: principal.username ?? opts.source,
-      transitionDetails: { channel: body.channel, source: opts.source, routing: located.routing },
-    }, { radiusM: ctx.duplicateRadiusM ?? 100, hours: ctx.duplicateHours ?? 72 });
-    // The answer is built from what was just written (no re-read); GET returns the same fields.
-    const event: Event = {
-      id,
-      state: 'reported',
-      category: { code: category.code, name: category.name, parentCode: category.parentCode, taxonomyVersion: category.taxonomyVersion },
-      description: body.description,
-      channel: body.channel,
-      source: opts.source,
-      occurredAt: occurredAt.toISOString(),
-      reportedAt: now.toISOString(),
-      address: body.address ?? null,
-      // ST_AsGeoJSON(geom, 7) on read: the same 7 decimals here.
-      location: { type: 'Point', coordinates: [Number(located.point[0].toFixed(7)), Number(located.point[1].toFixed(7))] },
-      reporter: reporterMasked,
-      attachments: body.attachments ?? [],
-      routing: located.routing,
-      stage: 'accept',
-      stageDueAt: stageDueAt.toISOString(),
-      dueAt: dueAt.toISOString(),
-      overdue: false,
-      assignee: { staffId: null, department: null },
-      handlerUserId: null,
-      result: null,
-      rejectionReason: null,
-      pendingExtension: null,
-      extensionHours: 0,
-      extensionCount: 0,
-      reopenCount: 0,
-      transferCount: 0,
-      resolvedAt: null,
-      closedAt: null,
-      updatedAt: now.toISOString(),
-      possibleDuplicates: duplicates,
-      allowedActions: allowedActions('reported', false),
-      version: 1,
-    };
-    if (opts.idempotencyKey !== undefined) await storeIdempotentResponse(trx, opts.principalKey, opts.idempotencyKey, id, 201, event);
-    return { statusCode: 201, event, replayed: false };
-  });
+  const key = opts.idempotencyKey;
+  let prepared: PreparedIntake;
+  try {
+    prepared = await prepareIntake(ctx, principal, body, opts);
+  } catch (err) {
+    // A retry whose first request was answered gets that answer even if it would not pass today
+    // (a category retired since, a pinned clock): the key decides first, as when it was claimed first.
+    const replay = err instanceof AppError && key !== undefined ? await replayOf(ctx.db, opts.principalKey, key, requestHash) : undefined;
+    if (replay) return replay;
+    throw err;
+  }
+  const { row, event } = prepared;
+  const { id: _id, possibleDuplicates: _d, ...response } = event;
+  const written = await insertReportedEvent(
+    ctx.db,
+    row,
+    { radiusM: ctx.duplicateRadiusM ?? 100, hours: ctx.duplicateHours ?? 72 },
+    key === undefined ? undefined : { principalKey: opts.principalKey, key, requestHash, statusCode: 201, response },
+  );
+  if (!written) {
+    // Only with a key: another request holds it (committed by now, since the claim waited for it).
+    const replay = key === undefined ? undefined : await replayOf(ctx.db, opts.principalKey, key, requestHash);
+    if (!replay) throw new Error('event insert returned no id');
+    return replay;
+  }
+  return { statusCode: 201, event: { ...event, id: written.id, possibleDuplicates: written.duplicates }, replayed: false };
+}
+
+interface PreparedIntake {
+  row: NewEventRow;
+  /** The answer, built from what will be written (no re-read; GET returns the same fields); id and duplicates follow the insert. */
+  event: Event;
+}
+
+async function prepareIntake(ctx: EventContext, principal: Principal, body: CreateEventBody, opts: IntakeOptions): Promise<PreparedIntake> {
+  const now = ctx.now?.() ?? new Date();
+  const occurredAt = body.occurredAt ? new Date(body.occurredAt) : now;
+  if (occurredAt.getTime() > now.getTime() + 5 * 60_000) {
+    throw new AppError('VALIDATION_FAILED', 400, 'occurredAt lies in the future.', { in: 'body', field: 'occurredAt', value: body.occurredAt });
+  }
+  const category = await activeCategory(ctx.db, body.category);
+  const hours = requireHours(category);
+  const calendar = await cachedCalendar(ctx.db, ctx.db);
+  const located = await routeEventLocation(ctx.db, { ...(body.location ? { point: [body.location.coordinates[0], body.location.coordinates[1]] as [number, number] } : {}), ...(body.address ? { address: body.address } : {}) }, now, ctx.dispatch);
+  const reporter = body.reporter?.name || body.reporter?.phone ? body.reporter : undefined;
+  const reporterMasked = reporter ? { name: reporter.name ? maskName(reporter.name) : null, phone: reporter.phone ? maskPhone(reporter.phone) : null } : null;
+  const stageDueAt = addDeadlineHours(now, hours.accept, category.urgent, calendar);
+  const dueAt = addDeadlineHours(now, totalHours(hours), category.urgent, calendar);
+  const row: NewEventRow = {
+    taxonomyVersion: category.taxonomyVersion,
+    categoryCode: category.code,
+    description: body.description,
+    channel: body.channel,
+    source: opts.source,
+    occurredAt,
+    reportedAt: now,
+    address: body.address ?? null,
+    lon: located.point[0],
+    lat: located.point[1],
+    reporterNameEnc: reporter?.name ? ctx.cipher.encrypt(reporter.name) : null,
+    reporterPhoneEnc: reporter?.phone ? ctx.cipher.encrypt(reporter.phone) : null,
+    reporterMasked,
+    attachments: body.attachments ?? [],
+    routing: located.routing,
+    stage: 'accept',
+    stageDueAt,
+    dueAt,
+    createdBy: principal.userId,
+    actorName: principal.username ?? opts.source,
+    transitionDetails: { channel: body.channel, source: opts.source, routing: located.routing },
+  };
+  const event: Event = {
+    id: 0,
+    state: 'reported',
+    category: { code: category.code, name: category.name, parentCode: category.parentCode, taxonomyVersion: category.taxonomyVersion },
+    description: body.description,
+    channel: body.channel,
+    source: opts.source,
+    occurredAt: occurredAt.toISOString(),
+    reportedAt: now.toISOString(),
+    address: body.address ?? null,
+    // ST_AsGeoJSON(geom, 7) on read: the same 7 decimals here.
+    location: { type: 'Point', coordinates: [Number(located.point[0].toFixed(7)), Number(located.point[1].toFixed(7))] },
+    reporter: reporterMasked,
+    attachments: body.attachments ?? [],
+    routing: located.routing,
+    stage: 'accept',
+    stageDueAt: stageDueAt.toISOString(),
+    dueAt: dueAt.toISOString(),
+    overdue: false,
+    assignee: { staffId: null, department: null },
+    handlerUserId: null,
+    result: null,
+    rejectionReason: null,
+    pendingExtension: null,
+    extensionHours: 0,
+    extensionCount: 0,
+    reopenCount: 0,
+    transferCount: 0,
+    resolvedAt: null,
+    closedAt: null,
+    updatedAt: now.toISOString(),
+    possibleDuplicates: [],
+    allowedActions: allowedActions('reported', false),
+    version: 1,
+  };
+  return { row, event };
 }
 
 export async function getEvent(ctx: EventContext, principal: Principal, id: number): Promise<Event> {

@@ -20,14 +20,15 @@ import type { Database } from '../../db/database';
 import { auditActor } from '../../auth/request-auth';
 import { rateLimitFor } from '../../http/rate-limit';
 import { registryCipherFromConfig } from '../registry/registry-crypto';
+import type { DispatchService } from '../dispatch/dispatch.service';
 import type { EventContext } from './event.service';
 import { getOpen311Request, listOpen311Requests, listOpen311Services, submitOpen311Request } from './open311.service';
 
 const errors = { ...commonErrorResponses, 404: ErrorResponseSchema, 409: ErrorResponseSchema, 429: ErrorResponseSchema } as const;
 const tags = ['open311'];
 
-export const open311Routes: FastifyPluginAsyncTypebox<{ db: Database; config: AppConfig; context?: Partial<EventContext> }> = async (app, { db, config, context }) => {
-  const ctx: EventContext = { db, cipher: registryCipherFromConfig(config), ...context };
+export const open311Routes: FastifyPluginAsyncTypebox<{ db: Database; config: AppConfig; dispatch?: DispatchService; context?: Partial<EventContext> }> = async (app, { db, config, dispatch, context }) => {
+  const ctx: EventContext = { db, cipher: registryCipherFromConfig(config), ...(dispatch ? { dispatch } : {}), ...context };
 
   // Form bodies for this plugin's routes only (encapsulated); repeated keys keep the last value.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {

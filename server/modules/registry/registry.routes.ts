@@ -53,6 +53,9 @@ import {
   type RegistryContext,
 } from './resident.service';
 import { onDutyAt } from './roster.service';
+import { importRoutes } from './import/import.routes';
+import { organisationRoutes } from './organisations/organisation.routes';
+import { staffRoutes } from './staff/staff.routes';
 
 const errors = { ...commonErrorResponses, 401: ErrorResponseSchema, 403: ErrorResponseSchema, 404: ErrorResponseSchema } as const;
 const writeErrors = { ...errors, 409: ErrorResponseSchema, 412: ErrorResponseSchema, 422: ErrorResponseSchema, 428: ErrorResponseSchema } as const;
@@ -77,6 +80,9 @@ const OnDutySchema = Type.Object({
 
 export const registryRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppConfig }> = async (app, { db, config }) => {
   const ctx: RegistryContext = { db, cipher: registryCipherFromConfig(config) };
+  await app.register(organisationRoutes, { db });
+  await app.register(staffRoutes, { db });
+  await app.register(importRoutes, { db, cipher: ctx.cipher });
 
   // Buildings ------------------------------------------------------------------------------------
   app.get('/api/v1/buildings', { config: { permission: 'registry:read' }, schema: { tags: ['registry'], summary: 'Buildings (filters: grid, community, bbox, text)', querystring: ListQuerySchema, response: { 200: BuildingListSchema, ...errors } } }, async (request) =>

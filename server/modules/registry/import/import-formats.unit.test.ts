@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { readRecords, type ImportFormat, type SourceItem } from './import-formats';
+
+async function all(text: string, format: ImportFormat, chunk = 1): Promise<SourceItem[]> {
+  // Split into tiny chunks so every boundary case (a quote, CRLF, a brace at a chunk edge) happens.
+  const parts: string[] = [];
+  for (let i = 0; i < text.length; i += chunk) parts.push(text.slice(i, i + chunk));
+  const out: SourceItem[] = [];
+  for await (const item of readRecords(parts, format)) out.push(item);
+  return out;
+}
+
+describe('CSV', () => {
+  const csv = '\ufeffname,address,tags\r\n张三,"建设路1号, 3单元","{低保,残疾}"\r\n"李""四",plain,\r\n"多\n行",x,y\nbad,row\n';
+  it.each([1, 2, 3, 7, 1000])('parses quotes, doubled quotes, CRLF, BOM and line breaks in fields (chunk %i)', async (chunk) => {
+    expect(await all(csv, 'csv', chunk)).toEqual([
+      { line: 2, record: { name: '张三', address: '建设路1号, 3单元', tags: '{低保,残疾}' } },
+      { line: 3, record: { name: '李"四', address: 'plain', tags: '' } },
+      { line: 4, record: { name: '多\n行', address: 'x', tags: 'y' } },
+      { line: 6, error: 'expected 3 fields, found 2' },
+    ]);
+  });
+});
+
+describe('NDJSON', () => {
+  it('reads objects by line and reports broken ones', async () => {
+    expect(await all('{"a":1}\n\n[1]\n{"b":\n{"c":"x"}', 'ndjson', 3)).toEqual([
+      { line: 1, record: { a: 1 } },
+      { line: 3, error: 'not a JSON object' },
+      { line: 4, error: expect.stringContaining('malformed JSON') as string },
+      { line: 5, record: { c: 'x' } },
+    ]);
+  });
+});
+
+describe('GeoJSON', () => {
+  it('streams features with braces and escaped quotes in strings, by position', async () => {
+    const fc = JSON.stringify({
+      type: 'FeatureCollection',
+      name: 'x { not a feature }',
+      features: [
+        { type: 'Feature', id: 'f1', properties: { name: 'a "}" b' }, geometry: { type: 'Point', coordinates: [1, 2] } },
+        { type: 'Feature', properties: { id: 'p2' }, geometry: null },
+        { type: 'Nope' },
+      ],
+    });
+    for (const chunk of [1, 5, 64, 10_000]) {
+      expect(await all(fc, 'geojson', chunk)).toEqual([
+        { line: 1, record: { id: 'f1', name: 'a "}" b', geometry: { type: 'Point', coordinates: [1, 2] } } },
+        { line: 2, record: { id: 'p2', geometry: null } },
+        { line: 3, error: 'not a GeoJSON Feature' },
+      ]);
+    }
+  });
+  it('says so when the input is no FeatureCollection', async () => {
+    expect(await all('{"type":"Feature"}', 'geojson', 4)).toEqual([{ line: 0, error: 'not a GeoJSON FeatureCollection (no "features" array)' }]);
+  });
+});

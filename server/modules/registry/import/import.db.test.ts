@@ -1,0 +1,192 @@
+/**
+ * Imports: the CLI as a child process against this file's database, and the API import — row-level
+ * error reports (line, field, reason), all-or-nothing vs skip-bad-rows, and idempotency (a second run
+ * of the same file changes nothing).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT, TEST_REGISTRY_KEY } from '../../../config';
+import { createTestApp, type TestApp } from '../../../test/app';
+import { COMMUNITY, newDivisions, newGrid, newLayout, rect } from '../../../test/factories';
+import { residentIdCheckDigit } from '../resident-id';
+
+const run = promisify(execFile);
+let t: TestApp;
+let dir: string;
+const G1 = `${COMMUNITY}001`;
+const G2 = `${COMMUNITY}002`;
+const MID = 113.602;
+
+function idFor(birthDate: string, gender: 'M' | 'F', seq: number): string {
+  const seq3 = String(seq * 2 + (gender === 'M' ? 1 : 0)).padStart(3, '0').slice(-3);
+  const first17 = `410105${birthDate.replaceAll('-', '')}${seq3}`;
+  return first17 + residentIdCheckDigit(first17);
+}
+
+interface CliResult {
+  code: number;
+  summary: { rows: number; inserted: number; updated: number; unchanged: number; rejected: number; committed: boolean; report: string | null };
+  stderr: string;
+}
+
+async function cli(...args: string[]): Promise<CliResult> {
+  const env = { ...process.env, DATABASE_URL: t.tdb.url, REGISTRY_KEY: TEST_REGISTRY_KEY };
+  try {
+    const { stdout, stderr } = await run('npx', ['tsx', 'scripts/import-registry.ts', ...args], { cwd: PROJECT_ROOT, env, timeout: 60_000 });
+    return { code: 0, summary: JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as CliResult['summary'], stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, summary: JSON.parse(e.stdout.trim().split('\n').pop() || '{}') as CliResult['summary'], stderr: e.stderr };
+  }
+}
+
+const count = async (table: 'buildings' | 'households' | 'residents' | 'resident_history' | 'organisations' | 'staff'): Promise<number> =>
+  (await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)}`.execute(t.tdb.db)).rows[0]?.n ?? 0;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  dir = mkdtempSync(path.join(os.tmpdir(), 'wangge-import-'));
+  await newDivisions(t.tdb.db);
+  const layoutId = await newLayout(t.tdb.db, { status: 'published' });
+  await newGrid(t.tdb.db, layoutId, rect(113.6, 34.75, MID, 34.753), { code: G1 });
+  await newGrid(t.tdb.db, layoutId, rect(MID, 34.75, 113.604, 34.753), { code: G2 });
+});
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await t.close();
+});
+
+describe('CLI import', () => {
+  it('imports building footprints with an error report, then a second run changes nothing', async () => {
+    const features = [
+      { type: 'Feature', properties: { id: 'ext-1', name: '1号楼', floors: 6 }, geometry: rect(113.6005, 34.7505, 113.6008, 34.7508) },
+      { type: 'Feature', properties: { id: 'ext-2', name: '2号楼', use: 'commercial' }, geometry: rect(113.6025, 34.7505, 113.6028, 34.7508) },
+      // A bow-tie: invalid.
+      { type: 'Feature', properties: { id: 'ext-3' }, geometry: { type: 'Polygon', coordinates: [[[113.601, 34.751], [113.6012, 34.7512], [113.6012, 34.751], [113.601, 34.7512], [113.601, 34.751]]] } },
+      { type: 'Feature', properties: { id: 'ext-4', floors: 'many' }, geometry: rect(113.6015, 34.7505, 113.6018, 34.7508) },
+      { type: 'Feature', properties: { id: 'ext-1', name: 'again' }, geometry: rect(113.6005, 34.7505, 113.6008, 34.7508) },
+    ];
+    const file = path.join(dir, 'buildings.geojson');
+    writeFileSync(file, JSON.stringify({ type: 'FeatureCollection', features }));
+
+    const strict = await cli('buildings', file);
+    expect(strict.code).toBe(1);
+    expect(strict.summary).toMatchObject({ rows: 5, rejected: 3, committed: false, inserted: 0 });
+    expect(await count('buildings')).toBe(0);
+    const report = readFileSync(`${file}.errors.csv`, 'utf8').trim().split('\n');
+    expect(report[0]).toBe('line,field,reason');
+    expect(report.slice(1).sort()).toEqual(['3,geometry,GEOMETRY_INVALID: Self-intersection[113.6011 34.7511]', '4,floors,must be a whole number', '5,externalId,duplicate of line 1']);
+    expect(strict.stderr).toContain('NOT imported');
+
+    const lenient = await cli('buildings', file, '--mode', 'skip-bad-rows');
+    expect(lenient.summary).toMatchObject({ rows: 5, rejected: 3, committed: true, inserted: 2 });
+    const { rows } = await sql<{ external_id: string; code: string; grid_code: string; community_code: string }>`
+      SELECT external_id, code, grid_code, community_code FROM buildings ORDER BY external_id`.execute(t.tdb.db);
+    expect(rows).toEqual([
+      { external_id: 'ext-1', code: '00001', grid_code: G1, community_code: COMMUNITY },
+      { external_id: 'ext-2', code: '00002', grid_code: G2, community_code: COMMUNITY },
+    ]);
+    const again = await cli('buildings', file, '--mode', 'skip-bad-rows');
+    expect(again.summary).toMatchObject({ inserted: 0, updated: 0, unchanged: 2 });
+    expect(await count('buildings')).toBe(2);
+    // --make-valid repairs the bow-tie instead.
+    const repaired = await cli('buildings', file, '--mode', 'skip-bad-rows', '--make-valid');
+    expect(repaired.summary).toMatchObject({ inserted: 1, unchanged: 2, rejected: 2 });
+  });
+
+  it('imports households and residents (encrypted in the stream) on natural keys, idempotently', async () => {
+    const households = path.join(dir, 'households.csv');
+    writeFileSync(households, ['buildingExternalId,unit,room,tenure', 'ext-1,1,101,owned', 'ext-1,1,102,rented', 'ext-2,,1F,other', 'nope,1,101,owned', 'ext-1,1,101,owned', ''].join('\n'));
+    const h1 = await cli('households', households, '--mode', 'skip-bad-rows', '--effective-date', '2025-01-15');
+    expect(h1.summary).toMatchObject({ rows: 5, inserted: 3, rejected: 2 });
+    expect(readFileSync(`${households}.errors.csv`, 'utf8')).toContain('5,building,no such building');
+    expect((await cli('households', households, '--mode', 'skip-bad-rows')).summary).toMatchObject({ inserted: 0, unchanged: 3 });
+
+    const good = idFor('1980-01-02', 'F', 1);
+    const badCheck = good.slice(0, 17) + (good.endsWith('0') ? '1' : '0');
+    const residents = path.join(dir, 'residents.ndjson');
+    const rowsOf = (name: string) => [
+      { buildingExternalId: 'ext-1', unit: '1', room: '101', name, gender: 'F', birthDate: '1980-01-02', idNumber: good, phone: '13812345678', relation: '户主', tags: ['低保'] },
+      { buildingExternalId: 'ext-1', unit: '1', room: '101', name: '坏校验', gender: 'F', birthDate: '1980-01-02', idNumber: badCheck },
+      { buildingExternalId: 'ext-1', unit: '1', room: '101', name: '坏日期', gender: 'M', birthDate: '1987-02-29', idNumber: '410105198702290011' },
+      { buildingExternalId: 'ext-1', unit: '1', room: '101', name: '性别错', gender: 'M', birthDate: '1980-01-02', idNumber: idFor('1980-01-02', 'F', 2) },
+      { buildingExternalId: 'ext-2', unit: '', room: '1F', name: '二号', gender: 'M', birthDate: '1990-05-06', idNumber: idFor('1990-05-06', 'M', 3), registration: 'floating', tags: ['不存在'] },
+      { buildingExternalId: 'ext-2', unit: '', room: '1F', name: '二号', gender: 'M', birthDate: '1990-05-06', idNumber: idFor('1990-05-06', 'M', 4), registration: 'floating' },
+    ];
+    writeFileSync(residents, rowsOf('张丽').map((r) => JSON.stringify(r)).join('\n') + '\n{broken\n');
+
+    const strict = await cli('residents', residents);
+    expect(strict.code).toBe(1);
+    expect(await count('residents')).toBe(0);
+    const report = readFileSync(`${residents}.errors.csv`, 'utf8');
+    for (const line of ['2,idNumber,CHECKSUM', '3,idNumber,BIRTH_DATE', '4,idNumber,GENDER_MISMATCH', '5,tags,unknown tag', '7,,malformed JSON']) expect(report).toContain(line);
+
+    const first = await cli('residents', residents, '--mode', 'skip-bad-rows', '--effective-date', '2025-01-15');
+    expect(first.summary).toMatchObject({ rows: 7, inserted: 2, rejected: 5, committed: true });
+    const stored = await sql<{ name: string; enc: Buffer; tags: string[]; relation: string; grid_code: string }>`
+      SELECT name, id_number_enc AS enc, tags, relation, grid_code FROM residents ORDER BY id`.execute(t.tdb.db);
+    expect(stored.rows.map((r) => [r.name, r.tags, r.relation, r.grid_code])).toEqual([['张丽', ['low_income'], 'head', G1], ['二号', [], 'other', G2]]);
+    expect(stored.rows[0]?.enc.toString('latin1')).not.toContain(good);
+    const second = await cli('residents', residents, '--mode', 'skip-bad-rows');
+    expect(second.summary).toMatchObject({ inserted: 0, updated: 0, unchanged: 2 });
+    expect(await count('resident_history')).toBe(2);
+
+    // A changed name is an update on the same natural key, with one history row.
+    writeFileSync(residents, JSON.stringify(rowsOf('张丽华')[0]) + '\n');
+    expect((await cli('residents', residents, '--effective-date', '2025-02-01')).summary).toMatchObject({ updated: 1, inserted: 0 });
+    expect(await count('residents')).toBe(2);
+    expect(await count('resident_history')).toBe(3);
+    const api = JSON.parse((await t.inject('/api/v1/residents?grid=' + G1)).body) as { items: Array<{ name: string; idNumber: string; phone: string }> };
+    expect(api.items).toMatchObject([{ name: '张丽华', idNumber: `${good.slice(0, 6)}********${good.slice(14)}`, phone: '138****5678' }]);
+  });
+
+  it('imports organisations and staff; employee changes become history', async () => {
+    const orgs = path.join(dir, 'organisations.csv');
+    writeFileSync(orgs, ['code,name,kind,employees,lng,lat,openedOn', 'S1,便利店,shop,3,113.6006,34.7506,2024-01-01', 'S2,"饭店, 大",shop,x,113.6026,34.7506,2024-01-01'].join('\n'));
+    expect((await cli('organisations', orgs, '--mode', 'skip-bad-rows')).summary).toMatchObject({ inserted: 1, rejected: 1 });
+    writeFileSync(orgs, ['code,name,kind,employees,lng,lat', 'S1,便利店,shop,5,113.6006,34.7506'].join('\n'));
+    expect((await cli('organisations', orgs, '--effective-date', '2025-03-01')).summary).toMatchObject({ updated: 1 });
+    const { rows } = await sql<{ employees: number; valid_from: string }>`SELECT employees, valid_from FROM organisation_history ORDER BY valid_from`.execute(t.tdb.db);
+    expect(rows).toEqual([{ employees: 3, valid_from: '2024-01-01' }, { employees: 5, valid_from: '2025-03-01' }]);
+
+    const staff = path.join(dir, 'staff.csv');
+    writeFileSync(staff, ['code,name,gender,phone,role,unitCode', `W1,网格员甲,女,13800000001,专职网格员,${G1}`, `w2,小写,M,13800000002,full_time_worker,${G1}`].join('\n'));
+    const s = await cli('staff', staff, '--mode', 'skip-bad-rows');
+    expect(s.summary).toMatchObject({ inserted: 1, rejected: 1 });
+    expect((await cli('staff', staff, '--mode', 'skip-bad-rows')).summary).toMatchObject({ unchanged: 1 });
+    expect(existsSync(`${staff}.errors.csv`)).toBe(true);
+  });
+});
+
+describe('API import', () => {
+  it('uses the same checks and report, enforces scope, and is idempotent', async () => {
+    const csv = ['buildingExternalId,unit,room,tenure', 'ext-1,2,201,owned', 'ext-2,2,201,owned', 'ext-1,2,202,sold'].join('\n');
+    const post = (mode: string, as?: { token: string }) =>
+      t.inject({ method: 'POST', url: `/api/v1/registry/import?entity=households&mode=${mode}`, headers: { 'content-type': 'text/csv' }, payload: csv, ...(as ? { as } : {}) });
+    const strict = await post('all-or-nothing');
+    expect(strict.statusCode).toBe(422);
+    expect((JSON.parse(strict.body) as { error: unknown }).error).toMatchObject({ code: 'IMPORT_FAILED', details: { committed: false, rejected: 1, errors: [{ line: 4, field: 'tenure' }] } });
+    const worker = await t.userWith({ roles: ['grid_worker'], scope: [G1] });
+    const scoped = await post('skip-bad-rows', worker);
+    expect(scoped.statusCode).toBe(200);
+    expect(JSON.parse(scoped.body)).toMatchObject({ inserted: 1, rejected: 2, errors: [{ line: 3, field: 'place', reason: expect.stringContaining('OUT_OF_SCOPE') as unknown }, { line: 4, field: 'tenure' }] });
+    const admin = await post('skip-bad-rows');
+    expect(JSON.parse(admin.body)).toMatchObject({ inserted: 1, unchanged: 1, rejected: 1 });
+    expect(JSON.parse((await post('skip-bad-rows')).body)).toMatchObject({ inserted: 0, unchanged: 2 });
+
+    const geo = await t.inject({
+      method: 'POST',
+      url: '/api/v1/registry/import?entity=buildings',
+      headers: { 'content-type': 'application/geo+json' },
+      payload: JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: { id: 'api-1', name: 'API楼' }, geometry: rect(113.6001, 34.7501, 113.6002, 34.7502) }] }),
+    });
+    expect(JSON.parse(geo.body)).toMatchObject({ inserted: 1, committed: true });
+    expect((await t.inject({ method: 'POST', url: '/api/v1/registry/import?entity=staff', headers: { 'content-type': 'text/csv' }, payload: 'code\nX', as: 'dispatcher' })).statusCode).toBe(403);
+    expect((await t.inject({ method: 'POST', url: '/api/v1/registry/import?entity=staff', headers: { 'content-type': 'text/plain' }, payload: 'code\nX' })).statusCode).toBe(415);
+  });
+});
