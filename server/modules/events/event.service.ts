@@ -483,6 +483,9 @@ export async function transitionEvent(
       eventId: id, action: body.action, from: e.state, to, at: now, actorUserId: principal.userId, actorName: principal.username,
       note: body.note ?? body.reason ?? null, details,
     });
+    // Every transition is also in the tamper-evident audit log (who, when, from, to), same transaction.
+    // Transfers and extension approvals already wrote their own, more detailed entry above.
+    if (body.action !== 'transfer' && body.action !== 'approve_extension') await writeAudit(trx, { actor: opts.actor, action: `event.${body.action}`, target: { type: 'event', id }, details: { from: e.state, to, note: body.note ?? body.reason ?? null } });
     const updated = await findEvent(trx, id);
     if (!updated) throw new Error('event vanished during a transition');
     return { event: toEvent(updated), transition };

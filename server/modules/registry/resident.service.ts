@@ -93,7 +93,10 @@ function checkVersion(kind: string, id: number, current: number, ifMatch: number
 
 export async function getResident(ctx: RegistryContext, principal: Principal, id: number): Promise<Resident> {
   requirePermission(principal, 'registry:read');
-  return withScope(ctx.db, principal.scope, async (trx) => toResident(ctx.cipher, await requireResident(trx, id)), principal);
+  const resident = await withScope(ctx.db, principal.scope, async (trx) => toResident(ctx.cipher, await requireResident(trx, id)), principal);
+  // Reads of personal data are audited too (masked values, but still who looked at whom).
+  await writeAudit(ctx.db, { actor: auditActorOf(principal), action: 'registry.read', target: { type: 'resident', id }, details: {} });
+  return resident;
 }
 
 export async function listResidentPage(ctx: RegistryContext, principal: Principal, q: ResidentListQuery): Promise<{ items: Resident[]; next: number | null }> {
@@ -120,6 +123,9 @@ export async function listResidentPage(ctx: RegistryContext, principal: Principa
       }),
     principal,
   );
+  if (items.length > 0) {
+    await writeAudit(ctx.db, { actor: auditActorOf(principal), action: 'registry.list', target: { type: 'residents', id: q.grid ?? q.community ?? 'query' }, details: { rows: items.length, ids: items.map((r) => r.id) } });
+  }
   return { items: items.map((r) => toResident(ctx.cipher, r)), next: items.length === limit ? (items[items.length - 1]?.id ?? null) : null };
 }
 
