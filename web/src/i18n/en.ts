@@ -1,6 +1,6 @@
-import type { MessageKey } from './zh-CN';
+import type { ShellMessageKey } from './zh-CN';
 
-export const en: Record<MessageKey, string> = {
+export const en: Record<ShellMessageKey, string> = {
   'app.title': 'Grid governance',
   'app.subtitle': 'Community grids · dispatch · analysis',
   'lang.switch': '中文',

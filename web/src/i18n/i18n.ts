@@ -1,18 +1,29 @@
 /**
  * Tiny message lookup: zh-CN by default, English on request; the choice is kept in the URL (`lang=en`)
- * so a shared link opens in the same language.
+ * so a shared link opens in the same language. The catalogue is the shell's messages plus each view's
+ * own message file (views/<id>/messages.ts), so views add texts without touching each other's files.
  */
+import * as analysis from '../views/analysis/messages';
+import * as dispatch from '../views/dispatch/messages';
+import * as editor from '../views/editor/messages';
 import { en } from './en';
-import { zhCN, type MessageKey } from './zh-CN';
+import { zhCN } from './zh-CN';
 
 export type Locale = 'zh-CN' | 'en';
 
-const catalogs: Record<Locale, Record<MessageKey, string>> = { 'zh-CN': zhCN, en };
+const zhCatalog = { ...zhCN, ...editor.zhCN, ...dispatch.zhCN, ...analysis.zhCN };
+export type MessageKey = keyof typeof zhCatalog;
+const catalogs: Record<Locale, Record<MessageKey, string>> = {
+  'zh-CN': zhCatalog,
+  en: { ...en, ...editor.en, ...dispatch.en, ...analysis.en },
+};
 let current: Locale = 'zh-CN';
 const listeners = new Set<() => void>();
 
-export function t(key: MessageKey): string {
-  return catalogs[current][key];
+/** The text for `key`; `{name}` placeholders are filled from `params`. */
+export function t(key: MessageKey, params?: Record<string, string | number>): string {
+  const text = catalogs[current][key];
+  return params ? text.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m)) : text;
 }
 
 export function getLocale(): Locale {

@@ -14,4 +14,4 @@ export const zhCN = {
   'error.config': '无法读取服务配置',
 } as const;
 
-export type MessageKey = keyof typeof zhCN;
+export type ShellMessageKey = keyof typeof zhCN;
