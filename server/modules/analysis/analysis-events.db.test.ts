@@ -152,6 +152,9 @@ describe('filters on the hand-computed fixture (counts per grid)', () => {
     expect(hex.summary.events).toBe(7);
     // Only non-empty cells; the grids' 4 groups of points lie > 150 m apart, so 4 cells of 50 m.
     expect(hex.features.map((f) => f.properties.count).sort()).toEqual([1, 2, 4]);
+    const square = (await t.inject({ url: `/api/v1/analysis/counts?unit=square&size=50&${UNTIL_APRIL}`, as: 'analyst' })).json<EventCountsResponse>();
+    expect(square.features.map((f) => f.properties.count).sort()).toEqual([1, 2, 4]);
+    expect(square.summary.unit).toBe('square 50 m');
   });
 });
 

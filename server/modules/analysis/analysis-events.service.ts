@@ -55,6 +55,7 @@ import {
   projectedEventPoints,
   sliceBounds,
   storedEventsExtent,
+  type GridUnit,
   type LatticeShape,
 } from './analysis-events.repository';
 import { describeProjection, localProjection, maxScaleError, type LocalProjection } from './local-projection';
@@ -167,12 +168,29 @@ function latticeUnits(cells: BinnedCells, shape: LatticeShape, size: number, pro
   return { ids, names: ids.map(() => undefined), geometries, xy, count: Float64Array.from(cells.value) };
 }
 
+/** Grids as units: ids, names, polygons and a point inside each, in metres. */
+function gridUnits(grids: GridUnit[], projection: LocalProjection): Pick<Units, 'ids' | 'names' | 'geometries' | 'xy'> {
+  const xy = new Float64Array(2 * grids.length);
+  grids.forEach((g, k) => {
+    const [x, y] = projection.forward(g.lng, g.lat);
+    xy[2 * k] = x;
+    xy[2 * k + 1] = y;
+  });
+  return { ids: grids.map((g) => g.code), names: grids.map((g) => g.name), geometries: grids.map((g) => g.geometry as Polygon | MultiPolygon), xy };
+}
+
 function checkLatticeSize(cells: BinnedCells, fill: boolean): void {
   let cellCount = cells.i.length;
   if (fill && cellCount > 0) {
-    const cols = Math.max(...cells.i) - Math.min(...cells.i) + 1;
-    const rows = Math.max(...cells.j) - Math.min(...cells.j) + 1;
-    cellCount = cols * rows;
+    // A loop, not Math.max(...cells): a spread of 100k+ arguments overflows the call stack.
+    let [iMin, iMax, jMin, jMax] = [Infinity, -Infinity, Infinity, -Infinity];
+    for (let k = 0; k < cells.i.length; k++) {
+      iMin = Math.min(iMin, cells.i[k]!);
+      iMax = Math.max(iMax, cells.i[k]!);
+      jMin = Math.min(jMin, cells.j[k]!);
+      jMax = Math.max(jMax, cells.j[k]!);
+    }
+    cellCount = (iMax - iMin + 1) * (jMax - jMin + 1);
   }
   if (cellCount > MAX_ANALYSIS_CELLS) {
     throw badQuery('size', `This would make ${cellCount.toLocaleString('en')} cells (at most ${MAX_ANALYSIS_CELLS.toLocaleString('en')}); use a larger size or a smaller area.`, undefined, 'TOO_MANY_CELLS');
@@ -209,24 +227,7 @@ async function aggregateUnits(db: Database, principal: Principal, q: UnitQuery, 
     const count = Float64Array.from(grids, (g) => byCode.get(g.code) ?? 0);
     const inUnits = count.reduce((s, c) => s + c, 0);
     if (inUnits < events) warnings.push(`${events - inUnits} event(s) were routed to no grid, or to a grid no longer in force here; they are not in any unit`);
-    const xy = new Float64Array(2 * grids.length);
-    grids.forEach((g, k) => {
-      const [x, y] = projection.forward(g.lng, g.lat);
-      xy[2 * k] = x;
-      xy[2 * k + 1] = y;
-    });
-    return {
-      kind,
-      size,
-      ids: grids.map((g) => g.code),
-      names: grids.map((g) => g.name),
-      geometries: grids.map((g) => g.geometry as Polygon | MultiPolygon),
-      xy,
-      count,
-      events,
-      projection,
-      warnings,
-    };
+    return { kind, size, ...gridUnits(grids, projection), count, events, projection, warnings };
   }
   const rows = await countEventCells(db, filter, projection, kind, size);
   const cells = toBinned(rows);
@@ -707,13 +708,7 @@ export async function eventEmerging(db: Database, principal: Principal, q: Event
       const k = r.code === null ? undefined : index.get(r.code);
       if (k !== undefined) cube[r.slice * n + k] = r.count;
     }
-    const xy = new Float64Array(2 * n);
-    grids.forEach((g, k) => {
-      const [x, y] = projection.forward(g.lng, g.lat);
-      xy[2 * k] = x;
-      xy[2 * k + 1] = y;
-    });
-    units = { kind, size, ids: grids.map((g) => g.code), names: grids.map((g) => g.name), geometries: grids.map((g) => g.geometry as Polygon | MultiPolygon), xy, count: new Float64Array(n), events, projection, warnings };
+    units = { kind, size, ...gridUnits(grids, projection), count: new Float64Array(n), events, projection, warnings };
   } else {
     const rows = await countEventCellSlices(db, filter, projection, kind, size, bounds);
     const totals = new Map<string, { i: number; j: number; count: number }>();
