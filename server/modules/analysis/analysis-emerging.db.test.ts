@@ -26,7 +26,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventEmergingResponse, EventHotspotsResponse } from '../../contracts/analysis-events';
+import type { EventClustersResponse, EventEmergingResponse, EventHotspotsResponse } from '../../contracts/analysis-events';
 import { createTestApp, type TestApp } from '../../test/app';
 import { binPoints, fillHexLattice, hexCentre } from './aggregation';
 import { localProjection } from './local-projection';
@@ -162,5 +162,61 @@ describe('Gi* over stored events agrees with the statistics core on the same cou
     // The B cluster is hot in summer, D too; the summary says what ran.
     expect(byId.get('3,3')!.bin).toBe(3);
     expect(body.summary.parameters).toMatchObject({ statistic: 'Gi*', weights: { type: 'distance', self: true, transform: 'B' } });
+  });
+});
+
+describe('DBSCAN over stored events: the PostGIS regression cases', () => {
+  // postgis/postgis regress/core/cluster.sql, tests t101–t103, expected output in
+  // regress/core/cluster_expected: points (0,0) (0,1) (−0.5,0.5) (1,0) (1,1) (1,0.5) clustered with
+  // eps 0.8 / minpoints 1 → 0 0 0 1 1 1; eps 0.8 / minpoints 4 → all noise; eps 0.6 / minpoints 3 →
+  // noise on the left, one cluster on the right. Here in units of 100 m (eps 80 m and 60 m: the
+  // nearest distances are 50, 70.7 and 100 m, far from either band), stored as events of 2023.
+  const WINDOW = 'from=2023-01-01T00:00:00Z&to=2024-01-01T00:00:00Z';
+  const unit = localProjection([113.7, 34.8]);
+  const inputs: [number, number][] = [
+    [0, 0],
+    [0, 1],
+    [-0.5, 0.5],
+    [1, 0],
+    [1, 1],
+    [1, 0.5],
+  ];
+
+  beforeAll(async () => {
+    for (const [k, [x, y]] of inputs.entries()) {
+      const [lng, lat] = unit.inverse(100 * x, 100 * y);
+      const at = `2023-05-0${k + 1}T00:00:00Z`;
+      await sql`INSERT INTO events (taxonomy_version, category_code, description, channel, occurred_at, reported_at, geom, state, due_at)
+                VALUES (1, 'other.other', '', 'patrol', ${at}, ${at}, ST_SetSRID(ST_MakePoint(${lng}, ${lat}), 4326), 'reported', ${at}::timestamptz + interval '5 days')`.execute(t.tdb.db);
+    }
+  });
+
+  const clusters = async (eps: number, minPoints: number) => {
+    const res = await t.inject({ url: `/api/v1/analysis/clusters?eps=${eps}&minPoints=${minPoints}&${WINDOW}`, as: 'analyst' });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json<EventClustersResponse>();
+  };
+
+  it('t101: eps 0.8, minpoints 1 → clusters {1, 2, 3} and {4, 5, 6}', async () => {
+    const body = await clusters(80, 1);
+    expect(body.features.map((f) => [f.properties.cluster, f.properties.count, f.properties.first])).toEqual([
+      [0, 3, '2023-05-01T00:00:00.000Z'],
+      [1, 3, '2023-05-04T00:00:00.000Z'],
+    ]);
+    // The right-hand cluster is collinear: its hull is the segment from (1, 0) to (1, 1).
+    expect(body.features[1]!.geometry.type).toBe('LineString');
+    expect(body.summary.parameters).toMatchObject({ clusters: 2, noise: 0 });
+  });
+
+  it('t102: eps 0.8, minpoints 4 → all noise', async () => {
+    const body = await clusters(80, 4);
+    expect(body.features).toEqual([]);
+    expect(body.summary).toMatchObject({ events: 6, parameters: { clusters: 0, noise: 6 } });
+  });
+
+  it('t103: eps 0.6, minpoints 3 → the three on the right form one cluster, the left three are noise', async () => {
+    const body = await clusters(60, 3);
+    expect(body.features.map((f) => [f.properties.count, f.properties.first, f.properties.last])).toEqual([[3, '2023-05-04T00:00:00.000Z', '2023-05-06T00:00:00.000Z']]);
+    expect(body.summary.parameters).toMatchObject({ noise: 3 });
   });
 });
