@@ -107,7 +107,8 @@ function parseOrigin(text: string): [number, number] {
   return [lng, lat];
 }
 
-const roundTo = (v: number, step: number): number => Math.round(v / step) * step;
+/** Rounded to a multiple of `step`, without binary noise such as 113.65000000000001. */
+const roundTo = (v: number, step: number): number => Number((Math.round(v / step) * step).toFixed(9));
 
 /**
  * The local metric projection of an analysis. Its origin is the lattice origin, so it must not move
