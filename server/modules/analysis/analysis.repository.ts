@@ -40,16 +40,10 @@ export async function clusterDbscan(db: Database, input: DbscanInput): Promise<D
     const texts = input.polygons.map((parts) => JSON.stringify({ type: 'MultiPolygon', coordinates: parts }));
     geometries = sql`SELECT u.ord, ST_GeomFromGeoJSON(u.g) AS geom FROM unnest(${texts}::text[]) WITH ORDINALITY AS u(g, ord)`;
   }
-  // JIT off (as for stored events): the window function's cost estimate makes PostgreSQL compile the
-  // statement with LLVM, 100–250 ms per call that buys nothing (the work is inside PostGIS).
-  const rows = await db.transaction().execute(async (trx) => {
-    await sql`SET LOCAL jit = off`.execute(trx);
-    const result = await sql<{ ord: number; label: number | null }>`
-      SELECT p.ord::int AS ord, ST_ClusterDBSCAN(p.geom, eps := ${input.eps}::float8, minpoints := ${input.minPoints}::int) OVER () AS label
-      FROM (${geometries}) p
-    `.execute(trx);
-    return result.rows;
-  });
+  const { rows } = await sql<{ ord: number; label: number | null }>`
+    SELECT p.ord::int AS ord, ST_ClusterDBSCAN(p.geom, eps := ${input.eps}::float8, minpoints := ${input.minPoints}::int) OVER () AS label
+    FROM (${geometries}) p
+  `.execute(db);
   const labels = new Array<number | null>(n).fill(null);
   for (const r of rows) labels[r.ord - 1] = r.label;
   return { labels };
