@@ -33,6 +33,7 @@ import { open311Routes } from './modules/events/open311.routes';
 import { metaRoutes } from './modules/meta/meta.routes';
 import { ogcRoutes } from './modules/ogc/ogc.routes';
 import { tileRoutes } from './modules/tiles/tile.routes';
+import { DataChangeAnnouncer } from './db/data-changes';
 import { dispatchRoutes } from './modules/dispatch/dispatch.routes';
 import { DispatchService } from './modules/dispatch/dispatch.service';
 import { authRoutes } from './modules/users/auth.routes';
@@ -109,8 +110,12 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
   await app.register(populationRoutes, { db });
   // Before events: intake routes from its in-memory index (kept in sync once the hub below starts).
   const dispatch = new DispatchService(db, { nearestGridM: config.dispatchNearestGridM });
-  await app.register(eventRoutes, { db, config, dispatch });
-  await app.register(open311Routes, { db, config, dispatch });
+  // Intake announces new events to the tile caches after commit, coalesced (server/db/data-changes.ts).
+  const changes = new DataChangeAnnouncer(db, 50, (err) => app.log.warn({ err }, 'announcing an event change failed'));
+  app.addHook('onClose', () => changes.close());
+  const eventContext = { onEventsCreated: () => changes.announce('events') };
+  await app.register(eventRoutes, { db, config, dispatch, context: eventContext });
+  await app.register(open311Routes, { db, config, dispatch, context: eventContext });
 
   const tiles = new TileService(db);
   await app.register(tileRoutes, { tiles });
