@@ -103,16 +103,16 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
   await app.register(auditRoutes, { db });
   await app.register(divisionRoutes, { db });
   await app.register(layoutRoutes, { db, config });
-  await app.register(exchangeRoutes, { db, config });
+  // Intake announces new events to the tile caches after commit, coalesced (server/db/data-changes.ts).
+  const changes = new DataChangeAnnouncer(db, 50, (err) => app.log.warn({ err }, 'announcing an event change failed'));
+  app.addHook('onClose', () => changes.close());
+  await app.register(exchangeRoutes, { db, config, eventContext: { onEventsCreated: () => changes.announce('events') } });
   await app.register(gridRoutes, { db, config });
   await app.register(registryRoutes, { db, config });
   await app.register(analysisRoutes, { db });
   await app.register(populationRoutes, { db });
   // Before events: intake routes from its in-memory index (kept in sync once the hub below starts).
   const dispatch = new DispatchService(db, { nearestGridM: config.dispatchNearestGridM });
-  // Intake announces new events to the tile caches after commit, coalesced (server/db/data-changes.ts).
-  const changes = new DataChangeAnnouncer(db, 50, (err) => app.log.warn({ err }, 'announcing an event change failed'));
-  app.addHook('onClose', () => changes.close());
   const eventContext = { onEventsCreated: () => changes.announce('events') };
   await app.register(eventRoutes, { db, config, dispatch, context: eventContext });
   await app.register(open311Routes, { db, config, dispatch, context: eventContext });
