@@ -34,6 +34,7 @@ import { open311Routes } from './modules/events/open311.routes';
 import { metaRoutes } from './modules/meta/meta.routes';
 import { ogcRoutes } from './modules/ogc/ogc.routes';
 import { tileRoutes } from './modules/tiles/tile.routes';
+import { DataChangeAnnouncer } from './db/data-changes';
 import { dispatchRoutes } from './modules/dispatch/dispatch.routes';
 import { DispatchService } from './modules/dispatch/dispatch.service';
 import { authRoutes } from './modules/users/auth.routes';
@@ -103,7 +104,10 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
   await app.register(auditRoutes, { db });
   await app.register(divisionRoutes, { db });
   await app.register(layoutRoutes, { db, config });
-  await app.register(exchangeRoutes, { db, config });
+  // Intake announces new events to the tile caches after commit, coalesced (server/db/data-changes.ts).
+  const changes = new DataChangeAnnouncer(db, 50, (err) => app.log.warn({ err }, 'announcing an event change failed'));
+  app.addHook('onClose', () => changes.close());
+  await app.register(exchangeRoutes, { db, config, eventContext: { onEventsCreated: () => changes.announce('events') } });
   await app.register(gridRoutes, { db, config });
   await app.register(registryRoutes, { db, config });
   await app.register(analysisRoutes, { db });
@@ -111,8 +115,9 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
   await app.register(populationRoutes, { db });
   // Before events: intake routes from its in-memory index (kept in sync once the hub below starts).
   const dispatch = new DispatchService(db, { nearestGridM: config.dispatchNearestGridM });
-  await app.register(eventRoutes, { db, config, dispatch });
-  await app.register(open311Routes, { db, config, dispatch });
+  const eventContext = { onEventsCreated: () => changes.announce('events') };
+  await app.register(eventRoutes, { db, config, dispatch, context: eventContext });
+  await app.register(open311Routes, { db, config, dispatch, context: eventContext });
 
   const tiles = new TileService(db);
   await app.register(tileRoutes, { tiles });

@@ -20,6 +20,7 @@ import type { CreateEventBody, EventListQuery } from '../../server/contracts/eve
 import type { Database } from '../../server/db/database';
 import { SYSTEM_ACTOR } from '../../server/modules/audit/audit.service';
 import { NotificationHub } from '../../server/db/notifications';
+import { DataChangeAnnouncer } from '../../server/db/data-changes';
 import { DispatchService } from '../../server/modules/dispatch/dispatch.service';
 import { listEventsQuery, type EventFilter } from '../../server/modules/events/event.repository';
 import { listEventPage, reportEvent, type EventContext } from '../../server/modules/events/event.service';
@@ -91,8 +92,10 @@ async function liveDispatch(db: Database, pool: pg.Pool): Promise<{ dispatch: Di
 
 async function benchIntake(db: Database, pool: pg.Pool, dispatch: DispatchService): Promise<Record<string, number>> {
   const cipher = createRegistryCipher(randomBytes(32).toString('base64'));
-  const ctx: EventContext = { db, cipher, dispatch };
-  const postgisCtx: EventContext = { db, cipher };
+  // As the app wires it: each intake announces new events to the tile caches after commit, coalesced.
+  const changes = new DataChangeAnnouncer(db);
+  const ctx: EventContext = { db, cipher, dispatch, onEventsCreated: () => changes.announce('events') };
+  const postgisCtx: EventContext = { db, cipher, onEventsCreated: () => changes.announce('events') };
   const bodies: CreateEventBody[] = Array.from({ length: INTAKE_EVENTS }, (_, i) => ({
     category: pick(SUBTYPES),
     description: `基准测试事件 ${i}`,

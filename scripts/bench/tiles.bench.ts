@@ -4,8 +4,10 @@
  * all measured in this run with wrk at 50 connections over loopback.
  * Targets (issue #9): cold ≥ 0.8 × raw SQL; cached ≥ 0.6 × the bare route.
  *
- * Data: the demo generator's large district (divisions, roads and ~1,000 grids); tiles are every z15 tile
- * over it.
+ * Data: the demo generator's large district (divisions, roads and ~1,000 grids) and TILES_BENCH_EVENTS
+ * (default 20,000) events spread over it. Tile sets: grids at z15 (public), events at z15 (points) and
+ * events at z13 (counts per cell) — event tiles need a bearer token (events:read), so their API figures
+ * include authentication (a cached principal); the baselines do not authenticate.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,12 +15,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Fastify from 'fastify';
+import { sql } from 'kysely';
 import { buildApp } from '../../server/app';
 import { testConfig } from '../../server/config';
 import { runCli } from '../cli';
 import { generateDemoCity } from '../generate/demo-city';
 import { insertDivisions, insertGridsBulk, insertPublishedLayouts, insertRoads } from '../../server/modules/demo/demo.repository';
 import { TILE_LAYERS, tileSql } from '../../server/modules/tiles/tile-layers';
+import { eventTileSql } from '../../server/modules/tiles/event-tiles';
+import { hashPassword } from '../../server/auth/password';
+import { issueSession } from '../../server/modules/users/auth.service';
+import { insertUser } from '../../server/modules/users/user.repository';
+import type { Database } from '../../server/db/database';
+import type pg from 'pg';
 import { ensureDebianPackages } from '../../server/test/system-packages';
 import { withScratchDatabase, writeResults } from './bench-kit';
 
@@ -26,6 +35,7 @@ const run = promisify(execFile);
 
 const DURATION_S = 6;
 const CONNECTIONS = 50;
+const EVENTS = Number(process.env.TILES_BENCH_EVENTS ?? 20_000);
 
 function tilesCovering(bbox: [number, number, number, number], z: number): Array<[number, number, number]> {
   const n = 2 ** z;
@@ -50,16 +60,17 @@ interface Load {
  * wrk (C, Debian's package) generates the load: on two cores a JavaScript load generator would eat the
  * CPU PostgreSQL needs and understate every ratio against the raw SQL.
  */
-async function load(url: string, paths: string[]): Promise<Load> {
+async function load(url: string, paths: string[], headers: Record<string, string> = {}): Promise<Load> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wangge-wrk-'));
   const script = path.join(dir, 'paths.lua');
+  const extra = Object.entries(headers).map(([k, v]) => `, [${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join('');
   writeFileSync(
     script,
     `local paths = {${paths.map((p) => JSON.stringify(p)).join(',')}}
 local i = 0
 request = function()
   i = i % #paths + 1
-  return wrk.format("GET", paths[i], { ["Accept-Encoding"] = "gzip" })
+  return wrk.format("GET", paths[i], { ["Accept-Encoding"] = "gzip"${extra} })
 end
 `,
   );
@@ -81,6 +92,66 @@ end
   };
 }
 
+interface Tileset {
+  name: string;
+  tiles: Array<[number, number, number]>;
+  path: (z: number, x: number, y: number) => string;
+  /** The API's SQL for one tile (what the raw baseline runs). */
+  query: (z: number, x: number, y: number) => { sql: string; parameters: readonly unknown[] };
+  /** Headers the API needs (a bearer token for event tiles). */
+  headers: Record<string, string>;
+}
+
+/** The raw SQL through pg: 50 concurrent clients looping for the same duration. */
+async function rawSql(pool: pg.Pool, ts: Tileset): Promise<number> {
+  const compiled = ts.tiles.map(([z, x, y]) => ts.query(z, x, y));
+  let done = 0;
+  const deadline = performance.now() + DURATION_S * 1000;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async (_, worker) => {
+      let i = worker;
+      while (performance.now() < deadline) {
+        const q = compiled[i % compiled.length];
+        if (q) await pool.query(q.sql, q.parameters as unknown[]);
+        done += 1;
+        i += CONNECTIONS;
+      }
+    }),
+  );
+  return done / DURATION_S;
+}
+
+/** The same SQL behind a bare Fastify route (no validation, auth, cache or gzip): HTTP's own cost. */
+async function bareSqlRoute(pool: pg.Pool, ts: Tileset): Promise<Load> {
+  const app = Fastify();
+  app.get('/t/:z/:x/:y', async (request, reply) => {
+    const { z, x, y } = request.params as { z: string; x: string; y: string };
+    const q = ts.query(Number(z), Number(x), Number(y));
+    const { rows } = await pool.query<{ mvt: Buffer }>(q.sql, q.parameters as unknown[]);
+    return reply.type('application/vnd.mapbox-vector-tile').send(rows[0]?.mvt ?? Buffer.alloc(0));
+  });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const result = await load(url, ts.tiles.map(([z, x, y]) => `/t/${z}/${x}/${y}`));
+  await app.close();
+  return result;
+}
+
+/** Events spread over the grids (deterministic), in every state, some overdue. */
+async function insertEvents(db: Database, n: number): Promise<void> {
+  await sql`
+    WITH ext AS (SELECT ST_XMin(x) w, ST_YMin(x) s, ST_XMax(x) e, ST_YMax(x) n FROM (SELECT ST_Extent(geom) x FROM grids) t),
+         cats AS (SELECT array_agg(code ORDER BY code) AS codes, max(taxonomy_version) AS v FROM event_categories
+                  WHERE parent_code IS NOT NULL AND taxonomy_version = (SELECT version FROM event_taxonomies WHERE active)),
+         st AS (SELECT ARRAY['reported','accepted','dispatched','in_progress','resolved','verified','closed','rejected'] AS states)
+    INSERT INTO events (taxonomy_version, category_code, description, channel, source, occurred_at, reported_at, geom, state, closed_at, due_at, stage_due_at)
+    SELECT cats.v, cats.codes[1 + (i * 7) % array_length(cats.codes, 1)], '基准事件', 'patrol', 'import',
+           now() - (i % 2000) * interval '1 hour', now() - (i % 2000) * interval '1 hour',
+           ST_SetSRID(ST_MakePoint(ext.w + (ext.e - ext.w) * ((i * 0.6180339887) % 1), ext.s + (ext.n - ext.s) * ((i * 0.7548776662) % 1)), 4326),
+           st.states[1 + i % 8], CASE WHEN i % 8 = 6 THEN now() END,
+           now() + ((i % 5) - 1) * interval '1 day', NULL
+    FROM generate_series(1, ${n}) i, ext, cats, st`.execute(db);
+}
+
 runCli(async () => {
   if (!ensureDebianPackages('/usr/bin/wrk', ['wrk'])) throw new Error('wrk is needed: sudo apt-get install -y wrk');
   await withScratchDatabase('tiles', async (handle) => {
@@ -90,88 +161,106 @@ runCli(async () => {
     const communities = city.divisions.filter((d) => d.level === 'community').map((d) => d.code);
     const layoutOf = await insertPublishedLayouts(handle.db, communities, '2025-01-01T00:00:00Z');
     await insertGridsBulk(handle.db, city.grids.map((g) => ({ layoutId: layoutOf.get(g.communityCode) ?? 0, code: g.code, name: g.name, kind: g.kind === '专属' ? 'dedicated' : 'general', geom: g.geom })));
+    await insertEvents(handle.db, EVENTS);
     await handle.pool.query('ANALYZE');
+
+    const config = testConfig();
+    const user = await insertUser(handle.db, { username: 'bench-dispatcher', displayName: 'bench', passwordHash: await hashPassword('bench-password-1'), roles: ['dispatcher'], scope: { all: true, prefixes: [] }, mustChangePassword: false });
+    if (!user) throw new Error('no bench user');
+    const { accessToken } = await issueSession(handle.db, user, config);
+    const auth = { Authorization: `Bearer ${accessToken}` };
 
     const ext = await handle.pool.query<{ w: number; s: number; e: number; n: number }>('SELECT ST_XMin(x) w, ST_YMin(x) s, ST_XMax(x) e, ST_YMax(x) n FROM (SELECT ST_Extent(geom) x FROM grids) t');
     const b = ext.rows[0];
     if (!b) throw new Error('no grids loaded');
-    const tiles = tilesCovering([b.w, b.s, b.e, b.n], 15);
-    const paths = tiles.map(([z, x, y]) => `/tiles/grids/${z}/${x}/${y}.mvt`);
-    console.log(`${city.grids.length} grids, ${tiles.length} z15 tiles`);
-
-    // Baseline 1: the same SQL straight through pg, 50 concurrent clients looping for the same duration.
+    const bbox: [number, number, number, number] = [b.w, b.s, b.e, b.n];
     const grids = TILE_LAYERS.grids;
     if (!grids) throw new Error('no grids layer');
-    const compiled = tiles.map(([z, x, y]) => tileSql(grids, z, x, y).compile(handle.db));
-    let done = 0;
-    const deadline = performance.now() + DURATION_S * 1000;
-    await Promise.all(
-      Array.from({ length: CONNECTIONS }, async (_, worker) => {
-        let i = worker;
-        while (performance.now() < deadline) {
-          const q = compiled[i % compiled.length];
-          if (q) await handle.pool.query(q.sql, q.parameters as unknown[]);
-          done += 1;
-          i += CONNECTIONS;
-        }
-      }),
-    );
-    const rawRps = done / DURATION_S;
+    const z15 = tilesCovering(bbox, 15);
+    const z13 = tilesCovering(bbox, 13);
+    const tilesets: Tileset[] = [
+      { name: 'grids z15', tiles: z15, path: (z, x, y) => `/tiles/grids/${z}/${x}/${y}.mvt`, query: (z, x, y) => tileSql(grids, z, x, y).compile(handle.db), headers: {} },
+      { name: 'events z15 (points)', tiles: z15, path: (z, x, y) => `/tiles/events/${z}/${x}/${y}.mvt`, query: (z, x, y) => eventTileSql(z, x, y, { scopePrefixes: null }).compile(handle.db), headers: auth },
+      { name: 'events z13 (cells)', tiles: z13, path: (z, x, y) => `/tiles/events/${z}/${x}/${y}.mvt`, query: (z, x, y) => eventTileSql(z, x, y, { scopePrefixes: null }).compile(handle.db), headers: auth },
+    ];
+    console.log(`${city.grids.length} grids, ${EVENTS} events; ${z15.length} z15 tiles, ${z13.length} z13 tiles`);
 
-    // Baseline 1b: the same SQL behind a bare Fastify route (no validation, cache or gzip): what HTTP
-    // and the load generator cost on this machine before any of the API's own work.
-    const sqlRoute = Fastify();
-    sqlRoute.get('/tiles/grids/:z/:x/:y.mvt', async (request, reply) => {
-      const { z, x, y } = request.params as { z: string; x: string; y: string };
-      const q = tileSql(grids, Number(z), Number(x), Number(y)).compile(handle.db);
-      const { rows } = await handle.pool.query<{ mvt: Buffer }>(q.sql, q.parameters as unknown[]);
-      return reply.type('application/vnd.mapbox-vector-tile').send(rows[0]?.mvt ?? Buffer.alloc(0));
-    });
-    const sqlRouteUrl = await sqlRoute.listen({ port: 0, host: '127.0.0.1' });
-    const sqlRouteLoad = await load(sqlRouteUrl, paths);
-    await sqlRoute.close();
+    const raw = new Map<string, number>();
+    const sqlRoute = new Map<string, Load>();
+    for (const ts of tilesets) {
+      const one = ts.query(...(ts.tiles[Math.floor(ts.tiles.length / 2)] ?? [0, 0, 0]));
+      const t0 = performance.now();
+      await handle.pool.query(one.sql, one.parameters as unknown[]);
+      console.log(`${ts.name}: one tile alone ${(performance.now() - t0).toFixed(1)} ms`);
+      raw.set(ts.name, await rawSql(handle.pool, ts));
+      sqlRoute.set(ts.name, await bareSqlRoute(handle.pool, ts));
+    }
 
     // The API, cold: no notification pool, so the cache never goes live and every request renders.
-    const cold = await buildApp({ config: testConfig(), db: handle.db });
+    const cold = await buildApp({ config, db: handle.db });
     const coldUrl = await cold.listen({ port: 0, host: '127.0.0.1' });
-    const coldLoad = await load(coldUrl, paths);
+    const coldLoad = new Map<string, Load>();
+    for (const ts of tilesets) coldLoad.set(ts.name, await load(coldUrl, ts.tiles.map(([z, x, y]) => ts.path(z, x, y)), ts.headers));
     await cold.close();
 
     // The API, cached: warmed once, then served from memory.
-    const warm = await buildApp({ config: testConfig(), db: handle.db, pool: handle.pool });
+    const warm = await buildApp({ config, db: handle.db, pool: handle.pool });
     const warmUrl = await warm.listen({ port: 0, host: '127.0.0.1' });
     await new Promise((r) => setTimeout(r, 300));
-    for (const p of paths) await fetch(warmUrl + p, { headers: { 'accept-encoding': 'gzip' } });
-    const cachedLoad = await load(warmUrl, paths);
+    const cachedLoad = new Map<string, Load>();
+    const tileBytes = new Map<string, number>();
+    for (const ts of tilesets) {
+      const paths = ts.tiles.map(([z, x, y]) => ts.path(z, x, y));
+      let bytes = 0;
+      for (const p of paths) {
+        const res = await fetch(warmUrl + p, { headers: { 'accept-encoding': 'gzip', ...ts.headers } });
+        if (res.status !== 200) throw new Error(`${p}: ${res.status}`);
+        // content-length is the compressed size (fetch itself would transparently gunzip the body).
+        bytes += Number(res.headers.get('content-length') ?? 0);
+        await res.arrayBuffer();
+      }
+      tileBytes.set(ts.name, Math.round(bytes / paths.length));
+      cachedLoad.set(ts.name, await load(warmUrl, paths, ts.headers));
+    }
+    await warm.close();
 
     // Baseline 2: a bare Fastify route returning a constant as large as the average gzipped tile.
-    let bytes = 0;
-    // content-length is the compressed size (fetch itself would transparently gunzip the body).
-    for (const p of paths) bytes += Number((await fetch(warmUrl + p, { headers: { 'accept-encoding': 'gzip' } })).headers.get('content-length') ?? 0);
-    const sample = Buffer.alloc(Math.round(bytes / paths.length), 7);
-    const bare = Fastify();
-    bare.get('/tiles/:l/:z/:x/:y', async (_req, reply) => reply.type('application/vnd.mapbox-vector-tile').send(sample));
-    await warm.close();
-    const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
-    const bareLoad = await load(bareUrl, paths.map((p) => p.replace('.mvt', '')));
-    await bare.close();
+    const bareLoad = new Map<string, Load>();
+    for (const ts of tilesets) {
+      const sample = Buffer.alloc(tileBytes.get(ts.name) ?? 0, 7);
+      const bare = Fastify();
+      bare.get('/t/:z/:x/:y', async (_req, reply) => reply.type('application/vnd.mapbox-vector-tile').send(sample));
+      const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
+      bareLoad.set(ts.name, await load(bareUrl, ts.tiles.map(([z, x, y]) => `/t/${z}/${x}/${y}`)));
+      await bare.close();
+    }
 
-    const results = {
-      grids: city.grids.length,
-      tiles: tiles.length,
-      rawSqlTilesPerS: Math.round(rawRps),
-      bareSqlRoute: { ...sqlRouteLoad, ratioToRawSql: sqlRouteLoad.rps / rawRps },
-      cold: { ...coldLoad, ratioToRawSql: coldLoad.rps / rawRps, ratioToBareSqlRoute: coldLoad.rps / sqlRouteLoad.rps, target: 0.8 },
-      cached: { ...cachedLoad, ratioToBareRoute: cachedLoad.rps / bareLoad.rps, target: 0.6 },
-      bareRoute: { ...bareLoad, bytes: sample.length },
-    };
-    console.table({
-      'raw ST_AsMVT SQL': { 'req/s': Math.round(rawRps), p50: '', p99: '', ratio: '' },
-      'bare route + same SQL': { 'req/s': Math.round(sqlRouteLoad.rps), p50: sqlRouteLoad.p50, p99: sqlRouteLoad.p99, ratio: `${results.bareSqlRoute.ratioToRawSql.toFixed(2)} × raw SQL (HTTP cost alone)` },
-      'API cold': { 'req/s': Math.round(coldLoad.rps), p50: coldLoad.p50, p99: coldLoad.p99, ratio: `${results.cold.ratioToRawSql.toFixed(2)} × raw SQL (target ≥ 0.8)` },
-      'API cached': { 'req/s': Math.round(cachedLoad.rps), p50: cachedLoad.p50, p99: cachedLoad.p99, ratio: `${results.cached.ratioToBareRoute.toFixed(2)} × bare route (target ≥ 0.6)` },
-      'bare Fastify route': { 'req/s': Math.round(bareLoad.rps), p50: bareLoad.p50, p99: bareLoad.p99, ratio: '' },
-    });
+    const results: Record<string, unknown> = { grids: city.grids.length, events: EVENTS };
+    const table: Record<string, Record<string, string | number>> = {};
+    for (const ts of tilesets) {
+      const r = raw.get(ts.name) ?? NaN;
+      const route = sqlRoute.get(ts.name)!;
+      const c = coldLoad.get(ts.name)!;
+      const k = cachedLoad.get(ts.name)!;
+      const bare = bareLoad.get(ts.name)!;
+      const errors = c.errors + k.errors;
+      if (errors > 0) throw new Error(`${ts.name}: ${errors} non-2xx answers`);
+      results[ts.name] = {
+        tiles: ts.tiles.length,
+        avgGzipBytes: tileBytes.get(ts.name),
+        rawSqlTilesPerS: Math.round(r),
+        bareSqlRoute: { ...route, ratioToRawSql: route.rps / r },
+        cold: { ...c, ratioToRawSql: c.rps / r, ratioToBareSqlRoute: c.rps / route.rps, target: 0.8 },
+        cached: { ...k, ratioToBareRoute: k.rps / bare.rps, target: 0.6 },
+        bareRoute: bare,
+      };
+      table[`${ts.name}: raw ST_AsMVT SQL`] = { 'req/s': Math.round(r), p50: '', p99: '', ratio: '' };
+      table[`${ts.name}: bare route + SQL`] = { 'req/s': Math.round(route.rps), p50: route.p50, p99: route.p99, ratio: `${(route.rps / r).toFixed(2)} × raw SQL (HTTP cost alone)` };
+      table[`${ts.name}: API cold`] = { 'req/s': Math.round(c.rps), p50: c.p50, p99: c.p99, ratio: `${(c.rps / r).toFixed(2)} × raw SQL (target ≥ 0.8)` };
+      table[`${ts.name}: API cached`] = { 'req/s': Math.round(k.rps), p50: k.p50, p99: k.p99, ratio: `${(k.rps / bare.rps).toFixed(2)} × bare route (target ≥ 0.6)` };
+      table[`${ts.name}: bare route`] = { 'req/s': Math.round(bare.rps), p50: bare.p50, p99: bare.p99, ratio: `${tileBytes.get(ts.name)} B` };
+    }
+    console.table(table);
     console.log(`results: ${writeResults('tiles', results)}`);
   });
 });

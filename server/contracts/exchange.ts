@@ -74,3 +74,62 @@ export const LayoutImportQuerySchema = Type.Object({
   fix: Type.Optional(Type.Boolean({ description: 'repair invalid geometries with ST_MakeValid' })),
 });
 export type LayoutImportQuery = Static<typeof LayoutImportQuerySchema>;
+
+const ImportFormatParam = Type.String({ maxLength: 32, description: `one of ${EXCHANGE_FORMATS.join(', ')}; default from the content type, else from the file's first bytes` });
+const ImportCrsParam = Type.Union(EXCHANGE_CRS.map((c) => Type.Literal(c)), { description: 'coordinates of the file; default the CRS the file declares, else wgs84' });
+const LayerParam = Type.String({ maxLength: 200, description: 'GeoPackage: the feature layer to read when it has several' });
+
+export const BuildingExportQuerySchema = Type.Object({
+  ...ExportQuerySchema.properties,
+  community: Type.Optional(Type.String({ pattern: '^[0-9]{12}$' })),
+  grid: Type.Optional(Type.String({ pattern: '^[0-9]{12,15}$', description: 'a grid code (or a prefix of one)' })),
+  bbox: Type.Optional(Type.String({ pattern: '^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$', description: 'minLng,minLat,maxLng,maxLat' })),
+});
+export type BuildingExportQuery = Static<typeof BuildingExportQuerySchema>;
+
+export const BuildingImportQuerySchema = Type.Object({
+  format: Type.Optional(ImportFormatParam),
+  crs: Type.Optional(ImportCrsParam),
+  geometry: Type.Optional(CsvGeometryParam),
+  layer: Type.Optional(LayerParam),
+  mode: Type.Optional(Type.Union([Type.Literal('all-or-nothing'), Type.Literal('skip-bad-rows')], { default: 'all-or-nothing' })),
+  community: Type.Optional(Type.String({ pattern: '^[0-9]{12}$', description: 'community of features without a communityCode' })),
+  makeValid: Type.Optional(Type.Boolean({ description: 'repair invalid footprints with ST_MakeValid' })),
+});
+export type BuildingImportQuery = Static<typeof BuildingImportQuerySchema>;
+
+export const EventExportQuerySchema = Type.Object({
+  ...ExportQuerySchema.properties,
+  grid: Type.Optional(Type.String({ pattern: '^[0-9]{15}$' })),
+  community: Type.Optional(Type.String({ pattern: '^[0-9]{12}$' })),
+  street: Type.Optional(Type.String({ pattern: '^[0-9]{9}$' })),
+  state: Type.Optional(Type.String({ pattern: '^[a-z_]+(,[a-z_]+)*$', description: 'comma-separated states' })),
+  category: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)?$', maxLength: 64 })),
+  channel: Type.Optional(Type.Union(['patrol', 'hotline', 'resident', 'video', 'assigned'].map((c) => Type.Literal(c)))),
+  from: Type.Optional(Type.String({ format: 'date-time', description: 'reported at or after' })),
+  to: Type.Optional(Type.String({ format: 'date-time', description: 'reported before' })),
+  bbox: Type.Optional(Type.String({ pattern: '^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$', description: 'minLng,minLat,maxLng,maxLat' })),
+  reporter: Type.Optional(Type.Union([Type.Literal('masked'), Type.Literal('full'), Type.Literal('none')], {
+    description: 'reporter name and phone: masked (default), full (needs registry:unmask and a purpose) or none',
+  })),
+  purpose: Type.Optional(Type.String({ minLength: 2, maxLength: 500, description: 'why the full reporter contacts are needed (audited)' })),
+});
+export type EventExportQuery = Static<typeof EventExportQuerySchema>;
+
+export const EventImportQuerySchema = Type.Object({
+  format: Type.Optional(ImportFormatParam),
+  crs: Type.Optional(ImportCrsParam),
+  geometry: Type.Optional(CsvGeometryParam),
+  layer: Type.Optional(LayerParam),
+});
+export type EventImportQuery = Static<typeof EventImportQuerySchema>;
+
+export const EventImportReportSchema = Type.Object({
+  features: Type.Integer({ description: 'features read from the file' }),
+  created: Type.Integer(),
+  replayed: Type.Integer({ description: 'already imported before (same Idempotency-Key): nothing created' }),
+  failed: Type.Integer(),
+  events: Type.Array(Type.Object({ featureIndex: Type.Integer(), id: Type.Integer(), replayed: Type.Boolean() })),
+  errors: Type.Array(Type.Object({ featureIndex: Type.Integer(), code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) })),
+});
+export type EventImportReport = Static<typeof EventImportReportSchema>;

@@ -44,6 +44,11 @@ export interface EventContext {
   now?: () => Date;
   /** Routing from memory while its index is live (else PostGIS answers). */
   dispatch?: DispatchService;
+  /**
+   * Called after an intake committed a new event: announces it to caches (event tiles) without a NOTIFY
+   * inside the intake transaction (server/db/data-changes.ts). Other changes are announced by trigger.
+   */
+  onEventsCreated?: () => void;
 }
 
 const OPEN_BEFORE_RESOLVE: EventState[] = ['reported', 'accepted', 'dispatched', 'in_progress'];
@@ -177,7 +182,8 @@ export function maskName(name: string): string {
 }
 
 export interface IntakeOptions {
-  source: 'api' | 'open311';
+  /** 'import': an event read from a file (POST /api/v1/events/import), through this same intake. */
+  source: 'api' | 'open311' | 'import';
   idempotencyKey?: string;
   /** Who the key belongs to: keys are scoped per caller. */
   principalKey: string;
@@ -238,6 +244,7 @@ export async function reportEvent(ctx: EventContext, principal: Principal, body:
     if (!replay) throw new Error('event insert returned no id');
     return replay;
   }
+  ctx.onEventsCreated?.();
   return { statusCode: 201, event: { ...event, id: written.id, possibleDuplicates: written.duplicates }, replayed: false };
 }
 

@@ -7,7 +7,18 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ErrorResponseSchema, commonErrorResponses } from '../../contracts/common';
 import { DivisionCodeParamsSchema } from '../../contracts/division';
-import { DivisionExportQuerySchema, EXCHANGE_MEDIA_TYPES, ExportQuerySchema, LayoutImportQuerySchema } from '../../contracts/exchange';
+import {
+  BuildingExportQuerySchema,
+  BuildingImportQuerySchema,
+  DivisionExportQuerySchema,
+  EXCHANGE_MEDIA_TYPES,
+  EventExportQuerySchema,
+  EventImportQuerySchema,
+  EventImportReportSchema,
+  ExportQuerySchema,
+  LayoutImportQuerySchema,
+} from '../../contracts/exchange';
+import { ImportReportSchema } from '../../contracts/registry';
 import { CommunityParamsSchema, ImportLayoutBodySchema, LayoutCollectionSchema, LayoutIdParamsSchema } from '../../contracts/layout';
 import type { AppConfig } from '../../config';
 import type { Database } from '../../db/database';
@@ -16,6 +27,11 @@ import { importLayout } from '../layouts/layout.service';
 import { canonicalCrs } from './exchange-crs';
 import type { ExchangeFile } from './exchange';
 import { exportDivisions, exportLayout, importLayoutFile } from './exchange.service';
+import { exportBuildings, importBuildingsFile } from './building-exchange.service';
+import { exportEvents, importEventsFile } from './event-exchange.service';
+import { auditActor } from '../../auth/request-auth';
+import { registryCipherFromConfig } from '../registry/registry-crypto';
+import type { EventContext } from '../events/event.service';
 
 const errors = { ...commonErrorResponses, 403: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema, 413: ErrorResponseSchema, 415: ErrorResponseSchema, 422: ErrorResponseSchema } as const;
 const FileSchema = Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: 'the file' });
@@ -26,9 +42,90 @@ const MAX_IMPORT_FEATURES = (ImportLayoutBodySchema.properties.features as { max
 
 const attachment = (file: ExchangeFile): string => `attachment; filename="${file.fileName}"`;
 const bytesOf = (file: ExchangeFile): Buffer => Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.byteLength);
+/** A file body: the raw bytes, or a GeoJSON document the JSON parser already read. */
+const fileBody = (body: unknown): Buffer => (Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body ?? null)));
+const fileBodySchema = {
+  content: {
+    'application/json': { schema: Type.Object({}, { additionalProperties: true, description: 'a GeoJSON FeatureCollection' }) },
+    ...Object.fromEntries(FILE_MEDIA_TYPES.map((t) => [t, { schema: FileBodySchema }])),
+  },
+};
 
-export const exchangeRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppConfig }> = async (app, { db, config }) => {
+export const exchangeRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppConfig; eventContext?: Partial<EventContext> }> = async (app, { db, config, eventContext }) => {
   app.addContentTypeParser(FILE_MEDIA_TYPES, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  const cipher = registryCipherFromConfig(config);
+  const events: EventContext = { db, cipher, ...eventContext };
+
+  app.get(
+    '/api/v1/buildings/export',
+    {
+      config: { permission: 'registry:read' },
+      schema: {
+        tags: ['registry'],
+        summary: 'Buildings (live, no households) as a GeoJSON, CSV, FlatGeobuf or GeoPackage file (WGS-84, or GCJ-02/BD-09 on request)',
+        querystring: BuildingExportQuerySchema,
+        response: { 200: FileSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const file = await exportBuildings(db, request.principal, request.query);
+      return reply.header('content-disposition', attachment(file)).type(file.mediaType).send(bytesOf(file));
+    },
+  );
+
+  app.post(
+    '/api/v1/buildings/import',
+    {
+      config: { permission: 'registry:write' },
+      schema: {
+        tags: ['registry'],
+        summary: 'Import buildings from a GeoJSON, CSV, FlatGeobuf or GeoPackage file through the registry import (placement, grid derivation, upsert on natural keys, scope per row)',
+        querystring: BuildingImportQuerySchema,
+        body: fileBodySchema,
+        response: { 200: ImportReportSchema, ...errors },
+      },
+    },
+    async (request) =>
+      importBuildingsFile(db, request.principal, cipher, { bytes: fileBody(request.body), contentType: Buffer.isBuffer(request.body) ? request.headers['content-type'] : 'application/geo+json' }, request.query, { maxVertices: config.maxVertices }),
+  );
+
+  app.get(
+    '/api/v1/events/export',
+    {
+      config: { permission: 'events:read' },
+      schema: {
+        tags: ['events'],
+        summary: 'Events (your scope, listing filters) as a GeoJSON, CSV, FlatGeobuf or GeoPackage file; reporter masked unless reporter=full (registry:unmask + purpose); audited',
+        querystring: EventExportQuerySchema,
+        response: { 200: FileSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const file = await exportEvents(events, request.principal, request.query, auditActor(request));
+      return reply.header('content-disposition', attachment(file)).header('cache-control', 'no-store').type(file.mediaType).send(bytesOf(file));
+    },
+  );
+
+  app.post(
+    '/api/v1/events/import',
+    {
+      config: { permission: 'events:write' },
+      schema: {
+        tags: ['events'],
+        summary: "Report a file's events through the normal intake (routing now, state reported; Idempotency-Key per feature: re-importing creates nothing twice)",
+        querystring: EventImportQuerySchema,
+        body: fileBodySchema,
+        response: { 200: EventImportReportSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const p = request.principal;
+      return importEventsFile(events, p, { bytes: fileBody(request.body), contentType: Buffer.isBuffer(request.body) ? request.headers['content-type'] : 'application/geo+json' }, request.query, {
+        principalKey: p.userId !== null ? `user:${p.userId}` : `token:${p.tokenId ?? 0}`,
+        actor: auditActor(request),
+      });
+    },
+  );
 
   app.get(
     '/api/v1/layouts/:id/export',

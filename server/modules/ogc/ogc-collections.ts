@@ -4,9 +4,11 @@
  * collection; properties are listed explicitly so a new column cannot leak.
  */
 import { sql, type RawBuilder } from 'kysely';
+import type { Permission } from '../../auth/principal';
+import { eventWhere } from '../events/event.repository';
 
 export interface Queryable {
-  type: 'string' | 'integer' | 'number';
+  type: 'string' | 'integer' | 'number' | 'boolean';
   title: string;
   /** SQL expression of the property in `src` rows. */
   column: string;
@@ -16,11 +18,21 @@ export interface OgcCollection {
   id: string;
   title: string;
   description: string;
-  /** SELECT with at least `fid` (text), `geom` (4326), the listed properties and optional `t` (timestamptz). */
-  source(): RawBuilder<unknown>;
+  /**
+   * SELECT with at least `fid` (text), `geom` (4326) and the listed properties; `effective_from`/`effective_to`
+   * for an 'interval' collection, `t` (timestamptz) for an 'instant' one. Restricted collections narrow
+   * their rows to the caller's scope (`scopePrefixes` null = everything).
+   */
+  source(ctx: SourceContext): RawBuilder<unknown>;
   properties: Record<string, Queryable>;
-  /** Name of the temporal column (`t`) or null when features have no time. */
-  temporal: 'interval' | null;
+  /** How `datetime` applies: a validity interval, an instant (`t`), or not at all. */
+  temporal: 'interval' | 'instant' | null;
+  /** Absent: public. Otherwise the permission its routes require (they are registered on their own paths). */
+  permission?: Permission;
+}
+
+export interface SourceContext {
+  scopePrefixes: readonly string[] | null;
 }
 
 export const OGC_COLLECTIONS: OgcCollection[] = [
@@ -91,6 +103,33 @@ export const OGC_COLLECTIONS: OgcCollection[] = [
       grid_code: { type: 'string', title: 'Grid code', column: 'grid_code' },
     },
     temporal: null,
+  },
+  {
+    id: 'events',
+    title: '事件 Events',
+    description:
+      'Reported events (disputes, hazards, facility problems, urgent needs) with sub-type, state, channel, reported time, overdue flag and grid. ' +
+      'No description, address, reporter or attachments. Needs events:read; your scope only. datetime filters the reported time.',
+    source: ({ scopePrefixes }) => sql`
+      SELECT e.id::text AS fid, e.geom, e.id, e.category_code AS category, c.name AS category_name, e.state, e.channel,
+             e.reported_at AS t, to_char(e.reported_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS reported_at,
+             (e.state NOT IN ('closed', 'rejected') AND least(e.stage_due_at, e.due_at) < now()) AS overdue,
+             e.grid_code, e.community_code
+      FROM events e JOIN event_categories c ON c.taxonomy_version = e.taxonomy_version AND c.code = e.category_code
+      WHERE ${eventWhere({ scopePrefixes: scopePrefixes === null ? null : [...scopePrefixes], limit: 0 })}`,
+    properties: {
+      id: { type: 'integer', title: 'Event id', column: 'id' },
+      category: { type: 'string', title: 'Sub-type code (e.g. dispute.neighbour)', column: 'category' },
+      category_name: { type: 'string', title: 'Sub-type name', column: 'category_name' },
+      state: { type: 'string', title: 'reported | accepted | rejected | dispatched | in_progress | resolved | verified | closed', column: 'state' },
+      channel: { type: 'string', title: 'patrol | hotline | resident | video | assigned', column: 'channel' },
+      reported_at: { type: 'string', title: 'Reported at (UTC, RFC 3339)', column: 'reported_at' },
+      overdue: { type: 'boolean', title: 'Past a deadline and not closed or rejected (computed now)', column: 'overdue' },
+      grid_code: { type: 'string', title: 'Grid the event was routed to', column: 'grid_code' },
+      community_code: { type: 'string', title: 'Community code', column: 'community_code' },
+    },
+    temporal: 'instant',
+    permission: 'events:read',
   },
 ];
 

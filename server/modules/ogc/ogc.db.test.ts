@@ -34,10 +34,30 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-const get = async <T>(url: string): Promise<{ status: number; body: T; headers: Headers }> => {
-  const res = await fetch(url.startsWith('http') ? url : base + url);
+const get = async <T>(url: string, token?: string): Promise<{ status: number; body: T; headers: Headers }> => {
+  const res = await fetch(url.startsWith('http') ? url : base + url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   return { status: res.status, body: (await res.json()) as T, headers: res.headers };
 };
+
+/** Events reported through the API: two in grid 002 (south-west corner), one in grid 026 (north-east). */
+const EVENT_POINTS: Array<[number, number, string]> = [
+  [W + 0.0005, S + 0.0005, 'dispute.neighbour'],
+  [W + 0.0006, S + 0.0004, 'facility.manhole'],
+  [E - 0.0005, N - 0.0005, 'dispute.neighbour'],
+];
+const eventIds: number[] = [];
+async function reportEvents(): Promise<void> {
+  if (eventIds.length > 0) return;
+  for (const [lon, lat, category] of EVENT_POINTS) {
+    const res = await t.inject({
+      method: 'POST',
+      url: '/api/v1/events',
+      payload: { category, description: '李四 13800001111 反映噪音', channel: 'hotline', address: '建设路12号院3号楼2单元401', location: { type: 'Point', coordinates: [lon, lat] }, reporter: { name: '李四', phone: '13800001111' } },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    eventIds.push(res.json<{ id: number }>().id);
+  }
+}
 
 describe('OGC API – Features', () => {
   it('has a landing page with the required links and declares its conformance classes', async () => {
@@ -102,6 +122,46 @@ describe('OGC API – Features', () => {
     expect(o.features.map((f) => f.properties.employees)).toEqual([4]);
   });
 
+  it('serves events only to events:read holders, without personal data, narrowed to their scope', async () => {
+    await reportEvents();
+    const dispatcher = await t.tokenFor('dispatcher');
+    expect((await get<{ collections: Array<{ id: string }> }>('/ogc/collections')).body.collections.map((c) => c.id)).not.toContain('events');
+    const listed = (await get<{ collections: Array<{ id: string; extent: { temporal?: { interval: unknown[][] } } }> }>('/ogc/collections', dispatcher)).body.collections;
+    expect(listed.map((c) => c.id)).toEqual(['divisions', 'grids', 'buildings', 'organisations', 'events']);
+    expect(listed[4]?.extent.temporal?.interval[0]?.[0]).toEqual(expect.any(String));
+    expect((await get('/ogc/collections/events/items')).status).toBe(401);
+    expect((await get('/ogc/collections/events')).status).toBe(401);
+    expect((await get('/ogc/collections/events/items', await t.tokenFor('analyst'))).status).toBe(403);
+
+    const all = (await get<Fc>('/ogc/collections/events/items', dispatcher)).body;
+    expect(all.numberMatched).toBe(3);
+    expect(all.features.map((f) => Number(f.id)).sort()).toEqual([...eventIds].sort());
+    for (const f of all.features) {
+      expect(Object.keys(f.properties).sort()).toEqual(['category', 'category_name', 'channel', 'community_code', 'grid_code', 'id', 'overdue', 'reported_at', 'state']);
+      expect(JSON.stringify(f)).not.toMatch(/李四|13800001111|建设路/);
+    }
+    const one = (await get<{ properties: Record<string, unknown> }>(`/ogc/collections/events/items/${eventIds[0]}`, dispatcher)).body;
+    expect(one.properties).toMatchObject({ id: eventIds[0], category: 'dispute.neighbour', state: 'reported', channel: 'hotline', overdue: false, grid_code: `${COMMUNITY}002` });
+
+    const ids = async (q: string, token = dispatcher): Promise<number[]> => (await get<Fc>(`/ogc/collections/events/items?${q}`, token)).body.features.map((f) => Number(f.id)).sort();
+    expect(await ids(`bbox=${W},${S},${W + 0.001},${S + 0.001}`)).toEqual(eventIds.slice(0, 2).sort());
+    expect(await ids('category=facility.manhole')).toEqual([eventIds[1]]);
+    expect(await ids('state=closed')).toEqual([]);
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    expect(await ids(`datetime=../${hourAgo}`)).toEqual([]);
+    expect(await ids(`datetime=${hourAgo}/..`)).toHaveLength(3);
+    expect((await get('/ogc/collections/events/items?description=x', dispatcher)).status).toBe(400);
+    const latFirst = (await get<{ geometry: { coordinates: number[] } }>(`/ogc/collections/events/items/${eventIds[2]}?crs=http://www.opengis.net/def/crs/EPSG/0/4490`, dispatcher)).body;
+    expect(latFirst.geometry.coordinates[0]).toBeCloseTo(N - 0.0005, 7);
+
+    const worker = await t.userWith({ roles: ['grid_worker'], scope: [`${COMMUNITY}026`] });
+    expect(await ids('', worker.token)).toEqual([eventIds[2]]);
+    expect((await get(`/ogc/collections/events/items/${eventIds[0]}`, worker.token)).status).toBe(404);
+    const q = (await get<{ properties: Record<string, { type: string }> }>('/ogc/collections/events/queryables', dispatcher)).body;
+    expect(q.properties.overdue?.type).toBe('boolean');
+    expect(Object.keys(q.properties)).not.toContain('description');
+  });
+
   it('refuses unknown collections, filters and CRSs clearly', async () => {
     expect((await get('/ogc/collections/residents/items')).status).toBe(404);
     expect((await get('/ogc/collections/grids/items?password=1')).status).toBe(400);
@@ -143,5 +203,21 @@ describe.skipIf(!hasGdal)('GDAL reads the service (ogrinfo / ogr2ogr OAPIF)', ()
     const apiBox = (await get<Fc>(`/ogc/collections/grids/items?bbox=${box.join(',')}&limit=1000`)).body.features.map((f) => String(f.properties.code)).sort();
     expect(gdalBox).toEqual(apiBox);
     expect(apiBox.length).toBeGreaterThan(1);
+  });
+
+  it('reads the events collection with a bearer token, and does not see it without', async () => {
+    await reportEvents();
+    const token = await t.tokenFor('dispatcher');
+    const authed = { ...env, GDAL_HTTP_HEADERS: `Authorization: Bearer ${token}` };
+    expect((await run('ogrinfo', ['-ro', '-q', `OAPIF:${base}/ogc`], { env })).stdout).not.toMatch(/events/);
+    expect((await run('ogrinfo', ['-ro', '-q', `OAPIF:${base}/ogc`], { env: authed })).stdout).toMatch(/events/);
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'wangge-gdal-')), 'events.geojson');
+    await run('ogr2ogr', ['-f', 'GeoJSON', out, `OAPIF:${base}/ogc`, 'events', '-oo', 'PAGE_SIZE=2'], { env: authed });
+    const read = JSON.parse(readFileSync(out, 'utf8')) as { features: Array<{ geometry: { coordinates: number[] }; properties: Record<string, unknown> }> };
+    expect(read.features.map((f) => Number(f.properties.id)).sort()).toEqual([...eventIds].sort());
+    const first = read.features.find((f) => Number(f.properties.id) === eventIds[0]);
+    expect(first?.properties).toMatchObject({ category: 'dispute.neighbour', state: 'reported', grid_code: `${COMMUNITY}002` });
+    expect(first?.geometry.coordinates[0]).toBeCloseTo(W + 0.0005, 7);
+    expect(JSON.stringify(read)).not.toMatch(/李四|13800001111/);
   });
 });

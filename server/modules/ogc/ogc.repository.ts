@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Database } from '../../db/database';
-import type { OgcCollection } from './ogc-collections';
+import type { OgcCollection, SourceContext } from './ogc-collections';
 
 export interface ItemsQuery {
   /** lon/lat order (already un-flipped). */
@@ -17,6 +17,11 @@ export interface ItemsQuery {
 function whereClause(collection: OgcCollection, q: Omit<ItemsQuery, 'limit' | 'offset' | 'flip'>): RawBuilder<unknown> {
   const parts: RawBuilder<unknown>[] = [sql`true`];
   if (q.bbox) parts.push(sql`src.geom && ST_MakeEnvelope(${q.bbox[0]}, ${q.bbox[1]}, ${q.bbox[2]}, ${q.bbox[3]}, 4326) AND ST_Intersects(src.geom, ST_MakeEnvelope(${q.bbox[0]}, ${q.bbox[1]}, ${q.bbox[2]}, ${q.bbox[3]}, 4326))`);
+  if (collection.temporal === 'instant' && q.datetime) {
+    const { start, end } = q.datetime;
+    if (start) parts.push(sql`src.t >= ${start.toISOString()}::timestamptz`);
+    if (end) parts.push(sql`src.t <= ${end.toISOString()}::timestamptz`);
+  }
   if (collection.temporal === 'interval') {
     if (q.datetime) {
       const { start, end } = q.datetime;
@@ -38,10 +43,10 @@ function featureJson(collection: OgcCollection, flip: boolean): RawBuilder<unkno
                                'properties', json_build_object(${sql.join([...props, ...extra])}))`;
 }
 
-export async function queryItems(db: Database, collection: OgcCollection, q: ItemsQuery): Promise<{ numberMatched: number; features: unknown[] }> {
+export async function queryItems(db: Database, collection: OgcCollection, ctx: SourceContext, q: ItemsQuery): Promise<{ numberMatched: number; features: unknown[] }> {
   const where = whereClause(collection, q);
   const { rows } = await sql<{ matched: number; features: unknown[] | null }>`
-    WITH src AS (${collection.source()}),
+    WITH src AS (${collection.source(ctx)}),
          hits AS (SELECT * FROM src WHERE ${where}),
          page AS (SELECT * FROM hits src ORDER BY src.fid LIMIT ${q.limit} OFFSET ${q.offset})
     SELECT (SELECT count(*)::int FROM hits) AS matched,
@@ -49,23 +54,28 @@ export async function queryItems(db: Database, collection: OgcCollection, q: Ite
   return { numberMatched: rows[0]?.matched ?? 0, features: rows[0]?.features ?? [] };
 }
 
-export async function queryItem(db: Database, collection: OgcCollection, fid: string, flip: boolean): Promise<unknown> {
+export async function queryItem(db: Database, collection: OgcCollection, ctx: SourceContext, fid: string, flip: boolean): Promise<unknown> {
   const { rows } = await sql<{ feature: unknown }>`
-    WITH src AS (${collection.source()})
+    WITH src AS (${collection.source(ctx)})
     SELECT ${featureJson(collection, flip)} AS feature FROM src WHERE src.fid = ${fid}
     ORDER BY src.fid LIMIT 1`.execute(db);
   return rows[0]?.feature;
 }
 
-export async function collectionExtent(db: Database, collection: OgcCollection): Promise<{ bbox: [number, number, number, number] | null; start: string | null; end: string | null }> {
+export async function collectionExtent(db: Database, collection: OgcCollection, ctx: SourceContext): Promise<{ bbox: [number, number, number, number] | null; start: string | null; end: string | null }> {
   const { rows } = await sql<{ w: number | null; s: number | null; e: number | null; n: number | null }>`
-    WITH src AS (${collection.source()}), x AS (SELECT ST_Extent(src.geom) AS b FROM src)
+    WITH src AS (${collection.source(ctx)}), x AS (SELECT ST_Extent(src.geom) AS b FROM src)
     SELECT ST_XMin(b) AS w, ST_YMin(b) AS s, ST_XMax(b) AS e, ST_YMax(b) AS n FROM x`.execute(db);
   const r = rows[0];
   const bbox: [number, number, number, number] | null = r && r.w !== null && r.s !== null && r.e !== null && r.n !== null ? [r.w, r.s, r.e, r.n] : null;
-  if (collection.temporal !== 'interval') return { bbox, start: null, end: null };
+  if (collection.temporal === null) return { bbox, start: null, end: null };
+  if (collection.temporal === 'instant') {
+    const { rows: i } = await sql<{ start: Date | null; end: Date | null }>`
+      WITH src AS (${collection.source(ctx)}) SELECT min(src.t) AS start, max(src.t) AS end FROM src`.execute(db);
+    return { bbox, start: i[0]?.start?.toISOString() ?? null, end: i[0]?.end?.toISOString() ?? null };
+  }
   const { rows: t } = await sql<{ start: Date | null; end: Date | null; open: boolean | null }>`
-    WITH src AS (${collection.source()})
+    WITH src AS (${collection.source(ctx)})
     SELECT min(src.effective_from) AS start, max(src.effective_to) AS end, bool_or(src.effective_to IS NULL) AS open FROM src`.execute(db);
   const row = t[0];
   return { bbox, start: row?.start?.toISOString() ?? null, end: row?.open ? null : (row?.end?.toISOString() ?? null) };

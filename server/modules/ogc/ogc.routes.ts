@@ -2,11 +2,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ErrorResponseSchema, commonErrorResponses } from '../../contracts/common';
 import type { Database } from '../../db/database';
-import { CONFORMANCE, DEFAULT_LIMIT, describeCollection, getItem, getItems, landingPage, listCollections, MAX_LIMIT, queryables, requireCollection } from './ogc.service';
+import type { RoutePermission } from '../../auth/principal';
+import { OGC_COLLECTIONS } from './ogc-collections';
+import { CONFORMANCE, DEFAULT_LIMIT, describeCollection, getItem, getItems, landingPage, listCollections, MAX_LIMIT, queryables, requireCollection, sourceContext } from './ogc.service';
 
 const AnyJson = Type.Record(Type.String(), Type.Unknown());
-const errors = { ...commonErrorResponses, 404: ErrorResponseSchema } as const;
+const errors = { ...commonErrorResponses, 401: ErrorResponseSchema, 403: ErrorResponseSchema, 404: ErrorResponseSchema } as const;
 const CollectionParams = Type.Object({ collectionId: Type.String({ pattern: '^[a-z_]{1,40}$' }) });
+const FeatureId = Type.String({ maxLength: 64 });
 const ItemsQuery = Type.Object(
   {
     bbox: Type.Optional(Type.String()),
@@ -26,43 +29,65 @@ export const ogcRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app
 
   app.get('/ogc', { config: { permission: 'public' }, schema: schema('OGC API – Features landing page') }, async (request) => landingPage(base(request)));
   app.get('/ogc/conformance', { config: { permission: 'public' }, schema: schema('Conformance classes') }, async () => ({ conformsTo: CONFORMANCE }));
-  app.get('/ogc/collections', { config: { permission: 'public' }, schema: schema('Feature collections') }, async (request) => listCollections(db, base(request)));
   app.get(
-    '/ogc/collections/:collectionId',
-    { config: { permission: 'public' }, schema: { ...schema('One collection'), params: CollectionParams } },
-    async (request) => describeCollection(db, base(request), requireCollection(request.params.collectionId)),
+    '/ogc/collections',
+    { config: { permission: 'public' }, schema: schema('Feature collections (restricted ones, such as events, only when signed in with their permission)') },
+    async (request) => listCollections(db, base(request), request.principal),
   );
-  app.get(
-    '/ogc/collections/:collectionId/queryables',
-    { config: { permission: 'public' }, schema: { ...schema('Properties usable as filters'), params: CollectionParams } },
-    async (request, reply) => reply.type('application/schema+json').send(queryables(base(request), requireCollection(request.params.collectionId))),
-  );
-  app.get(
-    '/ogc/collections/:collectionId/items',
-    { config: { permission: 'public' }, schema: { ...schema('Features, paged; bbox, datetime, crs, bbox-crs and property filters'), params: CollectionParams, querystring: ItemsQuery } },
-    async (request, reply) => {
-      const { bbox, 'bbox-crs': bboxCrs, crs, datetime, limit, offset, f: _format, ...extra } = request.query;
-      const { body, crs: used } = await getItems(db, base(request), requireCollection(request.params.collectionId), {
-        ...(bbox === undefined ? {} : { bbox }),
-        ...(bboxCrs === undefined ? {} : { bboxCrs }),
-        ...(crs === undefined ? {} : { crs }),
-        ...(datetime === undefined ? {} : { datetime }),
-        ...(limit === undefined ? {} : { limit }),
-        ...(offset === undefined ? {} : { offset }),
-        extra,
-      });
-      return reply.type('application/geo+json').header('content-crs', `<${used}>`).send(body);
-    },
-  );
-  app.get(
-    '/ogc/collections/:collectionId/items/:featureId',
-    {
-      config: { permission: 'public' },
-      schema: { ...schema('One feature'), params: Type.Object({ collectionId: Type.String({ pattern: '^[a-z_]{1,40}$' }), featureId: Type.String({ maxLength: 64 }) }), querystring: Type.Object({ crs: Type.Optional(Type.String()), f: Type.Optional(Type.String()) }) },
-    },
-    async (request, reply) => {
-      const { body, crs } = await getItem(db, base(request), requireCollection(request.params.collectionId), request.params.featureId, request.query.crs);
-      return reply.type('application/geo+json').header('content-crs', `<${crs}>`).send(body);
-    },
-  );
+
+  /**
+   * The four collection routes, registered once with `:collectionId` for the public collections and
+   * once per restricted collection on its own static path (find-my-way prefers static segments), so
+   * that the route itself declares the permission and the authorization matrix covers it.
+   */
+  const register = (prefix: string, permission: RoutePermission, fixedId?: string): void => {
+    const params = fixedId === undefined ? { params: CollectionParams } : {};
+    const idOf = (request: { params: unknown }): string => fixedId ?? (request.params as { collectionId: string }).collectionId;
+    const what = fixedId === undefined ? '' : ` (${fixedId}; ${permission}, your scope only)`;
+    app.get(prefix, { config: { permission }, schema: { ...schema(`One collection${what}`), ...params } }, async (request) =>
+      describeCollection(db, base(request), requireCollection(idOf(request), request.principal), sourceContext(request.principal)),
+    );
+    app.get(`${prefix}/queryables`, { config: { permission }, schema: { ...schema(`Properties usable as filters${what}`), ...params } }, async (request, reply) =>
+      reply.type('application/schema+json').send(queryables(base(request), requireCollection(idOf(request), request.principal))),
+    );
+    app.get(
+      `${prefix}/items`,
+      { config: { permission }, schema: { ...schema(`Features, paged; bbox, datetime, crs, bbox-crs and property filters${what}`), ...params, querystring: ItemsQuery } },
+      async (request, reply) => {
+        const { bbox, 'bbox-crs': bboxCrs, crs, datetime, limit, offset, f: _format, ...extra } = request.query;
+        const collection = requireCollection(idOf(request), request.principal);
+        const { body, crs: used } = await getItems(db, base(request), collection, sourceContext(request.principal), {
+          ...(bbox === undefined ? {} : { bbox }),
+          ...(bboxCrs === undefined ? {} : { bboxCrs }),
+          ...(crs === undefined ? {} : { crs }),
+          ...(datetime === undefined ? {} : { datetime }),
+          ...(limit === undefined ? {} : { limit }),
+          ...(offset === undefined ? {} : { offset }),
+          extra,
+        });
+        return reply.type('application/geo+json').header('content-crs', `<${used}>`).send(body);
+      },
+    );
+    app.get(
+      `${prefix}/items/:featureId`,
+      {
+        config: { permission },
+        schema: {
+          ...schema(`One feature${what}`),
+          params: fixedId === undefined ? Type.Object({ collectionId: CollectionParams.properties.collectionId, featureId: FeatureId }) : Type.Object({ featureId: FeatureId }),
+          querystring: Type.Object({ crs: Type.Optional(Type.String()), f: Type.Optional(Type.String()) }),
+        },
+      },
+      async (request, reply) => {
+        const { featureId } = request.params;
+        const { crs: crsParam } = request.query as { crs?: string };
+        const collection = requireCollection(idOf(request), request.principal);
+        const { body, crs } = await getItem(db, base(request), collection, sourceContext(request.principal), featureId, crsParam);
+        return reply.type('application/geo+json').header('content-crs', `<${crs}>`).send(body);
+      },
+    );
+  };
+
+  register('/ogc/collections/:collectionId', 'public');
+  for (const c of OGC_COLLECTIONS) if (c.permission) register(`/ogc/collections/${c.id}`, c.permission, c.id);
 };

@@ -2,9 +2,10 @@
  * OGC API – Features (Part 1 Core with GeoJSON and OpenAPI 3.0, Part 2 CRS): landing page,
  * conformance, collections, items with bbox/limit/offset/datetime/property filters and paging links.
  */
+import { can, type Principal } from '../../auth/principal';
 import type { Database } from '../../db/database';
 import { AppError } from '../../http/errors';
-import { findCollection, OGC_COLLECTIONS, type OgcCollection } from './ogc-collections';
+import { findCollection, OGC_COLLECTIONS, type OgcCollection, type SourceContext } from './ogc-collections';
 import { CRS84, latFirst, parseCrs, SUPPORTED_CRS, type SupportedCrs } from './ogc-crs';
 import { collectionExtent, queryItem, queryItems } from './ogc.repository';
 
@@ -30,7 +31,7 @@ interface Link {
 export function landingPage(base: string): Record<string, unknown> {
   return {
     title: 'Wangge (网格) OGC API – Features',
-    description: 'Administrative divisions and community grids. No personal data is published here.',
+    description: 'Administrative divisions, community grids, buildings, organisations and (signed in, with events:read) events. No personal data is published here.',
     links: [
       { href: `${base}/ogc`, rel: 'self', type: JSON_TYPE, title: 'This document' },
       { href: `${base}/openapi.json`, rel: 'service-desc', type: 'application/vnd.oai.openapi+json;version=3.0', title: 'The API definition' },
@@ -41,14 +42,28 @@ export function landingPage(base: string): Record<string, unknown> {
   };
 }
 
-export function requireCollection(id: string): OgcCollection {
+/** Whether the principal may read the collection (public ones: everyone). */
+export function mayRead(principal: Principal, c: OgcCollection): boolean {
+  return c.permission === undefined || can(principal, c.permission);
+}
+
+/** The rows a principal sees of a collection: their scope (only restricted collections narrow by it). */
+export function sourceContext(principal: Principal): SourceContext {
+  return { scopePrefixes: principal.scope.all ? null : principal.scope.prefixes };
+}
+
+export function requireCollection(id: string, principal: Principal): OgcCollection {
   const c = findCollection(id);
   if (!c) throw new AppError('NOT_FOUND', 404, `No collection "${id}". Collections: ${OGC_COLLECTIONS.map((x) => x.id).join(', ')}.`, { collection: id });
+  if (!mayRead(principal, c)) {
+    if (principal.kind === 'anonymous') throw new AppError('UNAUTHENTICATED', 401, `Collection "${id}" needs signing in.`, { reason: 'missing' });
+    throw new AppError('FORBIDDEN', 403, `Collection "${id}" needs the permission ${c.permission ?? ''}.`, { permission: c.permission });
+  }
   return c;
 }
 
-export async function describeCollection(db: Database, base: string, c: OgcCollection): Promise<Record<string, unknown>> {
-  const extent = await collectionExtent(db, c);
+export async function describeCollection(db: Database, base: string, c: OgcCollection, ctx: SourceContext): Promise<Record<string, unknown>> {
+  const extent = await collectionExtent(db, c, ctx);
   return {
     id: c.id,
     title: c.title,
@@ -68,11 +83,13 @@ export async function describeCollection(db: Database, base: string, c: OgcColle
   };
 }
 
-export async function listCollections(db: Database, base: string): Promise<Record<string, unknown>> {
+/** The collections this principal may read: restricted ones (events) only with their permission. */
+export async function listCollections(db: Database, base: string, principal: Principal): Promise<Record<string, unknown>> {
+  const ctx = sourceContext(principal);
   return {
     links: [{ href: `${base}/ogc/collections`, rel: 'self', type: JSON_TYPE }],
     crs: [...SUPPORTED_CRS],
-    collections: await Promise.all(OGC_COLLECTIONS.map((c) => describeCollection(db, base, c))),
+    collections: await Promise.all(OGC_COLLECTIONS.filter((c) => mayRead(principal, c)).map((c) => describeCollection(db, base, c, ctx))),
   };
 }
 
@@ -128,7 +145,7 @@ export interface ItemsRequest {
   extra: Record<string, unknown>;
 }
 
-export async function getItems(db: Database, base: string, c: OgcCollection, req: ItemsRequest): Promise<{ body: Record<string, unknown>; crs: SupportedCrs }> {
+export async function getItems(db: Database, base: string, c: OgcCollection, ctx: SourceContext, req: ItemsRequest): Promise<{ body: Record<string, unknown>; crs: SupportedCrs }> {
   const crs = parseCrs(req.crs, 'crs');
   const bboxCrs = parseCrs(req.bboxCrs, 'bbox-crs');
   const limit = Math.min(req.limit ?? DEFAULT_LIMIT, MAX_LIMIT);
@@ -141,7 +158,7 @@ export async function getItems(db: Database, base: string, c: OgcCollection, req
     }
     filters.push({ column: prop.column, value: String(value) });
   }
-  const result = await queryItems(db, c, {
+  const result = await queryItems(db, c, ctx, {
     ...(req.bbox === undefined ? {} : { bbox: parseBbox(req.bbox, bboxCrs) }),
     ...(req.datetime === undefined ? {} : { datetime: parseDatetime(req.datetime) }),
     filters,
@@ -172,9 +189,9 @@ export async function getItems(db: Database, base: string, c: OgcCollection, req
   };
 }
 
-export async function getItem(db: Database, base: string, c: OgcCollection, fid: string, crsParam?: string): Promise<{ body: Record<string, unknown>; crs: SupportedCrs }> {
+export async function getItem(db: Database, base: string, c: OgcCollection, ctx: SourceContext, fid: string, crsParam?: string): Promise<{ body: Record<string, unknown>; crs: SupportedCrs }> {
   const crs = parseCrs(crsParam, 'crs');
-  const feature = (await queryItem(db, c, fid, latFirst(crs))) as Record<string, unknown> | undefined;
+  const feature = (await queryItem(db, c, ctx, fid, latFirst(crs))) as Record<string, unknown> | undefined;
   if (!feature) throw new AppError('NOT_FOUND', 404, `No feature "${fid}" in ${c.id}.`, { collection: c.id, featureId: fid });
   return {
     crs,

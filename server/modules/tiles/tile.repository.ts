@@ -1,9 +1,15 @@
 import { sql } from 'kysely';
 import type { Database } from '../../db/database';
+import { eventTileSql, type EventTileFilter } from './event-tiles';
 import { tileSql, type TileLayerDefinition } from './tile-layers';
 
 export async function renderTile(db: Database, layer: TileLayerDefinition, z: number, x: number, y: number, layoutId?: number): Promise<Buffer> {
   const { rows } = await tileSql(layer, z, x, y, layoutId).execute(db);
+  return rows[0]?.mvt ?? Buffer.alloc(0);
+}
+
+export async function renderEventTile(db: Database, z: number, x: number, y: number, filter: EventTileFilter): Promise<Buffer> {
+  const { rows } = await eventTileSql(z, x, y, filter).execute(db);
   return rows[0]?.mvt ?? Buffer.alloc(0);
 }
 
@@ -20,7 +26,7 @@ export async function isTileableLayout(db: Database, layoutId: number): Promise<
 
 /** Lon/lat extent of a layer's data, for TileJSON `bounds`. */
 export async function layerBounds(db: Database, layerId: string): Promise<[number, number, number, number] | null> {
-  const table = layerId === 'divisions' ? sql`divisions` : layerId === 'roads' ? sql`roads` : layerId === 'buildings' ? sql`buildings` : sql`grids`;
+  const table = layerId === 'divisions' ? sql`divisions` : layerId === 'roads' ? sql`roads` : layerId === 'buildings' ? sql`buildings` : layerId === 'events' ? sql`events` : sql`grids`;
   const { rows } = await sql<{ w: number | null; s: number | null; e: number | null; n: number | null }>`
     SELECT ST_XMin(x) AS w, ST_YMin(x) AS s, ST_XMax(x) AS e, ST_YMax(x) AS n FROM (SELECT ST_Extent(geom) AS x FROM ${table}) t`.execute(db);
   const r = rows[0];

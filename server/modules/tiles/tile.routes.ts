@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ErrorResponseSchema, commonErrorResponses } from '../../contracts/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CachedTile } from './tile-cache';
 import type { TileService } from './tile.service';
 
 const TileParams = Type.Object({
@@ -10,7 +12,57 @@ const TileParams = Type.Object({
   y: Type.Integer({ minimum: 0 }),
 });
 
+const TileAddress = Type.Object({ z: TileParams.properties.z, x: TileParams.properties.x, y: TileParams.properties.y });
+
+/** Filters of the events layer (each optional; the same meaning as in GET /api/v1/events). */
+const EventTileQuery = Type.Object({
+  category: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)?$', maxLength: 64, description: 'a sub-type code, or a category code for all its sub-types' })),
+  state: Type.Optional(Type.String({ pattern: '^[a-z_]+(,[a-z_]+)*$', maxLength: 200, description: 'comma-separated states' })),
+  from: Type.Optional(Type.String({ format: 'date-time', description: 'reported at or after' })),
+  to: Type.Optional(Type.String({ format: 'date-time', description: 'reported before' })),
+});
+
+function sendTile(request: FastifyRequest, reply: FastifyReply, tile: CachedTile, cacheControl: string): FastifyReply {
+  // Clients revalidate each time (cheap 304s): a tile is never shown stale after an edit.
+  void reply.header('x-content-type-options', 'nosniff').header('etag', tile.etag).header('cache-control', cacheControl).header('vary', 'accept-encoding');
+  if (request.headers['if-none-match'] === tile.etag) return reply.status(304).send(null);
+  void reply.type('application/vnd.mapbox-vector-tile');
+  if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(tile.gzip);
+  return reply.send(tile.raw);
+}
+
 export const tileRoutes: FastifyPluginAsyncTypebox<{ tiles: TileService }> = async (app, { tiles }) => {
+  // Events are not public (their places and kinds say things about residents): events:read, narrowed to
+  // the caller's scope. A static path, so it wins over /tiles/:layer/… (which refuses "events" anyway).
+  app.get(
+    '/tiles/events/:z/:x/:y.mvt',
+    {
+      helmet: false,
+      config: { permission: 'events:read' },
+      schema: {
+        tags: ['tiles'],
+        summary: 'Events as a Mapbox Vector Tile: counts per cell below z15, the events from z15 on (no personal data); your scope only',
+        params: TileAddress,
+        querystring: EventTileQuery,
+        response: { 200: Type.Any(), 304: Type.Null(), 401: ErrorResponseSchema, 403: ErrorResponseSchema, ...commonErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { z, x, y } = request.params;
+      const tile = await tiles.eventTile(request.principal, z, x, y, request.query);
+      // private: the answer depends on who asks (scope), so shared caches must not keep it.
+      return sendTile(request, reply, tile, 'private, max-age=0, must-revalidate');
+    },
+  );
+
+  app.get(
+    '/tiles/events.json',
+    {
+      config: { permission: 'events:read' },
+      schema: { tags: ['tiles'], summary: 'TileJSON 3.0 document of the events layer', response: { 200: Type.Record(Type.String(), Type.Unknown()), 401: ErrorResponseSchema, 403: ErrorResponseSchema, ...commonErrorResponses } },
+    },
+    async (request) => tiles.eventTileJson(`${request.protocol}://${request.host}`),
+  );
   app.get(
     '/tiles/:layer/:z/:x/:y.mvt',
     {
@@ -20,7 +72,7 @@ export const tileRoutes: FastifyPluginAsyncTypebox<{ tiles: TileService }> = asy
       config: { permission: 'public' },
       schema: {
         tags: ['tiles'],
-        summary: 'A Mapbox Vector Tile of a layer (divisions, grids, roads); gzip, ETag, revalidated on every use',
+        summary: 'A Mapbox Vector Tile of a layer (divisions, grids, roads, buildings); gzip, ETag, revalidated on every use',
         params: TileParams,
         querystring: Type.Object({ layout: Type.Optional(Type.Integer({ minimum: 1, description: 'a published or archived layout (grids only)' })) }),
         response: { 200: Type.Any(), 304: Type.Null(), 404: ErrorResponseSchema, ...commonErrorResponses },
@@ -29,12 +81,7 @@ export const tileRoutes: FastifyPluginAsyncTypebox<{ tiles: TileService }> = asy
     async (request, reply) => {
       const { layer, z, x, y } = request.params;
       const tile = await tiles.tile(layer, z, x, y, request.query.layout);
-      // Clients revalidate each time (cheap 304s): a tile is never shown stale after an edit.
-      void reply.header('x-content-type-options', 'nosniff').header('etag', tile.etag).header('cache-control', 'public, max-age=0, must-revalidate').header('vary', 'accept-encoding');
-      if (request.headers['if-none-match'] === tile.etag) return reply.status(304).send(null);
-      void reply.type('application/vnd.mapbox-vector-tile');
-      if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(tile.gzip);
-      return reply.send(tile.raw);
+      return sendTile(request, reply, tile, 'public, max-age=0, must-revalidate');
     },
   );
 

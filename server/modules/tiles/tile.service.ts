@@ -3,12 +3,30 @@
  * PostGIS, gzip once, and remember both encodings.
  */
 import { gzipSync } from 'node:zlib';
+import { EVENT_STATES } from '../../contracts/events';
+import type { Principal } from '../../auth/principal';
 import type { Database } from '../../db/database';
 import type { NotificationHub } from '../../db/notifications';
 import { AppError } from '../../http/errors';
 import { etagFor, TileCache, type CachedTile } from './tile-cache';
 import { TILE_LAYERS, type TileLayerDefinition } from './tile-layers';
-import { isTileableLayout, layerBounds, readDataVersions, renderTile } from './tile.repository';
+import { isTileableLayout, layerBounds, readDataVersions, renderEventTile, renderTile } from './tile.repository';
+import { EVENT_CELL_FIELDS, EVENT_MAXZOOM, EVENT_MINZOOM, EVENT_POINT_FIELDS, EVENT_POINT_MINZOOM, type EventTileFilter } from './event-tiles';
+
+/** Query filters of an event tile (all optional). */
+export interface EventTileQuery {
+  category?: string;
+  /** Comma-separated states. */
+  state?: string;
+  from?: string;
+  to?: string;
+}
+
+/**
+ * Whether an event is overdue is computed from now(): cached event tiles are also keyed by the minute,
+ * so an event turns overdue on the map at most a minute late even when nothing else changed.
+ */
+const OVERDUE_FRESHNESS_MS = 60_000;
 
 export const DATA_CHANGED_CHANNEL = 'wangge_data_changed';
 
@@ -62,6 +80,47 @@ export class TileService {
     return tile;
   }
 
+  /**
+   * An events tile for this principal: narrowed to their scope (as the listing is), filtered by the
+   * query. Cached like the other layers, keyed by scope and filters as well.
+   */
+  async eventTile(principal: Principal, z: number, x: number, y: number, q: EventTileQuery): Promise<CachedTile> {
+    checkTileAddress(z, x, y);
+    if (z < EVENT_MINZOOM || z > EVENT_MAXZOOM) {
+      throw new AppError('VALIDATION_FAILED', 400, `Event tiles exist from zoom ${EVENT_MINZOOM} to ${EVENT_MAXZOOM}.`, { in: 'params', field: 'z', value: z });
+    }
+    const filter = eventTileFilter(principal, q);
+    const scopeKey = filter.scopePrefixes === null ? '*' : [...filter.scopePrefixes].sort().join(',');
+    const queryKey = [filter.category ?? '', filter.states?.join(',') ?? '', filter.from?.toISOString() ?? '', filter.to?.toISOString() ?? ''].join(';');
+    const minute = Math.floor(Date.now() / OVERDUE_FRESHNESS_MS);
+    const key = this.cache.key('events', `events/${minute}/${scopeKey}/${queryKey}/${z}/${x}/${y}`);
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const raw = await renderEventTile(this.db, z, x, y, filter);
+    const tile: CachedTile = { raw, gzip: gzipSync(raw, { level: 1 }), etag: etagFor(raw) };
+    this.cache.set(key, tile);
+    return tile;
+  }
+
+  async eventTileJson(baseUrl: string): Promise<Record<string, unknown>> {
+    const bounds = await layerBounds(this.db, 'events');
+    const description = `Events (事件): counts per square cell (1/16 of a tile) below zoom ${EVENT_POINT_MINZOOM}, the events themselves from it on; no personal data`;
+    return {
+      tilejson: '3.0.0',
+      name: 'events',
+      description,
+      scheme: 'xyz',
+      tiles: [`${baseUrl}/tiles/events/{z}/{x}/{y}.mvt`],
+      minzoom: EVENT_MINZOOM,
+      maxzoom: EVENT_MAXZOOM,
+      bounds: bounds ?? [-180, -85.0511, 180, 85.0511],
+      vector_layers: [
+        { id: 'event_cells', description: 'Events per cell: count, open (not closed or rejected), overdue', minzoom: EVENT_MINZOOM, maxzoom: EVENT_POINT_MINZOOM - 1, fields: EVENT_CELL_FIELDS },
+        { id: 'events', description: 'One point per event: id, sub-type code, state, reported time (UTC), overdue', minzoom: EVENT_POINT_MINZOOM, maxzoom: EVENT_MAXZOOM, fields: EVENT_POINT_FIELDS },
+      ],
+    };
+  }
+
   async tileJson(layerId: string, baseUrl: string): Promise<Record<string, unknown>> {
     const layer = requireLayer(layerId);
     const bounds = await layerBounds(this.db, layer.id);
@@ -77,4 +136,20 @@ export class TileService {
       vector_layers: [{ id: layer.id, description: layer.description, minzoom: layer.minzoom, maxzoom: layer.maxzoom, fields: layer.fields }],
     };
   }
+}
+
+function eventTileFilter(principal: Principal, q: EventTileQuery): EventTileFilter {
+  const states = q.state?.split(',');
+  const bad = states?.find((s) => !(EVENT_STATES as readonly string[]).includes(s));
+  if (bad !== undefined) throw new AppError('VALIDATION_FAILED', 400, `Unknown state "${bad}". States: ${EVENT_STATES.join(', ')}.`, { in: 'querystring', field: 'state', value: bad });
+  const from = q.from === undefined ? undefined : new Date(q.from);
+  const to = q.to === undefined ? undefined : new Date(q.to);
+  if (from && to && from.getTime() >= to.getTime()) throw new AppError('VALIDATION_FAILED', 400, '"from" must be before "to".', { in: 'querystring', field: 'from' });
+  return {
+    scopePrefixes: principal.scope.all ? null : principal.scope.prefixes,
+    ...(states ? { states } : {}),
+    ...(q.category ? { category: q.category } : {}),
+    ...(from ? { from } : {}),
+    ...(to ? { to } : {}),
+  };
 }
