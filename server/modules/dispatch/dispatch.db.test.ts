@@ -130,7 +130,8 @@ describe('point lookup', () => {
     await sql`INSERT INTO staff_assignments (staff_id, grid_code, role, from_date) SELECT id, ${G2}, 'full_time_worker', '2025-01-01' FROM staff WHERE code = 'W2'`.execute(t.tdb.db);
     await sql`INSERT INTO roster_shifts (staff_id, scope_code, weekday, start_time, end_time) SELECT id, ${G2}, 1, '09:00:30', '17:00' FROM staff WHERE code = 'W2'`.execute(t.tdb.db);
     await sql`INSERT INTO roster_exceptions (kind, staff_id, starts_at, ends_at) SELECT 'leave', id, ${at('11:00:40')}, ${at('12:00:00')} FROM staff WHERE code = 'W1'`.execute(t.tdb.db);
-    await waitFor(async () => (await responderAt(IN_G2, '09:00:40')) === 'W2');
+    // Each insert is announced on its own: wait until the index holds the last of them too.
+    await waitFor(async () => (await responderAt(IN_G2, '09:00:40')) === 'W2' && (await responderAt(IN_G1, '11:00:50')) === 'L1');
     try {
       // Each pair lies in one minute; asking the earlier instant first, then the later, then the earlier again.
       for (const [point, early, late, before, after] of [
