@@ -51,6 +51,18 @@ const byDispatchOrder = (a: DutyCandidate, b: DutyCandidate): number =>
 
 const NO_ROWS: readonly never[] = Object.freeze([]);
 
+/** Whether a sorted array holds a value strictly between from and to (an edge at `from` itself changes nothing after it). */
+function hasEdgeIn(sorted: Float64Array, from: number, to: number): boolean {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] ?? Infinity) <= from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && (sorted[lo] ?? Infinity) < to;
+}
+
 export class RosterIndex {
   private readonly staff = new Map<number, StaffRow>();
   private readonly assignmentsByGrid = new Map<string, AssignmentRow[]>();
@@ -66,6 +78,10 @@ export class RosterIndex {
    */
   private assignedDate = '';
   private assignedMemo = new Map<string, ReadonlyArray<{ staff: StaffRow; role: string }>>();
+  /** Every instant (ms) at which an exception (holiday, leave, extra duty) starts or ends, sorted. */
+  private readonly exceptionEdges: Float64Array;
+  /** Per ISO weekday (1–7), every local second at which a weekly shift starts or ends, sorted. */
+  private readonly shiftEdges: Float64Array[];
 
   constructor(snapshot: RosterSnapshot) {
     const push = <K, V>(map: Map<K, V[]>, key: K, value: V): void => {
@@ -88,6 +104,23 @@ export class RosterIndex {
       else if (e.kind === 'leave' && e.staffId !== null) push(this.leaveByStaff, e.staffId, e);
       else if (e.kind === 'extra' && e.scopeCode !== null) push(this.extrasByScope, e.scopeCode, e);
     }
+    this.exceptionEdges = Float64Array.from(snapshot.exceptions.flatMap((e) => [e.startsMs, e.endsMs])).sort();
+    this.shiftEdges = Array.from({ length: 8 }, (_, weekday) =>
+      Float64Array.from(new Set(snapshot.shifts.filter((x) => x.weekday === weekday).flatMap((x) => [x.startS, x.endS]))).sort(),
+    );
+  }
+
+  /**
+   * Whether no roster rule starts or ends within the local minute [minuteMs, minuteMs + 60 s): then
+   * every answer of this index (on duty, leave, holidays, assignments — dates change only at midnight,
+   * and minutes never straddle one) is the same at every instant of that minute, and may be shared.
+   * Conservative: any edge anywhere in the roster makes the minute unsteady.
+   */
+  steadyMinute(minuteMs: number): boolean {
+    if (minuteMs % 60_000 !== 0) return false;
+    if (hasEdgeIn(this.exceptionEdges, minuteMs, minuteMs + 60_000)) return false;
+    const clock = shanghaiClock(minuteMs);
+    return !hasEdgeIn(this.shiftEdges[clock.weekday] ?? new Float64Array(), clock.seconds, clock.seconds + 60);
   }
 
   onLeave(staffId: number, atMs: number): boolean {

@@ -121,6 +121,41 @@ describe('point lookup', () => {
     await sql`DELETE FROM roster_exceptions`.execute(t.tdb.db);
   });
 
+  it('tells apart instants of one minute when a shift or leave starts inside it (answers are shared within a minute only when nothing changes in it)', async () => {
+    const at = (hhmmss: string): string => `2025-06-02T${hhmmss}+08:00`;
+    const responderAt = async (point: [number, number], hhmmss: string): Promise<string | null> =>
+      (await lookup(`lon=${point[0]}&lat=${point[1]}&at=${encodeURIComponent(at(hhmmss))}`)).body.responder?.staffCode ?? null;
+    // A worker for grid G2 from 09:00:30; the leader of G1 on leave from 10:00:20; the G1 worker on leave from 11:00:40.
+    await sql`INSERT INTO staff (code, name, phone, role, unit_code) VALUES ('W2', '吴网格', '13800000005', 'full_time_worker', ${G2})`.execute(t.tdb.db);
+    await sql`INSERT INTO staff_assignments (staff_id, grid_code, role, from_date) SELECT id, ${G2}, 'full_time_worker', '2025-01-01' FROM staff WHERE code = 'W2'`.execute(t.tdb.db);
+    await sql`INSERT INTO roster_shifts (staff_id, scope_code, weekday, start_time, end_time) SELECT id, ${G2}, 1, '09:00:30', '17:00' FROM staff WHERE code = 'W2'`.execute(t.tdb.db);
+    await sql`INSERT INTO roster_exceptions (kind, staff_id, starts_at, ends_at) SELECT 'leave', id, ${at('11:00:40')}, ${at('12:00:00')} FROM staff WHERE code = 'W1'`.execute(t.tdb.db);
+    // Each insert is announced on its own: wait until the index holds the last of them too.
+    await waitFor(async () => (await responderAt(IN_G2, '09:00:40')) === 'W2' && (await responderAt(IN_G1, '11:00:50')) === 'L1');
+    try {
+      // Each pair lies in one minute; asking the earlier instant first, then the later, then the earlier again.
+      for (const [point, early, late, before, after] of [
+        [IN_G2, '09:00:10', '09:00:40', 'C1', 'W2'],
+        [IN_G1, '11:00:20', '11:00:50', 'W1', 'L1'],
+      ] as const) {
+        expect(await responderAt(point, early)).toBe(before);
+        expect(await responderAt(point, late)).toBe(after);
+        expect(await responderAt(point, early)).toBe(before);
+        for (const hhmmss of [early, late]) {
+          const sqlAnswer = await onDutyAt(t.tdb.db, point === IN_G1 ? G1 : G2, new Date(at(hhmmss)));
+          const mine = (await lookup(`lon=${point[0]}&lat=${point[1]}&at=${encodeURIComponent(at(hhmmss))}`)).body.onDuty[0];
+          expect(mine?.staffCode ?? null, hhmmss).toBe(sqlAnswer?.staffCode ?? null);
+        }
+      }
+      // A minute with no change in it: every instant gets the same answer.
+      expect(await responderAt(IN_G1, '10:30:01')).toBe('W1');
+      expect(await responderAt(IN_G1, '10:30:59')).toBe('W1');
+    } finally {
+      await sql`DELETE FROM roster_exceptions`.execute(t.tdb.db);
+      await sql`DELETE FROM staff WHERE code = 'W2'`.execute(t.tdb.db);
+    }
+  });
+
   it('picks the lowest code on a shared edge or vertex and names the other grid', async () => {
     for (const lat of [34.75, 34.7515, 34.753]) {
       const { body } = await lookup(`lon=113.602&lat=${lat}`);

@@ -3,11 +3,14 @@
  *
  * The point lookup is the hotline's hot path: helmet's page headers (CSP, frame options, …) mean
  * nothing for a JSON answer and cost a large share of the request, so they are off here and nosniff is
- * set by hand. The answer is serialised by a schema serializer compiled once per plugin instance, from a
- * serialisation form of the contract (below): the 200 schema is a union of the point and the address
- * answer, and a union makes fast-json-stringify validate every value against each branch.
+ * set by hand. The point answer is written by dispatch-serialize.ts (the contract's fields in its order,
+ * shared parts' JSON text kept once); the address answer by a schema serializer compiled once per plugin
+ * instance, from a serialisation form of the contract (below): the 200 schema is a union of the point and
+ * the address answer, and a union makes fast-json-stringify validate every value against each branch.
+ * Both are sent as text with an explicit JSON content type.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import { commonErrorResponses, ErrorResponseSchema } from '../../contracts/common';
 import {
   DispatchAddressResponseSchema,
@@ -15,10 +18,18 @@ import {
   DispatchBatchResponseSchema,
   DispatchLookupQuerySchema,
   DispatchLookupResponseSchema,
-  DispatchResultSchema,
 } from '../../contracts/dispatch';
 import { AppError } from '../../http/errors';
+import { serializeDispatchResult } from './dispatch-serialize';
 import type { DispatchService } from './dispatch.service';
+
+/**
+ * Send an answer already written as JSON (text or UTF-8 bytes, by a serializer of the route's 200 schema): the content
+ * type is set by hand, as text gets none, and the typed reply (which expects the object) is bypassed.
+ */
+function sendJsonText(reply: FastifyReply, text: string | Buffer): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(text);
+}
 
 type JsonSchema = Record<string, unknown>;
 
@@ -44,14 +55,12 @@ export function serializationSchema(schema: unknown): unknown {
   return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, serializationSchema(v)]));
 }
 
-const RESULT_SCHEMA = serializationSchema(DispatchResultSchema) as JsonSchema;
 const ADDRESS_SCHEMA = serializationSchema(DispatchAddressResponseSchema) as JsonSchema;
 
 const errors = { ...commonErrorResponses, 401: ErrorResponseSchema, 403: ErrorResponseSchema, 413: ErrorResponseSchema };
 
 export const dispatchRoutes: FastifyPluginAsyncTypebox<{ dispatch: DispatchService }> = async (app, { dispatch }) => {
   // Compiled on first use (the compiler needs a reply), then reused: no per-request compile or cache lookup.
-  let serializeResult: ((answer: JsonSchema) => string) | undefined;
   let serializeAddress: ((answer: JsonSchema) => string) | undefined;
 
   app.addHook('onReady', async () => {
@@ -79,7 +88,7 @@ export const dispatchRoutes: FastifyPluginAsyncTypebox<{ dispatch: DispatchServi
         }
         const answer = await dispatch.lookupAddress(address, { at, limit });
         const serialize = (serializeAddress ??= reply.compileSerializationSchema(ADDRESS_SCHEMA, '200'));
-        return reply.serializer(serialize).send(answer);
+        return sendJsonText(reply, serialize(answer));
       }
       if (lon === undefined || lat === undefined) {
         throw new AppError('VALIDATION_FAILED', 400, 'Send lon and lat (or address).', {
@@ -88,9 +97,9 @@ export const dispatchRoutes: FastifyPluginAsyncTypebox<{ dispatch: DispatchServi
           missing: [lon === undefined ? 'lon' : null, lat === undefined ? 'lat' : null].filter((f) => f !== null),
         });
       }
-      const answer = await dispatch.lookupPoint({ lon, lat, crs, at });
-      const serialize = (serializeResult ??= reply.compileSerializationSchema(RESULT_SCHEMA, '200'));
-      return reply.serializer(serialize).send(answer);
+      const found = dispatch.lookupPointNow({ lon, lat, crs, at });
+      const answer = found instanceof Promise ? await found : found;
+      return sendJsonText(reply, serializeDispatchResult(answer));
     },
   );
 

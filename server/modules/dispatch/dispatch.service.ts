@@ -52,6 +52,15 @@ interface Snapshot {
   spatial: SpatialIndex;
   roster: RosterIndex;
   loadedAt: number;
+  /** Who answers, per place, for one steady minute (see `duty`). */
+  duty: { minuteMs: number; steady: boolean; byPlace: Map<string, Duty> };
+}
+
+/** The roster's part of an answer: the same for every point of a grid (or grid-less community) at one instant. */
+interface Duty {
+  staff: DispatchResult['staff'];
+  onDuty: DispatchResult['onDuty'];
+  chain: Chain;
 }
 
 interface Located {
@@ -119,7 +128,8 @@ const staffViewCache = new WeakMap<readonly unknown[], StaffView[]>();
 function staffViews(assigned: ReadonlyArray<{ staff: DutyCandidate['staff']; role: string }>): StaffView[] {
   let views = staffViewCache.get(assigned);
   if (!views) {
-    views = assigned.map((a) => staffOf(a.staff, a.role));
+    // Frozen: shared by every answer for the grid that day (and its JSON text is kept beside it, dispatch-serialize.ts).
+    views = Object.freeze(assigned.map((a) => Object.freeze(staffOf(a.staff, a.role)))) as StaffView[];
     staffViewCache.set(assigned, views);
   }
   return views;
@@ -136,6 +146,17 @@ function onDutyViews(candidates: readonly DutyCandidate[]): DispatchResult['onDu
     out.push({ staffId: d.staff.id, staffCode: d.staff.code, name: d.staff.name, phone: d.staff.phone, role: d.role, level: d.level, via: d.via, scopeCode: d.scopeCode });
   }
   return out;
+}
+
+/** A duty shared by many answers: nobody may change it. */
+function freezeDuty(d: Duty): Duty {
+  for (const o of d.onDuty) Object.freeze(o);
+  Object.freeze(d.onDuty);
+  for (const f of d.chain.fallback) Object.freeze(f);
+  Object.freeze(d.chain.fallback);
+  if (d.chain.responder) Object.freeze(d.chain.responder);
+  Object.freeze(d.chain);
+  return Object.freeze(d);
 }
 
 function firstAt(onDuty: readonly DutyCandidate[], level: DutyCandidate['level']): DutyCandidate | undefined {
@@ -201,7 +222,7 @@ export class DispatchService {
           this.dirty = false;
           const loadedAt = Date.now();
           const [grids, divisions, roster] = await Promise.all([listPublishedGrids(this.db), listDivisions(this.db), readRoster(this.db)]);
-          snap = { spatial: new SpatialIndex(grids, divisions), roster: new RosterIndex(roster), loadedAt };
+          snap = { spatial: new SpatialIndex(grids, divisions), roster: new RosterIndex(roster), loadedAt, duty: { minuteMs: NaN, steady: false, byPlace: new Map() } };
           this.snapshot = snap;
         } while (this.dirty);
         this.onRefresh?.();
@@ -230,8 +251,17 @@ export class DispatchService {
   }
 
   async lookupPoint(q: PointQuery): Promise<DispatchResult> {
+    return this.lookupPointNow(q);
+  }
+
+  /**
+   * lookupPoint without a promise when memory answers (live snapshot, an instant from the live layouts
+   * on): the hotline's hot path. Throws (synchronously) on a bad instant.
+   */
+  lookupPointNow(q: PointQuery): DispatchResult | Promise<DispatchResult> {
     const atMs = parseInstant(q.at);
-    const snap = await this.current();
+    const snap = this.current();
+    if (snap instanceof Promise) return snap.then((s) => this.resolve(s, q.lon, q.lat, q.crs ?? 'wgs84', atMs));
     return this.resolve(snap, q.lon, q.lat, q.crs ?? 'wgs84', atMs);
   }
 
@@ -338,14 +368,11 @@ export class DispatchService {
   }
 
   private answer(snap: Snapshot, located: Located, lon: number, lat: number, crs: DispatchCrs, atMs: number): DispatchResult {
-    const { roster, spatial } = snap;
+    const { spatial } = snap;
     const communityCode = located.gridCommunity ?? located.community?.code ?? null;
     const names = spatial.namesOf(communityCode);
     const grid = located.grid;
-    const clock = shanghaiClock(atMs);
-    const staff = grid ? staffViews(roster.assignedStaff(grid.code, clock.date)) : NONE;
-    const candidates = communityCode ? roster.onDuty(grid?.code ?? null, communityCode, atMs, clock) : [];
-    const chain = communityCode ? this.walkFallback(roster, grid, communityCode, candidates, clock, atMs) : OUTSIDE_CHAIN;
+    const { staff, onDuty, chain } = this.dutyAt(snap, grid?.code ?? null, communityCode, atMs);
 
     let message: string;
     if (located.status === 'in_grid' && grid) {
@@ -373,7 +400,7 @@ export class DispatchService {
       ambiguous: located.candidates.length > 0,
       candidates: located.candidates,
       staff,
-      onDuty: onDutyViews(candidates),
+      onDuty,
       responder: chain.responder,
       fallback: chain.fallback,
       source: located.source,
@@ -381,21 +408,54 @@ export class DispatchService {
   }
 
   /**
+   * The roster's part of the answer for a place at an instant. Within a steady minute (no shift, leave,
+   * holiday or extra duty starts or ends inside it: RosterIndex.steadyMinute) it is the same at every
+   * instant of the minute — the chain's reasons name the minute, not the second — so it is computed once
+   * per grid (or grid-less community) and minute, frozen and shared by every answer (whose JSON text is
+   * then written once too, dispatch-serialize.ts). Other minutes compute it per request.
+   */
+  private dutyAt(snap: Snapshot, gridCode: string | null, communityCode: string | null, atMs: number): Duty {
+    const minuteMs = Math.floor(atMs / 60_000) * 60_000;
+    const memo = snap.duty;
+    if (memo.minuteMs !== minuteMs) {
+      memo.minuteMs = minuteMs;
+      memo.steady = snap.roster.steadyMinute(minuteMs);
+      memo.byPlace = new Map();
+    }
+    if (!memo.steady) return this.computeDuty(snap.roster, gridCode, communityCode, atMs);
+    const key = gridCode ?? communityCode ?? '';
+    let duty = memo.byPlace.get(key);
+    if (!duty) {
+      duty = freezeDuty(this.computeDuty(snap.roster, gridCode, communityCode, atMs));
+      memo.byPlace.set(key, duty);
+    }
+    return duty;
+  }
+
+  private computeDuty(roster: RosterIndex, gridCode: string | null, communityCode: string | null, atMs: number): Duty {
+    const clock = shanghaiClock(atMs);
+    const staff = gridCode ? staffViews(roster.assignedStaff(gridCode, clock.date)) : NONE;
+    const candidates = communityCode ? roster.onDuty(gridCode, communityCode, atMs, clock) : [];
+    const chain = communityCode ? this.walkFallback(roster, gridCode, communityCode, candidates, clock, atMs) : OUTSIDE_CHAIN;
+    return { staff, onDuty: onDutyViews(candidates), chain };
+  }
+
+  /**
    * Who answers: the first step of the chain that finds someone. Steps after it are not evaluated (nor
    * their reasons written): the answer lists the chain as walked, up to the step used.
    */
-  private walkFallback(roster: RosterIndex, grid: DispatchResult['grid'], communityCode: string, onDuty: readonly DutyCandidate[], clock: ReturnType<typeof shanghaiClock>, atMs: number): Chain {
+  private walkFallback(roster: RosterIndex, gridCode: string | null, communityCode: string, onDuty: readonly DutyCandidate[], clock: ReturnType<typeof shanghaiClock>, atMs: number): Chain {
     const fallback: DispatchResult['fallback'] = [];
     const streetCode = communityCode.slice(0, 9);
     let local: string | undefined;
     const localTime = (): string => (local ??= localLabel(clock));
-    if (grid) {
+    if (gridCode !== null) {
       const g = firstAt(onDuty, 'grid');
-      if (g) return used(fallback, 'grid_on_duty', g.staff, g.role, `on duty in grid ${grid.code} at ${localTime()}`);
-      fallback.push({ step: 'grid_on_duty', outcome: 'none', reason: `nobody is on duty in grid ${grid.code} at ${localTime()} (no shift, a holiday or leave)` });
-      const leader = roster.gridLeader(grid.code, clock.date, atMs);
+      if (g) return used(fallback, 'grid_on_duty', g.staff, g.role, `on duty in grid ${gridCode} at ${localTime()}`);
+      fallback.push({ step: 'grid_on_duty', outcome: 'none', reason: `nobody is on duty in grid ${gridCode} at ${localTime()} (no shift, a holiday or leave)` });
+      const leader = roster.gridLeader(gridCode, clock.date, atMs);
       if (leader) return used(fallback, 'grid_leader', leader.staff, leader.role, 'nobody on duty in the grid: its grid leader answers');
-      fallback.push({ step: 'grid_leader', outcome: 'none', reason: `grid ${grid.code} has no grid leader available (none assigned, or on leave)` });
+      fallback.push({ step: 'grid_leader', outcome: 'none', reason: `grid ${gridCode} has no grid leader available (none assigned, or on leave)` });
     } else {
       fallback.push({ step: 'grid_on_duty', outcome: 'skipped', reason: `no grid covers the point or lies within ${this.nearestGridM} m` });
       fallback.push({ step: 'grid_leader', outcome: 'skipped', reason: 'no grid' });
