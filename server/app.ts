@@ -19,6 +19,7 @@ import { registerAuth } from './auth/request-auth';
 import { AppError, frameworkErrors, registerErrorHandling } from './http/errors';
 import { registerRateLimiting } from './http/rate-limit';
 import { registerValidation } from './http/validation';
+import { analysisEventRoutes } from './modules/analysis/analysis-events.routes';
 import { analysisRoutes } from './modules/analysis/analysis.routes';
 import { populationRoutes } from './modules/analysis/population.routes';
 import { auditRoutes } from './modules/audit/audit.routes';
@@ -106,6 +107,7 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
   await app.register(gridRoutes, { db, config });
   await app.register(registryRoutes, { db, config });
   await app.register(analysisRoutes, { db });
+  await app.register(analysisEventRoutes, { db });
   await app.register(populationRoutes, { db });
   // Before events: intake routes from its in-memory index (kept in sync once the hub below starts).
   const dispatch = new DispatchService(db, { nearestGridM: config.dispatchNearestGridM });

@@ -25,7 +25,7 @@ import { PROJECT_ROOT } from '../../server/config';
 import type { AnalysisFeature } from '../../server/contracts/analysis';
 import type { Database } from '../../server/db/database';
 import { fillHexLattice, hexCentre } from '../../server/modules/analysis/aggregation';
-import { countHexagonsOfTable } from '../../server/modules/analysis/analysis.repository';
+import { countCellsOfTable } from '../../server/modules/analysis/analysis-events.repository';
 import { clusterFeatures } from '../../server/modules/analysis/analysis.service';
 import { localProjection } from '../../server/modules/analysis/local-projection';
 import { distanceBandNeighbours, getisOrd, spatialWeights } from '../../server/modules/analysis/stats';
@@ -69,7 +69,7 @@ async function load(db: Database): Promise<void> {
 /** Arithmetic hex counts in SQL + zero-filled lattice + Gi* (adjacent hexagons, binary weights). */
 async function hexCountsAndGiStar(db: Database): Promise<{ cells: number; hot: number }> {
   const projection = localProjection(CENTRE);
-  const rows = await countHexagonsOfTable(db, 'bench_points', 'geom', projection, HEX_SIZE);
+  const rows = await countCellsOfTable(db, 'bench_points', 'geom', projection, 'hex', HEX_SIZE);
   const cells = fillHexLattice({
     i: Int32Array.from(rows, (r) => r.i),
     j: Int32Array.from(rows, (r) => r.j),

@@ -16,6 +16,7 @@ export type ConfidenceBin = -3 | -2 | -1 | 0 | 1 | 2 | 3;
 export function confidenceBin(z: number | null, p: number | null): ConfidenceBin {
   if (z === null || p === null || z === 0) return 0;
   const level = p <= 0.01 ? 3 : p <= 0.05 ? 2 : p <= 0.1 ? 1 : 0;
+  if (level === 0) return 0; // never -0
   return (z > 0 ? level : -level) as ConfidenceBin;
 }
 

@@ -8,3 +8,4 @@ export * from './getis-ord';
 export * from './moran';
 export * from './mann-kendall';
 export * from './emerging';
+export * from './smoothing';
