@@ -2,10 +2,16 @@
  * Analysis over stored events (issue #8): `GET /api/v1/analysis/{counts|density|hotspots|clusters|
  * emerging|points}`. Every answer is a GeoJSON FeatureCollection with the statistics as feature
  * properties plus a `summary`.
- *
- * The wire types mirror the analysis branch's contract (server/contracts/analysis-events.ts), which is
- * not merged into this branch yet; once it is, these become `import type` from '@contracts/analysis-events'.
  */
+import type {
+  EventAnalysisSummary,
+  EventClustersResponse,
+  EventCountsResponse,
+  EventDensityResponse,
+  EventEmergingResponse,
+  EventHotspotsResponse,
+  EventPointsResponse,
+} from '@contracts/analysis-events';
 import { authedJson, queryString } from './events';
 
 export type AnalysisKind = 'counts' | 'density' | 'hotspots' | 'local-moran' | 'clusters' | 'emerging' | 'points';
@@ -22,62 +28,19 @@ export interface AnalysisFilters {
   bbox?: string;
 }
 
-export interface AnalysisSummary {
-  n: number;
-  events: number;
-  unit?: string;
-  value?: string;
-  parameters: Record<string, unknown>;
-  warnings: string[];
-}
+type PropsOf<R extends { features: Array<{ properties: unknown }> }> = R['features'][number]['properties'];
+export type UnitProperties = PropsOf<EventCountsResponse>;
+export type HotspotProperties = PropsOf<EventHotspotsResponse>;
+export type DensityProperties = PropsOf<EventDensityResponse>;
+export type ClusterProperties = PropsOf<EventClustersResponse>;
+export type EmergingProperties = PropsOf<EventEmergingResponse>;
+export type PointProperties = PropsOf<EventPointsResponse>;
 
-export interface UnitProperties {
-  /** Grid code, or "i,j" lattice index. */
-  unit: string;
-  name?: string;
-  count: number;
-  rate?: number | null;
-  ebRate?: number | null;
-  population?: number | '<5' | null;
-}
-export interface HotspotProperties extends UnitProperties {
-  gi: number | null;
-  z: number | null;
-  p: number | null;
-  /** ArcGIS Gi_Bin: ±3/±2/±1 = 99/95/90 % hot (+) or cold (−). */
-  bin: number;
-}
-export interface DensityProperties {
-  i: number;
-  j: number;
-  /** Events per km² (quartic kernel). */
-  density: number;
-}
-export interface ClusterProperties {
-  cluster: number;
-  count: number;
-  first: string;
-  last: string;
-}
-export interface EmergingProperties extends UnitProperties {
-  category: string;
-  tau: number | null;
-  trendZ: number | null;
-  trendP: number | null;
-  hotSlices: number;
-  coldSlices: number;
-}
-export interface PointProperties {
-  id: number;
-  category: string;
-  state: string;
-  reportedAt: string;
-}
-
+/** Any of the answers: GeoJSON features with the statistics as properties, plus the summary. */
 export interface AnalysisCollection<P> {
   type: 'FeatureCollection';
-  summary: AnalysisSummary;
-  features: Array<{ type: 'Feature'; id: string | number; geometry: GeoJSON.Geometry; properties: P }>;
+  summary: EventAnalysisSummary;
+  features: Array<{ type: 'Feature'; id: string | number; geometry: { type: string; coordinates: unknown }; properties: P }>;
 }
 
 export interface PropertiesOf {

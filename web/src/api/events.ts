@@ -16,7 +16,7 @@ import type {
   TransitionResult,
 } from '@contracts/events';
 import type { ErrorResponse } from '@contracts/common';
-import { ApiError } from './client';
+import { ApiError, getAccessToken } from './client';
 
 export interface RequestOptions {
   method?: 'GET' | 'POST';
@@ -25,9 +25,14 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** JSON request with the Bearer token; any non-2xx becomes an `ApiError` carrying the server's error body. */
+/**
+ * JSON request with a Bearer token; any non-2xx becomes an `ApiError` carrying the server's error body.
+ * The shell's client holds the freshest token (its session refreshes it before expiry), so that one
+ * wins over the token the view was mounted with. Unlike the client's `request`, this one can be aborted
+ * (typing in the address box cancels the previous suggestion request).
+ */
 export async function authedJson<T>(token: string, url: string, opts: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}`, ...opts.headers };
+  const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${getAccessToken() ?? token}`, ...opts.headers };
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(url, {
     method: opts.method ?? 'GET',

@@ -106,7 +106,9 @@ export class AnalysisLayers {
     this.map = undefined;
   }
 
-  setData(key: LayerKey, data: GeoJSON.FeatureCollection): void {
+  /** The server's answers are GeoJSON whose contract types geometry loosely (`type: string`). */
+  setData(key: LayerKey, collection: { type: 'FeatureCollection'; features: unknown[] }): void {
+    const data = collection as GeoJSON.FeatureCollection;
     this.data[key] = data;
     if (this.ready) void this.map?.getSource<GeoJSONSource>(ANALYSIS_SOURCES[key])?.setData(data);
   }

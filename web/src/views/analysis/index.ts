@@ -13,7 +13,7 @@ import { fetchKpis, fetchTaxonomy } from '../../api/events';
 import { getLocale, onLocaleChange, t, type MessageKey } from '../../i18n/i18n';
 import { download, el, field, option } from '../dispatch/dom';
 import type { View, ViewContext } from '../view';
-import { AnalysisLayers, stepColours, type LayerKey } from './analysis-map';
+import { AnalysisLayers, stepColours } from './analysis-map';
 import { emergingLegend, hotspotLegend, quantileBreaks, rampLegend } from './legend';
 import { toCsv, type Column } from './table';
 import './analysis.css';
@@ -503,8 +503,8 @@ export function mountAnalysis(ctx: ViewContext): () => void {
 
 export const view: View = {
   id: 'analysis',
-  roles: ['analyst', 'admin', 'community_manager', 'street_manager'],
+  // Admin sees every view (views/index.ts); these match the registry's entry.
+  roles: ['analyst', 'community_manager', 'street_manager'],
   mount: mountAnalysis,
 };
 
-export type { LayerKey };

@@ -745,6 +745,7 @@ export function mountDispatch(ctx: ViewContext): () => void {
 
 export const view: View = {
   id: 'dispatch',
-  roles: ['dispatcher', 'admin', 'community_manager', 'street_manager'],
+  // Admin sees every view (views/index.ts); these match the registry's entry.
+  roles: ['dispatcher', 'community_manager', 'street_manager'],
   mount: mountDispatch,
 };
