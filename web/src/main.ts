@@ -4,11 +4,13 @@
  */
 import type { Map as MapLibreMap } from 'maplibre-gl';
 import type { Me } from '@contracts/auth';
+import type { DivisionDetail } from '@contracts/division';
+import type { Geometry } from 'geojson';
 import { fetchClientConfig, fetchHealth, getJson } from './api/client';
 import { mountSignInForm } from './auth/sign-in-form';
 import { currentToken, currentUser, onSessionChange, restoreSession, signOut } from './auth/session';
 import { getLocale, onLocaleChange, setLocale, t } from './i18n/i18n';
-import { createMap } from './map/create-map';
+import { boundsOf, createMap } from './map/create-map';
 import { BaseLayers } from './map/layers/base-layers';
 import { PublishedGridsLayer } from './map/layers/published-grids-layer';
 import { Router } from './shell/router';
@@ -49,9 +51,10 @@ async function start(): Promise<void> {
   );
   void fetchHealth().then((health) => panel.update({ health }));
 
-  const config = await fetchClientConfig();
+  // Everything the first frame needs, at once: settings, where to look, and the session of this tab.
   const position = parseMapPosition(url.get('at'));
-  const map = createMap({ container: mapRoot, basemapStyleUrl: config.basemapStyleUrl, ...(position ?? {}) });
+  const [config, bounds, restored] = await Promise.all([fetchClientConfig(), position ? undefined : initialBounds(url.get('community')), restoreSession()]);
+  const map = createMap({ container: mapRoot, basemapStyleUrl: config.basemapStyleUrl, ...(position ?? {}), ...(bounds ? { bounds } : {}) });
   window.wangge = { map };
   const router = new Router({ map, area: panel.body, url, me: currentUser, token: currentToken });
   shell.router = router;
@@ -61,14 +64,13 @@ async function start(): Promise<void> {
     url.set({ at: formatMapPosition(c.lng, c.lat, map.getZoom()) });
   });
   const mapLoaded = new Promise<void>((resolve) => map.once('load', () => resolve()));
-  void mapLoaded.then(async () => {
+  void mapLoaded.then(() => {
     // The project's own base map and published grids, unless an external basemap style was configured
     // (then the grids still come from here, on top of it).
     if (!config.basemapStyleUrl) new BaseLayers().add(map);
     new PublishedGridsLayer().add(map);
     document.body.dataset.mapLoaded = 'true';
     panel.update({ mapReady: true });
-    if (!position) await fitToData(map);
   });
 
   let closeSignIn: (() => void) | null = null;
@@ -83,9 +85,11 @@ async function start(): Promise<void> {
     closeSignIn = null;
     const menu = viewsFor(me.roles);
     panel.update({ me, menu });
-    await mapLoaded;
     const wanted = url.get('view') as ViewId | null;
     const target = menu.find((v) => v.id === wanted) ?? menu[0];
+    // Fetch the view's code while the map loads.
+    void target?.load().catch(() => undefined);
+    await mapLoaded;
     if (target) await router.show(target.id);
     panel.update({ active: router.active ?? null });
   };
@@ -107,7 +111,6 @@ async function start(): Promise<void> {
     else if (closeSignIn) showSignIn();
   });
 
-  const restored = await restoreSession();
   if (restored) {
     signedIn = true;
     await enter(restored);
@@ -116,16 +119,22 @@ async function start(): Promise<void> {
   }
 }
 
-/** First view of the data: the extent of the published grids (or the divisions) from TileJSON. */
-async function fitToData(map: MapLibreMap): Promise<void> {
+/**
+ * Where the map starts when the URL names no position: the community the URL names, else the extent of
+ * the published grids (or the divisions) from TileJSON — decided before the map exists, so the first
+ * tiles fetched are the ones shown.
+ */
+async function initialBounds(community: string | null): Promise<[[number, number], [number, number]] | undefined> {
+  if (community && /^[0-9]{12}$/.test(community)) {
+    const detail = await getJson<DivisionDetail>(`/api/v1/divisions/${community}`).catch(() => undefined);
+    if (detail?.boundary) return boundsOf(detail.boundary as Geometry);
+  }
   for (const layer of ['grids', 'divisions']) {
     const tileJson = await getJson<{ bounds?: [number, number, number, number] }>(`/tiles/${layer}.json`).catch(() => undefined);
     const b = tileJson?.bounds;
-    if (b && b[2] - b[0] < 10) {
-      map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 40, duration: 0 });
-      return;
-    }
+    if (b && b[2] - b[0] < 10) return [[b[0], b[1]], [b[2], b[3]]];
   }
+  return undefined;
 }
 
 void start();

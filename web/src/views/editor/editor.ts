@@ -18,6 +18,7 @@ import type { MapMouseEvent } from 'maplibre-gl';
 import { ApiError } from '../../api/client';
 import * as api from '../../api/layouts';
 import { t, type MessageKey } from '../../i18n/i18n';
+import { boundsOf } from '../../map/create-map';
 import { GridDraw } from '../../map/draw/grid-draw';
 import { ringsOf, type SnapTargets } from '../../map/draw/snap';
 import { hidePublishedGridsOf } from '../../map/layers/published-grids-layer';
@@ -97,7 +98,7 @@ export class Editor {
       return;
     }
     // A shared link keeps its map position; choosing a community zooms to it.
-    const bounds = this.community.boundary ? bboxOf(this.community.boundary as Geometry) : undefined;
+    const bounds = this.community.boundary ? boundsOf(this.community.boundary as Geometry) : undefined;
     if (bounds && !(initial && this.ctx.url.get('at'))) this.ctx.map.fitBounds(bounds, { padding: 30, duration: 0 });
     this.layouts = await api.listLayouts(this.community.code);
     const wanted = Number(this.ctx.url.get('layout'));
@@ -369,7 +370,7 @@ export class Editor {
     renderBalance(this.ui.balance, this.collection ? this.report : null, this.impact, (id) => {
       this.select([id]);
       const g = this.grid(id);
-      if (g) this.ctx.map.fitBounds(bboxOf(g.geometry as Geometry), { padding: 60, duration: 300, maxZoom: 17 });
+      if (g) this.ctx.map.fitBounds(boundsOf(g.geometry as Geometry), { padding: 60, duration: 300, maxZoom: 17 });
       this.renderTools();
     });
   }
@@ -482,7 +483,7 @@ export class Editor {
   private showProblem(problem: LayoutProblem): void {
     this.layers.setProblem(problem.geometry as Geometry);
     this.select(problem.gridIds.filter((id) => this.grid(id)));
-    this.ctx.map.fitBounds(bboxOf(problem.geometry as Geometry), { padding: 80, duration: 300, maxZoom: 18 });
+    this.ctx.map.fitBounds(boundsOf(problem.geometry as Geometry), { padding: 80, duration: 300, maxZoom: 18 });
     this.renderTools();
   }
 
@@ -490,18 +491,4 @@ export class Editor {
     this.ui.message.textContent = text;
     this.ui.message.className = error ? 'editor-message error' : 'editor-message';
   }
-}
-
-/** Bounds `[[w, s], [e, n]]` of any geometry's positions. */
-export function bboxOf(geometry: Geometry): [[number, number], [number, number]] {
-  let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity;
-  const visit = (c: unknown): void => {
-    if (Array.isArray(c) && typeof c[0] === 'number') {
-      const [x, y] = c as [number, number];
-      w = Math.min(w, x); e = Math.max(e, x); s = Math.min(s, y); n = Math.max(n, y);
-    } else if (Array.isArray(c)) for (const child of c) visit(child);
-  };
-  if (geometry.type === 'GeometryCollection') for (const g of geometry.geometries) visit((g as { coordinates?: unknown }).coordinates);
-  else visit(geometry.coordinates);
-  return [[w, s], [e, n]];
 }
