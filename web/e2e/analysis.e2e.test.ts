@@ -10,6 +10,7 @@ import type { Page, Response } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventCountsResponse, EventHotspotsResponse } from '../../server/contracts/analysis-events';
+import type { KpiReport } from '../../server/contracts/events';
 import type { GridCollection } from '../../server/contracts/grid';
 import { buildApp } from '../../server/app';
 import { PROJECT_ROOT, testConfig } from '../../server/config';
@@ -132,6 +133,18 @@ describe('analysis map in a real browser', () => {
     expect(await tableRows.first().locator('td').nth(2).textContent()).toBe(String(top.properties.count));
     expect(top.properties.count).toBeGreaterThanOrEqual(TIGHT / 2);
 
+    // ---- the month range: ending last month leaves out every event (all were reported this month) ----
+    const earlier = answerOf<EventCountsResponse>(page.waitForResponse((r) => r.url().includes('/api/v1/analysis/counts?')));
+    const toSlider = page.getByTestId('analysis-to');
+    const lastIndex = Number(await toSlider.getAttribute('max'));
+    await toSlider.fill(String(lastIndex - 1));
+    expect((await earlier).features.reduce((s, f) => s + f.properties.count, 0)).toBe(0);
+    await expect.poll(() => page.getByTestId('analysis-table').count()).toBe(0);
+    const again = answerOf<EventCountsResponse>(page.waitForResponse((r) => r.url().includes('/api/v1/analysis/counts?')));
+    await toSlider.fill(String(lastIndex));
+    expect((await again).features.length).toBe(counts.features.length);
+    await expect.poll(() => tableRows.count()).toBe(counts.features.length);
+
     // ---- hot spots: the ArcGIS legend, tallied from the server's bins; the cluster is hot ----
     const hotAnswer = answerOf<EventHotspotsResponse>(page.waitForResponse((r) => r.url().includes('/api/v1/analysis/hotspots?')));
     await page.getByTestId('analysis-layer-hotspots').check();
@@ -191,6 +204,63 @@ describe('analysis map in a real browser', () => {
     // ---- the view's state is in the URL: a reload brings the same layers back ----
     expect(new URL(page.url()).searchParams.get('layers')?.split(',').sort()).toEqual(['clusters', 'counts', 'emerging', 'heatmap', 'hotspots']);
 
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('a community manager sees the grid KPIs in the table; switching views leaves no layers of the other behind', async () => {
+    const page = await browser.context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(msg.text());
+    });
+    await page.goto(`${baseUrl}/?view=analysis&unit=grid`);
+    await page.waitForSelector('body[data-map-loaded="true"]', { timeout: 30_000 });
+    const countsAnswer = page.waitForResponse((r) => r.url().includes('/api/v1/analysis/counts?') && r.url().includes('unit=grid'));
+    await page.getByTestId('sign-in-username').fill('demo-community');
+    await page.getByTestId('sign-in-password').fill(PASSWORD);
+    await page.getByTestId('sign-in-submit').click();
+    const countsUrl = new URL((await countsAnswer).url());
+    await page.waitForSelector('[data-testid="analysis-table"]', { timeout: 20_000 });
+
+    // the KPI columns, equal to what the events KPI endpoint answers this user for the same period
+    const signIn = await fetch(`${baseUrl}/api/v1/auth/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'demo-community', password: PASSWORD }),
+    });
+    const token = ((await signIn.json()) as { accessToken: string }).accessToken;
+    const q = new URLSearchParams({ from: countsUrl.searchParams.get('from') ?? '', to: countsUrl.searchParams.get('to') ?? '', by: 'grid' });
+    const kpis = (await (await fetch(`${baseUrl}/api/v1/events/kpis?${q.toString()}`, { headers: { authorization: `Bearer ${token}` } })).json()) as KpiReport;
+    const headers = await page.getByTestId('analysis-table').locator('th').allTextContents();
+    const closureCol = headers.indexOf('办结率 %');
+    expect(closureCol).toBeGreaterThan(0);
+    const byGrid = new Map(kpis.rows.map((r) => [r.key, r]));
+    const shown = await page.getByTestId('analysis-table').locator('tbody tr').evaluateAll((trs, col) => trs.map((tr) => [tr.getAttribute('data-unit'), tr.querySelectorAll('td')[col]?.textContent ?? null]), closureCol);
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.some(([unit]) => byGrid.has(unit ?? ''))).toBe(true);
+    for (const [unit, text] of shown) {
+      const k = byGrid.get(unit ?? '');
+      expect(text).toBe(k ? String(Number((k.closureRate * 100).toFixed(1))) : '');
+    }
+    const ownLayers = (prefix: string): Promise<string[]> =>
+      page.evaluate((p) => {
+        const m = window.wangge!.map;
+        return [...m.getLayersOrder(), ...Object.keys(m.getStyle().sources)].filter((id) => id.startsWith(p));
+      }, prefix);
+    expect((await ownLayers('analysis-')).length).toBeGreaterThan(0);
+
+    // switch to the dispatch console and back: each view takes away exactly what it added
+    await page.getByTestId('menu-dispatch').click();
+    await page.waitForSelector('[data-testid="dispatch-view"]');
+    await expect.poll(() => ownLayers('analysis-')).toEqual([]);
+    await expect.poll(async () => (await ownLayers('dispatch-')).length).toBeGreaterThan(0);
+    await page.getByTestId('menu-analysis').click();
+    await page.waitForSelector('[data-testid="analysis-view"]');
+    await expect.poll(() => ownLayers('dispatch-')).toEqual([]);
+    const shot = screenshotPath('analysis-community-kpis');
+    await page.screenshot({ path: shot });
     expect(problems).toEqual([]);
     await page.close();
   });
