@@ -175,6 +175,99 @@ describe('grid editor in a real browser', () => {
     expect(problems).toEqual([]);
     await page.close();
   });
+
+  it('splits a grid by a drawn line, merges the parts back, and resolves a save conflict by keeping the own change', async () => {
+    const page = await browser.context.newPage();
+    const problems = watchProblems(page);
+    // a copy of the published layout of the demo's first community, opened through the URL
+    const { items: districts } = await api<{ items: Array<{ code: string }> }>('/api/v1/divisions');
+    const { items: streets } = await api<{ items: Array<{ code: string }> }>(`/api/v1/divisions?parent=${districts[0]!.code}`);
+    const { items: communities } = await api<{ items: Array<{ code: string }> }>(`/api/v1/divisions?parent=${streets[0]!.code}`);
+    const community = communities[communities.length - 1]!.code;
+    await page.goto(`${baseUrl}/?view=editor&community=${community}`);
+    await signInAs(page, 'demo-planner');
+    await page.waitForSelector('body[data-editor-revision]');
+    const revision = async (): Promise<number> => Number(await page.evaluate(() => document.body.dataset.editorRevision ?? 0));
+    let seen = await revision();
+    await page.getByTestId('new-draft').click();
+    await expect.poll(revision).toBeGreaterThan(seen);
+    const draftId = Number(new URL(page.url()).searchParams.get('layout'));
+    const copy = await api<LayoutCollection>(`/api/v1/layouts/${draftId}`);
+    expect(copy.features.length).toBeGreaterThan(0);
+    const target = [...copy.features].sort((a, b) => b.properties.areaM2 - a.properties.areaM2)[0]!;
+    const [w, s, e, n] = bbox(target.geometry);
+    await page.evaluate(([west, south, east, north]) => window.wangge?.map.fitBounds([[west!, south!], [east!, north!]], { duration: 0, padding: 120 }), [w, s, e, n]);
+    await page.waitForTimeout(300);
+    const mapBox = (await page.locator('#map').boundingBox())!;
+    const screen = async (p: [number, number]): Promise<{ x: number; y: number }> => {
+      const px = await page.evaluate((ll) => window.wangge!.map.project(ll), p);
+      return { x: mapBox.x + px.x, y: mapBox.y + px.y };
+    };
+    const click = async (p: [number, number], shift = false): Promise<void> => {
+      const { x, y } = await screen(p);
+      if (shift) await page.keyboard.down('Shift');
+      await page.mouse.click(x, y);
+      if (shift) await page.keyboard.up('Shift');
+      await page.waitForTimeout(150);
+    };
+
+    // select the grid by clicking it, then split it with a line drawn across it (finish on the last point)
+    const cy = s + 0.5 * (n - s);
+    await click([w + 0.5 * (e - w), cy]);
+    await expect.poll(() => new URL(page.url()).searchParams.get('grid')).toBe(String(target.id));
+    await page.getByTestId('tool-split').click();
+    await click([w - 0.1 * (e - w), cy + 0.013 * (n - s)]);
+    await click([e + 0.1 * (e - w), cy - 0.011 * (n - s)]);
+    seen = await revision();
+    await click([e + 0.1 * (e - w), cy - 0.011 * (n - s)]);
+    await expect.poll(revision).toBeGreaterThan(seen);
+    const split = await api<LayoutCollection>(`/api/v1/layouts/${draftId}`);
+    expect(split.features).toHaveLength(copy.features.length + 1);
+    const kept = split.features.find((f) => f.id === target.id)!;
+    expect(kept.properties.areaM2).toBeLessThan(target.properties.areaM2 * 0.75);
+
+    // select both halves (shift-click) and merge them back into one grid with the old area
+    await click([w + 0.5 * (e - w), s + 0.25 * (n - s)]);
+    await click([w + 0.5 * (e - w), s + 0.75 * (n - s)], true);
+    await expect.poll(() => (new URL(page.url()).searchParams.get('grid') ?? '').split(',').length).toBe(2);
+    seen = await revision();
+    await page.getByTestId('tool-merge').click();
+    await expect.poll(revision).toBeGreaterThan(seen);
+    const merged = await api<LayoutCollection>(`/api/v1/layouts/${draftId}`);
+    expect(merged.features).toHaveLength(copy.features.length);
+    const whole = merged.features.find((f) => f.id === target.id)!;
+    expect(whole.properties.areaM2).toBeCloseTo(target.properties.areaM2, -1);
+    await page.screenshot({ path: screenshotPath('editor-split-merge') });
+
+    // start reshaping the grid; meanwhile someone else renames it (a newer version on the server)
+    await page.getByTestId('tool-edit').click();
+    await page.waitForSelector('[data-testid="pending"]');
+    const theirs = await fetch(`${baseUrl}/api/v1/grids/${whole.id}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'if-match': `"${whole.properties.version}"` },
+      body: JSON.stringify({ type: 'Feature', geometry: whole.geometry, properties: { name: '他人修改', kind: whole.properties.kind, code: whole.properties.code } }),
+    });
+    expect(theirs.status).toBe(200);
+    const theirVersion = ((await theirs.json()) as { grid: { properties: { version: number } } }).grid.properties.version;
+    // saving meets the newer version: both are shown, and the planner chooses to keep theirs or own
+    await page.getByTestId('save').click();
+    await page.waitForSelector('[data-testid="conflict-mine"]');
+    expect(await page.getByTestId('pending').textContent()).toContain(`版本 ${theirVersion}`);
+    await expect.poll(() => page.evaluate(() => window.wangge!.map.queryRenderedFeatures({ layers: ['editor-conflict-line'] }).length)).toBeGreaterThan(0);
+    await page.screenshot({ path: screenshotPath('editor-conflict') });
+    seen = await revision();
+    await page.getByTestId('conflict-mine').click();
+    await expect.poll(revision).toBeGreaterThan(seen);
+    const after = await api<{ properties: { version: number; name: string } }>(`/api/v1/grids/${whole.id}`);
+    expect(after.properties.version).toBe(theirVersion + 1);
+    expect(after.properties.name).toBe(whole.properties.name);
+    expect(await page.getByTestId('pending').count()).toBe(0);
+
+    // the expected 412 of the conflicting save is the only refused request
+    expect(problems.filter((p) => !/412|Precondition Failed/.test(p))).toEqual([]);
+    expect(problems.filter((p) => /412|Precondition Failed/.test(p)).length).toBeGreaterThan(0);
+    await page.close();
+  });
 });
 
 function bbox(geometry: unknown): [number, number, number, number] {

@@ -60,7 +60,8 @@ export class GridDraw {
         this.draw?.selectFeature(id);
         handlers.onPolygon(feature.geometry);
       } else if (context.mode === 'linestring' && feature.geometry.type === 'LineString') {
-        this.draw?.removeFeatures([id]);
+        // A line is used once (to split), then the tool is idle again.
+        this.reset();
         handlers.onLine(feature.geometry);
       } else if (context.mode === 'select' && id === this.editingId && feature.geometry.type === 'Polygon') {
         handlers.onEdit(feature.geometry);

@@ -47,6 +47,7 @@ export class Editor {
   private busy = false;
   private revision = 0;
   private snapTargets: SnapTargets = [];
+  private boxZoomWasEnabled = true;
   private readonly ui: Record<'layouts' | 'tools' | 'message' | 'validation' | 'balance' | 'publish', HTMLElement>;
 
   constructor(private readonly ctx: ViewContext) {
@@ -71,11 +72,15 @@ export class Editor {
       onEdit: () => this.renderTools(),
     });
     ctx.map.on('click', EDITOR_LAYER_IDS.gridsFill, this.onMapClick);
+    // Shift-click adds to the selection here, so Shift-drag box zoom is off while the editor is open.
+    this.boxZoomWasEnabled = ctx.map.boxZoom.isEnabled();
+    ctx.map.boxZoom.disable();
     mountDivisionPicker(picker, ctx.url.get('community'), (code) => void this.openCommunity(code));
   }
 
   destroy(): void {
     this.ctx.map.off('click', EDITOR_LAYER_IDS.gridsFill, this.onMapClick);
+    if (this.boxZoomWasEnabled) this.ctx.map.boxZoom.enable();
     this.draw.remove();
     this.layers.remove();
     hidePublishedGridsOf(this.ctx.map, null);
@@ -160,7 +165,7 @@ export class Editor {
     if (this.draw.current !== 'idle' || this.busy) return;
     const id = Number(event.features?.[0]?.id);
     if (!id) return;
-    const shift = event.originalEvent.shiftKey;
+    const shift = event.originalEvent.shiftKey || event.originalEvent.ctrlKey || event.originalEvent.metaKey;
     this.select(shift ? (this.selected.includes(id) ? this.selected.filter((s) => s !== id) : [...this.selected, id]) : [id]);
     this.renderTools();
   };
@@ -191,7 +196,9 @@ export class Editor {
       this.say(t('editor.saved'));
       return true;
     } catch (err) {
-      this.say(t('editor.failed', { message: err instanceof Error ? err.message : String(err) }), true);
+      // A save conflict is explained in the pending box, with the choice; anything else is said here.
+      if (this.conflict && err instanceof ApiError && (err.status === 412 || err.status === 409)) this.say('');
+      else this.say(t('editor.failed', { message: err instanceof Error ? err.message : String(err) }), true);
       return false;
     } finally {
       this.busy = false;
@@ -383,7 +390,7 @@ export class Editor {
     const select = el('select');
     select.dataset.testid = 'layout-select';
     for (const l of this.layouts) {
-      const option = el('option', '', t('editor.layout.option', { name: l.name, status: t(`editor.status.${l.status}` as MessageKey), count: l.gridCount }));
+      const option = el('option', '', t('editor.layout.option', { name: l.name || `#${l.id}`, status: t(`editor.status.${l.status}` as MessageKey), count: l.gridCount }));
       option.value = String(l.id);
       select.append(option);
     }
