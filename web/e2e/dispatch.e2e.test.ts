@@ -198,4 +198,66 @@ describe('dispatch console in a real browser', () => {
     expect(problems).toEqual([]);
     await page.close();
   });
+
+  it('explains a boundary point, the nearest grid just outside, and a point outside every community; the URL restores a lookup', async () => {
+    const grids = await api<GridCollection>('/api/v1/grids?limit=1000');
+    const rings = new Map(grids.features.filter((g) => g.geometry.type === 'Polygon').map((g) => [g.properties.code ?? '', ((g.geometry.coordinates as number[][][])[0] ?? []).slice(0, -1)]));
+    // a vertex shared by two grids: on the boundary, so ambiguous by the API's own answer
+    const seen = new Map<string, string>();
+    let shared: { lon: number; lat: number } | undefined;
+    for (const [code, ring] of rings) {
+      for (const [lon, lat] of ring as Array<[number, number]>) {
+        const key = `${lon},${lat}`;
+        const other = seen.get(key);
+        if (other && other !== code) {
+          const a = await api<DispatchResult>(`/api/v1/dispatch/lookup?lon=${lon}&lat=${lat}`);
+          if (a.ambiguous) shared = { lon, lat };
+        }
+        seen.set(key, code);
+        if (shared) break;
+      }
+      if (shared) break;
+    }
+    expect(shared).toBeDefined();
+    const boundary = await api<DispatchResult>(`/api/v1/dispatch/lookup?lon=${shared!.lon}&lat=${shared!.lat}`);
+
+    const page = await browser.context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(msg.text());
+    });
+    // the lookup is in the URL, so a shared link opens on it
+    await openDispatch(page, `view=dispatch&lon=${shared!.lon}&lat=${shared!.lat}`);
+    await page.waitForSelector('[data-testid="dispatch-view"][data-lookup="done"]');
+    expect(await page.getByTestId('dispatch-ambiguous').textContent()).toBe(
+      `该点位于网格共用边界上，按规则归入 ${boundary.grid!.name} ${boundary.grid!.code}；其他候选：${boundary.candidates.map((c) => `${c.name} ${c.code}`).join('、')}`,
+    );
+    expect(await page.getByTestId('dispatch-result').getAttribute('data-grid-code')).toBe(boundary.grid!.code);
+
+    const click = async (lon: number, lat: number): Promise<DispatchResult> => {
+      await page.evaluate(({ lon, lat }) => window.wangge?.map.jumpTo({ center: [lon, lat], zoom: 17 }), { lon, lat });
+      const box = await page.locator('#map canvas').boundingBox();
+      const answer = page.waitForResponse((r) => r.url().includes('/api/v1/dispatch/lookup?lon='));
+      await page.mouse.click(box!.x + box!.width / 2, box!.y + box!.height / 2);
+      return (await (await answer).json()) as DispatchResult;
+    };
+    // just west of the westernmost grid: the nearest grid answers, with its distance
+    const all = [...rings.values()].flat();
+    const west = Math.min(...all.map((p) => p[0] ?? Infinity));
+    const westPoint = all.find((p) => p[0] === west)!;
+    const near = await click(west - 0.0003, westPoint[1]!);
+    // ~27 m west of the westernmost vertex: within the default 100 m of a grid
+    expect(near.status).toBe('nearest_grid');
+    await expect.poll(() => page.getByTestId('dispatch-status').textContent()).toBe(`不在任何网格内，按最近网格（${Math.round(near.grid!.distanceM)} 米）处理`);
+    expect(await page.getByTestId('dispatch-result').getAttribute('data-grid-code')).toBe(near.grid!.code);
+    // far outside the demo city: said plainly, and nothing to file
+    const far = await click(west - 0.2, westPoint[1]!);
+    expect(far.status).toBe('outside');
+    await expect.poll(() => page.getByTestId('dispatch-status').textContent()).toBe('该位置不在任何社区范围内');
+    expect(await page.getByTestId('dispatch-file-open').count()).toBe(0);
+    expect(await page.getByTestId('dispatch-grid').textContent()).toBe('无');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
 });
