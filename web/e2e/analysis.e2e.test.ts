@@ -176,6 +176,20 @@ describe('analysis map in a real browser', () => {
     await expect.poll(() => page.getByTestId('analysis-view').getAttribute('data-heatmap')).toBe('client');
     expect(Number(await page.getByTestId('analysis-view').getAttribute('data-points'))).toBeGreaterThanOrEqual(CLUSTERED);
 
+    // ---- the server's quartic kernel density instead, with the bandwidth asked for ----
+    const densityAnswer = page.waitForResponse((r) => r.url().includes('/api/v1/analysis/density?'));
+    await page.getByTestId('analysis-heat-mode').selectOption('kde');
+    const densityUrl = new URL((await densityAnswer).url());
+    expect(densityUrl.searchParams.get('radius')).toBe('500');
+    await expect.poll(() => page.getByTestId('analysis-view').getAttribute('data-heatmap')).toBe('server');
+    expect(Number(await page.getByTestId('analysis-view').getAttribute('data-density'))).toBeGreaterThan(0);
+    await page.waitForSelector('[data-testid="analysis-legend-heatmap"]');
+    await expect.poll(() => rendered(page, 'analysis-density-fill'), { timeout: 15_000 }).toBeGreaterThan(0);
+    const visibility = (layer: string): Promise<unknown> => page.evaluate((l) => window.wangge?.map.getLayoutProperty(l, 'visibility'), layer);
+    expect(await visibility('analysis-heatmap')).toBe('none');
+    expect(await visibility('analysis-density-fill')).toBe('visible');
+    expect(new URL(page.url()).searchParams.get('heat')).toBe('kde');
+
     // ---- emerging hot spots: a legend of the classes found ----
     await page.getByTestId('analysis-layer-emerging').check();
     await page.waitForSelector('[data-testid="analysis-legend-emerging"]', { timeout: 20_000 });

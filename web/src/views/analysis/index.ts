@@ -24,7 +24,9 @@ const MONTHS_BACK = 24;
 /** Above this many events in view the browser heatmap gives way to the server's kernel density. */
 const CLIENT_POINTS_MAX = 10_000;
 const RELOAD_DELAY_MS = 300;
-const DENSITY = { radius: 500, cell: 100 };
+/** Kernel bandwidth default (m); the output cell is a fifth of it, so the surface looks smooth. */
+const DEFAULT_RADIUS_M = 500;
+const densityParams = (radius: number): { radius: number; cell: number } => ({ radius, cell: Math.min(5_000, Math.max(10, Math.round(radius / 5))) });
 const CLUSTERS = { eps: 50, minPoints: 5 };
 
 interface Month {
@@ -80,6 +82,8 @@ export function mountAnalysis(ctx: ViewContext): () => void {
     unit: initialUnit,
     size: Math.min(20_000, Math.max(10, Number(url.get('size')) || 250)),
     category: url.get('category') ?? '',
+    heatMode: (url.get('heat') === 'kde' ? 'kde' : 'auto'),
+    radius: Math.min(20_000, Math.max(10, Number(url.get('radius')) || DEFAULT_RADIUS_M)),
     from: monthIndex(url.get('from'), last - 11),
     to: monthIndex(url.get('to'), last),
     taxonomy: null as Taxonomy | null,
@@ -196,6 +200,30 @@ export function mountAnalysis(ctx: ViewContext): () => void {
       scheduleReload();
     });
 
+    const heatMode = el('select', { testid: 'analysis-heat-mode' });
+    heatMode.append(option('auto', t('analysis.heatmap.mode.auto'), state.heatMode === 'auto'), option('kde', t('analysis.heatmap.mode.kde'), state.heatMode === 'kde'));
+    const radius = el('input', { testid: 'analysis-radius' });
+    radius.type = 'number';
+    radius.min = '10';
+    radius.max = '20000';
+    radius.step = '50';
+    radius.value = String(state.radius);
+    heatMode.addEventListener('change', () => {
+      state.heatMode = heatMode.value === 'kde' ? 'kde' : 'auto';
+      url.set({ heat: state.heatMode === 'kde' ? 'kde' : null });
+      if (state.on.has('heatmap')) void load('heatmap');
+    });
+    radius.addEventListener('change', () => {
+      const v = Number(radius.value);
+      if (!Number.isFinite(v) || v < 10 || v > 20_000) {
+        radius.value = String(state.radius);
+        return;
+      }
+      state.radius = v;
+      url.set({ radius: String(v) });
+      if (state.on.has('heatmap')) void load('heatmap');
+    });
+
     const toggles = el('div', { class: 'wg-toggles' });
     for (const key of TOGGLES) {
       const box = el('input', { testid: `analysis-layer-${key}` });
@@ -234,6 +262,7 @@ export function mountAnalysis(ctx: ViewContext): () => void {
       el('div', { class: 'wg-row' }, field(t('analysis.unit'), unit), field(t('analysis.size'), size)),
       el('h3', { text: t('analysis.layers') }),
       toggles,
+      el('div', { class: 'wg-row' }, field(t('analysis.heatmap.mode'), heatMode), field(t('analysis.heatmap.radius'), radius)),
       el('div', { class: 'wg-buttons' }, png, csv),
     );
   }
@@ -407,16 +436,21 @@ export function mountAnalysis(ctx: ViewContext): () => void {
           const points = await fetchAnalysis(token, 'points', { ...base, bbox, limit: CLIENT_POINTS_MAX }, abort.signal);
           if (abort.signal.aborted || disposed) return;
           for (const f of points.features) state.categoriesSeen.add(f.properties.category);
-          if (points.summary.events > points.features.length) {
-            // Too many to draw in the browser: the server's quartic kernel density over the view instead.
-            const density = await fetchAnalysis(token, 'density', { ...base, bbox, ...DENSITY }, abort.signal);
+          const truncated = points.summary.events > points.features.length;
+          if (state.heatMode === 'kde' || truncated) {
+            // The server's quartic kernel density over the view: asked for, or too many points to draw here.
+            const density = await fetchAnalysis(token, 'density', { ...base, bbox, ...densityParams(state.radius) }, abort.signal);
             if (abort.signal.aborted || disposed) return;
             const breaks = quantileBreaks(density.features.map((f) => f.properties.density));
             layers.setData('density', density);
             layers.setPaint('analysis-density-fill', 'fill-color', stepColours('density', breaks));
             state.legends.heatmap = rampLegend(t('analysis.legend.density'), breaks, (v) => v.toFixed(1), 'analysis-legend-heatmap');
             root.dataset.heatmap = 'server';
-            setStatus('heatmap', false, t('analysis.heatmap.server', { events: points.summary.events, radius: DENSITY.radius }));
+            root.dataset.density = String(density.features.length);
+            const text = truncated
+              ? t('analysis.heatmap.server', { events: points.summary.events, radius: state.radius })
+              : t('analysis.heatmap.kde', { events: density.summary.events, radius: state.radius });
+            setStatus('heatmap', false, text);
           } else {
             layers.setData('heatmap', points);
             delete state.legends.heatmap;
