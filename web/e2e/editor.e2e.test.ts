@@ -23,6 +23,8 @@ import { loadDemoIfEmpty } from '../../server/modules/demo/demo.service';
 
 const WEB_DIST = path.join(PROJECT_ROOT, 'dist/web');
 const PASSWORD = 'wangge-demo-2024';
+/** Server round trips plus software rendering on a shared two-core machine: generous waits. */
+const SLOW = { timeout: 20_000 };
 
 describe('grid editor in a real browser', () => {
   let tdb: TestDatabase;
@@ -54,7 +56,7 @@ describe('grid editor in a real browser', () => {
     await tdb?.drop();
   });
 
-  it('draws, validates, fixes, saves and publishes a grid; undo/redo; language switch; no console errors', async () => {
+  it('draws, validates, fixes, saves and publishes a grid; undo/redo; language switch; no console errors', { timeout: 180_000 }, async () => {
     const page = await browser.context.newPage();
     const problems = watchProblems(page);
     await page.goto(baseUrl);
@@ -71,14 +73,14 @@ describe('grid editor in a real browser', () => {
     const community = await page.getByTestId('pick-community').inputValue();
     expect(community).toMatch(/^[0-9]{12}$/);
     await page.waitForSelector('body[data-editor-revision]');
-    await expect.poll(() => new URL(page.url()).searchParams.get('community')).toBe(community);
+    await expect.poll(() => new URL(page.url()).searchParams.get('community'), SLOW).toBe(community);
     await page.screenshot({ path: screenshotPath('editor-published-layout') });
 
     // an empty draft
     const revision = async (): Promise<number> => Number(await page.evaluate(() => document.body.dataset.editorRevision ?? 0));
     let seen = await revision();
     await page.getByTestId('new-empty-draft').click();
-    await expect.poll(revision).toBeGreaterThan(seen);
+    await expect.poll(revision, SLOW).toBeGreaterThan(seen);
     expect(await page.getByTestId('layout-select').locator('option:checked').textContent()).toContain('草稿');
 
     // draw a rectangle sticking out of the community's west side, by clicks on the map
@@ -106,7 +108,7 @@ describe('grid editor in a real browser', () => {
     await page.waitForSelector('[data-testid="pending"]');
     seen = await revision();
     await page.getByTestId('save').click();
-    await expect.poll(revision).toBeGreaterThan(seen);
+    await expect.poll(revision, SLOW).toBeGreaterThan(seen);
 
     // the report shows the part outside the community as an error; publishing is blocked
     await page.waitForSelector('[data-testid="problem-outside"]');
@@ -120,24 +122,24 @@ describe('grid editor in a real browser', () => {
     // clicking the problem zooms to it and highlights it
     const zoomBefore = await page.evaluate(() => window.wangge!.map.getZoom());
     await page.locator('[data-testid="problem-outside"] button.link').click();
-    await expect.poll(() => page.evaluate(() => window.wangge!.map.getZoom())).toBeGreaterThan(zoomBefore);
-    await expect.poll(() => page.evaluate(() => window.wangge!.map.queryRenderedFeatures({ layers: ['editor-problem-fill'] }).length)).toBeGreaterThan(0);
+    await expect.poll(() => page.evaluate(() => window.wangge!.map.getZoom()), SLOW).toBeGreaterThan(zoomBefore);
+    await expect.poll(() => page.evaluate(() => window.wangge!.map.queryRenderedFeatures({ layers: ['editor-problem-fill'] }).length), SLOW).toBeGreaterThan(0);
     await page.screenshot({ path: screenshotPath('editor-problem') });
 
     // undo removes the grid, redo brings it back (under a new id)
     seen = await revision();
     await page.getByTestId('tool-undo').click();
-    await expect.poll(revision).toBeGreaterThan(seen);
+    await expect.poll(revision, SLOW).toBeGreaterThan(seen);
     expect((await api<LayoutCollection>(`/api/v1/layouts/${draftId}`)).features).toHaveLength(0);
     seen = await revision();
     await page.getByTestId('tool-redo').click();
-    await expect.poll(revision).toBeGreaterThan(seen);
+    await expect.poll(revision, SLOW).toBeGreaterThan(seen);
     expect((await api<LayoutCollection>(`/api/v1/layouts/${draftId}`)).features).toHaveLength(1);
 
     // fix: clip to the community boundary (the server's clip is the final word)
     seen = await revision();
     await page.locator('[data-testid="problem-outside"] button.small').click();
-    await expect.poll(revision).toBeGreaterThan(seen);
+    await expect.poll(revision, SLOW).toBeGreaterThan(seen);
     expect(await page.getByTestId('problem-outside').count()).toBe(0);
     expect(await page.getByTestId('validation-summary').textContent()).toBe('可以发布');
     // the balance panel has a bar for the grid
@@ -150,7 +152,7 @@ describe('grid editor in a real browser', () => {
     await page.screenshot({ path: screenshotPath('editor-impact') });
     seen = await revision();
     await page.getByTestId('publish-confirm').click();
-    await expect.poll(revision).toBeGreaterThan(seen);
+    await expect.poll(revision, SLOW).toBeGreaterThan(seen);
 
     // the API serves the published layout with the drawn, clipped grid
     const { layouts } = await api<Static<typeof LayoutListSchema>>(`/api/v1/communities/${community}/layouts`);
@@ -167,7 +169,7 @@ describe('grid editor in a real browser', () => {
 
     // language switch: the editor comes back in English with the same community and layout
     await page.getByTestId('lang-switch').click();
-    await expect.poll(() => page.getByTestId('editor-layouts').locator('h3').textContent()).toBe('Layouts');
+    await expect.poll(() => page.getByTestId('editor-layouts').locator('h3').textContent(), SLOW).toBe('Layouts');
     expect(await page.getByTestId('pick-community').inputValue()).toBe(community);
     await page.screenshot({ path: screenshotPath('editor-english') });
     expect(statSync(screenshotPath('editor-english')).size).toBeGreaterThan(5_000);
@@ -176,7 +178,7 @@ describe('grid editor in a real browser', () => {
     await page.close();
   });
 
-  it('splits a grid by a drawn line, merges the parts back, and resolves a save conflict by keeping the own change', async () => {
+  it('splits a grid by a drawn line, merges the parts back, and resolves a save conflict by keeping the own change', { timeout: 180_000 }, async () => {
     const page = await browser.context.newPage();
     const problems = watchProblems(page);
     // a copy of the published layout of the demo's first community, opened through the URL
@@ -190,7 +192,7 @@ describe('grid editor in a real browser', () => {
     const revision = async (): Promise<number> => Number(await page.evaluate(() => document.body.dataset.editorRevision ?? 0));
     let seen = await revision();
     await page.getByTestId('new-draft').click();
-    await expect.poll(revision).toBeGreaterThan(seen);
+    await expect.poll(revision, SLOW).toBeGreaterThan(seen);
     const draftId = Number(new URL(page.url()).searchParams.get('layout'));
     const copy = await api<LayoutCollection>(`/api/v1/layouts/${draftId}`);
     expect(copy.features.length).toBeGreaterThan(0);
@@ -214,13 +216,13 @@ describe('grid editor in a real browser', () => {
     // select the grid by clicking it, then split it with a line drawn across it (finish on the last point)
     const cy = s + 0.5 * (n - s);
     await click([w + 0.5 * (e - w), cy]);
-    await expect.poll(() => new URL(page.url()).searchParams.get('grid')).toBe(String(target.id));
+    await expect.poll(() => new URL(page.url()).searchParams.get('grid'), SLOW).toBe(String(target.id));
     await page.getByTestId('tool-split').click();
     await click([w - 0.1 * (e - w), cy + 0.013 * (n - s)]);
     await click([e + 0.1 * (e - w), cy - 0.011 * (n - s)]);
     seen = await revision();
     await click([e + 0.1 * (e - w), cy - 0.011 * (n - s)]);
-    await expect.poll(revision).toBeGreaterThan(seen);
+    await expect.poll(revision, SLOW).toBeGreaterThan(seen);
     const split = await api<LayoutCollection>(`/api/v1/layouts/${draftId}`);
     expect(split.features).toHaveLength(copy.features.length + 1);
     const kept = split.features.find((f) => f.id === target.id)!;
@@ -229,10 +231,10 @@ describe('grid editor in a real browser', () => {
     // select both halves (shift-click) and merge them back into one grid with the old area
     await click([w + 0.5 * (e - w), s + 0.25 * (n - s)]);
     await click([w + 0.5 * (e - w), s + 0.75 * (n - s)], true);
-    await expect.poll(() => (new URL(page.url()).searchParams.get('grid') ?? '').split(',').length).toBe(2);
+    await expect.poll(() => (new URL(page.url()).searchParams.get('grid') ?? '').split(',').length, SLOW).toBe(2);
     seen = await revision();
     await page.getByTestId('tool-merge').click();
-    await expect.poll(revision).toBeGreaterThan(seen);
+    await expect.poll(revision, SLOW).toBeGreaterThan(seen);
     const merged = await api<LayoutCollection>(`/api/v1/layouts/${draftId}`);
     expect(merged.features).toHaveLength(copy.features.length);
     const whole = merged.features.find((f) => f.id === target.id)!;
@@ -253,11 +255,11 @@ describe('grid editor in a real browser', () => {
     await page.getByTestId('save').click();
     await page.waitForSelector('[data-testid="conflict-mine"]');
     expect(await page.getByTestId('pending').textContent()).toContain(`版本 ${theirVersion}`);
-    await expect.poll(() => page.evaluate(() => window.wangge!.map.queryRenderedFeatures({ layers: ['editor-conflict-line'] }).length)).toBeGreaterThan(0);
+    await expect.poll(() => page.evaluate(() => window.wangge!.map.queryRenderedFeatures({ layers: ['editor-conflict-line'] }).length), SLOW).toBeGreaterThan(0);
     await page.screenshot({ path: screenshotPath('editor-conflict') });
     seen = await revision();
     await page.getByTestId('conflict-mine').click();
-    await expect.poll(revision).toBeGreaterThan(seen);
+    await expect.poll(revision, SLOW).toBeGreaterThan(seen);
     const after = await api<{ properties: { version: number; name: string } }>(`/api/v1/grids/${whole.id}`);
     expect(after.properties.version).toBe(theirVersion + 1);
     expect(after.properties.name).toBe(whole.properties.name);

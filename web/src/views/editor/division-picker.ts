@@ -1,4 +1,5 @@
 /** District → street → community selects, filled from the divisions API one level at a time. */
+// `onCommunity` fires on the planner's choices only, not for the community the picker starts with.
 import type { DivisionSummary } from '@contracts/division';
 import { getDivision, listDivisions } from '../../api/layouts';
 import { t, type MessageKey } from '../../i18n/i18n';
@@ -49,13 +50,15 @@ export function mountDivisionPicker(root: HTMLElement, initial: string | null, o
   selects.community.addEventListener('change', () => onCommunity(selects.community.value || null));
 
   void (async () => {
-    // Restore the chain of a community named in the URL: its ancestors say which district and street.
+    // Restore the chain of a community named in the URL: its ancestors say which district and street;
+    // the three lists are fetched at once. The editor opens that community itself, without waiting.
     const detail = initial ? await getDivision(initial).catch(() => undefined) : undefined;
     const district = detail?.ancestors.find((a) => a.level === 'district')?.code ?? null;
     const street = detail?.ancestors.find((a) => a.level === 'street')?.code ?? null;
-    await fill('district', undefined, district);
-    if (district) await fill('street', district, street);
-    if (street) await fill('community', street, detail?.level === 'community' ? detail.code : null);
-    if (detail?.level === 'community') onCommunity(detail.code);
+    await Promise.all([
+      fill('district', undefined, district),
+      district ? fill('street', district, street) : undefined,
+      street ? fill('community', street, detail?.level === 'community' ? detail.code : null) : undefined,
+    ]);
   })();
 }

@@ -75,7 +75,10 @@ export class Editor {
     // Shift-click adds to the selection here, so Shift-drag box zoom is off while the editor is open.
     this.boxZoomWasEnabled = ctx.map.boxZoom.isEnabled();
     ctx.map.boxZoom.disable();
-    mountDivisionPicker(picker, ctx.url.get('community'), (code) => void this.openCommunity(code));
+    const initial = ctx.url.get('community');
+    const open = (code: string | null): void => void this.openCommunity(code).catch((err: unknown) => this.say(t('editor.failed', { message: err instanceof Error ? err.message : String(err) }), true));
+    mountDivisionPicker(picker, initial, open);
+    if (initial) open(initial);
   }
 
   destroy(): void {
@@ -93,7 +96,9 @@ export class Editor {
     const initial = this.community === null && code === this.ctx.url.get('community');
     this.draw.reset();
     this.pending = null;
-    this.community = code ? await api.getDivision(code) : null;
+    const [community, layouts] = code ? await Promise.all([api.getDivision(code), api.listLayouts(code)]) : [null, []];
+    this.community = community;
+    this.layouts = layouts;
     hidePublishedGridsOf(this.ctx.map, code);
     this.layers.setBoundary((this.community?.boundary as Geometry | null | undefined) ?? null);
     if (!initial) this.ctx.url.set({ community: code, layout: null, grid: null });
@@ -105,7 +110,6 @@ export class Editor {
     // A shared link keeps its map position; choosing a community zooms to it.
     const bounds = this.community.boundary ? boundsOf(this.community.boundary as Geometry) : undefined;
     if (bounds && !(initial && this.ctx.url.get('at'))) this.ctx.map.fitBounds(bounds, { padding: 30, duration: 0 });
-    this.layouts = await api.listLayouts(this.community.code);
     const wanted = Number(this.ctx.url.get('layout'));
     const layout = this.layouts.find((l) => l.id === wanted) ?? this.layouts.find((l) => l.status === 'draft') ?? this.layouts.find((l) => l.status === 'published');
     if (initial) this.selected = (this.ctx.url.get('grid') ?? '').split(',').map(Number).filter((n) => n > 0);
