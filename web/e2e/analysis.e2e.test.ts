@@ -133,6 +133,17 @@ describe('analysis map in a real browser', () => {
     expect(await tableRows.first().locator('td').nth(2).textContent()).toBe(String(top.properties.count));
     expect(top.properties.count).toBeGreaterThanOrEqual(TIGHT / 2);
 
+    // ---- the category filter (analysts cannot read the taxonomy: the categories the events carry) ----
+    const categories = await page.getByTestId('analysis-category').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(categories).toEqual(expect.arrayContaining(['', 'dispute', 'dispute.neighbour', 'environment.garbage', 'facility.street_light']));
+    const onlyGarbage = answerOf<EventCountsResponse>(page.waitForResponse((r) => r.url().includes('/api/v1/analysis/counts?') && r.url().includes('category=environment.garbage')));
+    await page.getByTestId('analysis-category').selectOption('environment.garbage');
+    expect((await onlyGarbage).features.reduce((s, f) => s + f.properties.count, 0)).toBe((CLUSTERED + SCATTERED) / 4);
+    const allAgain = answerOf<EventCountsResponse>(page.waitForResponse((r) => r.url().includes('/api/v1/analysis/counts?') && !r.url().includes('category=')));
+    await page.getByTestId('analysis-category').selectOption('');
+    await allAgain;
+    await expect.poll(() => tableRows.count()).toBe(counts.features.length);
+
     // ---- the month range: ending last month leaves out every event (all were reported this month) ----
     const earlier = answerOf<EventCountsResponse>(page.waitForResponse((r) => r.url().includes('/api/v1/analysis/counts?')));
     const toSlider = page.getByTestId('analysis-to');

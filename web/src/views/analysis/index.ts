@@ -444,7 +444,7 @@ export function mountAnalysis(ctx: ViewContext): () => void {
             const breaks = quantileBreaks(density.features.map((f) => f.properties.density));
             layers.setData('density', density);
             layers.setPaint('analysis-density-fill', 'fill-color', stepColours('density', breaks));
-            state.legends.heatmap = rampLegend(t('analysis.legend.density'), breaks, (v) => v.toFixed(1), 'analysis-legend-heatmap');
+            state.legends.heatmap = rampLegend(t('analysis.legend.density'), breaks, (v) => (v > 0 && v < 10 ? v.toPrecision(2) : v.toFixed(0)), 'analysis-legend-heatmap');
             root.dataset.heatmap = 'server';
             root.dataset.density = String(density.features.length);
             const text = truncated
@@ -518,6 +518,15 @@ export function mountAnalysis(ctx: ViewContext): () => void {
       .then((tax) => {
         if (disposed) return;
         state.taxonomy = tax;
+        renderControls();
+      })
+      .catch(() => undefined);
+  } else {
+    // The taxonomy needs events:read, which analysts do not hold: offer the categories the events carry.
+    void fetchAnalysis(token, 'points', { limit: 5_000 })
+      .then((points) => {
+        if (disposed) return;
+        for (const f of points.features) state.categoriesSeen.add(f.properties.category);
         renderControls();
       })
       .catch(() => undefined);
