@@ -126,13 +126,14 @@ describe('grid editor in a real browser', () => {
     await expect.poll(() => page.evaluate(() => window.wangge!.map.queryRenderedFeatures({ layers: ['editor-problem-fill'] }).length), SLOW).toBeGreaterThan(0);
     await page.screenshot({ path: screenshotPath('editor-problem') });
 
-    // undo removes the grid, redo brings it back (under a new id)
+    // undo (button) removes the grid, redo (Ctrl+Y) brings it back (under a new id)
     seen = await revision();
     await page.getByTestId('tool-undo').click();
     await expect.poll(revision, SLOW).toBeGreaterThan(seen);
     expect((await api<LayoutCollection>(`/api/v1/layouts/${draftId}`)).features).toHaveLength(0);
+    // redo with the keyboard shortcut
     seen = await revision();
-    await page.getByTestId('tool-redo').click();
+    await page.keyboard.press('Control+y');
     await expect.poll(revision, SLOW).toBeGreaterThan(seen);
     expect((await api<LayoutCollection>(`/api/v1/layouts/${draftId}`)).features).toHaveLength(1);
 

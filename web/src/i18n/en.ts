@@ -12,6 +12,7 @@ export const en: Record<ShellMessageKey, string> = {
   'map.loading': 'Loading map…',
   'map.ready': 'Map ready',
   'grids.published': 'Published grids',
+  'list.separator': ', ',
   'error.config': 'Could not read the service settings',
   'signin.title': 'Sign in',
   'signin.username': 'Username',

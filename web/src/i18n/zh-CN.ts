@@ -11,6 +11,7 @@ export const zhCN = {
   'map.loading': '地图加载中…',
   'map.ready': '地图已就绪',
   'grids.published': '已发布网格',
+  'list.separator': '、',
   'error.config': '无法读取服务配置',
   'signin.title': '登录',
   'signin.username': '用户名',

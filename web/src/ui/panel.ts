@@ -44,7 +44,7 @@ export function mountPanel(root: HTMLElement, state: PanelState, handlers: Panel
 
     session.replaceChildren();
     if (state.me) {
-      const roles = state.me.roles.map((r) => t(`role.${r}` as MessageKey)).join('、');
+      const roles = state.me.roles.map((r) => t(`role.${r}` as MessageKey)).join(t('list.separator'));
       const who = el('span', 'who', t('session.user', { name: state.me.username, roles }));
       who.dataset.testid = 'signed-in-user';
       session.append(who, button(t('session.signOut'), 'sign-out', () => handlers.onSignOut(), 'link'));

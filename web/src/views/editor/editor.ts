@@ -32,6 +32,17 @@ import { renderValidation } from './validation-panel';
 
 type Pending = { kind: 'new' } | { kind: 'edit'; grid: GridFeature };
 
+/**
+ * Undo/redo history per layout for this page session: kept outside the editor object, so it survives
+ * the remount of a language switch or a visit to another view.
+ */
+const histories = new Map<number, EditHistory>();
+function historyOf(layoutId: number): EditHistory {
+  let history = histories.get(layoutId);
+  if (!history) histories.set(layoutId, (history = new EditHistory(layoutId)));
+  return history;
+}
+
 export class Editor {
   private readonly layers = new EditorLayers();
   private readonly draw = new GridDraw();
@@ -72,6 +83,7 @@ export class Editor {
       onEdit: () => this.renderTools(),
     });
     ctx.map.on('click', EDITOR_LAYER_IDS.gridsFill, this.onMapClick);
+    document.addEventListener('keydown', this.onKey);
     // Shift-click adds to the selection here, so Shift-drag box zoom is off while the editor is open.
     this.boxZoomWasEnabled = ctx.map.boxZoom.isEnabled();
     ctx.map.boxZoom.disable();
@@ -84,6 +96,7 @@ export class Editor {
   destroy(): void {
     this.ctx.map.off('click', EDITOR_LAYER_IDS.gridsFill, this.onMapClick);
     if (this.boxZoomWasEnabled) this.ctx.map.boxZoom.enable();
+    document.removeEventListener('keydown', this.onKey);
     this.draw.remove();
     this.layers.remove();
     hidePublishedGridsOf(this.ctx.map, null);
@@ -126,7 +139,7 @@ export class Editor {
     this.conflict = null;
     this.layers.setConflict(null);
     this.layers.setProblem(null);
-    if (this.history === null || this.collection?.layout.id !== id) this.history = new EditHistory(id);
+    this.history = historyOf(id);
     if (!keepSelection) this.selected = [];
     this.ctx.url.set({ layout: String(id) });
     await this.reload();
@@ -172,6 +185,19 @@ export class Editor {
     const shift = event.originalEvent.shiftKey || event.originalEvent.ctrlKey || event.originalEvent.metaKey;
     this.select(shift ? (this.selected.includes(id) ? this.selected.filter((s) => s !== id) : [...this.selected, id]) : [id]);
     this.renderTools();
+  };
+
+  /** Ctrl/Cmd+Z undoes, Ctrl/Cmd+Shift+Z or Ctrl+Y redoes, Escape drops what is being drawn. */
+  private readonly onKey = (event: KeyboardEvent): void => {
+    if (event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement || event.target instanceof HTMLTextAreaElement) return;
+    const idle = !this.busy && this.pending === null && this.draw.current === 'idle' && this.collection?.layout.status === 'draft';
+    const mod = event.ctrlKey || event.metaKey;
+    const key = event.key.toLowerCase();
+    if (mod && key === 'z' && !event.shiftKey && idle && this.history?.canUndo) void this.run(async () => (await this.history?.undo(), null));
+    else if (mod && ((key === 'z' && event.shiftKey) || key === 'y') && idle && this.history?.canRedo) void this.run(async () => (await this.history?.redo(), null));
+    else if (key === 'escape' && this.draw.current !== 'idle') this.discard();
+    else return;
+    event.preventDefault();
   };
 
   private select(ids: number[]): void {
@@ -312,7 +338,7 @@ export class Editor {
     await this.run(async () => {
       const layout = await api.createDraft(community, from);
       this.layouts = await api.listLayouts(community);
-      this.history = new EditHistory(layout.id);
+      this.history = historyOf(layout.id);
       this.collection = null;
       this.ctx.url.set({ layout: String(layout.id) });
       this.selected = [];
@@ -477,7 +503,7 @@ export class Editor {
     const selection = el('p', 'muted');
     selection.dataset.testid = 'selection';
     selection.textContent = this.selected.length
-      ? t('editor.selected', { count: this.selected.length, codes: this.selected.map((id) => this.grid(id)?.properties.code?.slice(-3) ?? `#${id}`).join('、') })
+      ? t('editor.selected', { count: this.selected.length, codes: this.selected.map((id) => this.grid(id)?.properties.code?.slice(-3) ?? `#${id}`).join(t('list.separator')) })
       : t('editor.selectHint');
     root.append(selection);
   }

@@ -40,7 +40,7 @@ export function renderValidation(root: HTMLElement, report: LayoutValidationRepo
 }
 
 function describe(p: LayoutProblem): string {
-  const codes = p.gridCodes.map((c, i) => (c ? c.slice(-3) : `#${p.gridIds[i]}`)).join('、');
+  const codes = p.gridCodes.map((c, i) => (c ? c.slice(-3) : `#${p.gridIds[i]}`)).join(t('list.separator'));
   switch (p.kind) {
     case 'overlap':
       return t('editor.problem.overlap', { codes, area: Math.round(p.areaM2) });
