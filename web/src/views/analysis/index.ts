@@ -118,7 +118,40 @@ export function mountAnalysis(ctx: ViewContext): () => void {
 
   const unitParams = (): Record<string, string | number | undefined> => ({ unit: state.unit, size: state.unit === 'grid' ? undefined : state.size });
 
+  // Kept so data arriving later updates them in place: rebuilding the controls would break a slider drag.
+  let categorySelect: HTMLSelectElement | undefined;
+  const statusEls = new Map<Toggle, HTMLElement>();
+
+  function fillCategories(category: HTMLSelectElement): void {
+    category.replaceChildren(option('', t('analysis.category.all'), state.category === ''));
+    if (state.taxonomy) {
+      const cats = state.taxonomy.categories;
+      for (const parent of cats.filter((c) => c.parentCode === null)) {
+        const group = el('optgroup');
+        group.label = parent.name;
+        group.append(option(parent.code, parent.name, parent.code === state.category));
+        for (const c of cats.filter((x) => x.parentCode === parent.code)) group.append(option(c.code, `· ${c.name}`, c.code === state.category));
+        category.append(group);
+      }
+    } else {
+      // Without events:read there is no taxonomy: offer the categories the events carry.
+      const codes = new Set([...state.categoriesSeen].flatMap((c) => [c.split('.')[0] ?? c, c]));
+      if (state.category) codes.add(state.category);
+      for (const c of [...codes].sort()) category.append(option(c, c, c === state.category));
+    }
+  }
+
+  function paintStatus(key: Toggle): void {
+    const small = statusEls.get(key);
+    if (!small) return;
+    const status = state.status[key];
+    small.hidden = !status || !state.on.has(key);
+    small.className = status?.error ? 'wg-error' : 'wg-muted';
+    small.textContent = !status ? '' : status.busy ? t('analysis.loading') : status.text;
+  }
+
   function renderControls(): void {
+    statusEls.clear();
     controls.replaceChildren();
     controls.append(el('h2', { class: 'wg-title', text: t('analysis.title') }));
     // month range: two sliders over the last 24 months
@@ -152,22 +185,8 @@ export function mountAnalysis(ctx: ViewContext): () => void {
     to.addEventListener('input', onSlide);
 
     const category = el('select', { testid: 'analysis-category' });
-    category.append(option('', t('analysis.category.all'), state.category === ''));
-    if (state.taxonomy) {
-      const cats = state.taxonomy.categories;
-      for (const parent of cats.filter((c) => c.parentCode === null)) {
-        const group = el('optgroup');
-        group.label = parent.name;
-        group.append(option(parent.code, parent.name, parent.code === state.category));
-        for (const c of cats.filter((x) => x.parentCode === parent.code)) group.append(option(c.code, `· ${c.name}`, c.code === state.category));
-        category.append(group);
-      }
-    } else {
-      // Without events:read there is no taxonomy: offer the categories seen among the points.
-      const codes = new Set([...state.categoriesSeen].flatMap((c) => [c.split('.')[0] ?? c, c]));
-      if (state.category) codes.add(state.category);
-      for (const c of [...codes].sort()) category.append(option(c, c, c === state.category));
-    }
+    categorySelect = category;
+    fillCategories(category);
     category.addEventListener('change', () => {
       state.category = category.value;
       url.set({ category: state.category || null });
@@ -235,18 +254,13 @@ export function mountAnalysis(ctx: ViewContext): () => void {
         url.set({ layers: [...state.on].join(',') || 'none' });
         applyVisibility();
         if (box.checked) void load(key);
+        paintStatus(key);
         renderLegends();
       });
-      const status = state.status[key];
-      toggles.append(
-        el(
-          'label',
-          { class: 'wg-check' },
-          box,
-          t(`analysis.layer.${key}` as MessageKey),
-          status && state.on.has(key) ? el('small', { class: status.error ? 'wg-error' : 'wg-muted', testid: `analysis-status-${key}`, text: status.busy ? t('analysis.loading') : status.text }) : null,
-        ),
-      );
+      const small = el('small', { testid: `analysis-status-${key}` });
+      statusEls.set(key, small);
+      paintStatus(key);
+      toggles.append(el('label', { class: 'wg-check' }, box, t(`analysis.layer.${key}` as MessageKey), small));
     }
 
     const png = el('button', { testid: 'analysis-export-png', text: t('analysis.export.png') });
@@ -358,7 +372,7 @@ export function mountAnalysis(ctx: ViewContext): () => void {
   function setStatus(key: Toggle | 'table', busy: boolean, text = '', error = false): void {
     state.status[key] = { busy, text, error };
     if (key === 'table') renderTable();
-    else renderControls();
+    else paintStatus(key);
   }
 
   const summaryText = (s: { events: number; n: number; warnings: string[] }): string =>
@@ -390,7 +404,7 @@ export function mountAnalysis(ctx: ViewContext): () => void {
           state.status.counts = { busy: false, text: summaryText(counts.summary) };
           root.dataset.counts = String(counts.features.length);
           setStatus('table', false);
-          renderControls();
+          paintStatus('counts');
           renderLegends();
           return;
         }
@@ -436,6 +450,7 @@ export function mountAnalysis(ctx: ViewContext): () => void {
           const points = await fetchAnalysis(token, 'points', { ...base, bbox, limit: CLIENT_POINTS_MAX }, abort.signal);
           if (abort.signal.aborted || disposed) return;
           for (const f of points.features) state.categoriesSeen.add(f.properties.category);
+          if (categorySelect && !state.taxonomy) fillCategories(categorySelect);
           const truncated = points.summary.events > points.features.length;
           if (state.heatMode === 'kde' || truncated) {
             // The server's quartic kernel density over the view: asked for, or too many points to draw here.
@@ -518,7 +533,7 @@ export function mountAnalysis(ctx: ViewContext): () => void {
       .then((tax) => {
         if (disposed) return;
         state.taxonomy = tax;
-        renderControls();
+        if (categorySelect) fillCategories(categorySelect);
       })
       .catch(() => undefined);
   } else {
@@ -527,7 +542,7 @@ export function mountAnalysis(ctx: ViewContext): () => void {
       .then((points) => {
         if (disposed) return;
         for (const f of points.features) state.categoriesSeen.add(f.properties.category);
-        renderControls();
+        if (categorySelect) fillCategories(categorySelect);
       })
       .catch(() => undefined);
   }
