@@ -266,6 +266,15 @@ describe('grid editor in a real browser', () => {
     expect(after.properties.name).toBe(whole.properties.name);
     expect(await page.getByTestId('pending').count()).toBe(0);
 
+    // switching to the published layout shows it read-only, with its own grids
+    const publishedValue = await page.getByTestId('layout-select').locator('option').evaluateAll((os) => (os as HTMLOptionElement[]).find((o) => o.textContent?.includes('已发布'))?.value);
+    seen = await revision();
+    await page.getByTestId('layout-select').selectOption(publishedValue!);
+    await expect.poll(revision, SLOW).toBeGreaterThan(seen);
+    expect(await page.getByTestId('editor-tools').textContent()).toContain('只读');
+    expect(new URL(page.url()).searchParams.get('layout')).toBe(publishedValue);
+    expect(await page.getByTestId('balance').locator('.balance-row').count()).toBe(copy.features.length);
+
     // the expected 412 of the conflicting save is the only refused request
     expect(problems.filter((p) => !/412|Precondition Failed/.test(p))).toEqual([]);
     expect(problems.filter((p) => /412|Precondition Failed/.test(p)).length).toBeGreaterThan(0);

@@ -52,6 +52,8 @@ export class Editor {
   private report: LayoutValidationReport | null = null;
   private impact: LayoutImpact | null = null;
   private history: EditHistory | null = null;
+  /** The layout open now (its collection may still be loading). */
+  private layoutId: number | null = null;
   private selected: number[] = [];
   private pending: Pending | null = null;
   private conflict: GridFeature | null = null;
@@ -117,6 +119,7 @@ export class Editor {
     if (!initial) this.ctx.url.set({ community: code, layout: null, grid: null });
     if (!this.community) {
       this.collection = null;
+      this.layoutId = null;
       this.render();
       return;
     }
@@ -129,6 +132,7 @@ export class Editor {
     if (layout) await this.openLayout(layout.id, initial);
     else {
       this.collection = null;
+      this.layoutId = null;
       this.render();
     }
   }
@@ -140,6 +144,7 @@ export class Editor {
     this.layers.setConflict(null);
     this.layers.setProblem(null);
     this.history = historyOf(id);
+    this.layoutId = id;
     if (!keepSelection) this.selected = [];
     this.ctx.url.set({ layout: String(id) });
     await this.reload();
@@ -147,8 +152,8 @@ export class Editor {
 
   /** Fetches the layout, its validation and impact again, and redraws everything. */
   private async reload(): Promise<void> {
-    const id = this.history ? this.collection?.layout.id ?? Number(this.ctx.url.get('layout')) : undefined;
-    if (!id) return;
+    const id = this.layoutId;
+    if (id === null) return;
     this.collection = await api.getLayout(id);
     [this.report, this.impact] = await Promise.all([
       api.validateLayout(id).catch(() => null),
@@ -339,7 +344,7 @@ export class Editor {
       const layout = await api.createDraft(community, from);
       this.layouts = await api.listLayouts(community);
       this.history = historyOf(layout.id);
-      this.collection = null;
+      this.layoutId = layout.id;
       this.ctx.url.set({ layout: String(layout.id) });
       this.selected = [];
       return null;
