@@ -8,6 +8,8 @@ import { PROJECT_ROOT, testConfig } from '../../server/config';
 import { launchBrowser, screenshotPath, type Browser } from '../../server/test/browser';
 import { createTestDatabase, type TestDatabase } from '../../server/test/database';
 import { loadDemoIfEmpty } from '../../server/modules/demo/demo.service';
+import { SYSTEM_ACTOR } from '../../server/modules/audit/audit.service';
+import { createUser } from '../../server/modules/users/user.service';
 
 const WEB_DIST = path.join(PROJECT_ROOT, 'dist/web');
 
@@ -105,6 +107,28 @@ describe('web app shell in a real browser', () => {
     expect(await page.evaluate(() => sessionStorage.getItem('wangge.session'))).toBeNull();
     expect((await fetch(`${baseUrl}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
 
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('makes a user with a one-time password choose a new one before anything opens', async () => {
+    const { oneTimePassword } = await createUser(tdb.db, { username: 'new-analyst', roles: ['analyst'], scope: { all: true, prefixes: [] } }, SYSTEM_ACTOR);
+    const page = await browser.context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(err.message));
+    await page.goto(baseUrl);
+    await page.getByTestId('sign-in-username').fill('new-analyst');
+    await page.getByTestId('sign-in-password').fill(oneTimePassword!);
+    await page.getByTestId('sign-in-submit').click();
+    await page.waitForSelector('[data-testid="change-password"]');
+    expect(await page.getByTestId('menu').locator('button').count()).toBe(0);
+    await page.getByTestId('sign-in-new-password').fill('Qz7#long-enough-pass');
+    await page.getByTestId('change-password-submit').click();
+    await page.waitForSelector('[data-testid="view-analysis"]');
+    expect(await page.getByTestId('menu').locator('button').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-testid')))).toEqual(['menu-analysis']);
+    // the new password is the one that works now
+    const again = await fetch(`${baseUrl}/api/v1/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'new-analyst', password: 'Qz7#long-enough-pass' }) });
+    expect(((await again.json()) as { user: { mustChangePassword: boolean } }).user.mustChangePassword).toBe(false);
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -96,7 +96,8 @@ async function start(): Promise<void> {
 
   let signedIn = false;
   onSessionChange((me) => {
-    if (me && !signedIn) {
+    // A one-time password is changed in the sign-in panel first; the app opens after that refresh.
+    if (me && !signedIn && !me.mustChangePassword) {
       signedIn = true;
       void enter(me);
     } else if (!me && signedIn) {
@@ -111,7 +112,7 @@ async function start(): Promise<void> {
     else if (closeSignIn) showSignIn();
   });
 
-  if (restored) {
+  if (restored && !restored.mustChangePassword) {
     signedIn = true;
     await enter(restored);
   } else {

@@ -47,6 +47,13 @@ export async function signOut(): Promise<void> {
   clear();
 }
 
+/** Changes the password (a one-time password must be changed before anything else), then refreshes
+ * the session so the user no longer carries `mustChangePassword`. */
+export async function changePassword(currentPassword: string, newPassword: string): Promise<void> {
+  await request<null>('/api/v1/auth/password', { method: 'POST', body: { currentPassword, newPassword } });
+  if (!(await refresh())) throw new Error('session lost');
+}
+
 /** Restores a session from sessionStorage (a reload): refreshes at once if the access token is stale. */
 export async function restoreSession(): Promise<Me | null> {
   const raw = sessionStorage.getItem(STORAGE_KEY);

@@ -3,7 +3,7 @@ import type { Me } from '@contracts/auth';
 import { ApiError } from '../api/client';
 import { t } from '../i18n/i18n';
 import { el } from '../ui/dom';
-import { signIn } from './session';
+import { changePassword, currentUser, signIn } from './session';
 
 export function mountSignInForm(root: HTMLElement, onSignedIn: (me: Me) => void, notice?: string): () => void {
   const form = el('form', 'sign-in');
@@ -25,10 +25,14 @@ export function mountSignInForm(root: HTMLElement, onSignedIn: (me: Me) => void,
     submit.disabled = true;
     submit.textContent = t('signin.busy');
     message.textContent = '';
-    signIn(user.input.value.trim(), pass.input.value)
+    const password = pass.input.value;
+    signIn(user.input.value.trim(), password)
       .then((me) => {
-        if (me.mustChangePassword) message.textContent = t('signin.mustChange');
-        onSignedIn(me);
+        if (me.mustChangePassword) {
+          // A one-time password: the new one is chosen here, before anything else opens.
+          form.remove();
+          mountPasswordChange(root, password, onSignedIn);
+        } else onSignedIn(me);
       })
       .catch((err: unknown) => {
         message.textContent = describe(err);
@@ -61,4 +65,34 @@ function input(name: string, type: string, labelText: string, autocomplete: stri
   field.dataset.testid = `sign-in-${name}`;
   label.append(field);
   return { label, input: field };
+}
+
+function mountPasswordChange(root: HTMLElement, currentPassword: string, onChanged: (me: Me) => void): void {
+  const form = el('form', 'sign-in');
+  form.dataset.testid = 'change-password';
+  form.append(el('h2', '', t('password.title')), el('p', 'notice', t('signin.mustChange')));
+  const next = input('new-password', 'password', t('password.new'), 'new-password');
+  const submit = el('button', 'primary', t('password.submit'));
+  submit.type = 'submit';
+  submit.dataset.testid = 'change-password-submit';
+  const message = el('p', 'error');
+  message.dataset.testid = 'change-password-error';
+  message.setAttribute('role', 'alert');
+  form.append(next.label, submit, message);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    changePassword(currentPassword, next.input.value)
+      .then(() => {
+        const me = currentUser();
+        form.remove();
+        if (me) onChanged(me);
+      })
+      .catch((err: unknown) => {
+        message.textContent = t('signin.failed', { message: err instanceof Error ? err.message : String(err) });
+        submit.disabled = false;
+      });
+  });
+  root.append(form);
+  next.input.focus();
 }
