@@ -20,6 +20,18 @@ export default defineConfig({
     sourcemap: true,
     chunkSizeWarningLimit: 1500,
     reportCompressedSize: true,
+    rolldownOptions: {
+      output: {
+        // MapLibre in a chunk of its own, so "initial JS" (the shell) is measurable apart from it
+        // (scripts/bench/web.bench.ts reports both); views are split by their dynamic imports.
+        codeSplitting: {
+          groups: [
+            { name: 'maplibre', test: /node_modules[\\/]maplibre-gl[\\/]/, priority: 20 },
+            { name: 'terra-draw', test: /node_modules[\\/]terra-draw/, priority: 10 },
+          ],
+        },
+      },
+    },
   },
   server: {
     port: 5173,

@@ -1,7 +1,7 @@
 /**
  * Write the synthetic demo city to disk.
  *
- *   tsx scripts/generate.ts --size small|medium|large [--seed N] [--out data/demo/<size>] [--format ndjson|csv]
+ *   tsx scripts/generate.ts --size small|medium|large|xlarge [--seed N] [--out data/demo/<size>] [--format ndjson|csv]
  *
  * GeoJSON FeatureCollections for divisions, roads, grids, buildings and organisations; NDJSON (or
  * CSV) for households, residents, staff, assignments and roster; manifest.json with the counts.
@@ -13,10 +13,10 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_SEED, type DemoCitySize, generateDemoCity } from './generate/demo-city';
 import { type TableFormat, writeFeatureCollection, writeTable } from './generate/write';
 
-const SIZES: readonly DemoCitySize[] = ['small', 'medium', 'large'];
+const SIZES: readonly DemoCitySize[] = ['small', 'medium', 'large', 'xlarge'];
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: tsx scripts/generate.ts --size small|medium|large [--seed N] [--out DIR] [--format ndjson|csv]`);
+  console.error(`${message}\nusage: tsx scripts/generate.ts --size small|medium|large|xlarge [--seed N] [--out DIR] [--format ndjson|csv]`);
   process.exit(2);
 }
 

@@ -26,6 +26,9 @@ export const DEMO_CITY_SIZES: Record<DemoCitySize, DemoCitySizeSpec> = {
   small: { blocksX: 2, blocksY: 2, streets: 1, communities: 3 },
   medium: { blocksX: 9, blocksY: 4, streets: 2, communities: 11 },
   large: { blocksX: 22, blocksY: 16, streets: 10, communities: 100 },
+  // ~10,000 grids: the browser benchmark's district (use its layout and grids; its ~10M residents are
+  // generated lazily and only if asked for).
+  xlarge: { blocksX: 69, blocksY: 48, streets: 30, communities: 1000 },
 };
 
 /** Fictional district: 4101 is Zhengzhou, county 99 is unused. */

@@ -5,7 +5,7 @@
  */
 import type { LineString, MultiPolygon, Point, Polygon } from 'geojson';
 
-export type DemoCitySize = 'small' | 'medium' | 'large';
+export type DemoCitySize = 'small' | 'medium' | 'large' | 'xlarge';
 
 export type DivisionLevel = 'district' | 'street' | 'community';
 

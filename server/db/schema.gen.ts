@@ -76,6 +76,7 @@ export interface Buildings {
   geom: string;
   grid_code: string | null;
   grid_id: number | null;
+  household_count: Generated<number>;
   id: Generated<number>;
   name: Generated<string>;
   updated_at: Generated<Timestamp>;

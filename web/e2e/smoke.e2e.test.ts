@@ -8,6 +8,8 @@ import { PROJECT_ROOT, testConfig } from '../../server/config';
 import { launchBrowser, screenshotPath, type Browser } from '../../server/test/browser';
 import { createTestDatabase, type TestDatabase } from '../../server/test/database';
 import { loadDemoIfEmpty } from '../../server/modules/demo/demo.service';
+import { SYSTEM_ACTOR } from '../../server/modules/audit/audit.service';
+import { createUser } from '../../server/modules/users/user.service';
 
 const WEB_DIST = path.join(PROJECT_ROOT, 'dist/web');
 
@@ -34,37 +36,99 @@ describe('web app shell in a real browser', () => {
     await tdb?.drop();
   });
 
-  it('loads, the map fires load, no console errors, screenshot written', async () => {
+  it('loads without signing in, draws the offline map from our own tiles, signs in, restores on reload, signs out', async () => {
     const page = await browser.context.newPage();
     const problems: string[] = [];
+    // The wrong-password attempt below is expected to be refused (and Chromium logs that refusal).
+    const expectedRefusal = (u: string): boolean => u.endsWith('/api/v1/auth/sign-in');
     page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(msg.text());
+      if (msg.type() === 'error' && !expectedRefusal(msg.location().url)) problems.push(msg.text());
     });
     page.on('pageerror', (err) => problems.push(err.message));
     page.on('response', (res) => {
-      if (res.status() >= 400) problems.push(`${res.status()} ${res.url()}`);
+      if (res.status() >= 400 && !expectedRefusal(res.url())) problems.push(`${res.status()} ${res.url()}`);
     });
 
     await page.goto(baseUrl);
     await page.waitForSelector('body[data-map-loaded="true"]', { timeout: 30_000 });
     await expect.poll(() => page.getByTestId('health').textContent()).toBe('数据库正常');
-    // the demo city's published grids are drawn from the server, with no internet
-    await page.waitForSelector('body[data-grids-loaded]', { timeout: 30_000 });
-    expect(Number(await page.evaluate(() => document.body.dataset.gridsLoaded))).toBeGreaterThan(0);
-    await expect.poll(() => page.evaluate(() => window.wangge?.map.queryRenderedFeatures({ layers: ['grids-fill'] }).length ?? 0)).toBeGreaterThan(0);
-    // the offline base map: roads and divisions come as vector tiles from this server
+    await page.waitForSelector('[data-testid="sign-in"]');
+    // the demo city's published grids come as vector tiles from this server, with no internet
+    await expect.poll(() => page.evaluate(() => window.wangge?.map.queryRenderedFeatures({ layers: ['grids-fill'] }).length ?? 0), { timeout: 20_000 }).toBeGreaterThan(0);
+    // the offline base map: roads, divisions and buildings too
     await page.evaluate(() => window.wangge?.map.jumpTo({ zoom: 15.5 }));
     for (const layer of ['roads-line', 'divisions-line', 'buildings-fill']) {
       await expect.poll(() => page.evaluate((l) => window.wangge?.map.queryRenderedFeatures({ layers: [l] }).length ?? 0, layer), { timeout: 20_000 }).toBeGreaterThan(0);
     }
     expect(await page.title()).toContain('网格');
 
+    // a wrong password is refused with a clear message, and no menu appears
+    await page.getByTestId('sign-in-username').fill('demo-planner');
+    await page.getByTestId('sign-in-password').fill('wrong-password');
+    await page.getByTestId('sign-in-submit').click();
+    await expect.poll(() => page.getByTestId('sign-in-error').textContent()).toBe('用户名或密码错误');
+    expect(await page.getByTestId('menu-editor').count()).toBe(0);
+
+    // the right one signs in; the menu lists only what the role may use
+    await page.getByTestId('sign-in-password').fill('wangge-demo-2024');
+    await page.getByTestId('sign-in-submit').click();
+    await page.waitForSelector('[data-testid="signed-in-user"]');
+    expect(await page.getByTestId('signed-in-user').textContent()).toContain('demo-planner');
+    expect(await page.getByTestId('menu').locator('button').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-testid')))).toEqual(['menu-editor']);
+    await page.waitForSelector('[data-testid="view-editor"]');
+    await expect.poll(() => new URL(page.url()).searchParams.get('view')).toBe('editor');
+    await expect.poll(() => new URL(page.url()).searchParams.get('at')).toMatch(/^[0-9.]+,[0-9.]+,[0-9.]+$/);
+
     const shot = screenshotPath('smoke-shell');
     await page.screenshot({ path: shot });
     expect(statSync(shot).size).toBeGreaterThan(5_000);
 
+    // the language switch re-renders the shell and is kept in the URL
     await page.getByTestId('lang-switch').click();
     expect(await page.getByTestId('health').textContent()).toBe('Database OK');
+    expect(await page.getByTestId('sign-out').textContent()).toBe('Sign out');
+    expect(new URL(page.url()).searchParams.get('lang')).toBe('en');
+
+    // a reload keeps the session (sessionStorage), the view, the language and the map position
+    const before = new URL(page.url()).searchParams.get('at');
+    await page.reload();
+    await page.waitForSelector('[data-testid="view-editor"]');
+    expect(await page.getByTestId('sign-out').textContent()).toBe('Sign out');
+    const [lng, lat, zoom] = (before ?? '').split(',').map(Number);
+    const center = await page.evaluate(() => { const m = window.wangge!.map; return { ...m.getCenter(), zoom: m.getZoom() }; });
+    expect(center.lng).toBeCloseTo(lng!, 4);
+    expect(center.lat).toBeCloseTo(lat!, 4);
+    expect(center.zoom).toBeCloseTo(zoom!, 1);
+
+    // sign-out revokes the session on the server and returns to the form
+    const token = await page.evaluate(() => (JSON.parse(sessionStorage.getItem('wangge.session') ?? '{}') as { accessToken?: string }).accessToken);
+    await page.getByTestId('sign-out').click();
+    await page.waitForSelector('[data-testid="sign-in"]');
+    expect(await page.evaluate(() => sessionStorage.getItem('wangge.session'))).toBeNull();
+    expect((await fetch(`${baseUrl}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('makes a user with a one-time password choose a new one before anything opens', async () => {
+    const { oneTimePassword } = await createUser(tdb.db, { username: 'new-analyst', roles: ['analyst'], scope: { all: true, prefixes: [] } }, SYSTEM_ACTOR);
+    const page = await browser.context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(err.message));
+    await page.goto(baseUrl);
+    await page.getByTestId('sign-in-username').fill('new-analyst');
+    await page.getByTestId('sign-in-password').fill(oneTimePassword!);
+    await page.getByTestId('sign-in-submit').click();
+    await page.waitForSelector('[data-testid="change-password"]');
+    expect(await page.getByTestId('menu').locator('button').count()).toBe(0);
+    await page.getByTestId('sign-in-new-password').fill('Qz7#long-enough-pass');
+    await page.getByTestId('change-password-submit').click();
+    await page.waitForSelector('[data-testid="view-analysis"]');
+    expect(await page.getByTestId('menu').locator('button').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-testid')))).toEqual(['menu-analysis']);
+    // the new password is the one that works now
+    const again = await fetch(`${baseUrl}/api/v1/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'new-analyst', password: 'Qz7#long-enough-pass' }) });
+    expect(((await again.json()) as { user: { mustChangePassword: boolean } }).user.mustChangePassword).toBe(false);
     expect(problems).toEqual([]);
     await page.close();
   });

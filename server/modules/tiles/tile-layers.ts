@@ -49,13 +49,13 @@ export const TILE_LAYERS: Record<string, TileLayerDefinition> = {
   },
   buildings: {
     id: 'buildings',
-    description: 'Building footprints (no residents: households and people never go into tiles)',
+    description: 'Building footprints with their number of households (a count only: households and people never go into tiles)',
     minzoom: 14,
     maxzoom: 20,
     versionKey: 'buildings',
-    fields: { code: 'String', name: 'String', address: 'String', use: 'String', floors: 'Number', community_code: 'String', grid_code: 'String' },
+    fields: { code: 'String', name: 'String', address: 'String', use: 'String', floors: 'Number', community_code: 'String', grid_code: 'String', households: 'Number' },
     rows: (env) => sql`
-      SELECT b.geom, b.code, b.name, b.address, b.use, b.floors, b.community_code, b.grid_code
+      SELECT b.geom, b.code, b.name, b.address, b.use, b.floors, b.community_code, b.grid_code, b.household_count AS households
       FROM buildings b WHERE b.deleted_at IS NULL AND b.geom && ${env}`,
   },
   roads: {

@@ -5,6 +5,10 @@
  * into the panel's view area with the shared map, adds its own sources/layers/handlers, and returns an
  * `unmount` that removes exactly what it added (add/remove symmetry, ../shared/STYLE.md), so switching
  * views leaves the map as the shell found it.
+ *
+ * The shell also unmounts and mounts the view again on a language switch (its state is in the URL), so
+ * a view renders its texts with `t()` at mount and needs no locale listener of its own. Registry:
+ * views/index.ts (roles there must match `roles` here; view code is loaded on demand).
  */
 import type { Map as MapLibreMap } from 'maplibre-gl';
 import type { Me } from '@contracts/auth';

@@ -1,0 +1,292 @@
+/**
+ * The analysis map in a real browser on the demo city with events filed through the API: an analyst
+ * signs in, sees the count choropleth and the table it came from, turns on hot spots (ArcGIS legend),
+ * clusters, the heatmap and emerging hot spots, and exports the table as CSV and the map as PNG.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Page, Response } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventCountsResponse, EventHotspotsResponse } from '../../server/contracts/analysis-events';
+import type { KpiReport } from '../../server/contracts/events';
+import type { GridCollection } from '../../server/contracts/grid';
+import { buildApp } from '../../server/app';
+import { PROJECT_ROOT, testConfig } from '../../server/config';
+import { loadDemoIfEmpty } from '../../server/modules/demo/demo.service';
+import { launchBrowser, screenshotPath, type Browser } from '../../server/test/browser';
+import { createTestDatabase, type TestDatabase } from '../../server/test/database';
+
+const WEB_DIST = path.join(PROJECT_ROOT, 'dist/e2e-analysis');
+const PASSWORD = 'wangge-demo-2024';
+const TIGHT = 40;
+const AROUND = 60;
+const CLUSTERED = TIGHT + AROUND;
+const SCATTERED = 60;
+
+/** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let x = Math.imul(a ^ (a >>> 15), 1 | a);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('analysis map in a real browser', () => {
+  let tdb: TestDatabase;
+  let app: FastifyInstance;
+  let browser: Browser;
+  let baseUrl: string;
+  let clusterCentre: [number, number];
+
+  beforeAll(async () => {
+    await build({ configFile: path.join(PROJECT_ROOT, 'vite.config.ts'), logLevel: 'warn', build: { outDir: WEB_DIST, emptyOutDir: true } });
+    tdb = await createTestDatabase();
+    await loadDemoIfEmpty(tdb.db);
+    app = await buildApp({ config: testConfig({ webDistDir: WEB_DIST }), db: tdb.db });
+    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+
+    // Events filed by the demo dispatcher: a tight cluster in one grid, the rest spread over the district.
+    const signIn = await fetch(`${baseUrl}/api/v1/auth/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'demo-dispatcher', password: PASSWORD }),
+    });
+    const token = ((await signIn.json()) as { accessToken: string }).accessToken;
+    const grids = (await (await fetch(`${baseUrl}/api/v1/grids?limit=1000`)).json()) as GridCollection;
+    const rings = grids.features.filter((g) => g.geometry.type === 'Polygon').map((g) => ((g.geometry.coordinates as number[][][])[0] ?? []).slice(0, -1));
+    const centre = (ring: number[][]): [number, number] => [ring.reduce((s, p) => s + (p[0] ?? 0), 0) / ring.length, ring.reduce((s, p) => s + (p[1] ?? 0), 0) / ring.length];
+    clusterCentre = centre(rings[0]!);
+    const rnd = random(8);
+    const points: Array<[number, number]> = [];
+    // a tight group (one DBSCAN cluster) inside a wider one (a neighbourhood of busy cells: a hot spot)
+    for (let i = 0; i < TIGHT; i++) points.push([clusterCentre[0] + (rnd() - 0.5) * 0.0006, clusterCentre[1] + (rnd() - 0.5) * 0.0006]);
+    for (let i = 0; i < AROUND; i++) points.push([clusterCentre[0] + (rnd() - 0.5) * 0.004, clusterCentre[1] + (rnd() - 0.5) * 0.004]);
+    for (let i = 0; i < SCATTERED; i++) points.push(centre(rings[Math.floor(rnd() * rings.length)]!));
+    const categories = ['dispute.neighbour', 'dispute.property', 'environment.garbage', 'facility.street_light'];
+    for (const [i, p] of points.entries()) {
+      const res = await fetch(`${baseUrl}/api/v1/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ location: { type: 'Point', coordinates: p }, category: categories[i % categories.length], description: `测试事件 ${i}`, channel: 'patrol' }),
+      });
+      if (res.status !== 201) throw new Error(`event ${i}: HTTP ${res.status} ${await res.text()}`);
+    }
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await tdb?.drop();
+  });
+
+  async function openAnalysis(page: Page): Promise<void> {
+    await page.goto(`${baseUrl}/?view=analysis`);
+    await page.waitForSelector('body[data-map-loaded="true"]', { timeout: 30_000 });
+    await page.getByTestId('sign-in-username').fill('demo-analyst');
+    await page.getByTestId('sign-in-password').fill(PASSWORD);
+    await page.getByTestId('sign-in-submit').click();
+    await page.waitForSelector('[data-testid="analysis-view"]', { timeout: 20_000 });
+  }
+
+  const answerOf = async <T>(res: Promise<Response>): Promise<T> => (await (await res).json()) as T;
+  const rendered = (page: Page, layer: string): Promise<number> => page.evaluate((l) => window.wangge?.map.queryRenderedFeatures({ layers: [l] }).length ?? 0, layer);
+
+  it('choropleth and table, hot spots with the ArcGIS legend, clusters, heatmap, emerging; CSV and PNG export', async () => {
+    const page = await browser.context.newPage();
+    const problems: string[] = [];
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(msg.text());
+    });
+    page.on('pageerror', (err) => problems.push(err.message));
+    page.on('response', (res) => {
+      if (res.status() >= 400) problems.push(`${res.status()} ${res.url()}`);
+    });
+    const countsAnswer = answerOf<EventCountsResponse>(page.waitForResponse((r) => r.url().includes('/api/v1/analysis/counts?')));
+    await openAnalysis(page);
+
+    // ---- choropleth (on by default) and the table built from the same answer ----
+    const first = await countsAnswer;
+    expect(first.features.reduce((s, f) => s + f.properties.count, 0)).toBe(CLUSTERED + SCATTERED);
+    await expect.poll(() => page.getByTestId('analysis-view').getAttribute('data-counts')).toBe(String(first.features.length));
+    // smaller cells (the demo district is small): the table and the map follow
+    const countsAt100 = answerOf<EventCountsResponse>(page.waitForResponse((r) => r.url().includes('/api/v1/analysis/counts?') && r.url().includes('size=100')));
+    await page.getByTestId('analysis-size').fill('100');
+    await page.getByTestId('analysis-size').press('Enter');
+    const counts = await countsAt100;
+    expect(counts.features.reduce((s, f) => s + f.properties.count, 0)).toBe(CLUSTERED + SCATTERED);
+    expect(counts.features.length).toBeGreaterThan(first.features.length);
+    await expect.poll(() => page.getByTestId('analysis-view').getAttribute('data-counts')).toBe(String(counts.features.length));
+    expect(new URL(page.url()).searchParams.get('size')).toBe('100');
+    await page.evaluate((c) => window.wangge?.map.jumpTo({ center: c, zoom: 14 }), clusterCentre);
+    await expect.poll(() => rendered(page, 'analysis-counts-fill'), { timeout: 15_000 }).toBeGreaterThan(0);
+    await page.waitForSelector('[data-testid="analysis-legend-counts"]');
+    const tableRows = page.getByTestId('analysis-table').locator('tbody tr');
+    expect(await tableRows.count()).toBe(counts.features.length);
+    const top = [...counts.features].sort((a, b) => b.properties.count - a.properties.count)[0]!;
+    expect(await tableRows.first().getAttribute('data-unit')).toBe(top.properties.unit);
+    expect(await tableRows.first().locator('td').nth(2).textContent()).toBe(String(top.properties.count));
+    expect(top.properties.count).toBeGreaterThanOrEqual(TIGHT / 2);
+
+    // ---- the category filter (analysts cannot read the taxonomy: the categories the events carry) ----
+    const categories = await page.getByTestId('analysis-category').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(categories).toEqual(expect.arrayContaining(['', 'dispute', 'dispute.neighbour', 'environment.garbage', 'facility.street_light']));
+    const onlyGarbage = answerOf<EventCountsResponse>(page.waitForResponse((r) => r.url().includes('/api/v1/analysis/counts?') && r.url().includes('category=environment.garbage')));
+    await page.getByTestId('analysis-category').selectOption('environment.garbage');
+    expect((await onlyGarbage).features.reduce((s, f) => s + f.properties.count, 0)).toBe((CLUSTERED + SCATTERED) / 4);
+    const allAgain = answerOf<EventCountsResponse>(page.waitForResponse((r) => r.url().includes('/api/v1/analysis/counts?') && !r.url().includes('category=')));
+    await page.getByTestId('analysis-category').selectOption('');
+    await allAgain;
+    await expect.poll(() => tableRows.count()).toBe(counts.features.length);
+
+    // ---- the month range: ending last month leaves out every event (all were reported this month) ----
+    const earlier = answerOf<EventCountsResponse>(page.waitForResponse((r) => r.url().includes('/api/v1/analysis/counts?')));
+    const toSlider = page.getByTestId('analysis-to');
+    const lastIndex = Number(await toSlider.getAttribute('max'));
+    await toSlider.fill(String(lastIndex - 1));
+    expect((await earlier).features.reduce((s, f) => s + f.properties.count, 0)).toBe(0);
+    await expect.poll(() => page.getByTestId('analysis-table').count()).toBe(0);
+    const again = answerOf<EventCountsResponse>(page.waitForResponse((r) => r.url().includes('/api/v1/analysis/counts?')));
+    await toSlider.fill(String(lastIndex));
+    expect((await again).features.length).toBe(counts.features.length);
+    await expect.poll(() => tableRows.count()).toBe(counts.features.length);
+
+    // ---- hot spots: the ArcGIS legend, tallied from the server's bins; the cluster is hot ----
+    const hotAnswer = answerOf<EventHotspotsResponse>(page.waitForResponse((r) => r.url().includes('/api/v1/analysis/hotspots?')));
+    await page.getByTestId('analysis-layer-hotspots').check();
+    const hot = await hotAnswer;
+    await page.waitForSelector('[data-testid="analysis-legend-hotspots"]');
+    const legend = await page.getByTestId('analysis-legend-bin').allTextContents();
+    const tally = (bin: number): number => hot.features.filter((f) => f.properties.bin === bin).length;
+    expect(legend).toEqual([
+      `热点 - 99% 置信度 (${tally(3)})`,
+      `热点 - 95% 置信度 (${tally(2)})`,
+      `热点 - 90% 置信度 (${tally(1)})`,
+      `不显著 (${tally(0)})`,
+      `冷点 - 90% 置信度 (${tally(-1)})`,
+      `冷点 - 95% 置信度 (${tally(-2)})`,
+      `冷点 - 99% 置信度 (${tally(-3)})`,
+    ]);
+    expect(hot.features.find((f) => f.properties.unit === top.properties.unit)?.properties.bin).toBeGreaterThan(0);
+    await expect.poll(() => rendered(page, 'analysis-hotspots-fill'), { timeout: 15_000 }).toBeGreaterThan(0);
+    // the table gains the Gi* columns
+    expect(await page.getByTestId('analysis-table').locator('th').allTextContents()).toContain('Gi* z 值');
+
+    // ---- clusters: the tight group of events is one DBSCAN cluster with a hull ----
+    await page.getByTestId('analysis-layer-clusters').check();
+    await expect.poll(async () => Number(await page.getByTestId('analysis-view').getAttribute('data-clusters'))).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => rendered(page, 'analysis-clusters-fill'), { timeout: 15_000 }).toBeGreaterThan(0);
+
+    // ---- heatmap of the points in view, drawn in the browser ----
+    await page.getByTestId('analysis-layer-heatmap').check();
+    await expect.poll(() => page.getByTestId('analysis-view').getAttribute('data-heatmap')).toBe('client');
+    expect(Number(await page.getByTestId('analysis-view').getAttribute('data-points'))).toBeGreaterThanOrEqual(CLUSTERED);
+
+    // ---- the server's quartic kernel density instead, with the bandwidth asked for ----
+    const densityAnswer = page.waitForResponse((r) => r.url().includes('/api/v1/analysis/density?'));
+    await page.getByTestId('analysis-heat-mode').selectOption('kde');
+    const densityUrl = new URL((await densityAnswer).url());
+    expect(densityUrl.searchParams.get('radius')).toBe('500');
+    await expect.poll(() => page.getByTestId('analysis-view').getAttribute('data-heatmap')).toBe('server');
+    expect(Number(await page.getByTestId('analysis-view').getAttribute('data-density'))).toBeGreaterThan(0);
+    await page.waitForSelector('[data-testid="analysis-legend-heatmap"]');
+    await expect.poll(() => rendered(page, 'analysis-density-fill'), { timeout: 15_000 }).toBeGreaterThan(0);
+    const visibility = (layer: string): Promise<unknown> => page.evaluate((l) => window.wangge?.map.getLayoutProperty(l, 'visibility'), layer);
+    expect(await visibility('analysis-heatmap')).toBe('none');
+    expect(await visibility('analysis-density-fill')).toBe('visible');
+    expect(new URL(page.url()).searchParams.get('heat')).toBe('kde');
+
+    // ---- emerging hot spots: a legend of the classes found ----
+    await page.getByTestId('analysis-layer-emerging').check();
+    await page.waitForSelector('[data-testid="analysis-legend-emerging"]', { timeout: 20_000 });
+
+    const shot = screenshotPath('analysis-map');
+    await page.screenshot({ path: shot });
+    expect(statSync(shot).size).toBeGreaterThan(5_000);
+
+    // ---- CSV: the table as it is shown ----
+    const csvDownload = page.waitForEvent('download');
+    await page.getByTestId('analysis-export-csv').click();
+    const csvFile = await (await csvDownload).path();
+    const csv = readFileSync(csvFile, 'utf8').replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    expect(csv[0]).toBe((await page.getByTestId('analysis-table').locator('th').allTextContents()).join(','));
+    expect(csv.length - 1).toBe(counts.features.length);
+    const quote = (v: string): string => (/[",]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+    expect(csv[1]).toBe((await tableRows.first().locator('td').allTextContents()).map(quote).join(','));
+
+    // ---- PNG: the map canvas ----
+    const pngDownload = page.waitForEvent('download');
+    await page.getByTestId('analysis-export-png').click();
+    const png = readFileSync(await (await pngDownload).path());
+    expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    expect(png.length).toBeGreaterThan(5_000);
+
+    // ---- the view's state is in the URL: a reload brings the same layers back ----
+    expect(new URL(page.url()).searchParams.get('layers')?.split(',').sort()).toEqual(['clusters', 'counts', 'emerging', 'heatmap', 'hotspots']);
+
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('a community manager sees the grid KPIs in the table; switching views leaves no layers of the other behind', async () => {
+    const page = await browser.context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(msg.text());
+    });
+    await page.goto(`${baseUrl}/?view=analysis&unit=grid`);
+    await page.waitForSelector('body[data-map-loaded="true"]', { timeout: 30_000 });
+    const countsAnswer = page.waitForResponse((r) => r.url().includes('/api/v1/analysis/counts?') && r.url().includes('unit=grid'));
+    await page.getByTestId('sign-in-username').fill('demo-community');
+    await page.getByTestId('sign-in-password').fill(PASSWORD);
+    await page.getByTestId('sign-in-submit').click();
+    const countsUrl = new URL((await countsAnswer).url());
+    await page.waitForSelector('[data-testid="analysis-table"]', { timeout: 20_000 });
+
+    // the KPI columns, equal to what the events KPI endpoint answers this user for the same period
+    const signIn = await fetch(`${baseUrl}/api/v1/auth/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'demo-community', password: PASSWORD }),
+    });
+    const token = ((await signIn.json()) as { accessToken: string }).accessToken;
+    const q = new URLSearchParams({ from: countsUrl.searchParams.get('from') ?? '', to: countsUrl.searchParams.get('to') ?? '', by: 'grid' });
+    const kpis = (await (await fetch(`${baseUrl}/api/v1/events/kpis?${q.toString()}`, { headers: { authorization: `Bearer ${token}` } })).json()) as KpiReport;
+    const headers = await page.getByTestId('analysis-table').locator('th').allTextContents();
+    const closureCol = headers.indexOf('办结率 %');
+    expect(closureCol).toBeGreaterThan(0);
+    const byGrid = new Map(kpis.rows.map((r) => [r.key, r]));
+    const shown = await page.getByTestId('analysis-table').locator('tbody tr').evaluateAll((trs, col) => trs.map((tr) => [tr.getAttribute('data-unit'), tr.querySelectorAll('td')[col]?.textContent ?? null]), closureCol);
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.some(([unit]) => byGrid.has(unit ?? ''))).toBe(true);
+    for (const [unit, text] of shown) {
+      const k = byGrid.get(unit ?? '');
+      expect(text).toBe(k ? String(Number((k.closureRate * 100).toFixed(1))) : '');
+    }
+    const ownLayers = (prefix: string): Promise<string[]> =>
+      page.evaluate((p) => {
+        const m = window.wangge!.map;
+        return [...m.getLayersOrder(), ...Object.keys(m.getStyle().sources)].filter((id) => id.startsWith(p));
+      }, prefix);
+    expect((await ownLayers('analysis-')).length).toBeGreaterThan(0);
+
+    // switch to the dispatch console and back: each view takes away exactly what it added
+    await page.getByTestId('menu-dispatch').click();
+    await page.waitForSelector('[data-testid="dispatch-view"]');
+    await expect.poll(() => ownLayers('analysis-')).toEqual([]);
+    await expect.poll(async () => (await ownLayers('dispatch-')).length).toBeGreaterThan(0);
+    await page.getByTestId('menu-analysis').click();
+    await page.waitForSelector('[data-testid="analysis-view"]');
+    await expect.poll(() => ownLayers('dispatch-')).toEqual([]);
+    const shot = screenshotPath('analysis-community-kpis');
+    await page.screenshot({ path: shot });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});

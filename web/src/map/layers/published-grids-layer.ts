@@ -1,0 +1,48 @@
+/**
+ * The published grids of every community as vector tiles from this server (`/tiles/grids/…`, PostGIS
+ * ST_AsMVT), with fill, outline and code labels. Tiles, not one GeoJSON download: a district has
+ * 10,000 grids and only the ones on screen are fetched. Labels need no glyph server: without a `glyphs`
+ * URL MapLibre draws every character with the browser's own fonts.
+ */
+import type { FilterSpecification, Map as MapLibreMap } from 'maplibre-gl';
+import { LAYER_IDS, SOURCE_IDS } from '../ids';
+
+export class PublishedGridsLayer {
+  private map: MapLibreMap | undefined;
+
+  add(map: MapLibreMap): void {
+    this.map = map;
+    map.addSource(SOURCE_IDS.grids, { type: 'vector', tiles: [`${location.origin}/tiles/grids/{z}/{x}/{y}.mvt`], minzoom: 10, maxzoom: 18, promoteId: { grids: 'id' } });
+    map.addLayer({
+      id: LAYER_IDS.gridsFill,
+      type: 'fill',
+      source: SOURCE_IDS.grids,
+      'source-layer': 'grids',
+      paint: { 'fill-color': ['match', ['get', 'kind'], 'dedicated', '#e3a857', '#6fa8dc'], 'fill-opacity': 0.22 },
+    });
+    map.addLayer({ id: LAYER_IDS.gridsLine, type: 'line', source: SOURCE_IDS.grids, 'source-layer': 'grids', paint: { 'line-color': '#1f4e79', 'line-width': 1.2 } });
+    map.addLayer({
+      id: LAYER_IDS.gridsLabel,
+      type: 'symbol',
+      source: SOURCE_IDS.grids,
+      'source-layer': 'grids',
+      minzoom: 14,
+      layout: { 'text-field': ['slice', ['coalesce', ['get', 'code'], ''], 12], 'text-size': 11, 'text-allow-overlap': false },
+      paint: { 'text-color': '#1f4e79', 'text-halo-color': '#ffffff', 'text-halo-width': 1.2 },
+    });
+  }
+
+  remove(): void {
+    const map = this.map;
+    if (!map) return;
+    for (const id of [LAYER_IDS.gridsLabel, LAYER_IDS.gridsLine, LAYER_IDS.gridsFill]) if (map.getLayer(id)) map.removeLayer(id);
+    if (map.getSource(SOURCE_IDS.grids)) map.removeSource(SOURCE_IDS.grids);
+    this.map = undefined;
+  }
+}
+
+/** Hides the published grids of one community (a view drawing its own version of them); null shows all. */
+export function hidePublishedGridsOf(map: MapLibreMap, communityCode: string | null): void {
+  const filter: FilterSpecification | null = communityCode ? ['!=', ['get', 'community_code'], communityCode] : null;
+  for (const id of [LAYER_IDS.gridsFill, LAYER_IDS.gridsLine, LAYER_IDS.gridsLabel]) if (map.getLayer(id)) map.setFilter(id, filter);
+}

@@ -1,0 +1,751 @@
+/**
+ * Dispatch console (issue #10): click the map or type an address → the responsible grid highlighted,
+ * its community and street, staff with roles and phones, who is on duty now and which fallback step
+ * answered; file an event there in one click; work the open events list (deadline status, filters, the
+ * case timeline, the actions the server allows as buttons).
+ */
+import type { DispatchResult } from '@contracts/dispatch';
+import type { Event, EventChannel, EventState, Taxonomy, Transition, TransitionBody } from '@contracts/events';
+import { ApiError } from '../../api/client';
+import { lookupAddress, lookupPoint, type DispatchAddressCandidate } from '../../api/dispatch';
+import { createEvent, fetchEvent, fetchGrid, fetchTaxonomy, fetchTimeline, listEvents, transitionEvent } from '../../api/events';
+import { getLocale, onLocaleChange, t, type MessageKey } from '../../i18n/i18n';
+import type { View, ViewContext } from '../view';
+import { DispatchLayers } from './dispatch-map';
+import { deadlineStatus, DEADLINE_COLOURS } from './deadline';
+import { el, field, formatTime, newIdempotencyKey, option } from './dom';
+import { zhCN } from './messages';
+import './dispatch.css';
+
+const CHANNELS: readonly EventChannel[] = ['hotline', 'patrol', 'resident', 'video', 'assigned'];
+const STATES: readonly EventState[] = ['reported', 'accepted', 'rejected', 'dispatched', 'in_progress', 'resolved', 'verified', 'closed'];
+const OPEN_STATES = 'reported,accepted,dispatched,in_progress,resolved,verified';
+/** Inputs each action needs (TransitionBody fields), beyond the optional note. */
+const ACTION_FIELDS: Record<string, ReadonlyArray<'reason' | 'result' | 'staff' | 'gridCode' | 'hours' | 'category'>> = {
+  reject: ['reason'],
+  dispatch: ['staff'],
+  resolve: ['result'],
+  reopen: ['reason'],
+  transfer: ['gridCode', 'reason'],
+  request_extension: ['hours', 'reason'],
+  amend: ['category'],
+};
+const SUGGEST_DELAY_MS = 250;
+
+/** A label from this view's messages, or the raw value when the server sends something we have no text for. */
+function label(prefix: string, value: string): string {
+  const key = `dispatch.${prefix}.${value}`;
+  return key in zhCN ? t(key as MessageKey) : value;
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof ApiError) return err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+interface State {
+  taxonomy: Taxonomy | null;
+  lookup: DispatchResult | null;
+  lookupBusy: boolean;
+  lookupError: string | null;
+  filing: { key: string; error: string | null; busy: boolean } | null;
+  notice: string | null;
+  events: Event[];
+  next: number | null;
+  eventsBusy: boolean;
+  eventsError: string | null;
+  filter: { state: string; category: string; overdue: boolean };
+  selected: Event | null;
+  timeline: Transition[];
+  action: { name: string; error: string | null; busy: boolean; staff: Array<{ id: number; label: string }> } | null;
+  suggestions: DispatchAddressCandidate[] | null;
+  suggestIndex: number;
+}
+
+export function mountDispatch(ctx: ViewContext): () => void {
+  const { map, panel, url, me, token } = ctx;
+  const canWrite = me.permissions.includes('events:write');
+  const canLookup = me.permissions.includes('dispatch:lookup');
+  const state: State = {
+    taxonomy: null,
+    lookup: null,
+    lookupBusy: false,
+    lookupError: null,
+    filing: null,
+    notice: null,
+    events: [],
+    next: null,
+    eventsBusy: false,
+    eventsError: null,
+    filter: { state: url.get('state') === 'all' ? '' : (url.get('state') ?? 'open'), category: url.get('category') ?? '', overdue: url.get('overdue') === 'true' },
+    selected: null,
+    timeline: [],
+    action: null,
+    suggestions: null,
+    suggestIndex: -1,
+  };
+  let disposed = false;
+  let lookupSeq = 0;
+  let listSeq = 0;
+  let suggestTimer: ReturnType<typeof setTimeout> | undefined;
+  let suggestAbort: AbortController | undefined;
+
+  const layers = new DispatchLayers({
+    onMapClick: (lon, lat) => {
+      if (canLookup) void runLookup(lon, lat);
+    },
+    onEventClick: (id) => void selectEvent(id),
+  });
+  layers.add(map);
+
+  // ---- DOM skeleton: the search box lives outside re-renders so typing never loses focus ----
+  const root = el('section', { class: 'wg-dispatch', testid: 'dispatch-view' });
+  const title = el('h2', { class: 'wg-title' });
+  const hint = el('p', { class: 'wg-hint' });
+  const searchLabel = el('span', { class: 'wg-label' });
+  const search = el('input', { testid: 'dispatch-search' });
+  search.type = 'search';
+  search.autocomplete = 'off';
+  search.setAttribute('role', 'combobox');
+  search.setAttribute('aria-autocomplete', 'list');
+  const suggestionList = el('ul', { class: 'wg-suggestions', testid: 'dispatch-suggestions' });
+  suggestionList.setAttribute('role', 'listbox');
+  const searchBox = el('div', { class: 'wg-search' }, el('label', {}, searchLabel, search), suggestionList);
+  const resultBox = el('div', { class: 'wg-result', testid: 'dispatch-result' });
+  const fileBox = el('div', { class: 'wg-file', testid: 'dispatch-file' });
+  const noticeBox = el('p', { class: 'wg-notice', testid: 'dispatch-notice' });
+  const eventsBox = el('section', { class: 'wg-events', testid: 'dispatch-events-section' });
+  const detailBox = el('section', { class: 'wg-detail', testid: 'dispatch-event-detail' });
+  root.append(title, hint, canLookup ? searchBox : '', resultBox, fileBox, noticeBox, eventsBox, detailBox);
+  panel.append(root);
+
+  // ---- rendering ----
+  const renderStatic = (): void => {
+    title.textContent = t('dispatch.title');
+    hint.textContent = t('dispatch.hint');
+    searchLabel.textContent = t('dispatch.search.label');
+    search.placeholder = t('dispatch.search.placeholder');
+  };
+
+  const renderSuggestions = (): void => {
+    suggestionList.replaceChildren();
+    const list = state.suggestions;
+    if (list === null) {
+      suggestionList.hidden = true;
+      return;
+    }
+    suggestionList.hidden = false;
+    if (list.length === 0) {
+      suggestionList.append(el('li', { class: 'wg-empty', text: t('dispatch.search.none') }));
+      return;
+    }
+    list.forEach((c, i) => {
+      const item = el(
+        'li',
+        { class: i === state.suggestIndex ? 'active' : '', testid: 'dispatch-suggestion' },
+        el('strong', { text: c.name }),
+        el('span', { class: 'wg-kind', text: label('kind', c.kind) }),
+        el('small', { text: [c.address, c.community?.name, c.grid?.name].filter(Boolean).join(' · ') }),
+      );
+      item.setAttribute('role', 'option');
+      // mousedown, not click: the input's blur would hide the list before a click lands.
+      item.addEventListener('mousedown', (ev) => {
+        ev.preventDefault();
+        pickSuggestion(c);
+      });
+      suggestionList.append(item);
+    });
+  };
+
+  const renderResult = (): void => {
+    resultBox.replaceChildren();
+    if (state.lookupBusy) resultBox.append(el('p', { class: 'wg-muted', text: t('dispatch.result.loading') }));
+    if (state.lookupError) resultBox.append(el('p', { class: 'wg-error', text: t('dispatch.error', { message: state.lookupError }) }));
+    const r = state.lookup;
+    if (!r) return;
+    const statusText =
+      r.status === 'nearest_grid' ? t('dispatch.status.nearest_grid', { distance: Math.round(r.grid?.distanceM ?? 0) }) : label('status', r.status);
+    resultBox.append(el('p', { class: `wg-status wg-status-${r.status}`, testid: 'dispatch-status', text: statusText, title: r.message }));
+    if (r.ambiguous && r.grid) {
+      resultBox.append(
+        el('p', { class: 'wg-warning', testid: 'dispatch-ambiguous', text: t('dispatch.ambiguous', { grid: `${r.grid.name} ${r.grid.code}`, others: r.candidates.map((c) => `${c.name} ${c.code}`).join('、') }) }),
+      );
+    }
+    const dl = el('dl', { class: 'wg-places' });
+    const row = (key: MessageKey, value: { code: string; name: string } | null, testid: string): void => {
+      dl.append(el('dt', { text: t(key) }), el('dd', { testid, text: value ? `${value.name}（${value.code}）` : t('dispatch.result.none') }));
+    };
+    row('dispatch.result.grid', r.grid, 'dispatch-grid');
+    row('dispatch.result.community', r.community, 'dispatch-community');
+    row('dispatch.result.street', r.street, 'dispatch-street');
+    row('dispatch.result.district', r.district, 'dispatch-district');
+    resultBox.append(dl);
+    if (r.grid) resultBox.dataset.gridCode = r.grid.code;
+    else delete resultBox.dataset.gridCode;
+
+    if (r.responder) {
+      resultBox.append(el('p', { class: 'wg-responder', testid: 'dispatch-responder', text: t('dispatch.responder', { name: r.responder.name, role: label('role', r.responder.role) }) }));
+    }
+    resultBox.append(el('h3', { text: t('dispatch.onduty.title') }));
+    if (r.onDuty.length === 0) resultBox.append(el('p', { class: 'wg-muted', text: t('dispatch.onduty.none') }));
+    else {
+      const ul = el('ul', { class: 'wg-people', testid: 'dispatch-onduty' });
+      for (const p of r.onDuty) ul.append(person(p.name, p.role, p.phone, label('level', p.level), 'dispatch-onduty-person'));
+      resultBox.append(ul);
+    }
+    if (r.grid) {
+      resultBox.append(el('h3', { text: t('dispatch.staff.title') }));
+      if (r.staff.length === 0) resultBox.append(el('p', { class: 'wg-muted', text: t('dispatch.staff.none') }));
+      else {
+        const ul = el('ul', { class: 'wg-people', testid: 'dispatch-staff' });
+        for (const p of r.staff) ul.append(person(p.name, p.role, p.phone, null, 'dispatch-staff-person'));
+        resultBox.append(ul);
+      }
+    }
+    if (r.fallback.length > 0) {
+      resultBox.append(el('h3', { text: t('dispatch.fallback.title') }));
+      const ol = el('ol', { class: 'wg-fallback', testid: 'dispatch-fallback' });
+      for (const f of r.fallback) {
+        const li = el('li', { class: `wg-outcome-${f.outcome}`, title: f.reason }, `${label('step', f.step)} — ${label('outcome', f.outcome)}`);
+        li.dataset.step = f.step;
+        li.dataset.outcome = f.outcome;
+        ol.append(li);
+      }
+      resultBox.append(ol);
+    }
+    if (canWrite && r.status !== 'outside' && !state.filing) {
+      const btn = el('button', { class: 'wg-primary', testid: 'dispatch-file-open', text: t('dispatch.file.button') });
+      btn.type = 'button';
+      btn.addEventListener('click', () => {
+        state.filing = { key: newIdempotencyKey(), error: null, busy: false };
+        renderResult();
+        renderFile();
+      });
+      resultBox.append(btn);
+    }
+  };
+
+  function person(name: string, role: string, phone: string | null, level: string | null, testid: string): HTMLLIElement {
+    const li = el('li', { testid }, el('span', { class: 'wg-name', text: name }), el('span', { class: 'wg-role', text: label('role', role) }));
+    if (level) li.append(el('span', { class: 'wg-level', text: level }));
+    if (phone) {
+      const a = el('a', { class: 'wg-phone', text: phone });
+      a.href = `tel:${phone}`;
+      li.append(a);
+    }
+    return li;
+  }
+
+  /** Sub-types (categories with deadlines) grouped under their parent category. */
+  function categorySelect(selected: string, includeAll: boolean, leavesOnly: boolean): HTMLSelectElement {
+    const select = el('select');
+    if (includeAll) select.append(option('', t('dispatch.events.filter.all'), selected === ''));
+    const cats = state.taxonomy?.categories ?? [];
+    for (const parent of cats.filter((c) => c.parentCode === null)) {
+      const group = el('optgroup');
+      group.label = parent.name;
+      if (!leavesOnly) group.append(option(parent.code, parent.name, parent.code === selected));
+      for (const c of cats.filter((x) => x.parentCode === parent.code)) group.append(option(c.code, c.name, c.code === selected));
+      select.append(group);
+    }
+    return select;
+  }
+
+  const renderFile = (): void => {
+    fileBox.replaceChildren();
+    const f = state.filing;
+    const r = state.lookup;
+    if (!f || !r) return;
+    const category = categorySelect('', false, true);
+    category.dataset.testid = 'dispatch-file-category';
+    category.required = true;
+    const channel = el('select', { testid: 'dispatch-file-channel' });
+    for (const c of CHANNELS) channel.append(option(c, label('channel', c)));
+    const description = el('textarea', { testid: 'dispatch-file-description' });
+    description.rows = 3;
+    description.required = true;
+    description.maxLength = 10000;
+    const submit = el('button', { class: 'wg-primary', testid: 'dispatch-file-submit', text: t('dispatch.file.submit') });
+    submit.type = 'submit';
+    submit.disabled = f.busy;
+    const cancel = el('button', { testid: 'dispatch-file-cancel', text: t('dispatch.file.cancel') });
+    cancel.type = 'button';
+    cancel.addEventListener('click', () => {
+      state.filing = null;
+      renderFile();
+      renderResult();
+    });
+    const form = el(
+      'form',
+      {},
+      el('h3', { text: t('dispatch.file.title') }),
+      field(t('dispatch.file.category'), category),
+      field(t('dispatch.file.channel'), channel),
+      field(t('dispatch.file.description'), description),
+      f.error ? el('p', { class: 'wg-error', text: t('dispatch.error', { message: f.error }) }) : null,
+      el('div', { class: 'wg-buttons' }, submit, cancel),
+    );
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      void fileEvent(r, { category: category.value, channel: channel.value as EventChannel, description: description.value.trim() });
+    });
+    fileBox.append(form);
+    description.focus();
+  };
+
+  const renderNotice = (): void => {
+    noticeBox.textContent = state.notice ?? '';
+    noticeBox.hidden = !state.notice;
+  };
+
+  const renderEvents = (): void => {
+    eventsBox.replaceChildren();
+    eventsBox.append(el('h2', { class: 'wg-title', text: t('dispatch.events.title') }));
+    const stateSel = el('select', { testid: 'dispatch-filter-state' });
+    stateSel.append(option('open', t('dispatch.events.filter.open'), state.filter.state === 'open'), option('', t('dispatch.events.filter.all'), state.filter.state === ''));
+    for (const s of STATES) stateSel.append(option(s, label('state', s), state.filter.state === s));
+    const catSel = categorySelect(state.filter.category, true, false);
+    catSel.dataset.testid = 'dispatch-filter-category';
+    const overdue = el('input', { testid: 'dispatch-filter-overdue' });
+    overdue.type = 'checkbox';
+    overdue.checked = state.filter.overdue;
+    const onFilter = (): void => {
+      state.filter = { state: stateSel.value, category: catSel.value, overdue: overdue.checked };
+      url.set({ state: state.filter.state === 'open' ? null : state.filter.state || 'all', category: state.filter.category || null, overdue: state.filter.overdue ? 'true' : null });
+      void loadEvents(false);
+    };
+    for (const c of [stateSel, catSel, overdue]) c.addEventListener('change', onFilter);
+    eventsBox.append(
+      el(
+        'div',
+        { class: 'wg-filters' },
+        field(t('dispatch.events.filter.state'), stateSel),
+        field(t('dispatch.events.filter.category'), catSel),
+        el('label', { class: 'wg-check' }, overdue, t('dispatch.events.filter.overdue')),
+      ),
+    );
+    if (state.eventsError) eventsBox.append(el('p', { class: 'wg-error', text: t('dispatch.error', { message: state.eventsError }) }));
+    const now = Date.now();
+    const ul = el('ul', { class: 'wg-event-list', testid: 'dispatch-events' });
+    for (const e of state.events) {
+      const status = deadlineStatus(e, now);
+      const badge = el('span', { class: `wg-badge wg-badge-${status}`, testid: 'dispatch-deadline', text: label('deadline', status) });
+      badge.style.background = DEADLINE_COLOURS[status];
+      const li = el(
+        'li',
+        { class: e.id === state.selected?.id ? 'selected' : '', testid: 'dispatch-event' },
+        el('span', { class: 'wg-event-id', text: `#${e.id}` }),
+        el('span', { class: 'wg-event-cat', text: e.category.name }),
+        el('span', { class: 'wg-event-state', text: label('state', e.state) }),
+        badge,
+        el('small', { text: [e.routing.gridName, formatTime(e.reportedAt, getLocale())].filter(Boolean).join(' · ') }),
+      );
+      li.dataset.eventId = String(e.id);
+      li.dataset.state = e.state;
+      li.dataset.deadline = status;
+      li.addEventListener('click', () => void selectEvent(e.id));
+      ul.append(li);
+    }
+    eventsBox.append(ul);
+    if (state.eventsBusy) eventsBox.append(el('p', { class: 'wg-muted', text: t('dispatch.events.loading') }));
+    else if (state.events.length === 0 && !state.eventsError) eventsBox.append(el('p', { class: 'wg-muted', testid: 'dispatch-events-empty', text: t('dispatch.events.empty') }));
+    if (state.next !== null) {
+      const more = el('button', { testid: 'dispatch-events-more', text: t('dispatch.events.more') });
+      more.type = 'button';
+      more.addEventListener('click', () => void loadEvents(true));
+      eventsBox.append(more);
+    }
+    layers.showEvents(state.events, state.selected?.id ?? null, now);
+  };
+
+  const renderDetail = (): void => {
+    detailBox.replaceChildren();
+    const e = state.selected;
+    if (!e) return;
+    detailBox.dataset.eventId = String(e.id);
+    detailBox.dataset.state = e.state;
+    const close = el('button', { class: 'wg-close', testid: 'dispatch-detail-close', text: '×', title: t('dispatch.detail.close') });
+    close.type = 'button';
+    close.addEventListener('click', () => {
+      state.selected = null;
+      state.action = null;
+      url.set({ event: null });
+      renderDetail();
+      renderEvents();
+    });
+    const status = deadlineStatus(e, Date.now());
+    detailBox.append(
+      el('h3', { text: t('dispatch.detail.title', { id: e.id }) }, close),
+      el('p', {}, el('strong', { text: e.category.name }), ' · ', el('span', { testid: 'dispatch-detail-state', text: label('state', e.state) }), ' · ', el('span', { class: `wg-badge wg-badge-${status}`, text: label('deadline', status) })),
+      el('p', { class: 'wg-desc', text: e.description }),
+      el('p', { class: 'wg-muted', text: t('dispatch.detail.routing', { grid: e.routing.gridName ? `${e.routing.gridName}（${e.routing.gridCode ?? ''}）` : t('dispatch.result.none'), staff: e.routing.responsibleStaff?.name ?? t('dispatch.result.none') }) }),
+    );
+    if (status !== 'done') {
+      if (e.stageDueAt) detailBox.append(el('p', { class: 'wg-muted', text: t('dispatch.deadline.stage_due', { due: formatTime(e.stageDueAt, getLocale()) }) }));
+      detailBox.append(el('p', { class: 'wg-muted', text: t('dispatch.deadline.due', { due: formatTime(e.dueAt, getLocale()) }) }));
+    }
+    if (e.result) detailBox.append(el('p', { text: t('dispatch.detail.result', { result: e.result }) }));
+    if (e.pendingExtension) detailBox.append(el('p', { class: 'wg-warning', text: t('dispatch.detail.pendingExtension', { hours: e.pendingExtension.hours, reason: e.pendingExtension.reason }) }));
+
+    if (canWrite && e.allowedActions.length > 0) {
+      detailBox.append(el('h4', { text: t('dispatch.detail.actions') }));
+      const buttons = el('div', { class: 'wg-buttons wg-actions', testid: 'dispatch-actions' });
+      for (const a of e.allowedActions) {
+        const b = el('button', { testid: `dispatch-action-${a}`, text: label('action', a) });
+        b.type = 'button';
+        b.disabled = state.action?.busy ?? false;
+        if (state.action?.name === a) b.classList.add('active');
+        b.addEventListener('click', () => void chooseAction(a));
+        buttons.append(b);
+      }
+      detailBox.append(buttons);
+      if (state.action) detailBox.append(actionForm(e, state.action));
+    }
+    detailBox.append(el('h4', { text: t('dispatch.detail.timeline') }));
+    const ol = el('ol', { class: 'wg-timeline', testid: 'dispatch-timeline' });
+    for (const tr of state.timeline) {
+      const li = el(
+        'li',
+        {},
+        el('time', { text: formatTime(tr.at, getLocale()) }),
+        el('strong', { text: label('action', tr.action) }),
+        el('span', { class: 'wg-muted', text: `${tr.from ? label('state', tr.from) : '∅'} → ${label('state', tr.to)}` }),
+        tr.actor.name ? el('span', { class: 'wg-actor', text: tr.actor.name }) : null,
+        tr.note ? el('div', { class: 'wg-note', text: tr.note }) : null,
+      );
+      li.dataset.action = tr.action;
+      ol.append(li);
+    }
+    detailBox.append(ol);
+  };
+
+  function actionForm(e: Event, action: NonNullable<State['action']>): HTMLFormElement {
+    const needs = ACTION_FIELDS[action.name] ?? [];
+    const form = el('form', { class: 'wg-action-form', testid: 'dispatch-action-form' });
+    const inputs: Partial<Record<string, HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>> = {};
+    for (const need of needs) {
+      if (need === 'staff') {
+        const staff = el('select', { testid: 'dispatch-field-staff' });
+        staff.append(option('', '—'));
+        for (const s of action.staff) staff.append(option(String(s.id), s.label, s.id === e.routing.responsibleStaff?.id));
+        const dept = el('input', { testid: 'dispatch-field-department' });
+        dept.maxLength = 200;
+        inputs.staff = staff;
+        inputs.department = dept;
+        form.append(field(t('dispatch.field.staff'), staff), field(t('dispatch.field.department'), dept));
+      } else if (need === 'category') {
+        const cat = categorySelect(e.category.code, false, true);
+        cat.dataset.testid = 'dispatch-field-category';
+        inputs.category = cat;
+        form.append(field(t('dispatch.file.category'), cat));
+      } else {
+        const input = need === 'reason' || need === 'result' ? el('textarea', { testid: `dispatch-field-${need}` }) : el('input', { testid: `dispatch-field-${need}` });
+        input.required = true;
+        if (input instanceof HTMLInputElement && need === 'hours') {
+          input.type = 'number';
+          input.min = '1';
+          input.max = '2000';
+          input.step = '1';
+        }
+        if (input instanceof HTMLInputElement && need === 'gridCode') input.pattern = '[0-9]{15}';
+        inputs[need] = input;
+        form.append(field(t(`dispatch.field.${need}` as MessageKey), input));
+      }
+    }
+    const note = el('input', { testid: 'dispatch-field-note' });
+    note.maxLength = 2000;
+    form.append(field(t('dispatch.field.note'), note));
+    if (action.error) form.append(el('p', { class: 'wg-error', testid: 'dispatch-action-error', text: t('dispatch.error', { message: action.error }) }));
+    const confirm = el('button', { class: 'wg-primary', testid: 'dispatch-action-confirm', text: t('dispatch.action.confirm', { action: label('action', action.name) }) });
+    confirm.type = 'submit';
+    confirm.disabled = action.busy;
+    form.append(confirm);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const body: TransitionBody = { action: action.name as TransitionBody['action'], expectedVersion: e.version };
+      const v = (k: string): string => inputs[k]?.value.trim() ?? '';
+      if (note.value.trim()) body.note = note.value.trim();
+      if (v('reason')) body.reason = v('reason');
+      if (v('result')) body.result = v('result');
+      if (v('staff')) body.staffId = Number(v('staff'));
+      if (v('department')) body.department = v('department');
+      if (v('gridCode')) body.gridCode = v('gridCode');
+      if (v('hours')) body.hours = Number(v('hours'));
+      if (v('category')) body.category = v('category');
+      void applyAction(e, body);
+    });
+    return form;
+  }
+
+  const renderAll = (): void => {
+    renderStatic();
+    renderSuggestions();
+    renderResult();
+    renderFile();
+    renderNotice();
+    renderEvents();
+    renderDetail();
+  };
+
+  // ---- behaviour ----
+  async function runLookup(lon: number, lat: number): Promise<void> {
+    const seq = ++lookupSeq;
+    state.lookupBusy = true;
+    state.lookupError = null;
+    state.filing = null;
+    layers.showPoint([lon, lat]);
+    renderResult();
+    renderFile();
+    try {
+      const r = await lookupPoint(token, lon, lat);
+      if (disposed || seq !== lookupSeq) return;
+      state.lookup = r;
+      url.set({ lon: r.position.lon.toFixed(6), lat: r.position.lat.toFixed(6) });
+      layers.showPoint([r.position.lon, r.position.lat]);
+      const grid = r.grid ? await fetchGrid(token, r.grid.id).catch(() => null) : null;
+      if (disposed || seq !== lookupSeq) return;
+      layers.showGrid(grid);
+    } catch (err) {
+      if (disposed || seq !== lookupSeq) return;
+      state.lookup = null;
+      state.lookupError = errorText(err);
+      layers.showGrid(null);
+    } finally {
+      if (!disposed && seq === lookupSeq) {
+        state.lookupBusy = false;
+        renderResult();
+        root.dataset.lookup = state.lookup ? 'done' : 'failed';
+      }
+    }
+  }
+
+  function scheduleSuggest(): void {
+    clearTimeout(suggestTimer);
+    const q = search.value.trim();
+    // Two Chinese characters already name a place (e.g. 金桥); the server handles 2-character queries.
+    if (q.length < 2) {
+      suggestAbort?.abort();
+      state.suggestions = null;
+      renderSuggestions();
+      return;
+    }
+    suggestTimer = setTimeout(() => {
+      suggestAbort?.abort();
+      const abort = new AbortController();
+      suggestAbort = abort;
+      lookupAddress(token, q, abort.signal)
+        .then((answer) => {
+          if (disposed || abort.signal.aborted) return;
+          state.suggestions = answer.candidates;
+          state.suggestIndex = answer.candidates.length > 0 ? 0 : -1;
+          renderSuggestions();
+        })
+        .catch((err: unknown) => {
+          if (disposed || abort.signal.aborted) return;
+          state.suggestions = null;
+          state.lookupError = errorText(err);
+          renderSuggestions();
+          renderResult();
+        });
+    }, SUGGEST_DELAY_MS);
+  }
+
+  function pickSuggestion(c: DispatchAddressCandidate): void {
+    search.value = c.address && c.address !== c.name ? `${c.name} ${c.address}` : c.name;
+    suggestAbort?.abort();
+    state.suggestions = null;
+    renderSuggestions();
+    map.easeTo({ center: [c.lon, c.lat], zoom: Math.max(map.getZoom(), 16), duration: 300 });
+    void runLookup(c.lon, c.lat);
+  }
+
+  search.addEventListener('input', scheduleSuggest);
+  search.addEventListener('keydown', (ev) => {
+    const list = state.suggestions;
+    if (ev.key === 'Escape') {
+      state.suggestions = null;
+      renderSuggestions();
+      return;
+    }
+    if (!list || list.length === 0) return;
+    if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+      ev.preventDefault();
+      state.suggestIndex = (state.suggestIndex + (ev.key === 'ArrowDown' ? 1 : list.length - 1)) % list.length;
+      renderSuggestions();
+    } else if (ev.key === 'Enter') {
+      ev.preventDefault();
+      const c = list[Math.max(0, state.suggestIndex)];
+      if (c) pickSuggestion(c);
+    }
+  });
+  search.addEventListener('blur', () => {
+    state.suggestions = null;
+    renderSuggestions();
+  });
+
+  async function fileEvent(r: DispatchResult, input: { category: string; channel: EventChannel; description: string }): Promise<void> {
+    const f = state.filing;
+    if (!f || f.busy) return;
+    f.busy = true;
+    f.error = null;
+    try {
+      const created = await createEvent(
+        token,
+        { location: { type: 'Point', coordinates: [r.position.lon, r.position.lat] }, category: input.category, channel: input.channel, description: input.description },
+        f.key,
+      );
+      if (disposed) return;
+      state.filing = null;
+      state.notice =
+        t('dispatch.file.done', { id: created.id }) +
+        (created.possibleDuplicates.length > 0 ? ` ${t('dispatch.file.duplicates', { ids: created.possibleDuplicates.map((d) => `#${d.id}`).join('、') })}` : '');
+      renderFile();
+      renderResult();
+      renderNotice();
+      await loadEvents(false);
+      await selectEvent(created.id, created);
+    } catch (err) {
+      if (disposed) return;
+      f.busy = false;
+      f.error = errorText(err);
+      renderFile();
+    }
+  }
+
+  async function loadEvents(append: boolean): Promise<void> {
+    const seq = ++listSeq;
+    state.eventsBusy = true;
+    state.eventsError = null;
+    renderEvents();
+    try {
+      const page = await listEvents(token, {
+        state: state.filter.state === 'open' ? OPEN_STATES : state.filter.state || undefined,
+        category: state.filter.category || undefined,
+        overdue: state.filter.overdue ? true : undefined,
+        after: append && state.next !== null ? state.next : undefined,
+        limit: 50,
+      });
+      if (disposed || seq !== listSeq) return;
+      state.events = append ? [...state.events, ...page.items] : page.items;
+      state.next = page.next;
+    } catch (err) {
+      if (disposed || seq !== listSeq) return;
+      state.eventsError = errorText(err);
+    } finally {
+      if (!disposed && seq === listSeq) {
+        state.eventsBusy = false;
+        renderEvents();
+        root.dataset.events = String(state.events.length);
+      }
+    }
+  }
+
+  async function selectEvent(id: number, known?: Event): Promise<void> {
+    state.action = null;
+    try {
+      const timeline = await fetchTimeline(token, id);
+      if (disposed) return;
+      state.selected = known ?? state.events.find((e) => e.id === id) ?? state.selected;
+      if (!state.selected || state.selected.id !== id) state.selected = await fetchEvent(token, id);
+      state.timeline = timeline.transitions;
+      url.set({ event: String(id) });
+    } catch (err) {
+      if (disposed) return;
+      state.notice = t('dispatch.error', { message: errorText(err) });
+      renderNotice();
+    }
+    renderDetail();
+    renderEvents();
+  }
+
+  async function chooseAction(name: string): Promise<void> {
+    const e = state.selected;
+    if (!e) return;
+    if (!(name in ACTION_FIELDS)) {
+      await applyAction(e, { action: name as TransitionBody['action'], expectedVersion: e.version });
+      return;
+    }
+    state.action = { name, error: null, busy: false, staff: [] };
+    renderDetail();
+    if (name === 'dispatch') {
+      // The people responsible where the event is: its grid's staff and whoever is on duty now.
+      const [lon, lat] = e.location.coordinates;
+      const r = await lookupPoint(token, lon ?? 0, lat ?? 0).catch(() => null);
+      if (disposed || state.action?.name !== 'dispatch' || !r) return;
+      const seen = new Set<number>();
+      for (const p of [...r.staff, ...r.onDuty]) {
+        if (seen.has(p.staffId)) continue;
+        seen.add(p.staffId);
+        state.action.staff.push({ id: p.staffId, label: `${p.name}（${label('role', p.role)}）` });
+      }
+      renderDetail();
+    }
+  }
+
+  async function applyAction(e: Event, body: TransitionBody): Promise<void> {
+    const action = state.action ?? { name: body.action, error: null, busy: false, staff: [] };
+    state.action = action;
+    action.busy = true;
+    action.error = null;
+    renderDetail();
+    try {
+      const res = await transitionEvent(token, e.id, body);
+      if (disposed) return;
+      state.action = null;
+      state.selected = res.event;
+      state.events = state.events.map((x) => (x.id === res.event.id ? res.event : x));
+      state.timeline = (await fetchTimeline(token, e.id)).transitions;
+    } catch (err) {
+      if (disposed) return;
+      action.busy = false;
+      action.error = errorText(err);
+      if (!ACTION_FIELDS[action.name]) {
+        // A one-click action failed: show why in the notice line instead of an empty form.
+        state.action = null;
+        state.notice = t('dispatch.error', { message: action.error });
+        renderNotice();
+      }
+    }
+    renderDetail();
+    renderEvents();
+  }
+
+  const offLocale = onLocaleChange(renderAll);
+  renderAll();
+
+  // ---- start: taxonomy, list, and whatever the URL asks for ----
+  void fetchTaxonomy(token)
+    .then((tax) => {
+      if (disposed) return;
+      state.taxonomy = tax;
+      renderEvents();
+      renderFile();
+    })
+    .catch((err: unknown) => {
+      if (disposed) return;
+      state.eventsError = errorText(err);
+      renderEvents();
+    });
+  void loadEvents(false);
+  const lon = Number(url.get('lon'));
+  const lat = Number(url.get('lat'));
+  if (canLookup && url.get('lon') !== null && Number.isFinite(lon) && Number.isFinite(lat)) void runLookup(lon, lat);
+  const eventId = Number(url.get('event'));
+  if (Number.isInteger(eventId) && eventId > 0) void selectEvent(eventId);
+
+  return () => {
+    disposed = true;
+    clearTimeout(suggestTimer);
+    suggestAbort?.abort();
+    offLocale();
+    layers.remove();
+    root.remove();
+  };
+}
+
+export const view: View = {
+  id: 'dispatch',
+  // Admin sees every view (views/index.ts); these match the registry's entry.
+  roles: ['dispatcher', 'community_manager', 'street_manager'],
+  mount: mountDispatch,
+};
