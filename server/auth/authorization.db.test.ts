@@ -102,6 +102,9 @@ describe('hand-written expectations (pin the policy table)', () => {
     expect(has('analyst', 'registry:read')).toBe(false);
     expect(has('analyst', 'registry:unmask')).toBe(false);
     expect(has('analyst', 'analysis:read')).toBe(true);
+    expect(has('analyst', 'reports:read')).toBe(true);
+    expect(has('analyst', 'events:read')).toBe(false);
+    expect(has('analyst', 'staff:read')).toBe(false);
     expect(has('planner', 'registry:read')).toBe(false);
     expect(has('planner', 'users:admin')).toBe(false);
     expect([...ROLE_PERMISSIONS.auditor]).toEqual(['audit:read']);

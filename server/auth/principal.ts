@@ -26,6 +26,8 @@ export const PERMISSIONS = [
   'dispatch:lookup',
   'events:read',
   'events:write',
+  // Aggregated event reports, grid KPIs and the event taxonomy: counts and rates, no personal data.
+  'reports:read',
   'analysis:read',
   'audit:read',
   'users:admin',
@@ -45,20 +47,20 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   // Draws and publishes grid layouts and maintains the division tree.
   planner: ['divisions:read', 'divisions:write', 'layouts:read', 'layouts:write', 'layouts:publish'],
   // Finds who is responsible for a place; staff contacts and events, never the resident registry.
-  dispatcher: ['divisions:read', 'layouts:read', 'dispatch:lookup', 'staff:read', 'events:read', 'events:write'],
+  dispatcher: ['divisions:read', 'layouts:read', 'dispatch:lookup', 'staff:read', 'events:read', 'events:write', 'reports:read'],
   // Residents and households of their own grids (scope); sensitive fields stay masked.
-  grid_worker: ['divisions:read', 'registry:read', 'registry:write', 'staff:read', 'events:read', 'events:write'],
+  grid_worker: ['divisions:read', 'registry:read', 'registry:write', 'staff:read', 'events:read', 'events:write', 'reports:read'],
   // Those of their community (scope), may unmask with a stated purpose and export (both audited).
   community_manager: [
     'divisions:read', 'layouts:read', 'registry:read', 'registry:write', 'registry:unmask', 'registry:export',
-    'staff:read', 'staff:write', 'dispatch:lookup', 'events:read', 'events:write', 'analysis:read',
+    'staff:read', 'staff:write', 'dispatch:lookup', 'events:read', 'events:write', 'reports:read', 'analysis:read',
   ],
   street_manager: [
     'divisions:read', 'layouts:read', 'registry:read', 'registry:unmask', 'registry:export',
-    'staff:read', 'staff:write', 'dispatch:lookup', 'events:read', 'events:write', 'analysis:read',
+    'staff:read', 'staff:write', 'dispatch:lookup', 'events:read', 'events:write', 'reports:read', 'analysis:read',
   ],
-  // Aggregates only (small counts suppressed); no personal data.
-  analyst: ['divisions:read', 'layouts:read', 'analysis:read'],
+  // Aggregates only (small counts suppressed), grid KPIs and reports; no personal data, no staff rankings.
+  analyst: ['divisions:read', 'layouts:read', 'reports:read', 'analysis:read'],
   // Reads the audit log and verifies its chain; nothing else.
   auditor: ['audit:read'],
 };

@@ -133,7 +133,7 @@ describe('analysis map in a real browser', () => {
     expect(await tableRows.first().locator('td').nth(2).textContent()).toBe(String(top.properties.count));
     expect(top.properties.count).toBeGreaterThanOrEqual(TIGHT / 2);
 
-    // ---- the category filter (analysts cannot read the taxonomy: the categories the events carry) ----
+    // ---- the category filter: the taxonomy (analysts read it with reports:read), parents and sub-types ----
     const categories = await page.getByTestId('analysis-category').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
     expect(categories).toEqual(expect.arrayContaining(['', 'dispute', 'dispute.neighbour', 'environment.garbage', 'facility.street_light']));
     const onlyGarbage = answerOf<EventCountsResponse>(page.waitForResponse((r) => r.url().includes('/api/v1/analysis/counts?') && r.url().includes('category=environment.garbage')));

@@ -135,4 +135,19 @@ describe('KPIs', () => {
     const csv = (await t.inject('/api/v1/events/kpis?from=2025-03-01T00:00:00Z&to=2025-04-01T00:00:00Z&minEvents=3&format=csv')).body;
     expect(csv.split('\r\n')[1]).toBe(`1,${A},网格1,4,3,2,0.75,0.5,28,43.2,2,0.5,1,0.25`);
   });
+
+  it('analysts read grid KPIs, reports and the taxonomy (aggregates), but neither events nor per-staff KPIs', async () => {
+    const q = 'from=2025-03-01T00:00:00Z&to=2025-04-01T00:00:00Z&minEvents=3';
+    const admin = (await t.inject(`/api/v1/events/kpis?${q}&by=grid`)).json<KpiReport>();
+    const asAnalyst = await t.inject({ url: `/api/v1/events/kpis?${q}&by=grid`, as: 'analyst' });
+    expect(asAnalyst.statusCode, asAnalyst.body).toBe(200);
+    expect(asAnalyst.json<KpiReport>().rows).toEqual(admin.rows);
+    const byStaff = await t.inject({ url: `/api/v1/events/kpis?${q}&by=staff`, as: 'analyst' });
+    expect(byStaff.statusCode).toBe(403);
+    expect(byStaff.json<{ error: { code: string; details: { field: string } } }>().error).toMatchObject({ code: 'FORBIDDEN', details: { field: 'by' } });
+    expect((await t.inject({ url: `/api/v1/events/kpis?${q}&by=staff`, as: 'dispatcher' })).statusCode).toBe(200);
+    expect((await t.inject({ url: '/api/v1/events/reports/daily?date=2025-03-03&level=grid', as: 'analyst' })).statusCode).toBe(200);
+    expect((await t.inject({ url: '/api/v1/event-categories', as: 'analyst' })).statusCode).toBe(200);
+    expect((await t.inject({ url: '/api/v1/events', as: 'analyst' })).statusCode).toBe(403);
+  });
 });

@@ -53,6 +53,10 @@ export async function kpiReport(db: Database, principal: Principal, q: KpiQuery)
   const to = new Date(q.to);
   if (!(from < to)) throw new AppError('VALIDATION_FAILED', 400, 'from must be before to.', { in: 'querystring', field: 'from' });
   const by = q.by ?? 'grid';
+  // Per-person KPIs evaluate named staff: only for those who may read staff (analysts get grids only).
+  if (by === 'staff' && !principal.permissions.has('staff:read')) {
+    throw new AppError('FORBIDDEN', 403, 'KPIs per staff member need the permission staff:read; by=grid is open to reports:read.', { in: 'querystring', field: 'by', permission: 'staff:read' });
+  }
   const minEvents = q.minEvents ?? DEFAULT_MIN_EVENTS_FOR_RANK;
   const rows = await computeKpis(db, { from, to, by, minEvents, prefixes: prefixesOf(principal), scope: q.scope });
   return { from: from.toISOString(), to: to.toISOString(), by, minEvents, rows };

@@ -108,7 +108,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
   });
 
   app.get('/api/v1/event-categories', {
-    config: { permission: 'events:read' },
+    config: { permission: 'reports:read' },
     schema: {
       tags, summary: 'The event taxonomy (active version, or ?version=)',
       querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }), response: { 200: TaxonomySchema, ...errors },
@@ -121,7 +121,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
   }, async (request, reply) => reply.status(201).send(await publishTaxonomy(db, request.principal, request.body, auditActor(request))));
 
   app.get('/api/v1/events/reports/daily', {
-    config: { permission: 'events:read' },
+    config: { permission: 'reports:read' },
     schema: { tags, summary: 'Daily report per grid, community or street (format=csv to download)', querystring: DailyReportQuerySchema, response: { 200: Type.Union([DailyReportSchema, Type.String()]), ...errors } },
   }, async (request, reply) => {
     const report = await dailyReport(db, request.principal, request.query);
@@ -130,7 +130,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
   });
 
   app.get('/api/v1/events/reports/monthly', {
-    config: { permission: 'events:read' },
+    config: { permission: 'reports:read' },
     schema: { tags, summary: 'Monthly report: registry changes (with registry:read) and the month\'s events', querystring: MonthlyEventsReportQuerySchema, response: { 200: Type.Union([MonthlyEventsReportSchema, Type.String()]), ...errors } },
   }, async (request, reply) => {
     const report = await monthlyReport(db, request.principal, request.query);
@@ -139,7 +139,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
   });
 
   app.get('/api/v1/events/kpis', {
-    config: { permission: 'events:read' },
+    config: { permission: 'reports:read' },
     schema: { tags, summary: 'KPIs per grid or staff member for a period; ranked only with at least minEvents events', querystring: KpiQuerySchema, response: { 200: Type.Union([KpiReportSchema, Type.String()]), ...errors } },
   }, async (request, reply) => {
     const report = await kpiReport(db, request.principal, request.query);

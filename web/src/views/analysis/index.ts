@@ -68,7 +68,8 @@ interface Row {
 
 export function mountAnalysis(ctx: ViewContext): () => void {
   const { map, panel, url, me, token } = ctx;
-  const canReadEvents = me.permissions.includes('events:read');
+  // Grid KPIs and the taxonomy are aggregates: `reports:read` (analysts hold it; events:read is not needed).
+  const canReadReports = me.permissions.includes('reports:read');
   const months = recentMonths(MONTHS_BACK);
   const last = MONTHS_BACK - 1;
   const monthIndex = (key: string | null, fallback: number): number => {
@@ -134,7 +135,7 @@ export function mountAnalysis(ctx: ViewContext): () => void {
         category.append(group);
       }
     } else {
-      // Without events:read there is no taxonomy: offer the categories the events carry.
+      // Without reports:read there is no taxonomy: offer the categories the events carry.
       const codes = new Set([...state.categoriesSeen].flatMap((c) => [c.split('.')[0] ?? c, c]));
       if (state.category) codes.add(state.category);
       for (const c of [...codes].sort()) category.append(option(c, c, c === state.category));
@@ -355,7 +356,7 @@ export function mountAnalysis(ctx: ViewContext): () => void {
     }
     table.append(body);
     tableBox.append(table);
-    if (state.unit === 'grid' && !canReadEvents) tableBox.append(el('p', { class: 'wg-muted', text: t('analysis.table.kpiNote') }));
+    if (state.unit === 'grid' && !canReadReports) tableBox.append(el('p', { class: 'wg-muted', text: t('analysis.table.kpiNote') }));
   }
 
   function applyVisibility(): void {
@@ -390,7 +391,7 @@ export function mountAnalysis(ctx: ViewContext): () => void {
         case 'table': {
           const [counts, kpis] = await Promise.all([
             fetchAnalysis(token, 'counts', { ...base, ...unitParams() }, abort.signal),
-            canReadEvents && state.unit === 'grid' && base.from && base.to
+            canReadReports && state.unit === 'grid' && base.from && base.to
               ? fetchKpis(token, { from: base.from, to: base.to, by: 'grid' }).then((r) => r.rows).catch(() => null)
               : Promise.resolve(null),
           ]);
@@ -528,7 +529,7 @@ export function mountAnalysis(ctx: ViewContext): () => void {
   applyVisibility();
   root.lang = getLocale();
 
-  if (canReadEvents) {
+  if (canReadReports) {
     void fetchTaxonomy(token)
       .then((tax) => {
         if (disposed) return;
@@ -537,7 +538,7 @@ export function mountAnalysis(ctx: ViewContext): () => void {
       })
       .catch(() => undefined);
   } else {
-    // The taxonomy needs events:read, which analysts do not hold: offer the categories the events carry.
+    // Without reports:read there is no taxonomy: offer the categories the events carry.
     void fetchAnalysis(token, 'points', { limit: 5_000 })
       .then((points) => {
         if (disposed) return;
