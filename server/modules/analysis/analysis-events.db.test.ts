@@ -25,6 +25,7 @@ import type { EventClustersResponse, EventCountsResponse, EventDensityResponse, 
 import { withScope } from '../../db/scoped';
 import { createTestApp, type TestApp } from '../../test/app';
 import { COMMUNITY, lattice, newDivisions, newGrid, newLayout } from '../../test/factories';
+import { COARSE_POINT_STEP_DEG } from './analysis-events.service';
 
 const G = (n: number): string => `${COMMUNITY}00${n}`;
 /** A point near the middle of grid n (1 SW, 2 SE, 3 NW, 4 NE), nudged by `k` metres-ish so points differ. */
@@ -289,6 +290,27 @@ describe('every GET endpoint end to end', () => {
     expect(body.summary.warnings[0]).toMatch(/only the newest 5/);
     // Newest first (by id): the X events were inserted last.
     expect(body.features[0]!.properties.category).toBe('facility.road');
+  });
+
+  it('points: analysts get coordinates rounded to a ~50 m lattice; those who may read events get them exact', async () => {
+    const analyst = (await t.inject({ url: '/api/v1/analysis/points?limit=50', as: 'analyst' })).json<EventPointsResponse>();
+    const manager = (await t.inject({ url: '/api/v1/analysis/points?limit=50', as: 'community_manager' })).json<EventPointsResponse>();
+    expect(analyst.summary.parameters).toMatchObject({ coordinates: `rounded to ${COARSE_POINT_STEP_DEG}°` });
+    expect(manager.summary.parameters).toMatchObject({ coordinates: 'exact' });
+    const exact = new Map(manager.features.map((f) => [f.properties.id, f.geometry.coordinates]));
+    let moved = 0;
+    for (const f of analyst.features) {
+      const [x, y] = f.geometry.coordinates as [number, number];
+      const [ex, ey] = exact.get(f.properties.id) as [number, number];
+      // on the lattice, and within half a step of the true place
+      expect(Math.abs(x / COARSE_POINT_STEP_DEG - Math.round(x / COARSE_POINT_STEP_DEG))).toBeLessThan(1e-6);
+      expect(Math.abs(y / COARSE_POINT_STEP_DEG - Math.round(y / COARSE_POINT_STEP_DEG))).toBeLessThan(1e-6);
+      expect(Math.abs(x - ex)).toBeLessThanOrEqual(COARSE_POINT_STEP_DEG / 2 + 1e-9);
+      expect(Math.abs(y - ey)).toBeLessThanOrEqual(COARSE_POINT_STEP_DEG / 2 + 1e-9);
+      if (x !== ex || y !== ey) moved++;
+    }
+    expect(analyst.features.length).toBe(manager.features.length);
+    expect(moved).toBeGreaterThan(0);
   });
 });
 

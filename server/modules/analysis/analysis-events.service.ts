@@ -788,16 +788,25 @@ export async function eventEmerging(db: Database, principal: Principal, q: Event
 
 // ---- points ----
 
+/**
+ * Where the points of users who may not read events are rounded to (degrees, ≈ 55 m north–south and
+ * 45 m east–west in China): enough for a city heatmap, too coarse to single out the flat of a family
+ * dispute. Those who may read the events themselves (`events:read`) get the stored coordinates.
+ */
+export const COARSE_POINT_STEP_DEG = 0.0005;
+const coarsen = (v: number): number => Math.round(Math.round(v / COARSE_POINT_STEP_DEG) * COARSE_POINT_STEP_DEG * 1e7) / 1e7;
+
 /** Events as points for a client-side heatmap: id, category, state and time only, newest first, capped. */
 export async function eventPoints(db: Database, principal: Principal, q: EventPointsQuery): Promise<EventPointsResponse> {
   const filter = eventFilterOf(principal, q);
   const limit = q.limit ?? POINTS_DEFAULT_LIMIT;
   const rows = await listEventPoints(db, filter, limit + 1);
   const truncated = rows.length > limit;
+  const exact = principal.permissions.has('events:read');
   const features = rows.slice(0, limit).map((r) => ({
     type: 'Feature' as const,
     id: r.id,
-    geometry: { type: 'Point', coordinates: [r.lng, r.lat] },
+    geometry: { type: 'Point', coordinates: exact ? [r.lng, r.lat] : [coarsen(r.lng), coarsen(r.lat)] },
     properties: { id: r.id, category: r.category, state: r.state, reportedAt: r.reportedAt.toISOString() },
   }));
   return {
@@ -805,7 +814,7 @@ export async function eventPoints(db: Database, principal: Principal, q: EventPo
     summary: {
       n: features.length,
       events: features.length,
-      parameters: { limit, truncated },
+      parameters: { limit, truncated, coordinates: exact ? 'exact' : `rounded to ${COARSE_POINT_STEP_DEG}°` },
       warnings: truncated ? [`more than ${limit} events match: only the newest ${limit} are returned (narrow the filters, or use counts/density)`] : [],
     },
     features,
