@@ -4,7 +4,7 @@
  * the version and every process forgets that layer's tiles. While the LISTEN connection is down the
  * cache is bypassed, because it could not hear about changes.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export interface CachedTile {
   /** gzip-compressed MVT (what most clients accept). */
@@ -14,12 +14,20 @@ export interface CachedTile {
   etag: string;
 }
 
+interface Entry {
+  tile: CachedTile;
+  /** `clock` when last (re-)inserted. */
+  insertedAt: number;
+}
+
 export function etagFor(raw: Buffer): string {
-  return `"${createHash('sha1').update(raw).digest('base64url')}"`;
+  return `"${hash('sha1', raw, 'base64url')}"`;
 }
 
 export class TileCache {
-  private readonly entries = new Map<string, CachedTile>();
+  private readonly entries = new Map<string, Entry>();
+  /** Insertions so far (including re-insertions of hits): an entry's age in the eviction order. */
+  private clock = 0;
   private readonly versions = new Map<string, number>();
   private live = false;
 
@@ -52,17 +60,22 @@ export class TileCache {
   get(key: string): CachedTile | undefined {
     if (!this.live) return undefined;
     const hit = this.entries.get(key);
-    if (hit) {
-      // Map keeps insertion order: re-insert to mark as recently used.
+    if (!hit) return undefined;
+    // Map keeps insertion order and the oldest insertion is evicted first. A hit is re-inserted (marked
+    // recently used) only once it has drifted into the older half of that order: a tile used at least
+    // once every maxEntries / 2 insertions is never evicted, and hot tiles skip the delete + insert.
+    if (this.clock - hit.insertedAt > this.maxEntries / 2) {
       this.entries.delete(key);
+      hit.insertedAt = this.clock++;
       this.entries.set(key, hit);
     }
-    return hit;
+    return hit.tile;
   }
 
   set(key: string, tile: CachedTile): void {
     if (!this.live) return;
-    this.entries.set(key, tile);
+    this.entries.delete(key);
+    this.entries.set(key, { tile, insertedAt: this.clock++ });
     if (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);

@@ -77,9 +77,12 @@ export function tileSql(layer: TileLayerDefinition, z: number, x: number, y: num
   const env3857 = sql`ST_TileEnvelope(${z}, ${x}, ${y})`;
   const env4326 = sql`ST_Transform(${env3857}, 4326)`;
   const columns = Object.keys(layer.fields).map((f) => sql.ref(`src.${f}`));
+  // MATERIALIZED: otherwise the planner pushes `geom IS NOT NULL` down into the scan and PostgreSQL
+  // computes ST_AsMVTGeom twice per feature, once for that filter and once for the output (EXPLAIN
+  // VERBOSE shows both); clipping polygons is the expensive part, and tiles got about 15 % faster.
   return sql<{ mvt: Buffer }>`
     WITH src AS (${layer.rows(env4326, { zoom: z, ...(layoutId === undefined ? {} : { layoutId }) })}),
-         mvtgeom AS (
+         mvtgeom AS MATERIALIZED (
            SELECT ST_AsMVTGeom(ST_Transform(src.geom, 3857), ${env3857}, 4096, 64, true) AS geom, ${sql.join(columns)}
            FROM src)
     SELECT ST_AsMVT(mvtgeom, ${layer.id}, 4096, 'geom') AS mvt FROM mvtgeom WHERE geom IS NOT NULL`;

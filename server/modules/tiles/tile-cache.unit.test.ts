@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { etagFor, TileCache, type CachedTile } from './tile-cache';
+
+function tile(text: string): CachedTile {
+  const raw = Buffer.from(text);
+  return { raw, gzip: raw, etag: etagFor(raw) };
+}
+
+function liveCache(maxEntries: number): TileCache {
+  const cache = new TileCache(maxEntries);
+  cache.setLive(true);
+  return cache;
+}
+
+describe('tile cache', () => {
+  it('keeps a tile that is used regularly while newer, unused tiles push older ones out', () => {
+    const cache = liveCache(4);
+    cache.set('grids|0|hot', tile('hot'));
+    for (let i = 0; i < 40; i += 1) {
+      cache.set(`grids|0|cold${i}`, tile(`cold${i}`));
+      expect(cache.get('grids|0|hot')?.raw.toString()).toBe('hot');
+    }
+    expect(cache.size).toBe(4);
+    // The unused tiles went oldest first: only the newest ones are left besides the hot one.
+    expect(cache.get('grids|0|cold0')).toBeUndefined();
+    expect(cache.get('grids|0|cold36')).toBeUndefined();
+    expect(cache.get('grids|0|cold39')?.raw.toString()).toBe('cold39');
+  });
+
+  it('evicts the least recently used tile first', () => {
+    const cache = liveCache(4);
+    for (const k of ['a', 'b', 'c', 'd']) cache.set(`roads|0|${k}`, tile(k));
+    // a, b are the older half: touching them moves them behind c and d.
+    expect(cache.get('roads|0|a')).toBeDefined();
+    expect(cache.get('roads|0|b')).toBeDefined();
+    cache.set('roads|0|e', tile('e'));
+    cache.set('roads|0|f', tile('f'));
+    expect(cache.get('roads|0|c')).toBeUndefined();
+    expect(cache.get('roads|0|d')).toBeUndefined();
+    expect(['a', 'b', 'e', 'f'].map((k) => cache.get(`roads|0|${k}`)?.raw.toString())).toEqual(['a', 'b', 'e', 'f']);
+  });
+
+  it('replacing a key keeps one entry with the new tile', () => {
+    const cache = liveCache(4);
+    cache.set('grids|0|t', tile('old'));
+    cache.set('grids|0|t', tile('new'));
+    expect(cache.size).toBe(1);
+    expect(cache.get('grids|0|t')?.raw.toString()).toBe('new');
+  });
+
+  it('a bumped layer forgets its tiles and changes its keys; other layers keep theirs', () => {
+    const cache = liveCache(100);
+    const gridKey = cache.key('grids', 'grids//15/1/2');
+    const roadKey = cache.key('roads', 'roads//15/1/2');
+    cache.set(gridKey, tile('g'));
+    cache.set(roadKey, tile('r'));
+    cache.bump('grids');
+    expect(cache.get(gridKey)).toBeUndefined();
+    expect(cache.key('grids', 'grids//15/1/2')).not.toBe(gridKey);
+    expect(cache.get(roadKey)?.raw.toString()).toBe('r');
+  });
+
+  it('serves nothing and stores nothing while not live', () => {
+    const cache = liveCache(100);
+    cache.set('grids|0|t', tile('t'));
+    cache.setLive(false);
+    expect(cache.get('grids|0|t')).toBeUndefined();
+    cache.set('grids|0|u', tile('u'));
+    cache.setLive(true);
+    expect(cache.size).toBe(0);
+  });
+
+  it('the ETag is a quoted hash that differs when the bytes differ', () => {
+    expect(etagFor(Buffer.from('a'))).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
+    expect(etagFor(Buffer.from('a'))).toBe(etagFor(Buffer.from('a')));
+    expect(etagFor(Buffer.from('a'))).not.toBe(etagFor(Buffer.from('b')));
+  });
+});
