@@ -5,7 +5,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -18,6 +17,7 @@ import { NotificationHub } from './db/notifications';
 import { registerAuth } from './auth/request-auth';
 import { AppError, frameworkErrors, registerErrorHandling } from './http/errors';
 import { registerRateLimiting } from './http/rate-limit';
+import { registerSecurityHeaders } from './http/security-headers';
 import { registerValidation } from './http/validation';
 import { analysisEventRoutes } from './modules/analysis/analysis-events.routes';
 import { analysisRoutes } from './modules/analysis/analysis.routes';
@@ -63,27 +63,14 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);
+  // First of all hooks: every response carries them, refusals and 404s included (server/http/security-headers.ts).
+  registerSecurityHeaders(app, { externalBasemap: Boolean(config.basemapStyleUrl) });
   // Schema failures report every problem, not the first, so a client can fix them in one go.
   registerValidation(app);
   // Before any route: every route must declare its permission, and every request gets its principal.
   const auth = registerAuth(app, { db });
   await registerRateLimiting(app);
 
-  const externalBasemap = config.basemapStyleUrl ? ['https:'] : [];
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        // MapLibre creates its workers from our own bundle (setWorkerUrl) and decodes images into blobs.
-        workerSrc: ["'self'", 'blob:'],
-        imgSrc: ["'self'", 'data:', 'blob:', ...externalBasemap],
-        connectSrc: ["'self'", ...externalBasemap],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        fontSrc: ["'self'", 'data:'],
-      },
-    },
-    crossOriginEmbedderPolicy: false,
-  });
   // Without configured origins there is nothing to allow: no CORS hook at all (it costs on every request).
   if (config.corsOrigins.length > 0) await auth.registerPublic(() => app.register(cors, { origin: config.corsOrigins }));
 

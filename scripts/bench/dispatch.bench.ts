@@ -44,6 +44,8 @@ interface Load {
   p50: number;
   p99: number;
   errors: number;
+  /** This process's CPU time (user + system) per request answered, in µs: every server here is in-process, one loaded at a time. */
+  cpuUs: number;
 }
 
 /**
@@ -73,7 +75,9 @@ end
 `,
   );
   try {
+    const cpuBefore = process.cpuUsage();
     const { stdout } = await run('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${durationS}s`, '--latency', '-s', script, url]);
+    const cpu = process.cpuUsage(cpuBefore);
     const num = (re: RegExp): number => Number(re.exec(stdout)?.[1] ?? NaN);
     const ms = (re: RegExp): number => {
       const m = re.exec(stdout);
@@ -88,6 +92,7 @@ end
       p50: ms(/ 50%\s+([\d.]+)(us|ms|s)/),
       p99: ms(/ 99%\s+([\d.]+)(us|ms|s)/),
       errors: (Number.isNaN(non2xx) ? 0 : non2xx) + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0),
+      cpuUs: Math.round((10 * (cpu.user + cpu.system)) / num(/(\d+) requests in /)) / 10,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -173,7 +178,9 @@ runCli(async () => {
       const f = await measure(appUrl, paths, auth);
       const r = await measure(aloneUrl, paths);
       rounds.push({ bare: b, full: f, route: r });
-      console.log(`round ${i + 1}: bare ${Math.round(b.rps)} req/s, full lookup ${Math.round(f.rps)} (${(f.rps / b.rps).toFixed(2)}×, p99 ${f.p99} ms), route alone ${Math.round(r.rps)} (${(r.rps / b.rps).toFixed(2)}×)`);
+      console.log(
+        `round ${i + 1}: bare ${Math.round(b.rps)} req/s (${b.cpuUs} µs CPU/req), full lookup ${Math.round(f.rps)} (${(f.rps / b.rps).toFixed(2)}×, p99 ${f.p99} ms, ${f.cpuUs} µs CPU/req), route alone ${Math.round(r.rps)} (${(r.rps / b.rps).toFixed(2)}×, ${r.cpuUs} µs CPU/req)`,
+      );
     }
     await bare.close();
     await app.close();
@@ -185,6 +192,7 @@ runCli(async () => {
       p50: med(rounds.map((r) => pick(r).p50)),
       p99: med(rounds.map((r) => pick(r).p99)),
       errors: rounds.reduce((n, r) => n + pick(r).errors, 0),
+      cpuUs: med(rounds.map((r) => pick(r).cpuUs)),
     });
     const bareLoad = mid((r) => r.bare);
     const full = mid((r) => r.full);
@@ -201,7 +209,7 @@ runCli(async () => {
       bareRoute: { ...bareLoad, bytes: bareBody.length },
       perRound: rounds,
     };
-    const row = (l: Load, ratio: string) => ({ 'req/s': Math.round(l.rps), 'p50 ms': l.p50, 'p99 ms': l.p99, errors: l.errors, ratio });
+    const row = (l: Load, ratio: string) => ({ 'req/s': Math.round(l.rps), 'p50 ms': l.p50, 'p99 ms': l.p99, 'CPU µs/req': l.cpuUs, errors: l.errors, ratio });
     console.table({
       'full lookup (app, API token)': row(full, `${results.fullLookup.ratioToBare.toFixed(2)} × bare (target ≥ 0.6, p99 ≤ 5 ms)`),
       'dispatch route alone (no app hooks)': row(route, `${results.dispatchRouteAlone.ratioToBare.toFixed(2)} × bare`),

@@ -53,14 +53,15 @@ export function authenticateHeader(db: Database, header: string | undefined, cac
   const kind = tokenKind(token);
   if (kind === undefined) throw unauthenticated('malformed', 'The bearer token is not a Wangge token.');
   if (kind === 'refresh') throw unauthenticated('wrong_kind', 'A refresh token only works at POST /api/v1/auth/refresh.');
-  const hash = hashToken(token);
-  const cached = cache?.get(hash);
+  // Cached by the token itself: the SHA-256 (the database's key) is computed on a miss only.
+  const cached = cache?.get(token);
   if (cached) return cached;
-  return lookUpToken(db, kind, hash, cache);
+  return lookUpToken(db, kind, token, cache);
 }
 
-async function lookUpToken(db: Database, kind: 'access' | 'api', hash: string, cache: PrincipalCache | undefined): Promise<Principal> {
+async function lookUpToken(db: Database, kind: 'access' | 'api', token: string, cache: PrincipalCache | undefined): Promise<Principal> {
   const generation = cache?.generation() ?? 0;
+  const hash = hashToken(token);
   const lookedUpAt = Date.now();
   const owner = kind === 'access' ? await findSessionByAccessHash(db, hash) : await findApiTokenByHash(db, hash);
   if (!owner) throw unauthenticated('unknown', 'The bearer token is not valid.');
@@ -71,6 +72,6 @@ async function lookUpToken(db: Database, kind: 'access' | 'api', hash: string, c
   if (owner.tokenId !== undefined) await touchApiToken(db, owner.tokenId);
   const principal = principalOf(owner);
   // The expiry is measured from before the query was sent, so clock skew cannot stretch it.
-  cache?.set(hash, principal, owner.expiresInMs === undefined ? Infinity : lookedUpAt + owner.expiresInMs, generation);
+  cache?.set(token, principal, owner.expiresInMs === undefined ? Infinity : lookedUpAt + owner.expiresInMs, generation);
   return principal;
 }

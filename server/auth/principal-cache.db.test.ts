@@ -10,7 +10,6 @@ import type { Me } from '../contracts/auth';
 import { createTestApp, type TestApp } from '../test/app';
 import { PrincipalCache } from './principal-cache';
 import { ANONYMOUS, permissionsOf, type Principal } from './principal';
-import { hashToken } from './tokens';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -39,7 +38,7 @@ function announced(userId: number): Promise<void> {
 async function cachedToken(roles: Parameters<TestApp['userWith']>[0]['roles']): Promise<{ id: number; token: string }> {
   const user = await t.userWith({ roles });
   expect((await me(user.token)).statusCode).toBe(200);
-  expect(t.app.principalCache.get(hashToken(user.token))).toBeDefined();
+  expect(t.app.principalCache.get(user.token)).toBeDefined();
   return { id: user.id, token: user.token };
 }
 
@@ -92,7 +91,7 @@ describe('principal cache: changes announced by PostgreSQL (another process)', (
     const heard = announced(user.id);
     await sql`UPDATE sessions SET revoked_at = now(), revoked_reason = 'test' WHERE user_id = ${user.id}`.execute(t.tdb.db);
     await heard;
-    expect(t.app.principalCache.get(hashToken(user.token))).toBeUndefined();
+    expect(t.app.principalCache.get(user.token)).toBeUndefined();
     const next = await me(user.token);
     expect([next.statusCode, errorCode(next)]).toEqual([401, 'UNAUTHENTICATED']);
   });
@@ -129,7 +128,7 @@ describe('principal cache: changes announced by PostgreSQL (another process)', (
     await sql`SELECT pg_sleep(0.2)`.execute(t.tdb.db);
     t.app.principalCache.onInvalidate = undefined;
     expect(flushed).toBe(false);
-    expect(t.app.principalCache.get(hashToken(user.token))).toBeDefined();
+    expect(t.app.principalCache.get(user.token)).toBeDefined();
   });
 });
 

@@ -1,7 +1,9 @@
 /**
- * Authenticated principals in memory, per token hash, for a few seconds: a hotline client sends the
+ * Authenticated principals in memory, per bearer token, for a few seconds: a hotline client sends the
  * same bearer token thousands of times a minute, and looking it up in PostgreSQL each time cost half
- * of every request (issue #6, "Speed").
+ * of every request (issue #6, "Speed"). Keyed by the token string itself, so a hit costs no SHA-256
+ * (the database knows tokens by hash only; the hash is computed on a miss). The tokens are held only
+ * as long as their entries, in this process's memory, where every request's header is anyway.
  *
  * Trust rules:
  * - An entry lives `ttlMs` (30 s) at most, and never beyond the token's own expiry.
@@ -75,14 +77,14 @@ export class PrincipalCache {
     return this.entries.size;
   }
 
-  /** The cached principal of a token hash, if still trusted. */
-  get(hash: string): Principal | undefined {
-    const entry = this.entries.get(hash);
+  /** The cached principal of a bearer token, if still trusted. */
+  get(token: string): Principal | undefined {
+    const entry = this.entries.get(token);
     if (!entry) return undefined;
     const now = this.now();
     const ttl = this.hub?.connected ? this.ttlMs : this.unsyncedTtlMs;
     if (now - entry.cachedAt < ttl && now < entry.expiresAt) return entry.principal;
-    this.entries.delete(hash);
+    this.entries.delete(token);
     return undefined;
   }
 
@@ -91,21 +93,21 @@ export class PrincipalCache {
     return this.gen;
   }
 
-  set(hash: string, principal: Principal, expiresAt: number, generation: number): void {
+  set(token: string, principal: Principal, expiresAt: number, generation: number): void {
     if (generation !== this.gen || this.ttlMs <= 0) return;
     const now = this.now();
     if (expiresAt <= now) return;
-    if (this.entries.size >= this.maxEntries && !this.entries.has(hash)) {
+    if (this.entries.size >= this.maxEntries && !this.entries.has(token)) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(hash, { principal: freezePrincipal(principal), cachedAt: now, expiresAt, userId: principal.userId });
+    this.entries.set(token, { principal: freezePrincipal(principal), cachedAt: now, expiresAt, userId: principal.userId });
   }
 
   /** Forget every principal of a user (their sessions and API tokens). */
   forgetUser(userId: number): void {
     this.gen += 1;
-    for (const [hash, entry] of this.entries) if (entry.userId === userId) this.entries.delete(hash);
+    for (const [token, entry] of this.entries) if (entry.userId === userId) this.entries.delete(token);
     this.onInvalidate?.(userId);
   }
 

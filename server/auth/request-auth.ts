@@ -33,7 +33,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every registered route with its permission, in registration order (the authorization matrix). */
     routePermissions: RouteEntry[];
-    /** Authenticated principals by token hash (server/auth/principal-cache.ts). */
+    /** Authenticated principals by bearer token (server/auth/principal-cache.ts). */
     principalCache: PrincipalCache;
   }
 }

@@ -1,9 +1,9 @@
 /**
  * GET /api/v1/dispatch/lookup (point or address) and POST /api/v1/dispatch/lookup (batch).
  *
- * The point lookup is the hotline's hot path: helmet's page headers (CSP, frame options, …) mean
- * nothing for a JSON answer and cost a large share of the request, so they are off here and nosniff is
- * set by hand. The point answer is written by dispatch-serialize.ts (the contract's fields in its order,
+ * The point lookup is the hotline's hot path. Its security headers are the app's, like every answer's
+ * (precomputed once, server/http/security-headers.ts); `cache-control: no-store` is its own. The point
+ * answer is written by dispatch-serialize.ts (the contract's fields in its order,
  * shared parts' JSON text kept once); the address answer by a schema serializer compiled once per plugin
  * instance, from a serialisation form of the contract (below): the 200 schema is a union of the point and
  * the address answer, and a union makes fast-json-stringify validate every value against each branch.
@@ -70,7 +70,6 @@ export const dispatchRoutes: FastifyPluginAsyncTypebox<{ dispatch: DispatchServi
   app.get(
     '/api/v1/dispatch/lookup',
     {
-      helmet: false,
       config: { permission: 'dispatch:lookup' },
       schema: {
         tags: ['dispatch'],
@@ -81,7 +80,7 @@ export const dispatchRoutes: FastifyPluginAsyncTypebox<{ dispatch: DispatchServi
     },
     async (request, reply) => {
       const { lon, lat, address, at, crs, limit } = request.query;
-      void reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
+      void reply.header('cache-control', 'no-store');
       if (address !== undefined) {
         if (lon !== undefined || lat !== undefined) {
           throw new AppError('VALIDATION_FAILED', 400, 'Send either address or lon/lat, not both.', { in: 'querystring', reason: 'ADDRESS_AND_POSITION' });
@@ -106,7 +105,6 @@ export const dispatchRoutes: FastifyPluginAsyncTypebox<{ dispatch: DispatchServi
   app.post(
     '/api/v1/dispatch/lookup',
     {
-      helmet: false,
       config: { permission: 'dispatch:lookup' },
       schema: {
         tags: ['dispatch'],
@@ -116,7 +114,7 @@ export const dispatchRoutes: FastifyPluginAsyncTypebox<{ dispatch: DispatchServi
       },
     },
     async (request, reply) => {
-      void reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
+      void reply.header('cache-control', 'no-store');
       return { results: await dispatch.lookupBatch(request.body) };
     },
   );

@@ -24,7 +24,7 @@ const EventTileQuery = Type.Object({
 
 function sendTile(request: FastifyRequest, reply: FastifyReply, tile: CachedTile, cacheControl: string): FastifyReply {
   // Clients revalidate each time (cheap 304s): a tile is never shown stale after an edit.
-  void reply.header('x-content-type-options', 'nosniff').header('etag', tile.etag).header('cache-control', cacheControl).header('vary', 'accept-encoding');
+  void reply.header('etag', tile.etag).header('cache-control', cacheControl).header('vary', 'accept-encoding');
   if (request.headers['if-none-match'] === tile.etag) return reply.status(304).send(null);
   void reply.type('application/vnd.mapbox-vector-tile');
   if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(tile.gzip);
@@ -37,7 +37,6 @@ export const tileRoutes: FastifyPluginAsyncTypebox<{ tiles: TileService }> = asy
   app.get(
     '/tiles/events/:z/:x/:y.mvt',
     {
-      helmet: false,
       config: { permission: 'events:read' },
       schema: {
         tags: ['tiles'],
@@ -66,9 +65,6 @@ export const tileRoutes: FastifyPluginAsyncTypebox<{ tiles: TileService }> = asy
   app.get(
     '/tiles/:layer/:z/:x/:y.mvt',
     {
-      // Helmet's page headers (CSP, frame options, …) mean nothing for binary tiles and halve the
-      // throughput of the cached path; nosniff is set below.
-      helmet: false,
       config: { permission: 'public' },
       schema: {
         tags: ['tiles'],
