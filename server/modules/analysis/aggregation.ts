@@ -225,3 +225,81 @@ export function densityCellRing(i: number, j: number, cellSize: number): [number
     [cx - h, cy - h],
   ];
 }
+
+/**
+ * Adjacent cells of a hexagon or square lattice by index arithmetic, as CSR neighbours (rows
+ * ascending, no self-links): the same relation as a distance band just above the centre spacing
+ * (√3·size for hexagons, √2·size for squares), without measuring a distance.
+ *
+ * - hex (odd-column offset, {@link hexCell}): (i, j ± 1), and in columns i ± 1 the rows j − 1, j for
+ *   an even column i, j, j + 1 for an odd one — the 6 hexagons sharing an edge.
+ * - square: the 8 cells around (i ± 1, j ± 1), queen adjacency.
+ *
+ * `i`, `j` list the units (any order, each cell once); cells missing from the list simply are not
+ * neighbours. O(n) with a dense index over the bounding box when it is small, else a map.
+ */
+export function latticeNeighbours(i: Int32Array, j: Int32Array, shape: 'hex' | 'square'): { n: number; offsets: Int32Array; indices: Int32Array } {
+  const n = i.length;
+  const offsets = new Int32Array(n + 1);
+  if (n === 0) return { n, offsets, indices: new Int32Array(0) };
+  let iMin = Infinity;
+  let iMax = -Infinity;
+  let jMin = Infinity;
+  let jMax = -Infinity;
+  for (let k = 0; k < n; k++) {
+    iMin = Math.min(iMin, i[k]!);
+    iMax = Math.max(iMax, i[k]!);
+    jMin = Math.min(jMin, j[k]!);
+    jMax = Math.max(jMax, j[k]!);
+  }
+  const cols = iMax - iMin + 1;
+  const rows = jMax - jMin + 1;
+  let find: (ci: number, cj: number) => number;
+  if (cols * rows <= Math.max(4 * n, 1 << 20)) {
+    const at = new Int32Array(cols * rows).fill(-1);
+    for (let k = 0; k < n; k++) at[(i[k]! - iMin) * rows + (j[k]! - jMin)] = k;
+    find = (ci, cj) => (ci < iMin || ci > iMax || cj < jMin || cj > jMax ? -1 : at[(ci - iMin) * rows + (cj - jMin)]!);
+  } else {
+    const at = new Map<number, number>();
+    for (let k = 0; k < n; k++) at.set((i[k]! - iMin) * rows + (j[k]! - jMin), k);
+    find = (ci, cj) => (ci < iMin || ci > iMax || cj < jMin || cj > jMax ? -1 : (at.get((ci - iMin) * rows + (cj - jMin)) ?? -1));
+  }
+  const max = shape === 'hex' ? 6 : 8;
+  const indices = new Int32Array(n * max);
+  const row = new Int32Array(max);
+  let total = 0;
+  for (let k = 0; k < n; k++) {
+    const ci = i[k]!;
+    const cj = j[k]!;
+    let m = 0;
+    const add = (a: number, b: number): void => {
+      const v = find(a, b);
+      if (v >= 0) row[m++] = v;
+    };
+    if (shape === 'hex') {
+      const lo = ci & 1 ? cj : cj - 1;
+      add(ci, cj - 1);
+      add(ci, cj + 1);
+      add(ci - 1, lo);
+      add(ci - 1, lo + 1);
+      add(ci + 1, lo);
+      add(ci + 1, lo + 1);
+    } else {
+      for (let a = ci - 1; a <= ci + 1; a++) for (let b = cj - 1; b <= cj + 1; b++) if (a !== ci || b !== cj) add(a, b);
+    }
+    // Insertion sort of at most 8 values: rows ascending, as every Neighbours row is.
+    for (let p = 1; p < m; p++) {
+      const v = row[p]!;
+      let q = p - 1;
+      while (q >= 0 && row[q]! > v) {
+        row[q + 1] = row[q]!;
+        q--;
+      }
+      row[q + 1] = v;
+    }
+    indices.set(row.subarray(0, m), total);
+    total += m;
+    offsets[k + 1] = total;
+  }
+  return { n, offsets, indices: indices.slice(0, total) };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { binPoints, fillHexLattice, hexCell, hexCentre, hexRing, quarticDensity, squareCell } from './aggregation';
+import { binPoints, fillHexLattice, hexCell, hexCentre, hexRing, latticeNeighbours, quarticDensity, squareCell } from './aggregation';
 import { localProjection, maxScaleError } from './local-projection';
 import { getisOrd, distanceBandNeighbours, spatialWeights } from './stats';
 import { getisOrdMoments } from './stats/getis-ord-moments';
@@ -88,4 +88,48 @@ describe('Getis-Ord moments of G_i', () => {
       expect(m.expectation[0]).toBeCloseTo(includeSelf ? 3 / 6 : 2 / 5, 15);
     }
   });
+});
+
+describe('latticeNeighbours', () => {
+  // A deterministic pseudo-random subset of a lattice block, with negative indices and gaps.
+  const subset = (keepEvery: number): { i: Int32Array; j: Int32Array } => {
+    const is: number[] = [];
+    const js: number[] = [];
+    let seed = 7;
+    for (let i = -6; i <= 7; i++) {
+      for (let j = -5; j <= 6; j++) {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        if (seed % keepEvery !== 0) {
+          is.push(i);
+          js.push(j);
+        }
+      }
+    }
+    return { i: Int32Array.from(is), j: Int32Array.from(js) };
+  };
+
+  for (const shape of ['hex', 'square'] as const) {
+    for (const keepEvery of [1000, 3]) {
+      it(`${shape}: the same neighbours as the distance band just above the spacing (${keepEvery === 1000 ? 'full block' : 'with gaps'})`, () => {
+        const size = 100;
+        const { i, j } = subset(keepEvery);
+        const xy = new Float64Array(2 * i.length);
+        for (let k = 0; k < i.length; k++) {
+          const [x, y] = shape === 'hex' ? hexCentre(i[k]!, j[k]!, size) : [(i[k]! + 0.5) * size, (j[k]! + 0.5) * size];
+          xy[2 * k] = x;
+          xy[2 * k + 1] = y;
+        }
+        const band = (shape === 'hex' ? Math.sqrt(3) : Math.SQRT2) * size * 1.01;
+        const expected = distanceBandNeighbours(xy, band);
+        const got = latticeNeighbours(i, j, shape);
+        expect(Array.from(got.offsets)).toEqual(Array.from(expected.offsets));
+        expect(Array.from(got.indices)).toEqual(Array.from(expected.indices));
+        if (keepEvery === 1000) {
+          // An interior cell of a full block has all its neighbours: 6 hexagons, 8 squares.
+          const k = i.findIndex((v, m) => v === 0 && j[m] === 0);
+          expect(got.offsets[k + 1]! - got.offsets[k]!).toBe(shape === 'hex' ? 6 : 8);
+        }
+      });
+    }
+  }
 });
