@@ -252,18 +252,21 @@ export function latticeNeighbours(i: Int32Array, j: Int32Array, shape: 'hex' | '
     jMin = Math.min(jMin, j[k]!);
     jMax = Math.max(jMax, j[k]!);
   }
-  const cols = iMax - iMin + 1;
-  const rows = jMax - jMin + 1;
-  let find: (ci: number, cj: number) => number;
-  if (cols * rows <= Math.max(4 * n, 1 << 20)) {
-    const at = new Int32Array(cols * rows).fill(-1);
-    for (let k = 0; k < n; k++) at[(i[k]! - iMin) * rows + (j[k]! - jMin)] = k;
-    find = (ci, cj) => (ci < iMin || ci > iMax || cj < jMin || cj > jMax ? -1 : at[(ci - iMin) * rows + (cj - jMin)]!);
-  } else {
-    const at = new Map<number, number>();
-    for (let k = 0; k < n; k++) at.set((i[k]! - iMin) * rows + (j[k]! - jMin), k);
-    find = (ci, cj) => (ci < iMin || ci > iMax || cj < jMin || cj > jMax ? -1 : (at.get((ci - iMin) * rows + (cj - jMin)) ?? -1));
+  // Cell → unit index + 1 (0: no unit), dense over the bounding box with a one-cell border so that
+  // every probe is in range; a map when that box would be much larger than the units.
+  const rows = jMax - jMin + 3;
+  const size = (iMax - iMin + 3) * rows;
+  const dense = size <= Math.max(4 * n, 1 << 20) ? new Int32Array(size) : null;
+  const sparse = dense ? null : new Map<number, number>();
+  const slot = (ci: number, cj: number): number => (ci - iMin + 1) * rows + (cj - jMin + 1);
+  for (let k = 0; k < n; k++) {
+    if (dense) dense[slot(i[k]!, j[k]!)] = k + 1;
+    else sparse!.set(slot(i[k]!, j[k]!), k + 1);
   }
+  // Probe offsets (di, dj): hexagons in an even column, hexagons in an odd column, squares.
+  const hexEven = [0, -1, 0, 1, -1, -1, -1, 0, 1, -1, 1, 0];
+  const hexOdd = [0, -1, 0, 1, -1, 0, -1, 1, 1, 0, 1, 1];
+  const squares = [-1, -1, -1, 0, -1, 1, 0, -1, 0, 1, 1, -1, 1, 0, 1, 1];
   const max = shape === 'hex' ? 6 : 8;
   const indices = new Int32Array(n * max);
   const row = new Int32Array(max);
@@ -271,21 +274,13 @@ export function latticeNeighbours(i: Int32Array, j: Int32Array, shape: 'hex' | '
   for (let k = 0; k < n; k++) {
     const ci = i[k]!;
     const cj = j[k]!;
+    const probes = shape === 'square' ? squares : ci & 1 ? hexOdd : hexEven;
+    const base = slot(ci, cj);
     let m = 0;
-    const add = (a: number, b: number): void => {
-      const v = find(a, b);
-      if (v >= 0) row[m++] = v;
-    };
-    if (shape === 'hex') {
-      const lo = ci & 1 ? cj : cj - 1;
-      add(ci, cj - 1);
-      add(ci, cj + 1);
-      add(ci - 1, lo);
-      add(ci - 1, lo + 1);
-      add(ci + 1, lo);
-      add(ci + 1, lo + 1);
-    } else {
-      for (let a = ci - 1; a <= ci + 1; a++) for (let b = cj - 1; b <= cj + 1; b++) if (a !== ci || b !== cj) add(a, b);
+    for (let p = 0; p < probes.length; p += 2) {
+      const at = base + probes[p]! * rows + probes[p + 1]!;
+      const v = dense ? dense[at]! : (sparse!.get(at) ?? 0);
+      if (v > 0) row[m++] = v - 1;
     }
     // Insertion sort of at most 8 values: rows ascending, as every Neighbours row is.
     for (let p = 1; p < m; p++) {
@@ -297,7 +292,7 @@ export function latticeNeighbours(i: Int32Array, j: Int32Array, shape: 'hex' | '
       }
       row[q + 1] = v;
     }
-    indices.set(row.subarray(0, m), total);
+    for (let p = 0; p < m; p++) indices[total + p] = row[p]!;
     total += m;
     offsets[k + 1] = total;
   }

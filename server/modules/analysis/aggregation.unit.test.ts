@@ -132,4 +132,21 @@ describe('latticeNeighbours', () => {
       });
     }
   }
+
+  it('finds the same neighbours when the cells are far apart (sparse index)', () => {
+    const i = Int32Array.from([0, 0, 1, 1, 3_000_000, 3_000_000, 3_000_001]);
+    const j = Int32Array.from([0, 1, 0, -1, 5, 6, 5]);
+    for (const shape of ['hex', 'square'] as const) {
+      const xy = new Float64Array(2 * i.length);
+      for (let k = 0; k < i.length; k++) {
+        const [x, y] = shape === 'hex' ? hexCentre(i[k]!, j[k]!, 10) : [(i[k]! + 0.5) * 10, (j[k]! + 0.5) * 10];
+        xy[2 * k] = x;
+        xy[2 * k + 1] = y;
+      }
+      const expected = distanceBandNeighbours(xy, (shape === 'hex' ? Math.sqrt(3) : Math.SQRT2) * 10 * 1.01);
+      const got = latticeNeighbours(i, j, shape);
+      expect(Array.from(got.indices)).toEqual(Array.from(expected.indices));
+      expect(Array.from(got.offsets)).toEqual(Array.from(expected.offsets));
+    }
+  });
 });
