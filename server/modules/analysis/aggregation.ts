@@ -225,3 +225,76 @@ export function densityCellRing(i: number, j: number, cellSize: number): [number
     [cx - h, cy - h],
   ];
 }
+
+/**
+ * Adjacent cells of a hexagon or square lattice by index arithmetic, as CSR neighbours (rows
+ * ascending, no self-links): the same relation as a distance band just above the centre spacing
+ * (√3·size for hexagons, √2·size for squares), without measuring a distance.
+ *
+ * - hex (odd-column offset, {@link hexCell}): (i, j ± 1), and in columns i ± 1 the rows j − 1, j for
+ *   an even column i, j, j + 1 for an odd one — the 6 hexagons sharing an edge.
+ * - square: the 8 cells around (i ± 1, j ± 1), queen adjacency.
+ *
+ * `i`, `j` list the units (any order, each cell once); cells missing from the list simply are not
+ * neighbours. O(n) with a dense index over the bounding box when it is small, else a map.
+ */
+export function latticeNeighbours(i: Int32Array, j: Int32Array, shape: 'hex' | 'square'): { n: number; offsets: Int32Array; indices: Int32Array } {
+  const n = i.length;
+  const offsets = new Int32Array(n + 1);
+  if (n === 0) return { n, offsets, indices: new Int32Array(0) };
+  let iMin = Infinity;
+  let iMax = -Infinity;
+  let jMin = Infinity;
+  let jMax = -Infinity;
+  for (let k = 0; k < n; k++) {
+    iMin = Math.min(iMin, i[k]!);
+    iMax = Math.max(iMax, i[k]!);
+    jMin = Math.min(jMin, j[k]!);
+    jMax = Math.max(jMax, j[k]!);
+  }
+  // Cell → unit index + 1 (0: no unit), dense over the bounding box with a one-cell border so that
+  // every probe is in range; a map when that box would be much larger than the units.
+  const rows = jMax - jMin + 3;
+  const size = (iMax - iMin + 3) * rows;
+  const dense = size <= Math.max(4 * n, 1 << 20) ? new Int32Array(size) : null;
+  const sparse = dense ? null : new Map<number, number>();
+  const slot = (ci: number, cj: number): number => (ci - iMin + 1) * rows + (cj - jMin + 1);
+  for (let k = 0; k < n; k++) {
+    if (dense) dense[slot(i[k]!, j[k]!)] = k + 1;
+    else sparse!.set(slot(i[k]!, j[k]!), k + 1);
+  }
+  // Probe offsets (di, dj): hexagons in an even column, hexagons in an odd column, squares.
+  const hexEven = [0, -1, 0, 1, -1, -1, -1, 0, 1, -1, 1, 0];
+  const hexOdd = [0, -1, 0, 1, -1, 0, -1, 1, 1, 0, 1, 1];
+  const squares = [-1, -1, -1, 0, -1, 1, 0, -1, 0, 1, 1, -1, 1, 0, 1, 1];
+  const max = shape === 'hex' ? 6 : 8;
+  const indices = new Int32Array(n * max);
+  const row = new Int32Array(max);
+  let total = 0;
+  for (let k = 0; k < n; k++) {
+    const ci = i[k]!;
+    const cj = j[k]!;
+    const probes = shape === 'square' ? squares : ci & 1 ? hexOdd : hexEven;
+    const base = slot(ci, cj);
+    let m = 0;
+    for (let p = 0; p < probes.length; p += 2) {
+      const at = base + probes[p]! * rows + probes[p + 1]!;
+      const v = dense ? dense[at]! : (sparse!.get(at) ?? 0);
+      if (v > 0) row[m++] = v - 1;
+    }
+    // Insertion sort of at most 8 values: rows ascending, as every Neighbours row is.
+    for (let p = 1; p < m; p++) {
+      const v = row[p]!;
+      let q = p - 1;
+      while (q >= 0 && row[q]! > v) {
+        row[q + 1] = row[q]!;
+        q--;
+      }
+      row[q + 1] = v;
+    }
+    for (let p = 0; p < m; p++) indices[total + p] = row[p]!;
+    total += m;
+    offsets[k + 1] = total;
+  }
+  return { n, offsets, indices: indices.slice(0, total) };
+}

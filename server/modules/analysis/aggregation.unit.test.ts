@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { binPoints, fillHexLattice, hexCell, hexCentre, hexRing, quarticDensity, squareCell } from './aggregation';
+import { binPoints, fillHexLattice, hexCell, hexCentre, hexRing, latticeNeighbours, quarticDensity, squareCell } from './aggregation';
 import { localProjection, maxScaleError } from './local-projection';
 import { getisOrd, distanceBandNeighbours, spatialWeights } from './stats';
 import { getisOrdMoments } from './stats/getis-ord-moments';
@@ -86,6 +86,67 @@ describe('Getis-Ord moments of G_i', () => {
       r.z.forEach((z, i) => expect((r.g[i]! - m.expectation[i]!) / Math.sqrt(m.variance[i]!)).toBeCloseTo(z!, 12));
       // E[Gi*] = W_i / n, E[Gi] = W_i / (n − 1) with binary weights.
       expect(m.expectation[0]).toBeCloseTo(includeSelf ? 3 / 6 : 2 / 5, 15);
+    }
+  });
+});
+
+describe('latticeNeighbours', () => {
+  // A deterministic pseudo-random subset of a lattice block, with negative indices and gaps.
+  const subset = (keepEvery: number): { i: Int32Array; j: Int32Array } => {
+    const is: number[] = [];
+    const js: number[] = [];
+    let seed = 7;
+    for (let i = -6; i <= 7; i++) {
+      for (let j = -5; j <= 6; j++) {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        if (seed % keepEvery !== 0) {
+          is.push(i);
+          js.push(j);
+        }
+      }
+    }
+    return { i: Int32Array.from(is), j: Int32Array.from(js) };
+  };
+
+  for (const shape of ['hex', 'square'] as const) {
+    for (const keepEvery of [1000, 3]) {
+      it(`${shape}: the same neighbours as the distance band just above the spacing (${keepEvery === 1000 ? 'full block' : 'with gaps'})`, () => {
+        const size = 100;
+        const { i, j } = subset(keepEvery);
+        const xy = new Float64Array(2 * i.length);
+        for (let k = 0; k < i.length; k++) {
+          const [x, y] = shape === 'hex' ? hexCentre(i[k]!, j[k]!, size) : [(i[k]! + 0.5) * size, (j[k]! + 0.5) * size];
+          xy[2 * k] = x;
+          xy[2 * k + 1] = y;
+        }
+        const band = (shape === 'hex' ? Math.sqrt(3) : Math.SQRT2) * size * 1.01;
+        const expected = distanceBandNeighbours(xy, band);
+        const got = latticeNeighbours(i, j, shape);
+        expect(Array.from(got.offsets)).toEqual(Array.from(expected.offsets));
+        expect(Array.from(got.indices)).toEqual(Array.from(expected.indices));
+        if (keepEvery === 1000) {
+          // An interior cell of a full block has all its neighbours: 6 hexagons, 8 squares.
+          const k = i.findIndex((v, m) => v === 0 && j[m] === 0);
+          expect(got.offsets[k + 1]! - got.offsets[k]!).toBe(shape === 'hex' ? 6 : 8);
+        }
+      });
+    }
+  }
+
+  it('finds the same neighbours when the cells are far apart (sparse index)', () => {
+    const i = Int32Array.from([0, 0, 1, 1, 3_000_000, 3_000_000, 3_000_001]);
+    const j = Int32Array.from([0, 1, 0, -1, 5, 6, 5]);
+    for (const shape of ['hex', 'square'] as const) {
+      const xy = new Float64Array(2 * i.length);
+      for (let k = 0; k < i.length; k++) {
+        const [x, y] = shape === 'hex' ? hexCentre(i[k]!, j[k]!, 10) : [(i[k]! + 0.5) * 10, (j[k]! + 0.5) * 10];
+        xy[2 * k] = x;
+        xy[2 * k + 1] = y;
+      }
+      const expected = distanceBandNeighbours(xy, (shape === 'hex' ? Math.sqrt(3) : Math.SQRT2) * 10 * 1.01);
+      const got = latticeNeighbours(i, j, shape);
+      expect(Array.from(got.indices)).toEqual(Array.from(expected.indices));
+      expect(Array.from(got.offsets)).toEqual(Array.from(expected.offsets));
     }
   });
 });

@@ -39,7 +39,7 @@ import { withScope } from '../../db/scoped';
 import { AppError } from '../../http/errors';
 import type { EventFilter } from '../events/event.repository';
 import { parseEventBbox } from '../events/event.service';
-import { densityCellRing, fillHexLattice, hexCentre, hexRing, quarticDensity, squareRing, type BinnedCells } from './aggregation';
+import { densityCellRing, fillHexLattice, hexCentre, latticeNeighbours, quarticDensity, type BinnedCells } from './aggregation';
 import { unproject, type AnalysisInput } from './analysis-input';
 import { buildWeights, type BuiltWeights } from './analysis-weights';
 import {
@@ -144,29 +144,50 @@ interface Units {
   geometries: (Polygon | MultiPolygon)[];
   /** Centres in metres (grid: a point on its surface). */
   xy: Float64Array;
+  /** Lattice indices of the cells (hex / square units). */
+  cells?: { i: Int32Array; j: Int32Array };
   count: Float64Array;
   events: number;
   projection: LocalProjection;
   warnings: string[];
 }
 
-function latticeUnits(cells: BinnedCells, shape: LatticeShape, size: number, projection: LocalProjection): Pick<Units, 'ids' | 'names' | 'geometries' | 'xy' | 'count'> {
+function latticeUnits(cells: BinnedCells, shape: LatticeShape, size: number, projection: LocalProjection): Pick<Units, 'ids' | 'names' | 'geometries' | 'xy' | 'count' | 'cells'> {
   const back = unproject({ projection });
+  const lng = (x: number): number => back(x, 0)[0];
+  const lat = (y: number): number => back(0, y)[1];
   const n = cells.i.length;
   const xy = new Float64Array(2 * n);
-  const ring = shape === 'hex' ? hexRing : squareRing;
-  const geometries: Polygon[] = [];
-  const ids: string[] = [];
+  const geometries: Polygon[] = new Array<Polygon>(n);
+  const ids: string[] = new Array<string>(n);
+  // The rings of `hexRing` / `squareRing` mapped through `back`, with each distinct vertex longitude
+  // and latitude computed once (`back` is separable: lng from x only, lat from y only).
+  const h = (size * Math.sqrt(3)) / 2;
+  const half = size / 2;
   for (let k = 0; k < n; k++) {
     const i = cells.i[k]!;
     const j = cells.j[k]!;
-    const [x, y] = shape === 'hex' ? hexCentre(i, j, size) : [(i + 0.5) * size, (j + 0.5) * size];
-    xy[2 * k] = x;
-    xy[2 * k + 1] = y;
-    ids.push(`${i},${j}`);
-    geometries.push({ type: 'Polygon', coordinates: [ring(i, j, size).map(([px, py]) => back(px, py))] });
+    ids[k] = `${i},${j}`;
+    let ring: [number, number][];
+    if (shape === 'hex') {
+      const [cx, cy] = hexCentre(i, j, size);
+      xy[2 * k] = cx;
+      xy[2 * k + 1] = cy;
+      const [w, wm, em, e] = [lng(cx - size), lng(cx - half), lng(cx + half), lng(cx + size)];
+      const [s, m, nn] = [lat(cy - h), lat(cy), lat(cy + h)];
+      ring = [[w, m], [wm, s], [em, s], [e, m], [em, nn], [wm, nn], [w, m]];
+    } else {
+      xy[2 * k] = (i + 0.5) * size;
+      xy[2 * k + 1] = (j + 0.5) * size;
+      const x0 = i * size;
+      const y0 = j * size;
+      const [w, e] = [lng(x0), lng(x0 + size)];
+      const [s, nn] = [lat(y0), lat(y0 + size)];
+      ring = [[w, s], [e, s], [e, nn], [w, nn], [w, s]];
+    }
+    geometries[k] = { type: 'Polygon', coordinates: [ring] };
   }
-  return { ids, names: ids.map(() => undefined), geometries, xy, count: Float64Array.from(cells.value) };
+  return { ids, names: new Array<undefined>(n).fill(undefined), geometries, xy, count: Float64Array.from(cells.value), cells: { i: cells.i, j: cells.j } };
 }
 
 /** Grids as units: ids, names, polygons and a point inside each, in metres. */
@@ -323,11 +344,21 @@ function inputOf(units: Units, keep: number[]): AnalysisInput {
   };
 }
 
+/**
+ * Adjacent lattice cells (the default weights on hex / square units) by index arithmetic: exactly
+ * the neighbours of the distance band `weightsSpecOf` reports, without measuring distances.
+ */
+function latticeAdjacency(q: WeightsQuery, units: Units, keep: number[]): Neighbours | undefined {
+  if ((q.weights ?? 'adjacent') !== 'adjacent' || units.kind === 'grid' || !units.cells) return undefined;
+  const { i, j } = units.cells;
+  return latticeNeighbours(Int32Array.from(keep, (k) => i[k]!), Int32Array.from(keep, (k) => j[k]!), units.kind);
+}
+
 function buildUnitWeights(q: WeightsQuery, units: Units, keep: number[], self: boolean): BuiltWeights {
   const input = inputOf(units, keep);
   const spec = weightsSpecOf(q, units, self);
   if (spec.type === 'knn' && spec.k >= input.n) throw badQuery('k', `k must be less than the number of units (${input.n}).`, spec.k);
-  return buildWeights(spec, input, { self, transform: 'B', selfAllowed: self });
+  return buildWeights(spec, input, { self, transform: 'B', selfAllowed: self }, latticeAdjacency(q, units, keep));
 }
 
 // ---- answers ----
@@ -445,7 +476,7 @@ export async function eventLocalMoran(db: Database, principal: Principal, q: Eve
     const input = inputOf(units, keep);
     const spec = { ...weightsSpecOf(q, units, false), transform: 'R' as const };
     if (spec.type === 'knn' && spec.k >= input.n) throw badQuery('k', `k must be less than the number of units (${input.n}).`, spec.k);
-    built = buildWeights(spec, input, { self: false, transform: 'R', selfAllowed: false });
+    built = buildWeights(spec, input, { self: false, transform: 'R', selfAllowed: false }, latticeAdjacency(q, units, keep));
     r = localMoran(x, built.weights);
   }
   const features = units.ids.map((_, k) => {

@@ -92,6 +92,99 @@ export function planarCentroid(parts: PlanarPolygon[]): [number, number] {
   return [ox + sx / Math.max(count, 1), oy + sy / Math.max(count, 1)];
 }
 
+const NO_PARTS: PlanarPolygon[] = [];
+
+/**
+ * The common case of `readInput` in one pass: all Point features with valid ids and in-range
+ * positions, projected straight into `xy`. Returns null at the first thing that is not that common
+ * case (a polygon, an id to check, a position out of range, a malformed coordinate), and `readInput`
+ * then runs its full checks, which reject bad input with their usual errors in their usual order.
+ */
+function readPointsFast(features: readonly AnalysisFeature[], crs: AnalysisCrs, options: InputOptions): AnalysisInput | null {
+  const n = features.length;
+  const lonLat = crs === 'EPSG:4326';
+  const byIndex = options.idProperty === undefined;
+  const raw = new Float64Array(2 * n);
+  const ids: FeatureId[] = new Array<FeatureId>(n);
+  // Ids other than the default index are checked for uniqueness (the index is unique by construction).
+  let seen: Set<string> | null = null;
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (let index = 0; index < n; index++) {
+    const f = features[index]!;
+    const g = f.geometry;
+    if (g.type !== 'Point') return null;
+    const c = g.coordinates;
+    const x = c[0];
+    const y = c[1];
+    if (typeof x !== 'number' || typeof y !== 'number') return null;
+    if (lonLat && !(x >= -180 && x <= 180 && y >= -90 && y <= 90)) return null;
+    let id: FeatureId;
+    if (byIndex) {
+      id = f.id ?? index;
+      if (f.id !== undefined) {
+        seen ??= new Set<string>();
+        const key = String(id);
+        if (seen.has(key)) return null;
+        seen.add(key);
+      }
+    } else {
+      const v = f.properties?.[options.idProperty];
+      if (!(typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))) return null;
+      id = v;
+      seen ??= new Set<string>();
+      const key = String(id);
+      if (seen.has(key)) return null;
+      seen.add(key);
+    }
+    ids[index] = id;
+    raw[2 * index] = x;
+    raw[2 * index + 1] = y;
+    if (x < minX) minX = x;
+    if (x > maxX) maxX = x;
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+  }
+  // A mix of explicit ids and default indices can collide (id 3 and the 4th feature without an id).
+  if (seen && byIndex) {
+    for (let index = 0; index < n; index++) if (features[index]!.id === undefined && seen.has(String(index))) return null;
+  }
+  const { projection, warnings, project } = projectionOf(crs, options, minX, minY, maxX, maxY);
+  const xy = new Float64Array(2 * n);
+  for (let k = 0; k < n; k++) {
+    const [x, y] = project([raw[2 * k]!, raw[2 * k + 1]!]);
+    xy[2 * k] = x;
+    xy[2 * k + 1] = y;
+  }
+  if (n < 30) warnings.push(`fewer than 30 features (${n}): z-scores and p-values rest on a normal approximation that is unreliable here`);
+  return { n, kind: 'point', ids, features, xy, polygons: new Array<PlanarPolygon[]>(n).fill(NO_PARTS), projection, crs, warnings };
+}
+
+/** The projection of the data (EPSG:4326: local metres around the origin), with its scale warning. */
+function projectionOf(crs: AnalysisCrs, options: InputOptions, minX: number, minY: number, maxX: number, maxY: number): { projection: LocalProjection | null; warnings: string[]; project: (p: Position) => [number, number] } {
+  const warnings: string[] = [];
+  let projection: LocalProjection | null = null;
+  let project: (p: Position) => [number, number];
+  if (crs === 'EPSG:4326') {
+    const step = options.originStep ?? 0;
+    const round = (v: number): number => (step > 0 ? Math.round(v / step) * step : v);
+    const origin = options.origin ?? [round((minX + maxX) / 2), round((minY + maxY) / 2)];
+    projection = localProjection(origin);
+    const error = maxScaleError(origin[1], minY, maxY);
+    if (error > 0.005) {
+      warnings.push(`the data span ${(maxY - minY).toFixed(2)}° of latitude: distances in the local projection are off by up to ${(error * 100).toFixed(2)} %`);
+    }
+    const p = projection;
+    project = (q) => p.forward(q[0]!, q[1]!);
+  } else {
+    const [ox, oy] = options.origin ?? [0, 0];
+    project = (q) => [q[0]! - ox, q[1]! - oy];
+  }
+  return { projection, warnings, project };
+}
+
 /**
  * Validates the features and projects them. Points and polygons may not be mixed; ids must be
  * unique; EPSG:4326 positions must be lon/lat.
@@ -102,6 +195,9 @@ export function readInput(features: readonly AnalysisFeature[], crs: AnalysisCrs
   if (n > maxFeatures) throw reject('TOO_MANY_FEATURES', `At most ${maxFeatures} features per request; got ${n}.`, { limit: maxFeatures, count: n });
   const minFeatures = options.minFeatures ?? 1;
   if (n < minFeatures) throw reject('TOO_FEW_FEATURES', `This analysis needs at least ${minFeatures} features; got ${n}.`, { minimum: minFeatures, count: n });
+
+  const fast = readPointsFast(features, crs, options);
+  if (fast) return fast;
 
   const first = features[0]!.geometry.type === 'Point' ? 'point' : 'polygon';
   features.forEach((f, index) => {
@@ -142,24 +238,7 @@ export function readInput(features: readonly AnalysisFeature[], crs: AnalysisCrs
     else for (const rings of parts) for (const ring of rings) for (const p of ring) visit(p, index);
   });
 
-  const warnings: string[] = [];
-  let projection: LocalProjection | null = null;
-  let project: (p: Position) => [number, number];
-  if (crs === 'EPSG:4326') {
-    const step = options.originStep ?? 0;
-    const round = (v: number): number => (step > 0 ? Math.round(v / step) * step : v);
-    const origin = options.origin ?? [round((minX + maxX) / 2), round((minY + maxY) / 2)];
-    projection = localProjection(origin);
-    const error = maxScaleError(origin[1], minY, maxY);
-    if (error > 0.005) {
-      warnings.push(`the data span ${(maxY - minY).toFixed(2)}° of latitude: distances in the local projection are off by up to ${(error * 100).toFixed(2)} %`);
-    }
-    const p = projection;
-    project = (q) => p.forward(q[0]!, q[1]!);
-  } else {
-    const [ox, oy] = options.origin ?? [0, 0];
-    project = (q) => [q[0]! - ox, q[1]! - oy];
-  }
+  const { projection, warnings, project } = projectionOf(crs, options, minX, minY, maxX, maxY);
 
   const xy = new Float64Array(2 * n);
   const polygons: PlanarPolygon[][] = [];

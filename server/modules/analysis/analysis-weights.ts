@@ -94,11 +94,16 @@ function neighboursFor(spec: WeightsSpec, input: AnalysisInput): Neighbours {
   }
 }
 
-export function buildWeights(spec: WeightsSpec, input: AnalysisInput, defaults: WeightsDefaults): BuiltWeights {
+/**
+ * `precomputed`: neighbours the caller already knows to be exactly the relation `spec` describes
+ * (e.g. adjacent lattice cells by index arithmetic for a distance band just above their spacing);
+ * `spec` is still checked and reported.
+ */
+export function buildWeights(spec: WeightsSpec, input: AnalysisInput, defaults: WeightsDefaults, precomputed?: Neighbours): BuiltWeights {
   const self = spec.self ?? defaults.self;
   if (self && !defaults.selfAllowed) throw reject('WEIGHTS_INVALID', "Moran's I is defined without self-links: leave weights.self unset or false.");
   const transform = spec.transform ?? defaults.transform;
-  const neighbours = neighboursFor(spec, input);
+  const neighbours = precomputed ?? neighboursFor(spec, input);
   const weights = spatialWeights(neighbours, { transform, includeSelf: self });
   const warnings: string[] = [];
   if (weights.islands.length > 0) {

@@ -23,7 +23,7 @@ export interface DbscanResult {
 
 /**
  * ST_ClusterDBSCAN over the supplied geometries in planar coordinates (SRID 0), as lean as the bare
- * window query: one row (ordinal, label) per input, reordered by ordinal here.
+ * window query: the labels come back as one array in input order.
  */
 export async function clusterDbscan(db: Database, input: DbscanInput): Promise<DbscanResult> {
   const n = input.xy.length / 2;
@@ -40,11 +40,14 @@ export async function clusterDbscan(db: Database, input: DbscanInput): Promise<D
     const texts = input.polygons.map((parts) => JSON.stringify({ type: 'MultiPolygon', coordinates: parts }));
     geometries = sql`SELECT u.ord, ST_GeomFromGeoJSON(u.g) AS geom FROM unnest(${texts}::text[]) WITH ORDINALITY AS u(g, ord)`;
   }
-  const { rows } = await sql<{ ord: number; label: number | null }>`
-    SELECT p.ord::int AS ord, ST_ClusterDBSCAN(p.geom, eps := ${input.eps}::float8, minpoints := ${input.minPoints}::int) OVER () AS label
-    FROM (${geometries}) p
+  // One row back: the labels as one array in input order. 100k rows of (ordinal, label) cost more to
+  // send and parse than sorting them here.
+  const { rows } = await sql<{ labels: (number | null)[] | null }>`
+    SELECT array_agg(p.label ORDER BY p.ord) AS labels FROM (
+      SELECT g.ord, ST_ClusterDBSCAN(g.geom, eps := ${input.eps}::float8, minpoints := ${input.minPoints}::int) OVER () AS label
+      FROM (${geometries}) g) p
   `.execute(db);
-  const labels = new Array<number | null>(n).fill(null);
-  for (const r of rows) labels[r.ord - 1] = r.label;
+  const labels = rows[0]?.labels ?? [];
+  if (labels.length !== n) throw new Error(`DBSCAN returned ${labels.length} labels for ${n} inputs`);
   return { labels };
 }

@@ -171,38 +171,47 @@ export async function clusterFeatures(db: Database, body: ClusterRequest, limits
     eps: body.eps,
     minPoints: body.minPoints,
   });
-  const renumber = new Map<number, number>();
-  const cluster = labels.map((label) => {
-    if (label === null) return null;
-    let id = renumber.get(label);
-    if (id === undefined) {
-      id = renumber.size;
-      renumber.set(label, id);
+  // PostGIS numbers clusters 0 … k − 1; renumbered here by first member in input order.
+  let maxLabel = -1;
+  for (const label of labels) if (label !== null && label > maxLabel) maxLabel = label;
+  const renumber = new Int32Array(maxLabel + 1).fill(-1);
+  let clusterCount = 0;
+  let noise = 0;
+  const cluster = new Array<number | null>(labels.length);
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i]!;
+    if (label === null) {
+      cluster[i] = null;
+      noise++;
+      continue;
     }
-    return id;
-  });
-  const count = new Array<number>(renumber.size).fill(0);
-  const start = new Array<number | null>(renumber.size).fill(null);
-  const end = new Array<number | null>(renumber.size).fill(null);
-  cluster.forEach((c, i) => {
-    if (c === null) return;
+    let id = renumber[label]!;
+    if (id < 0) {
+      id = clusterCount++;
+      renumber[label] = id;
+    }
+    cluster[i] = id;
+  }
+  const count = new Array<number>(clusterCount).fill(0);
+  const start = new Array<number | null>(clusterCount).fill(null);
+  const end = new Array<number | null>(clusterCount).fill(null);
+  // Hulls in planar coordinates, then back to lon/lat: the projection is affine in (λ, φ), so the
+  // hull of the projected points is exactly the projection of the lon/lat hull.
+  const members: [number, number][][] = Array.from({ length: clusterCount }, () => []);
+  const points = input.kind === 'point';
+  for (let i = 0; i < cluster.length; i++) {
+    const c = cluster[i]!;
+    if (c === null) continue;
     count[c]!++;
+    if (points) members[c]!.push([input.xy[2 * i]!, input.xy[2 * i + 1]!]);
+    else for (const rings of input.polygons[i]!) for (const p of rings[0] ?? []) members[c]!.push(p);
     const t = times?.[i];
-    if (t === null || t === undefined) return;
+    if (t === null || t === undefined) continue;
     const s = start[c] ?? null;
     const e = end[c] ?? null;
     start[c] = s === null ? t : Math.min(s, t);
     end[c] = e === null ? t : Math.max(e, t);
-  });
-  // Hulls in planar coordinates, then back to lon/lat: the projection is affine in (λ, φ), so the
-  // hull of the projected points is exactly the projection of the lon/lat hull.
-  const members: [number, number][][] = Array.from({ length: renumber.size }, () => []);
-  cluster.forEach((c, i) => {
-    if (c === null) return;
-    const parts = input.polygons[i]!;
-    if (parts.length === 0) members[c]!.push([input.xy[2 * i]!, input.xy[2 * i + 1]!]);
-    else for (const rings of parts) for (const p of rings[0] ?? []) members[c]!.push(p);
-  });
+  }
   const back = unproject(input);
   const hullFeatures = members.map((pts, id) => {
     const hull = convexHull(pts);
@@ -213,9 +222,8 @@ export async function clusterFeatures(db: Database, body: ClusterRequest, limits
       properties: { cluster: id, count: count[id]!, start: isoOrNull(start[id]), end: isoOrNull(end[id]) },
     };
   });
-  const noise = cluster.filter((c) => c === null).length;
   return {
-    summary: summary(input, { eps: body.eps, minPoints: body.minPoints, clusters: renumber.size, noise, ...(body.timeProperty ? { timeProperty: body.timeProperty } : {}) }, null),
+    summary: summary(input, { eps: body.eps, minPoints: body.minPoints, clusters: clusterCount, noise, ...(body.timeProperty ? { timeProperty: body.timeProperty } : {}) }, null),
     features: input.ids.map((id, i) => ({ id, cluster: cluster[i]! })),
     clusters: { type: 'FeatureCollection', features: hullFeatures },
   };
