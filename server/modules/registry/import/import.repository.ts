@@ -145,15 +145,25 @@ async function rejectOutOfScope(q: SqlRunner, opts: ImportOptions, gridCol: stri
   );
 }
 
-/** GeoJSON text → geometry; invalid ones rejected (or repaired with makeValid). */
+/**
+ * GeoJSON text → geometry; invalid ones rejected (or repaired with makeValid). One pass over the staging
+ * table: each footprint is parsed and checked once (ST_IsValid), and only the invalid ones are repaired
+ * and checked again; a row-per-step UPDATE would rewrite the whole table three times.
+ */
 async function checkGeometry(q: SqlRunner, opts: ImportOptions): Promise<void> {
-  await q.query(`UPDATE ${STAGING} SET g = ST_SetSRID(ST_GeomFromGeoJSON(geom), 4326) WHERE err_reason IS NULL`);
-  if (opts.makeValid) {
-    // Keep the polygonal part of the repair (a bow-tie becomes two triangles); a single polygon stays one.
-    await q.query(`UPDATE ${STAGING} SET g = (SELECT CASE WHEN ST_NumGeometries(v) = 1 THEN ST_GeometryN(v, 1) ELSE v END FROM (SELECT ST_CollectionExtract(ST_MakeValid(g, 'method=structure'), 3) AS v) m)
-      WHERE err_reason IS NULL AND GeometryType(g) <> 'POINT' AND NOT ST_IsValid(g)`);
-  }
-  await reject(q, 'geometry', `'GEOMETRY_INVALID: ' || coalesce(ST_IsValidReason(s.g), 'empty')`, `s.g IS NULL OR ST_IsEmpty(s.g) OR NOT ST_IsValid(s.g)`);
+  // Keep the polygonal part of the repair (a bow-tie becomes two triangles); a single polygon stays one.
+  // OFFSET 0 keeps each subquery a fence: pulled up, every reference would parse and check the footprint again.
+  const repaired = opts.makeValid
+    ? `CASE WHEN GeometryType(p.raw) = 'POINT' THEN p.raw
+            ELSE (SELECT CASE WHEN ST_NumGeometries(v) = 1 THEN ST_GeometryN(v, 1) ELSE v END FROM (SELECT ST_CollectionExtract(ST_MakeValid(p.raw, 'method=structure'), 3) AS v) m) END`
+    : 'p.raw';
+  await q.query(`UPDATE ${STAGING} s SET (g, err_field, err_reason) = (
+      SELECT c.g, CASE WHEN c.bad THEN $1 END, CASE WHEN c.bad THEN 'GEOMETRY_INVALID: ' || coalesce(ST_IsValidReason(c.g), 'empty') END
+      FROM (SELECT r.g, r.g IS NULL OR ST_IsEmpty(r.g) OR NOT (r.ok OR ST_IsValid(r.g)) AS bad
+            FROM (SELECT CASE WHEN p.ok THEN p.raw ELSE ${repaired} END AS g, p.ok
+                  FROM (SELECT a.raw, a.raw IS NOT NULL AND ST_IsValid(a.raw) AS ok
+                        FROM (SELECT ST_SetSRID(ST_GeomFromGeoJSON(s.geom), 4326) AS raw OFFSET 0) a OFFSET 0) p OFFSET 0) r OFFSET 0) c)
+    WHERE s.err_reason IS NULL`, ['geometry']);
 }
 
 async function checkCommunity(q: SqlRunner): Promise<void> {
@@ -177,7 +187,11 @@ async function actionCounts(q: SqlRunner): Promise<UpsertCounts> {
  */
 async function placeStaged(q: SqlRunner, table: 'buildings' | 'organisations', keepCommunity: boolean): Promise<void> {
   const known = `(SELECT t.community_code FROM ${table} t WHERE t.id = s.target_id)`;
-  await q.query(`UPDATE ${STAGING} s SET ref_community_code = ${keepCommunity ? `CASE WHEN s.target_id IS NOT NULL THEN ${known} ELSE coalesce(s.community_code, registry_community_for(s.g)) END` : `coalesce(s.community_code, ${known}, registry_community_for(s.g))`}
+  // Nothing to set when no row is known or given a community and no community boundary reaches the
+  // staged footprints (e.g. a foreign data set): skip the per-row rule calls and a rewrite of the table.
+  const [reach] = await q.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${STAGING} s WHERE s.err_reason IS NULL AND (s.target_id IS NOT NULL OR s.community_code IS NOT NULL))
+      OR EXISTS (SELECT 1 FROM divisions d WHERE d.level = 'community' AND d.geom && (SELECT ST_SetSRID(ST_Extent(s.g)::geometry, 4326) FROM ${STAGING} s WHERE s.err_reason IS NULL)) AS any`);
+  if (reach?.any !== false) await q.query(`UPDATE ${STAGING} s SET ref_community_code = ${keepCommunity ? `CASE WHEN s.target_id IS NOT NULL THEN ${known} ELSE coalesce(s.community_code, registry_community_for(s.g)) END` : `coalesce(s.community_code, ${known}, registry_community_for(s.g))`}
     WHERE s.err_reason IS NULL`);
   await q.query(`UPDATE ${STAGING} s SET ref_grid_id = registry_grid_for(s.g, l.id) FROM layouts l
     WHERE s.err_reason IS NULL AND l.community_code = s.ref_community_code AND l.status = 'published'`);
