@@ -145,25 +145,15 @@ async function rejectOutOfScope(q: SqlRunner, opts: ImportOptions, gridCol: stri
   );
 }
 
-/**
- * GeoJSON text → geometry; invalid ones rejected (or repaired with makeValid). One pass over the staging
- * table: each footprint is parsed and checked once (ST_IsValid), and only the invalid ones are repaired
- * and checked again; a row-per-step UPDATE would rewrite the whole table three times.
- */
+/** GeoJSON text → geometry; invalid ones rejected (or repaired with makeValid). */
 async function checkGeometry(q: SqlRunner, opts: ImportOptions): Promise<void> {
-  // Keep the polygonal part of the repair (a bow-tie becomes two triangles); a single polygon stays one.
-  // OFFSET 0 keeps each subquery a fence: pulled up, every reference would parse and check the footprint again.
-  const repaired = opts.makeValid
-    ? `CASE WHEN GeometryType(p.raw) = 'POINT' THEN p.raw
-            ELSE (SELECT CASE WHEN ST_NumGeometries(v) = 1 THEN ST_GeometryN(v, 1) ELSE v END FROM (SELECT ST_CollectionExtract(ST_MakeValid(p.raw, 'method=structure'), 3) AS v) m) END`
-    : 'p.raw';
-  await q.query(`UPDATE ${STAGING} s SET (g, err_field, err_reason) = (
-      SELECT c.g, CASE WHEN c.bad THEN $1 END, CASE WHEN c.bad THEN 'GEOMETRY_INVALID: ' || coalesce(ST_IsValidReason(c.g), 'empty') END
-      FROM (SELECT r.g, r.g IS NULL OR ST_IsEmpty(r.g) OR NOT (r.ok OR ST_IsValid(r.g)) AS bad
-            FROM (SELECT CASE WHEN p.ok THEN p.raw ELSE ${repaired} END AS g, p.ok
-                  FROM (SELECT a.raw, a.raw IS NOT NULL AND ST_IsValid(a.raw) AS ok
-                        FROM (SELECT ST_SetSRID(ST_GeomFromGeoJSON(s.geom), 4326) AS raw OFFSET 0) a OFFSET 0) p OFFSET 0) r OFFSET 0) c)
-    WHERE s.err_reason IS NULL`, ['geometry']);
+  await q.query(`UPDATE ${STAGING} SET g = ST_SetSRID(ST_GeomFromGeoJSON(geom), 4326) WHERE err_reason IS NULL`);
+  if (opts.makeValid) {
+    // Keep the polygonal part of the repair (a bow-tie becomes two triangles); a single polygon stays one.
+    await q.query(`UPDATE ${STAGING} SET g = (SELECT CASE WHEN ST_NumGeometries(v) = 1 THEN ST_GeometryN(v, 1) ELSE v END FROM (SELECT ST_CollectionExtract(ST_MakeValid(g, 'method=structure'), 3) AS v) m)
+      WHERE err_reason IS NULL AND GeometryType(g) <> 'POINT' AND NOT ST_IsValid(g)`);
+  }
+  await reject(q, 'geometry', `'GEOMETRY_INVALID: ' || coalesce(ST_IsValidReason(s.g), 'empty')`, `s.g IS NULL OR ST_IsEmpty(s.g) OR NOT ST_IsValid(s.g)`);
 }
 
 async function checkCommunity(q: SqlRunner): Promise<void> {
