@@ -11,6 +11,7 @@
  *    decryption and masking included), p99 over random grids, against the bare SQL. Target p99 < 20 ms.
  *
  *   npx tsx scripts/bench/registry.bench.ts        (also run by npm run bench)
+ *   REGISTRY_BENCH=footprints npx tsx scripts/bench/registry.bench.ts   only part 2
  */
 import { execFile } from 'node:child_process';
 import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -58,6 +59,59 @@ runCli(async () => {
       };
       const psql = (command: string) => run('psql', [handle.url, '-v', 'ON_ERROR_STOP=1', '-qc', command], { maxBuffer: 1 << 24 });
 
+      // 2. Real footprints: \copy and ogr2ogr baselines, then the CLI.
+      const benchFootprints = async (): Promise<Record<string, unknown> | null> => {
+        if (existsSync(SF_CITYWIDE)) {
+          const csv = path.join(dir, 'sf.csv');
+          const out = new ChunkedWriter(csv);
+          let n = 0;
+          for await (const item of readRecords(createReadStream(SF_CITYWIDE).pipe(createGunzip()), 'geojson')) {
+            if (isParseFailure(item)) continue;
+            const g = JSON.stringify(item.record.geometry).replaceAll('"', '""');
+            await out.write(`${String(item.record.id)},"${g}"\n`);
+            n += 1;
+          }
+          await out.close();
+          await psql('CREATE TABLE bare_footprints (id text, geojson text)');
+          const copyFootprints = await timed(() => psql(`\\copy bare_footprints FROM '${csv}' WITH (FORMAT csv)`));
+          const u = new URL(handle.url);
+          const pgConn = `PG:host=${u.hostname} port=${u.port} dbname=${u.pathname.slice(1)} user=${decodeURIComponent(u.username)} password=${decodeURIComponent(u.password)}`;
+          const ogr = existsSync('/usr/bin/ogr2ogr')
+            ? await timed(() => run('/usr/bin/ogr2ogr', ['-f', 'PostgreSQL', pgConn, `/vsigzip/${SF_CITYWIDE}`, '-nln', 'ogr_footprints', '-lco', 'GEOMETRY_NAME=geom', '-gt', '65536'], { env: { ...process.env, PG_USE_COPY: 'YES' } }))
+            : null;
+          // The report goes to the temp dir: ../shared/data is read-only data, never written.
+          const sfReport = ['--report', path.join(dir, 'sf.errors.csv')];
+          const cliFootprints = await cli('buildings', SF_CITYWIDE, '--mode', 'skip-bad-rows', '--make-valid', ...sfReport);
+          const cliAgain = await cli('buildings', SF_CITYWIDE, '--mode', 'skip-bad-rows', '--make-valid', ...sfReport);
+          const footprints = {
+            features: n,
+            fileBytes: statSync(SF_CITYWIDE).size,
+            psqlCopyMs: copyFootprints.ms,
+            ogr2ogrMs: ogr?.ms ?? null,
+            cliMs: cliFootprints.ms,
+            cli: cliFootprints.summary,
+            steps: cliFootprints.steps,
+            ratioToCopy: cliFootprints.ms / copyFootprints.ms,
+            ratioToOgr2ogr: ogr ? cliFootprints.ms / ogr.ms : null,
+            targets: { ratioToCopy: 2, ratioToOgr2ogr: 1 },
+            secondRunMs: cliAgain.ms,
+            secondRun: cliAgain.summary,
+          };
+          return footprints;
+        }
+        console.log(`skipping the real footprints: ${SF_CITYWIDE} is absent`);
+        return null;
+      };
+      // REGISTRY_BENCH=footprints: only the real footprints (skips the 1M residents and the list).
+      if (process.env.REGISTRY_BENCH === 'footprints') {
+        const footprints = await benchFootprints();
+        if (footprints) {
+          console.log(`SF footprints: \\copy ${String(footprints.psqlCopyMs)} ms, ogr2ogr ${String(footprints.ogr2ogrMs)} ms, CLI ${String(footprints.cliMs)} ms (${JSON.stringify(footprints.steps)}); second run ${String(footprints.secondRunMs)} ms`);
+        }
+        console.log(`results: ${writeResults('registry-footprints', { footprints })}`);
+        return;
+      }
+
       // The large city: divisions and published grids in SQL; its registry as files for the CLI.
       console.log('generating the large demo city …');
       const city = generateDemoCity({ size: 'large' });
@@ -87,47 +141,7 @@ runCli(async () => {
       const again = await cli('residents', residentsFile);
       await handle.pool.query('ANALYZE');
 
-      // 2. Real footprints: \copy and ogr2ogr baselines, then the CLI.
-      let footprints: Record<string, unknown> | null = null;
-      if (existsSync(SF_CITYWIDE)) {
-        const csv = path.join(dir, 'sf.csv');
-        const out = new ChunkedWriter(csv);
-        let n = 0;
-        for await (const item of readRecords(createReadStream(SF_CITYWIDE).pipe(createGunzip()), 'geojson')) {
-          if (isParseFailure(item)) continue;
-          const g = JSON.stringify(item.record.geometry).replaceAll('"', '""');
-          await out.write(`${String(item.record.id)},"${g}"\n`);
-          n += 1;
-        }
-        await out.close();
-        await psql('CREATE TABLE bare_footprints (id text, geojson text)');
-        const copyFootprints = await timed(() => psql(`\\copy bare_footprints FROM '${csv}' WITH (FORMAT csv)`));
-        const u = new URL(handle.url);
-        const pgConn = `PG:host=${u.hostname} port=${u.port} dbname=${u.pathname.slice(1)} user=${decodeURIComponent(u.username)} password=${decodeURIComponent(u.password)}`;
-        const ogr = existsSync('/usr/bin/ogr2ogr')
-          ? await timed(() => run('/usr/bin/ogr2ogr', ['-f', 'PostgreSQL', pgConn, `/vsigzip/${SF_CITYWIDE}`, '-nln', 'ogr_footprints', '-lco', 'GEOMETRY_NAME=geom', '-gt', '65536'], { env: { ...process.env, PG_USE_COPY: 'YES' } }))
-          : null;
-        // The report goes to the temp dir: ../shared/data is read-only data, never written.
-        const sfReport = ['--report', path.join(dir, 'sf.errors.csv')];
-        const cliFootprints = await cli('buildings', SF_CITYWIDE, '--mode', 'skip-bad-rows', '--make-valid', ...sfReport);
-        const cliAgain = await cli('buildings', SF_CITYWIDE, '--mode', 'skip-bad-rows', '--make-valid', ...sfReport);
-        footprints = {
-          features: n,
-          fileBytes: statSync(SF_CITYWIDE).size,
-          psqlCopyMs: copyFootprints.ms,
-          ogr2ogrMs: ogr?.ms ?? null,
-          cliMs: cliFootprints.ms,
-          cli: cliFootprints.summary,
-          steps: cliFootprints.steps,
-          ratioToCopy: cliFootprints.ms / copyFootprints.ms,
-          ratioToOgr2ogr: ogr ? cliFootprints.ms / ogr.ms : null,
-          targets: { ratioToCopy: 2, ratioToOgr2ogr: 1 },
-          secondRunMs: cliAgain.ms,
-          secondRun: cliAgain.summary,
-        };
-      } else {
-        console.log(`skipping the real footprints: ${SF_CITYWIDE} is absent`);
-      }
+      const footprints = await benchFootprints();
 
       // 3. One grid's residents at 1M: API vs bare SQL, sequential requests over random grids.
       const { rows: gridRows } = await handle.pool.query<{ grid_code: string; n: number }>(

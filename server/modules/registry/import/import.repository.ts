@@ -177,7 +177,11 @@ async function actionCounts(q: SqlRunner): Promise<UpsertCounts> {
  */
 async function placeStaged(q: SqlRunner, table: 'buildings' | 'organisations', keepCommunity: boolean): Promise<void> {
   const known = `(SELECT t.community_code FROM ${table} t WHERE t.id = s.target_id)`;
-  await q.query(`UPDATE ${STAGING} s SET ref_community_code = ${keepCommunity ? `CASE WHEN s.target_id IS NOT NULL THEN ${known} ELSE coalesce(s.community_code, registry_community_for(s.g)) END` : `coalesce(s.community_code, ${known}, registry_community_for(s.g))`}
+  // Nothing to set when no row is known or given a community and no community boundary reaches the
+  // staged footprints (e.g. a foreign data set): skip the per-row rule calls and a rewrite of the table.
+  const [reach] = await q.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${STAGING} s WHERE s.err_reason IS NULL AND (s.target_id IS NOT NULL OR s.community_code IS NOT NULL))
+      OR EXISTS (SELECT 1 FROM divisions d WHERE d.level = 'community' AND d.geom && (SELECT ST_SetSRID(ST_Extent(s.g)::geometry, 4326) FROM ${STAGING} s WHERE s.err_reason IS NULL)) AS any`);
+  if (reach?.any !== false) await q.query(`UPDATE ${STAGING} s SET ref_community_code = ${keepCommunity ? `CASE WHEN s.target_id IS NOT NULL THEN ${known} ELSE coalesce(s.community_code, registry_community_for(s.g)) END` : `coalesce(s.community_code, ${known}, registry_community_for(s.g))`}
     WHERE s.err_reason IS NULL`);
   await q.query(`UPDATE ${STAGING} s SET ref_grid_id = registry_grid_for(s.g, l.id) FROM layouts l
     WHERE s.err_reason IS NULL AND l.community_code = s.ref_community_code AND l.status = 'published'`);
