@@ -4,22 +4,14 @@
  * clusters, the heatmap and emerging hot spots, and exports the table as CSV and the map as PNG.
  */
 import { readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import type { Page, Response } from 'playwright-core';
-import { build } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { EventCountsResponse, EventHotspotsResponse } from '../../server/contracts/analysis-events';
 import type { KpiReport } from '../../server/contracts/events';
 import type { GridCollection } from '../../server/contracts/grid';
-import { buildApp } from '../../server/app';
-import { PROJECT_ROOT, testConfig } from '../../server/config';
-import { loadDemoIfEmpty } from '../../server/modules/demo/demo.service';
-import { launchBrowser, screenshotPath, type Browser } from '../../server/test/browser';
-import { createTestDatabase, type TestDatabase } from '../../server/test/database';
+import { screenshotPath } from '../../server/test/browser';
+import { fillSignInForm, useWebApp, watchProblems } from '../../server/test/web-app';
 
-const WEB_DIST = path.join(PROJECT_ROOT, 'dist/e2e-analysis');
-const PASSWORD = 'wangge-demo-2024';
 const TIGHT = 40;
 const AROUND = 60;
 const CLUSTERED = TIGHT + AROUND;
@@ -37,27 +29,13 @@ function random(seed: number): () => number {
 }
 
 describe('analysis map in a real browser', () => {
-  let tdb: TestDatabase;
-  let app: FastifyInstance;
-  let browser: Browser;
-  let baseUrl: string;
+  const web = useWebApp();
   let clusterCentre: [number, number];
 
   beforeAll(async () => {
-    await build({ configFile: path.join(PROJECT_ROOT, 'vite.config.ts'), logLevel: 'warn', build: { outDir: WEB_DIST, emptyOutDir: true } });
-    tdb = await createTestDatabase();
-    await loadDemoIfEmpty(tdb.db);
-    app = await buildApp({ config: testConfig({ webDistDir: WEB_DIST }), db: tdb.db });
-    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
-
     // Events filed by the demo dispatcher: a tight cluster in one grid, the rest spread over the district.
-    const signIn = await fetch(`${baseUrl}/api/v1/auth/sign-in`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'demo-dispatcher', password: PASSWORD }),
-    });
-    const token = ((await signIn.json()) as { accessToken: string }).accessToken;
-    const grids = (await (await fetch(`${baseUrl}/api/v1/grids?limit=1000`)).json()) as GridCollection;
+    const token = (await web.signIn('demo-dispatcher')).accessToken;
+    const grids = (await (await fetch(`${web.baseUrl}/api/v1/grids?limit=1000`)).json()) as GridCollection;
     const rings = grids.features.filter((g) => g.geometry.type === 'Polygon').map((g) => ((g.geometry.coordinates as number[][][])[0] ?? []).slice(0, -1));
     const centre = (ring: number[][]): [number, number] => [ring.reduce((s, p) => s + (p[0] ?? 0), 0) / ring.length, ring.reduce((s, p) => s + (p[1] ?? 0), 0) / ring.length];
     clusterCentre = centre(rings[0]!);
@@ -69,44 +47,23 @@ describe('analysis map in a real browser', () => {
     for (let i = 0; i < SCATTERED; i++) points.push(centre(rings[Math.floor(rnd() * rings.length)]!));
     const categories = ['dispute.neighbour', 'dispute.property', 'environment.garbage', 'facility.street_light'];
     for (const [i, p] of points.entries()) {
-      const res = await fetch(`${baseUrl}/api/v1/events`, {
+      const res = await fetch(`${web.baseUrl}/api/v1/events`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ location: { type: 'Point', coordinates: p }, category: categories[i % categories.length], description: `测试事件 ${i}`, channel: 'patrol' }),
       });
       if (res.status !== 201) throw new Error(`event ${i}: HTTP ${res.status} ${await res.text()}`);
     }
-    browser = await launchBrowser();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await tdb?.drop();
-  });
-
-  async function openAnalysis(page: Page): Promise<void> {
-    await page.goto(`${baseUrl}/?view=analysis`);
-    await page.waitForSelector('body[data-map-loaded="true"]', { timeout: 30_000 });
-    await page.getByTestId('sign-in-username').fill('demo-analyst');
-    await page.getByTestId('sign-in-password').fill(PASSWORD);
-    await page.getByTestId('sign-in-submit').click();
-    await page.waitForSelector('[data-testid="analysis-view"]', { timeout: 20_000 });
-  }
+  const openAnalysis = (page: Page): Promise<void> => web.openSignedIn(page, 'demo-analyst', { path: '/?view=analysis', waitFor: '[data-testid="analysis-view"]' });
 
   const answerOf = async <T>(res: Promise<Response>): Promise<T> => (await (await res).json()) as T;
   const rendered = (page: Page, layer: string): Promise<number> => page.evaluate((l) => window.wangge?.map.queryRenderedFeatures({ layers: [l] }).length ?? 0, layer);
 
   it('choropleth and table, hot spots with the ArcGIS legend, clusters, heatmap, emerging; CSV and PNG export', async () => {
-    const page = await browser.context.newPage();
-    const problems: string[] = [];
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(msg.text());
-    });
-    page.on('pageerror', (err) => problems.push(err.message));
-    page.on('response', (res) => {
-      if (res.status() >= 400) problems.push(`${res.status()} ${res.url()}`);
-    });
+    const page = await web.newPage();
+    const problems = watchProblems(page);
     const countsAnswer = answerOf<EventCountsResponse>(page.waitForResponse((r) => r.url().includes('/api/v1/analysis/counts?')));
     await openAnalysis(page);
 
@@ -234,30 +191,19 @@ describe('analysis map in a real browser', () => {
   });
 
   it('a community manager sees the grid KPIs in the table; switching views leaves no layers of the other behind', async () => {
-    const page = await browser.context.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (err) => problems.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(msg.text());
-    });
-    await page.goto(`${baseUrl}/?view=analysis&unit=grid`);
+    const page = await web.newPage();
+    const problems = watchProblems(page, { responses: false });
+    await page.goto(`${web.baseUrl}/?view=analysis&unit=grid`);
     await page.waitForSelector('body[data-map-loaded="true"]', { timeout: 30_000 });
     const countsAnswer = page.waitForResponse((r) => r.url().includes('/api/v1/analysis/counts?') && r.url().includes('unit=grid'));
-    await page.getByTestId('sign-in-username').fill('demo-community');
-    await page.getByTestId('sign-in-password').fill(PASSWORD);
-    await page.getByTestId('sign-in-submit').click();
+    await fillSignInForm(page, 'demo-community');
     const countsUrl = new URL((await countsAnswer).url());
     await page.waitForSelector('[data-testid="analysis-table"]', { timeout: 20_000 });
 
     // the KPI columns, equal to what the events KPI endpoint answers this user for the same period
-    const signIn = await fetch(`${baseUrl}/api/v1/auth/sign-in`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'demo-community', password: PASSWORD }),
-    });
-    const token = ((await signIn.json()) as { accessToken: string }).accessToken;
+    const token = (await web.signIn('demo-community')).accessToken;
     const q = new URLSearchParams({ from: countsUrl.searchParams.get('from') ?? '', to: countsUrl.searchParams.get('to') ?? '', by: 'grid' });
-    const kpis = (await (await fetch(`${baseUrl}/api/v1/events/kpis?${q.toString()}`, { headers: { authorization: `Bearer ${token}` } })).json()) as KpiReport;
+    const kpis = (await (await fetch(`${web.baseUrl}/api/v1/events/kpis?${q.toString()}`, { headers: { authorization: `Bearer ${token}` } })).json()) as KpiReport;
     const headers = await page.getByTestId('analysis-table').locator('th').allTextContents();
     const closureCol = headers.indexOf('办结率 %');
     expect(closureCol).toBeGreaterThan(0);

@@ -4,67 +4,26 @@
  * files an event there, finds it in the list and works it through transitions.
  */
 import { statSync } from 'node:fs';
-import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
-import { build } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { DispatchResult } from '../../server/contracts/dispatch';
 import type { Event, Timeline } from '../../server/contracts/events';
 import type { GridCollection } from '../../server/contracts/grid';
-import { buildApp } from '../../server/app';
-import { PROJECT_ROOT, testConfig } from '../../server/config';
-import { loadDemoIfEmpty } from '../../server/modules/demo/demo.service';
-import { launchBrowser, screenshotPath, type Browser } from '../../server/test/browser';
-import { createTestDatabase, type TestDatabase } from '../../server/test/database';
-
-// Our own build of the current sources, so a stale dist/web (or another test's build) never decides the result.
-const WEB_DIST = path.join(PROJECT_ROOT, 'dist/e2e-dispatch');
-const PASSWORD = 'wangge-demo-2024';
+import { screenshotPath } from '../../server/test/browser';
+import { useWebApp, watchProblems } from '../../server/test/web-app';
 
 describe('dispatch console in a real browser', () => {
-  let tdb: TestDatabase;
-  let app: FastifyInstance;
-  let browser: Browser;
-  let baseUrl: string;
+  const web = useWebApp();
   let apiToken: string;
-
-  const api = async <T>(url: string, init: RequestInit = {}): Promise<T> => {
-    const res = await fetch(`${baseUrl}${url}`, { ...init, headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json', ...init.headers } });
-    if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  };
+  const api = <T>(url: string): Promise<T> => web.fetchJson<T>(apiToken, url);
 
   beforeAll(async () => {
-    await build({ configFile: path.join(PROJECT_ROOT, 'vite.config.ts'), logLevel: 'warn', build: { outDir: WEB_DIST, emptyOutDir: true } });
-    tdb = await createTestDatabase();
-    await loadDemoIfEmpty(tdb.db);
-    app = await buildApp({ config: testConfig({ webDistDir: WEB_DIST }), db: tdb.db });
-    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
-    const signIn = await fetch(`${baseUrl}/api/v1/auth/sign-in`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'demo-dispatcher', password: PASSWORD }),
-    });
-    apiToken = ((await signIn.json()) as { accessToken: string }).accessToken;
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await tdb?.drop();
+    apiToken = (await web.signIn('demo-dispatcher')).accessToken;
   });
 
   /** Signs in through the shell's form and waits for the dispatch view. */
-  async function openDispatch(page: Page, query = 'view=dispatch'): Promise<void> {
-    await page.goto(`${baseUrl}/?${query}`);
-    await page.waitForSelector('body[data-map-loaded="true"]', { timeout: 30_000 });
-    await page.getByTestId('sign-in-username').fill('demo-dispatcher');
-    await page.getByTestId('sign-in-password').fill(PASSWORD);
-    await page.getByTestId('sign-in-submit').click();
-    await page.waitForSelector('[data-testid="dispatch-view"]', { timeout: 20_000 });
-  }
+  const openDispatch = (page: Page, query = 'view=dispatch'): Promise<void> =>
+    web.openSignedIn(page, 'demo-dispatcher', { path: `/?${query}`, waitFor: '[data-testid="dispatch-view"]' });
 
   /** A point well inside a published grid: the grid's vertex average, checked against the API. */
   async function pointInsideAGrid(): Promise<{ lon: number; lat: number; answer: DispatchResult }> {
@@ -81,15 +40,8 @@ describe('dispatch console in a real browser', () => {
   }
 
   it('click → grid and on-duty staff; address suggestion; file an event; work it through transitions', async () => {
-    const page = await browser.context.newPage();
-    const problems: string[] = [];
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(msg.text());
-    });
-    page.on('pageerror', (err) => problems.push(err.message));
-    page.on('response', (res) => {
-      if (res.status() >= 400) problems.push(`${res.status()} ${res.url()}`);
-    });
+    const page = await web.newPage();
+    const problems = watchProblems(page);
     await openDispatch(page);
 
     // ---- click a point on the map ----
@@ -221,12 +173,8 @@ describe('dispatch console in a real browser', () => {
     expect(shared).toBeDefined();
     const boundary = await api<DispatchResult>(`/api/v1/dispatch/lookup?lon=${shared!.lon}&lat=${shared!.lat}`);
 
-    const page = await browser.context.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (err) => problems.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(msg.text());
-    });
+    const page = await web.newPage();
+    const problems = watchProblems(page, { responses: false });
     // the lookup is in the URL, so a shared link opens on it
     await openDispatch(page, `view=dispatch&lon=${shared!.lon}&lat=${shared!.lat}`);
     await page.waitForSelector('[data-testid="dispatch-view"][data-lookup="done"]');

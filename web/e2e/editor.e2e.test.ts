@@ -6,62 +6,30 @@
  * published layout served by the API holds that grid. Also: undo/redo, language switch, screenshots,
  * no console errors.
  */
-import { existsSync, statSync } from 'node:fs';
-import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import type { Page } from 'playwright-core';
-import { build } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { DivisionDetail } from '../../server/contracts/division';
 import type { LayoutCollection, LayoutListSchema } from '../../server/contracts/layout';
 import type { Static } from 'typebox';
-import { buildApp } from '../../server/app';
-import { PROJECT_ROOT, testConfig } from '../../server/config';
-import { launchBrowser, screenshotPath, type Browser } from '../../server/test/browser';
-import { createTestDatabase, type TestDatabase } from '../../server/test/database';
-import { loadDemoIfEmpty } from '../../server/modules/demo/demo.service';
+import { screenshotPath } from '../../server/test/browser';
+import { fillSignInForm, useWebApp, watchProblems } from '../../server/test/web-app';
 
-const WEB_DIST = path.join(PROJECT_ROOT, 'dist/web');
-const PASSWORD = 'wangge-demo-2024';
 /** Server round trips plus software rendering on a shared two-core machine: generous waits. */
 const SLOW = { timeout: 20_000 };
 
 describe('grid editor in a real browser', () => {
-  let tdb: TestDatabase;
-  let app: FastifyInstance;
-  let browser: Browser;
-  let baseUrl: string;
+  const web = useWebApp();
   let token: string;
-
-  const api = async <T>(url: string): Promise<T> => {
-    const res = await fetch(`${baseUrl}${url}`, { headers: { authorization: `Bearer ${token}` } });
-    if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  };
+  const api = <T>(url: string): Promise<T> => web.fetchJson<T>(token, url);
 
   beforeAll(async () => {
-    if (!existsSync(path.join(WEB_DIST, 'index.html'))) await build({ configFile: path.join(PROJECT_ROOT, 'vite.config.ts'), logLevel: 'warn' });
-    tdb = await createTestDatabase();
-    await loadDemoIfEmpty(tdb.db);
-    app = await buildApp({ config: testConfig({ webDistDir: WEB_DIST }), db: tdb.db });
-    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await launchBrowser();
-    const signIn = await fetch(`${baseUrl}/api/v1/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'demo-planner', password: PASSWORD }) });
-    token = ((await signIn.json()) as { accessToken: string }).accessToken;
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await tdb?.drop();
+    token = (await web.signIn('demo-planner')).accessToken;
   });
 
   it('draws, validates, fixes, saves and publishes a grid; undo/redo; language switch; no console errors', { timeout: 180_000 }, async () => {
-    const page = await browser.context.newPage();
+    const page = await web.newPage();
     const problems = watchProblems(page);
-    await page.goto(baseUrl);
-    await page.waitForSelector('body[data-map-loaded="true"]', { timeout: 30_000 });
-    await signInAs(page, 'demo-planner');
+    await web.openSignedIn(page, 'demo-planner', { waitFor: '[data-testid="signed-in-user"]', timeout: 30_000 });
     await page.waitForSelector('[data-testid="view-editor"]');
 
     // district → street → community: the first of each
@@ -180,15 +148,16 @@ describe('grid editor in a real browser', () => {
   });
 
   it('splits a grid by a drawn line, merges the parts back, and resolves a save conflict by keeping the own change', { timeout: 180_000 }, async () => {
-    const page = await browser.context.newPage();
+    const page = await web.newPage();
     const problems = watchProblems(page);
     // a copy of the published layout of the demo's first community, opened through the URL
     const { items: districts } = await api<{ items: Array<{ code: string }> }>('/api/v1/divisions');
     const { items: streets } = await api<{ items: Array<{ code: string }> }>(`/api/v1/divisions?parent=${districts[0]!.code}`);
     const { items: communities } = await api<{ items: Array<{ code: string }> }>(`/api/v1/divisions?parent=${streets[0]!.code}`);
     const community = communities[communities.length - 1]!.code;
-    await page.goto(`${baseUrl}/?view=editor&community=${community}`);
-    await signInAs(page, 'demo-planner');
+    await page.goto(`${web.baseUrl}/?view=editor&community=${community}`);
+    await fillSignInForm(page, 'demo-planner');
+    await page.waitForSelector('[data-testid="signed-in-user"]');
     await page.waitForSelector('body[data-editor-revision]');
     const revision = async (): Promise<number> => Number(await page.evaluate(() => document.body.dataset.editorRevision ?? 0));
     let seen = await revision();
@@ -245,7 +214,7 @@ describe('grid editor in a real browser', () => {
     // start reshaping the grid; meanwhile someone else renames it (a newer version on the server)
     await page.getByTestId('tool-edit').click();
     await page.waitForSelector('[data-testid="pending"]');
-    const theirs = await fetch(`${baseUrl}/api/v1/grids/${whole.id}`, {
+    const theirs = await fetch(`${web.baseUrl}/api/v1/grids/${whole.id}`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'if-match': `"${whole.properties.version}"` },
       body: JSON.stringify({ type: 'Feature', geometry: whole.geometry, properties: { name: '他人修改', kind: whole.properties.kind, code: whole.properties.code } }),
@@ -292,23 +261,4 @@ function bbox(geometry: unknown): [number, number, number, number] {
   };
   visit((geometry as { coordinates: unknown }).coordinates);
   return [w, s, e, n];
-}
-
-function watchProblems(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(msg.text());
-  });
-  page.on('pageerror', (err) => problems.push(err.message));
-  page.on('response', (res) => {
-    if (res.status() >= 400) problems.push(`${res.status()} ${res.url()}`);
-  });
-  return problems;
-}
-
-async function signInAs(page: Page, username: string): Promise<void> {
-  await page.getByTestId('sign-in-username').fill(username);
-  await page.getByTestId('sign-in-password').fill(PASSWORD);
-  await page.getByTestId('sign-in-submit').click();
-  await page.waitForSelector('[data-testid="signed-in-user"]');
 }

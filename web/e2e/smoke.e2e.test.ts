@@ -1,55 +1,19 @@
-import { existsSync, statSync } from 'node:fs';
-import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import { build } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../server/app';
-import { PROJECT_ROOT, testConfig } from '../../server/config';
-import { launchBrowser, screenshotPath, type Browser } from '../../server/test/browser';
-import { createTestDatabase, type TestDatabase } from '../../server/test/database';
-import { loadDemoIfEmpty } from '../../server/modules/demo/demo.service';
+import { statSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../server/modules/audit/audit.service';
 import { createUser } from '../../server/modules/users/user.service';
-
-const WEB_DIST = path.join(PROJECT_ROOT, 'dist/web');
+import { screenshotPath } from '../../server/test/browser';
+import { fillSignInForm, useWebApp, watchProblems } from '../../server/test/web-app';
 
 describe('web app shell in a real browser', () => {
-  let tdb: TestDatabase;
-  let app: FastifyInstance;
-  let browser: Browser;
-  let baseUrl: string;
-
-  beforeAll(async () => {
-    if (!existsSync(path.join(WEB_DIST, 'index.html'))) {
-      await build({ configFile: path.join(PROJECT_ROOT, 'vite.config.ts'), logLevel: 'warn' });
-    }
-    tdb = await createTestDatabase();
-    await loadDemoIfEmpty(tdb.db);
-    app = await buildApp({ config: testConfig({ webDistDir: WEB_DIST }), db: tdb.db });
-    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await tdb?.drop();
-  });
+  const web = useWebApp();
 
   it('loads without signing in, draws the offline map from our own tiles, signs in, restores on reload, signs out', async () => {
-    const page = await browser.context.newPage();
-    const problems: string[] = [];
+    const page = await web.newPage();
     // The wrong-password attempt below is expected to be refused (and Chromium logs that refusal).
-    const expectedRefusal = (u: string): boolean => u.endsWith('/api/v1/auth/sign-in');
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && !expectedRefusal(msg.location().url)) problems.push(msg.text());
-    });
-    page.on('pageerror', (err) => problems.push(err.message));
-    page.on('response', (res) => {
-      if (res.status() >= 400 && !expectedRefusal(res.url())) problems.push(`${res.status()} ${res.url()}`);
-    });
+    const problems = watchProblems(page, { expected: (u) => u.endsWith('/api/v1/auth/sign-in') });
 
-    await page.goto(baseUrl);
+    await page.goto(web.baseUrl);
     await page.waitForSelector('body[data-map-loaded="true"]', { timeout: 30_000 });
     await expect.poll(() => page.getByTestId('health').textContent()).toBe('数据库正常');
     await page.waitForSelector('[data-testid="sign-in"]');
@@ -105,21 +69,18 @@ describe('web app shell in a real browser', () => {
     await page.getByTestId('sign-out').click();
     await page.waitForSelector('[data-testid="sign-in"]');
     expect(await page.evaluate(() => sessionStorage.getItem('wangge.session'))).toBeNull();
-    expect((await fetch(`${baseUrl}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    expect((await fetch(`${web.baseUrl}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
 
     expect(problems).toEqual([]);
     await page.close();
   });
 
   it('makes a user with a one-time password choose a new one before anything opens', async () => {
-    const { oneTimePassword } = await createUser(tdb.db, { username: 'new-analyst', roles: ['analyst'], scope: { all: true, prefixes: [] } }, SYSTEM_ACTOR);
-    const page = await browser.context.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (err) => problems.push(err.message));
-    await page.goto(baseUrl);
-    await page.getByTestId('sign-in-username').fill('new-analyst');
-    await page.getByTestId('sign-in-password').fill(oneTimePassword!);
-    await page.getByTestId('sign-in-submit').click();
+    const { oneTimePassword } = await createUser(web.tdb.db, { username: 'new-analyst', roles: ['analyst'], scope: { all: true, prefixes: [] } }, SYSTEM_ACTOR);
+    const page = await web.newPage();
+    const problems = watchProblems(page, { console: false, responses: false });
+    await page.goto(web.baseUrl);
+    await fillSignInForm(page, 'new-analyst', oneTimePassword!);
     await page.waitForSelector('[data-testid="change-password"]');
     expect(await page.getByTestId('menu').locator('button').count()).toBe(0);
     await page.getByTestId('sign-in-new-password').fill('Qz7#long-enough-pass');
@@ -127,17 +88,17 @@ describe('web app shell in a real browser', () => {
     await page.waitForSelector('[data-testid="view-analysis"]');
     expect(await page.getByTestId('menu').locator('button').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-testid')))).toEqual(['menu-analysis']);
     // the new password is the one that works now
-    const again = await fetch(`${baseUrl}/api/v1/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'new-analyst', password: 'Qz7#long-enough-pass' }) });
-    expect(((await again.json()) as { user: { mustChangePassword: boolean } }).user.mustChangePassword).toBe(false);
+    const again = await web.signIn('new-analyst', 'Qz7#long-enough-pass');
+    expect(again.user.mustChangePassword).toBe(false);
     expect(problems).toEqual([]);
     await page.close();
   });
 
   it('serves the app for client-side routes but JSON 404s for unknown API paths', async () => {
-    const html = await fetch(`${baseUrl}/editor/some/route`, { headers: { accept: 'text/html' } });
+    const html = await fetch(`${web.baseUrl}/editor/some/route`, { headers: { accept: 'text/html' } });
     expect(html.status).toBe(200);
     expect(await html.text()).toContain('<div id="app">');
-    const api = await fetch(`${baseUrl}/api/v1/nope`);
+    const api = await fetch(`${web.baseUrl}/api/v1/nope`);
     expect(api.status).toBe(404);
     expect(((await api.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
   });
