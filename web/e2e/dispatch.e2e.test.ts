@@ -105,7 +105,8 @@ describe('dispatch console in a real browser', () => {
     expect(Number(await page.getByTestId('dispatch-view').getAttribute('data-events'))).toBe(listedBefore + 1);
     const row = page.locator(`[data-testid="dispatch-event"][data-event-id="${id}"]`);
     expect(await row.getAttribute('data-deadline')).toBe('on_time');
-    expect(await page.getByTestId('dispatch-event-detail').getAttribute('data-event-id')).toBe(String(id));
+    // the detail opens once the view has the event's timeline (a request after the list shows the row): wait for it
+    await expect.poll(() => page.getByTestId('dispatch-event-detail').getAttribute('data-event-id')).toBe(String(id));
 
     // ---- transitions: the server's allowed actions are the buttons ----
     const buttons = await page.getByTestId('dispatch-actions').locator('button').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-testid')));
