@@ -146,7 +146,7 @@ async function rejectOutOfScope(q: SqlRunner, opts: ImportOptions, gridCol: stri
 }
 
 /**
- * GeoJSON text → geometry; invalid ones rejected (or repaired with makeValid). One pass over the rows,
+ * Staged WKB → geometry; invalid ones rejected (or repaired with makeValid). One pass over the rows,
  * each rewritten once: every `OFFSET 0` keeps the planner from inlining a subquery, which would
  * evaluate its expression once per reference (ST_MakeValid three times for one repaired footprint).
  * Repairs keep the polygonal part (a bow-tie becomes two triangles), a single polygon stays one.
@@ -158,7 +158,7 @@ async function checkGeometry(q: SqlRunner, opts: ImportOptions): Promise<void> {
       FROM (SELECT b.y AS g, b.y IS NULL OR ST_IsEmpty(b.y) OR (NOT b.ok AND (NOT $1::boolean OR NOT ST_IsValid(b.y))) AS bad
             FROM (SELECT CASE WHEN a.ok OR NOT $1::boolean OR GeometryType(a.x) = 'POINT' THEN a.x
                               ELSE ST_CollectionHomogenize(ST_CollectionExtract(ST_MakeValid(a.x, 'method=structure'), 3)) END AS y, a.ok
-                  FROM (SELECT p.x, ST_IsValid(p.x) AS ok FROM (SELECT ST_SetSRID(ST_GeomFromGeoJSON(s.geom), 4326) AS x OFFSET 0) p OFFSET 0) a OFFSET 0) b OFFSET 0) r)
+                  FROM (SELECT p.x, ST_IsValid(p.x) AS ok FROM (SELECT ST_GeomFromWKB(s.geom, 4326) AS x OFFSET 0) p OFFSET 0) a OFFSET 0) b OFFSET 0) r)
     WHERE s.err_reason IS NULL`, [opts.makeValid]);
 }
 
