@@ -7,93 +7,13 @@
 import type { Geometry, Position } from 'geojson';
 import { fileRejected } from './exchange-error';
 import { flatPositions } from './exchange-geometry';
-
-const WKB_CODES: Record<string, number> = { Point: 1, LineString: 2, Polygon: 3, MultiPoint: 4, MultiLineString: 5, MultiPolygon: 6 };
-
-class Writer {
-  private buf = new Uint8Array(256);
-  private view = new DataView(this.buf.buffer);
-  length = 0;
-
-  private room(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
-    next.set(this.buf);
-    this.buf = next;
-    this.view = new DataView(next.buffer);
-  }
-
-  u8(v: number): void {
-    this.room(1);
-    this.view.setUint8(this.length, v);
-    this.length += 1;
-  }
-
-  u32(v: number): void {
-    this.room(4);
-    this.view.setUint32(this.length, v, true);
-    this.length += 4;
-  }
-
-  i32(v: number): void {
-    this.room(4);
-    this.view.setInt32(this.length, v, true);
-    this.length += 4;
-  }
-
-  f64(v: number): void {
-    this.room(8);
-    this.view.setFloat64(this.length, v, true);
-    this.length += 8;
-  }
-
-  bytes(): Uint8Array {
-    return this.buf.slice(0, this.length);
-  }
-}
-
-function writeWkb(w: Writer, g: Exclude<Geometry, { type: 'GeometryCollection' }>): void {
-  w.u8(1);
-  w.u32(WKB_CODES[g.type] ?? 0);
-  const points = (ps: Position[]): void => {
-    w.u32(ps.length);
-    for (const p of ps) {
-      w.f64(p[0] ?? 0);
-      w.f64(p[1] ?? 0);
-    }
-  };
-  switch (g.type) {
-    case 'Point':
-      w.f64(g.coordinates[0] ?? 0);
-      w.f64(g.coordinates[1] ?? 0);
-      return;
-    case 'LineString':
-      points(g.coordinates);
-      return;
-    case 'Polygon':
-      w.u32(g.coordinates.length);
-      g.coordinates.forEach(points);
-      return;
-    case 'MultiPoint':
-      w.u32(g.coordinates.length);
-      for (const p of g.coordinates) writeWkb(w, { type: 'Point', coordinates: p });
-      return;
-    case 'MultiLineString':
-      w.u32(g.coordinates.length);
-      for (const l of g.coordinates) writeWkb(w, { type: 'LineString', coordinates: l });
-      return;
-    case 'MultiPolygon':
-      w.u32(g.coordinates.length);
-      for (const p of g.coordinates) writeWkb(w, { type: 'Polygon', coordinates: p });
-      return;
-  }
-}
+import { WkbWriter, writeWkb } from '../../geo/wkb';
 
 /** A GeoPackage geometry blob (GPKG 1.3 §2.1.3), little-endian with an XY envelope. */
 export function geometryToGpkgBlob(geometry: Geometry, srsId: number): Uint8Array {
   if (geometry.type === 'GeometryCollection') throw fileRejected('GEOMETRY_TYPE', 'Geometry collections cannot be written.');
   const ps = flatPositions(geometry);
-  const w = new Writer();
+  const w = new WkbWriter();
   w.u8(0x47); // 'G'
   w.u8(0x50); // 'P'
   w.u8(0); // version 1

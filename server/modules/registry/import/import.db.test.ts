@@ -145,6 +145,49 @@ describe('CLI import', () => {
     expect(api.items).toMatchObject([{ name: '张丽华', idNumber: `${good.slice(0, 6)}********${good.slice(14)}`, phone: '138****5678' }]);
   });
 
+  it('places households and residents by every way of naming their building, mixed in one file', async () => {
+    const { rows: b } = await sql<{ id: number; external_id: string; code: string }>`
+      SELECT id, external_id, code FROM buildings WHERE external_id IN ('ext-1', 'ext-2') ORDER BY external_id`.execute(t.tdb.db);
+    const [b1, b2] = b;
+    if (!b1 || !b2) throw new Error('the footprint import did not leave ext-1 and ext-2');
+    const households = path.join(dir, 'households-mixed.csv');
+    writeFileSync(households, [
+      'buildingId,buildingExternalId,communityCode,buildingCode,unit,room,tenure',
+      `${b2.id},,,,3,301,owned`, // by id
+      `,ext-2,,,3,302,owned`, // by external id
+      `,,${COMMUNITY},${b1.code},3,303,rented`, // by community + building code
+      `,,${COMMUNITY},99999,3,304,owned`, // no such building
+    ].join('\n'));
+    const h = await cli('households', households, '--mode', 'skip-bad-rows');
+    expect(h.summary).toMatchObject({ rows: 4, inserted: 3, rejected: 1 });
+    expect(readFileSync(`${households}.errors.csv`, 'utf8')).toContain('5,building,no such building');
+    const placed = await sql<{ room: string; building_id: number; grid_code: string }>`
+      SELECT room, building_id, grid_code FROM households WHERE unit = '3' ORDER BY room`.execute(t.tdb.db);
+    expect(placed.rows).toEqual([
+      { room: '301', building_id: b2.id, grid_code: G2 },
+      { room: '302', building_id: b2.id, grid_code: G2 },
+      { room: '303', building_id: b1.id, grid_code: G1 },
+    ]);
+
+    const h301 = await sql<{ id: number }>`SELECT id FROM households WHERE unit = '3' AND room = '301'`.execute(t.tdb.db);
+    const residents = path.join(dir, 'residents-mixed.ndjson');
+    writeFileSync(residents, [
+      { householdId: h301.rows[0]?.id, name: '按户号', gender: 'F', birthDate: '1970-03-04', idNumber: idFor('1970-03-04', 'F', 11) },
+      { householdKey: `${COMMUNITY}-${b1.code}-3-303`, name: '按户键', gender: 'M', birthDate: '1971-03-04', idNumber: idFor('1971-03-04', 'M', 12) },
+      { communityCode: COMMUNITY, buildingCode: b2.code, unit: '3', room: '302', name: '按楼号', gender: 'F', birthDate: '1972-03-04', idNumber: idFor('1972-03-04', 'F', 13) },
+      { buildingExternalId: 'ext-2', unit: '3', room: '301', name: '按外部号', gender: 'M', birthDate: '1973-03-04', idNumber: idFor('1973-03-04', 'M', 14) },
+    ].map((r) => JSON.stringify(r)).join('\n'));
+    expect((await cli('residents', residents)).summary).toMatchObject({ rows: 4, inserted: 4, rejected: 0, committed: true });
+    const landed = await sql<{ name: string; room: string; grid_code: string }>`
+      SELECT r.name, h.room, r.grid_code FROM residents r JOIN households h ON h.id = r.household_id WHERE h.unit = '3' ORDER BY r.birth_date`.execute(t.tdb.db);
+    expect(landed.rows).toEqual([
+      { name: '按户号', room: '301', grid_code: G2 },
+      { name: '按户键', room: '303', grid_code: G1 },
+      { name: '按楼号', room: '302', grid_code: G2 },
+      { name: '按外部号', room: '301', grid_code: G2 },
+    ]);
+  });
+
   it('imports organisations and staff; employee changes become history', async () => {
     const orgs = path.join(dir, 'organisations.csv');
     writeFileSync(orgs, ['code,name,kind,employees,lng,lat,openedOn', 'S1,便利店,shop,3,113.6006,34.7506,2024-01-01', 'S2,"饭店, 大",shop,x,113.6026,34.7506,2024-01-01'].join('\n'));
