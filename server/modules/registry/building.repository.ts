@@ -1,8 +1,9 @@
 /** Buildings: footprints (or points) placed in a community and a grid by registry_place (0006). */
-import { sql, type RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import type { Building, BuildingInput } from '../../contracts/registry';
 import type { Database } from '../../db/database';
 import { fromGeoJson } from '../../db/postgis';
+import { containsPattern, placedConditions, type Place, type PlacedFilter } from './placed-record.repository';
 
 interface BuildingRow {
   id: number;
@@ -33,26 +34,12 @@ export async function findBuilding(db: Database, id: number, lock?: 'update'): P
   return rows[0] ? toBuilding(rows[0]) : undefined;
 }
 
-export interface BuildingFilter {
-  gridCode?: string;
-  gridId?: number;
-  communityCode?: string;
-  bbox?: [number, number, number, number];
-  q?: string;
-  after?: number;
-  limit: number;
-  includeDeleted?: boolean;
-}
+export type BuildingFilter = PlacedFilter;
 
 export async function listBuildings(db: Database, f: BuildingFilter): Promise<Building[]> {
-  const where: RawBuilder<unknown>[] = [sql`b.id > ${f.after ?? 0}`];
-  if (!f.includeDeleted) where.push(sql`b.deleted_at IS NULL`);
-  if (f.gridId !== undefined) where.push(sql`b.grid_id = ${f.gridId}`);
-  if (f.gridCode !== undefined) where.push(sql`starts_with(b.grid_code, ${f.gridCode})`);
-  if (f.communityCode !== undefined) where.push(sql`b.community_code = ${f.communityCode}`);
-  if (f.bbox) where.push(sql`b.geom && ST_MakeEnvelope(${f.bbox[0]}, ${f.bbox[1]}, ${f.bbox[2]}, ${f.bbox[3]}, 4326)`);
+  const where = placedConditions('b', f);
   if (f.q !== undefined) {
-    const like = `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const like = containsPattern(f.q);
     where.push(sql`(b.name ILIKE ${like} OR b.address ILIKE ${like} OR b.code = ${f.q} OR b.external_id = ${f.q})`);
   }
   const { rows } = await sql<BuildingRow>`SELECT ${COLUMNS} FROM buildings b WHERE ${sql.join(where, sql` AND `)} ORDER BY b.id LIMIT ${f.limit}`.execute(db);
@@ -64,14 +51,7 @@ export async function lockBuildingCodes(db: Database, communityCode: string | nu
   await sql`SELECT pg_advisory_xact_lock(hashtextextended(${'building-code:' + (communityCode ?? '')}, 0))`.execute(db);
 }
 
-export async function placeGeometry(db: Database, geometry: unknown, communityCode: string | null): Promise<{ communityCode: string | null; gridId: number | null; gridCode: string | null }> {
-  const { rows } = await sql<{ communityCode: string | null; gridId: number | null; gridCode: string | null }>`
-    SELECT community_code AS "communityCode", grid_id AS "gridId", grid_code AS "gridCode"
-    FROM registry_place(${fromGeoJson(geometry)}, ${communityCode}::text)`.execute(db);
-  return rows[0] ?? { communityCode, gridId: null, gridCode: null };
-}
-
-export async function insertBuilding(db: Database, input: BuildingInput, place: { communityCode: string | null; gridId: number | null; gridCode: string | null }): Promise<number> {
+export async function insertBuilding(db: Database, input: BuildingInput, place: Place): Promise<number> {
   const { rows } = await sql<{ id: number }>`
     INSERT INTO buildings (community_code, code, external_id, name, address, use, floors, geom, grid_id, grid_code)
     SELECT ${place.communityCode}::text,
@@ -89,7 +69,7 @@ export async function updateBuilding(
   db: Database,
   id: number,
   input: BuildingInput,
-  place: { gridId: number | null; gridCode: string | null },
+  place: Pick<Place, 'gridId' | 'gridCode'>,
 ): Promise<void> {
   await sql`
     UPDATE buildings SET name = ${input.name ?? ''}, address = ${input.address ?? ''}, use = ${input.use ?? 'residential'},
@@ -104,10 +84,6 @@ export async function cascadeBuildingGrid(db: Database, buildingId: number): Pro
             FROM buildings b WHERE b.id = ${buildingId} AND h.building_id = b.id AND h.grid_id IS DISTINCT FROM b.grid_id`.execute(db);
   await sql`UPDATE residents r SET grid_id = h.grid_id, grid_code = h.grid_code, community_code = h.community_code, updated_at = now()
             FROM households h WHERE h.building_id = ${buildingId} AND r.household_id = h.id AND r.grid_id IS DISTINCT FROM h.grid_id`.execute(db);
-}
-
-export async function softDeleteBuilding(db: Database, id: number, reason: string): Promise<void> {
-  await sql`UPDATE buildings SET deleted_at = now(), deleted_reason = ${reason}, version = version + 1, updated_at = now() WHERE id = ${id}`.execute(db);
 }
 
 export async function countLiveHouseholds(db: Database, buildingId: number): Promise<number> {

@@ -1,8 +1,9 @@
 /** Organisations (商业网点, schools, hospitals, agencies): a point or footprint placed like buildings. */
-import { sql, type RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import type { Organisation, OrganisationInput } from '../../../contracts/registry';
 import type { Database } from '../../../db/database';
 import { fromGeoJson } from '../../../db/postgis';
+import { containsPattern, placedConditions, type Place, type PlacedFilter } from '../placed-record.repository';
 
 interface OrganisationRow extends Omit<Organisation, 'deletedAt'> {
   deletedAt: Date | null;
@@ -19,38 +20,19 @@ export async function findOrganisation(db: Database, id: number, lock?: 'update'
   return rows[0] ? toOrganisation(rows[0]) : undefined;
 }
 
-export interface OrganisationFilter {
-  gridCode?: string;
-  gridId?: number;
-  communityCode?: string;
-  bbox?: [number, number, number, number];
-  q?: string;
+export interface OrganisationFilter extends PlacedFilter {
   kind?: string;
-  after?: number;
-  limit: number;
-  includeDeleted?: boolean;
 }
 
 export async function listOrganisations(db: Database, f: OrganisationFilter): Promise<Organisation[]> {
-  const where: RawBuilder<unknown>[] = [sql`o.id > ${f.after ?? 0}`];
-  if (!f.includeDeleted) where.push(sql`o.deleted_at IS NULL`);
-  if (f.gridId !== undefined) where.push(sql`o.grid_id = ${f.gridId}`);
-  if (f.gridCode !== undefined) where.push(sql`starts_with(o.grid_code, ${f.gridCode})`);
-  if (f.communityCode !== undefined) where.push(sql`o.community_code = ${f.communityCode}`);
+  const where = placedConditions('o', f);
   if (f.kind !== undefined) where.push(sql`o.kind = ${f.kind}`);
-  if (f.bbox) where.push(sql`o.geom && ST_MakeEnvelope(${f.bbox[0]}, ${f.bbox[1]}, ${f.bbox[2]}, ${f.bbox[3]}, 4326)`);
   if (f.q !== undefined) {
-    const like = `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const like = containsPattern(f.q);
     where.push(sql`(o.name ILIKE ${like} OR o.address ILIKE ${like} OR o.category ILIKE ${like} OR o.code = ${f.q})`);
   }
   const { rows } = await sql<OrganisationRow>`SELECT ${COLUMNS} FROM organisations o WHERE ${sql.join(where, sql` AND `)} ORDER BY o.id LIMIT ${f.limit}`.execute(db);
   return rows.map(toOrganisation);
-}
-
-export async function placeOrganisation(db: Database, geometry: unknown, communityCode: string | null): Promise<{ communityCode: string | null; gridId: number | null; gridCode: string | null }> {
-  const { rows } = await sql<{ communityCode: string | null; gridId: number | null; gridCode: string | null }>`
-    SELECT community_code AS "communityCode", grid_id AS "gridId", grid_code AS "gridCode" FROM registry_place(${fromGeoJson(geometry)}, ${communityCode}::text)`.execute(db);
-  return rows[0] ?? { communityCode, gridId: null, gridCode: null };
 }
 
 /** The next code of a community: community + 'O' + 4 digits (serialised by the caller's advisory lock). */
@@ -60,8 +42,6 @@ export async function nextOrganisationCode(db: Database, communityCode: string):
     SELECT coalesce(max(substr(code, 14)::int), 0) + 1 AS n FROM organisations WHERE code ~ ${`^${communityCode}O[0-9]{4}$`}`.execute(db);
   return `${communityCode}O${String(rows[0]?.n ?? 1).padStart(4, '0')}`;
 }
-
-type Place = { communityCode: string | null; gridId: number | null; gridCode: string | null };
 
 export async function insertOrganisation(db: Database, code: string, input: OrganisationInput, place: Place, openedOn: string): Promise<number> {
   const { rows } = await sql<{ id: number }>`
@@ -81,10 +61,6 @@ export async function updateOrganisation(db: Database, id: number, input: Organi
       closed_on = ${input.closedOn ?? null}::date, grid_id = ${place.gridId}::int, grid_code = ${place.gridCode}::text, community_code = ${place.communityCode}::text,
       version = version + 1, updated_at = now()
     WHERE id = ${id}`.execute(db);
-}
-
-export async function softDeleteOrganisation(db: Database, id: number, reason: string): Promise<void> {
-  await sql`UPDATE organisations SET deleted_at = now(), deleted_reason = ${reason}, version = version + 1, updated_at = now() WHERE id = ${id}`.execute(db);
 }
 
 /**

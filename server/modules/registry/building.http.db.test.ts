@@ -1,0 +1,92 @@
+/**
+ * Buildings over HTTP: the write flow they share with organisations (placed-record.service.ts) — scope,
+ * If-Match, re-placing on edit with the grid carried to households, soft delete that households block.
+ */
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../../test/app';
+import { COMMUNITY, newDivisions, newGrid, newLayout, rect } from '../../test/factories';
+
+let t: TestApp;
+const G1 = `${COMMUNITY}001`;
+const G2 = `${COMMUNITY}002`;
+const MID = 113.602;
+
+const json = (res: { body: string }): Record<string, unknown> => JSON.parse(res.body) as Record<string, unknown>;
+const errorOf = (res: { body: string }): { code: string; message: string; details?: unknown } => (json(res) as { error: { code: string; message: string; details?: unknown } }).error;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  await newDivisions(t.tdb.db);
+  const layoutId = await newLayout(t.tdb.db, { status: 'published' });
+  await newGrid(t.tdb.db, layoutId, rect(113.6, 34.75, MID, 34.753), { code: G1 });
+  await newGrid(t.tdb.db, layoutId, rect(MID, 34.75, 113.604, 34.753), { code: G2 });
+});
+afterAll(async () => t.close());
+
+describe('buildings', () => {
+  it('places a new building in its community and grid, numbers it, and finds it by text and box', async () => {
+    const created = await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '100%_楼', address: '幸福路1号', geometry: rect(113.6005, 34.7505, 113.6008, 34.7508) } });
+    expect(created.statusCode).toBe(201);
+    expect(created.headers.etag).toBe('"1"');
+    const b = json(created);
+    expect(b).toMatchObject({ code: '00001', gridCode: G1, communityCode: COMMUNITY, version: 1, deletedAt: null });
+    expect(created.headers.location).toBe(`/api/v1/buildings/${b.id as number}`);
+    expect(json(await t.inject(`/api/v1/buildings?q=${encodeURIComponent('100%_')}`)).items).toHaveLength(1);
+    expect(json(await t.inject(`/api/v1/buildings?q=${encodeURIComponent('10_%')}`)).items).toHaveLength(0);
+    expect(json(await t.inject(`/api/v1/buildings?grid=${G2}`)).items).toHaveLength(0);
+    expect(json(await t.inject('/api/v1/buildings?bbox=113.6,34.75,113.601,34.751')).items).toHaveLength(1);
+    expect(json(await t.inject('/api/v1/buildings?bbox=113.61,34.75,113.62,34.751')).items).toHaveLength(0);
+    const bad = await t.inject('/api/v1/buildings?bbox=113.62,34.75,113.61,34.751');
+    expect(bad.statusCode).toBe(400);
+    expect(errorOf(bad).code).toBe('VALIDATION_FAILED');
+    const outside = await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { geometry: rect(113.6025, 34.7505, 113.6028, 34.7508) }, as: await t.userWith({ roles: ['community_manager'], scope: [G1] }) });
+    expect(outside.statusCode).toBe(403);
+    const second = json(await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { geometry: rect(113.6025, 34.7505, 113.6028, 34.7508) } }));
+    expect(second).toMatchObject({ code: '00002', gridCode: G2 });
+  });
+
+  it('re-places an edited building under If-Match and carries its new grid to its households', async () => {
+    const b = json(await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '搬家楼', geometry: rect(113.6010, 34.7510, 113.6013, 34.7513) } }));
+    const id = b.id as number;
+    const h = json(await t.inject({ method: 'POST', url: '/api/v1/households', payload: { buildingId: id, unit: '1', room: '101' } }));
+    const body = { name: '搬家楼', geometry: rect(113.6030, 34.7510, 113.6033, 34.7513) };
+    expect((await t.inject({ method: 'PUT', url: `/api/v1/buildings/${id}`, payload: body })).statusCode).toBe(428);
+    const stale = await t.inject({ method: 'PUT', url: `/api/v1/buildings/${id}`, headers: { 'if-match': '"7"' }, payload: body });
+    expect(stale.statusCode).toBe(412);
+    expect(errorOf(stale)).toMatchObject({ code: 'VERSION_CONFLICT', details: { current: 1 } });
+    const moved = await t.inject({ method: 'PUT', url: `/api/v1/buildings/${id}`, headers: { 'if-match': '"1"' }, payload: body });
+    expect(moved.statusCode).toBe(200);
+    expect(moved.headers.etag).toBe('"2"');
+    expect(json(moved)).toMatchObject({ gridCode: G2, communityCode: COMMUNITY, code: b.code, version: 2 });
+    const { rows } = await sql<{ grid_code: string }>`SELECT grid_code FROM households WHERE id = ${h.id}`.execute(t.tdb.db);
+    expect(rows[0]?.grid_code).toBe(G2);
+    const missing = await t.inject({ method: 'PUT', url: '/api/v1/buildings/999999', headers: { 'if-match': '"1"' }, payload: body });
+    expect(missing.statusCode).toBe(404);
+    expect(errorOf(missing)).toMatchObject({ code: 'NOT_FOUND', details: { buildingId: 999999 } });
+  });
+
+  it('soft-deletes only an empty building in scope at the stated version, once', async () => {
+    const b = json(await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '拆迁楼', geometry: rect(113.6026, 34.7520, 113.6029, 34.7523) } }));
+    const id = b.id as number;
+    const h = json(await t.inject({ method: 'POST', url: '/api/v1/households', payload: { buildingId: id, unit: '2', room: '202' } }));
+    const del = (over: Record<string, unknown> = {}) => t.inject({ method: 'DELETE', url: `/api/v1/buildings/${id}`, payload: { reason: '拆除重建' }, ...over });
+    const occupied = await del();
+    expect(occupied.statusCode).toBe(409);
+    expect(errorOf(occupied)).toMatchObject({ code: 'CONFLICT', details: { buildingId: id } });
+    expect((await t.inject({ method: 'DELETE', url: `/api/v1/households/${h.id as number}`, payload: { reason: '整户迁出' } })).statusCode).toBe(204);
+    expect((await del({ as: await t.userWith({ roles: ['community_manager'], scope: [G1] }) })).statusCode).toBe(403);
+    const stale = await del({ headers: { 'if-match': '"3"' } });
+    expect(stale.statusCode).toBe(412);
+    expect(errorOf(stale)).toMatchObject({ code: 'VERSION_CONFLICT', details: { current: 1 } });
+    expect((await del({ headers: { 'if-match': '"1"' } })).statusCode).toBe(204);
+    expect((await del()).statusCode).toBe(204);
+    const gone = json(await t.inject(`/api/v1/buildings/${id}`));
+    expect(gone).toMatchObject({ version: 2 });
+    expect(gone.deletedAt).toEqual(expect.any(String));
+    const { rows } = await sql<{ deleted_reason: string }>`SELECT deleted_reason FROM buildings WHERE id = ${id}`.execute(t.tdb.db);
+    expect(rows[0]?.deleted_reason).toBe('拆除重建');
+    expect((json(await t.inject(`/api/v1/buildings?grid=${G2}`)).items as { id: number }[]).map((x) => x.id)).not.toContain(id);
+    expect((json(await t.inject(`/api/v1/buildings?grid=${G2}&includeDeleted=true`)).items as { id: number }[]).map((x) => x.id)).toContain(id);
+  });
+});
