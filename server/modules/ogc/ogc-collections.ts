@@ -1,7 +1,7 @@
 /**
- * The feature collections served by OGC API – Features. Each names its table query, id column,
- * queryable properties (simple equality filters) and temporal property. Resident data is never a
- * collection; properties are listed explicitly so a new column cannot leak.
+ * The feature collections served by OGC API – Features. Each names its source query, queryable
+ * properties (simple equality filters) and temporal property. Resident data is never a collection;
+ * properties are listed explicitly so a new column cannot leak.
  */
 import { sql, type RawBuilder } from 'kysely';
 import type { Permission } from '../../auth/principal';
@@ -10,8 +10,6 @@ import { eventWhere } from '../events/event.repository';
 export interface Queryable {
   type: 'string' | 'integer' | 'number' | 'boolean';
   title: string;
-  /** SQL expression of the property in `src` rows. */
-  column: string;
 }
 
 export interface OgcCollection {
@@ -19,11 +17,12 @@ export interface OgcCollection {
   title: string;
   description: string;
   /**
-   * SELECT with at least `fid` (text), `geom` (4326) and the listed properties; `effective_from`/`effective_to`
-   * for an 'interval' collection, `t` (timestamptz) for an 'instant' one. Restricted collections narrow
-   * their rows to the caller's scope (`scopePrefixes` null = everything).
+   * SELECT with at least `fid` (text), `geom` (4326) and a column named as each property; `effective_from`/
+   * `effective_to` for an 'interval' collection, `t` (timestamptz) for an 'instant' one. Restricted
+   * collections narrow their rows to the caller's scope (`scopePrefixes` null = everything).
    */
   source(ctx: SourceContext): RawBuilder<unknown>;
+  /** The features' properties in output order; each is also a filter (`?name=value`, compared as text). */
   properties: Record<string, Queryable>;
   /** How `datetime` applies: a validity interval, an instant (`t`), or not at all. */
   temporal: 'interval' | 'instant' | null;
@@ -35,20 +34,38 @@ export interface SourceContext {
   scopePrefixes: readonly string[] | null;
 }
 
+const text = (title: string): Queryable => ({ type: 'string', title });
+const integer = (title: string): Queryable => ({ type: 'integer', title });
+const NAME = text('Name');
+const ADDRESS = text('Address');
+const COMMUNITY_CODE = text('Community code');
+
+/**
+ * A collection read straight from one table: `fid` is `idColumn` as text, and each property is the
+ * column of the same name, of the rows `where` keeps.
+ */
+function tableCollection(c: Omit<OgcCollection, 'source'> & { table: 'divisions' | 'buildings' | 'organisations'; idColumn: string; where: RawBuilder<unknown> }): OgcCollection {
+  const { table, idColumn, where, ...collection } = c;
+  const columns = sql.join(Object.keys(c.properties).map((name) => sql.ref(name)));
+  return { ...collection, source: () => sql`SELECT ${sql.ref(idColumn)}::text AS fid, geom, ${columns} FROM ${sql.table(table)} WHERE ${where}` };
+}
+
 export const OGC_COLLECTIONS: OgcCollection[] = [
-  {
+  tableCollection({
     id: 'divisions',
     title: '行政区划 Divisions',
     description: 'District (区), street (街道) and community (社区) boundaries with GB/T 2260 and statistical codes.',
-    source: () => sql`SELECT d.code AS fid, d.geom, d.code, d.name, d.level, d.parent_code FROM divisions d WHERE d.geom IS NOT NULL`,
+    table: 'divisions',
+    idColumn: 'code',
+    where: sql`geom IS NOT NULL`,
     properties: {
-      code: { type: 'string', title: 'Division code', column: 'code' },
-      name: { type: 'string', title: 'Name', column: 'name' },
-      level: { type: 'string', title: 'district | street | community', column: 'level' },
-      parent_code: { type: 'string', title: 'Parent division code', column: 'parent_code' },
+      code: text('Division code'),
+      name: NAME,
+      level: text('district | street | community'),
+      parent_code: text('Parent division code'),
     },
     temporal: null,
-  },
+  }),
   {
     id: 'grids',
     title: '网格 Grids',
@@ -58,52 +75,52 @@ export const OGC_COLLECTIONS: OgcCollection[] = [
              round(g.area_m2::numeric, 1)::float8 AS area_m2, l.effective_from, l.effective_to, l.status
       FROM grids g JOIN layouts l ON l.id = g.layout_id WHERE l.status <> 'draft'`,
     properties: {
-      code: { type: 'string', title: 'Grid code (15 digits)', column: 'code' },
-      name: { type: 'string', title: 'Name', column: 'name' },
-      kind: { type: 'string', title: 'general (综合) | dedicated (专属)', column: 'kind' },
-      community_code: { type: 'string', title: 'Community code', column: 'community_code' },
-      layout_id: { type: 'integer', title: 'Layout id', column: 'layout_id' },
-      area_m2: { type: 'number', title: 'Area, m²', column: 'area_m2' },
+      code: text('Grid code (15 digits)'),
+      name: NAME,
+      kind: text('general (综合) | dedicated (专属)'),
+      community_code: COMMUNITY_CODE,
+      layout_id: integer('Layout id'),
+      area_m2: { type: 'number', title: 'Area, m²' },
     },
     temporal: 'interval',
   },
-  {
+  tableCollection({
     id: 'buildings',
     title: '建筑 Buildings',
     description: 'Building footprints (or points) with address, use and floors, and the grid they lie in. No households or residents.',
-    source: () => sql`
-      SELECT b.id::text AS fid, b.geom, b.code, b.name, b.address, b.use, b.floors, b.community_code, b.grid_code
-      FROM buildings b WHERE b.deleted_at IS NULL`,
+    table: 'buildings',
+    idColumn: 'id',
+    where: sql`deleted_at IS NULL`,
     properties: {
-      code: { type: 'string', title: 'Building code within the community (5 digits)', column: 'code' },
-      name: { type: 'string', title: 'Name', column: 'name' },
-      address: { type: 'string', title: 'Address', column: 'address' },
-      use: { type: 'string', title: 'residential | commercial | mixed | public | industrial | other', column: 'use' },
-      floors: { type: 'integer', title: 'Floors', column: 'floors' },
-      community_code: { type: 'string', title: 'Community code', column: 'community_code' },
-      grid_code: { type: 'string', title: 'Grid code', column: 'grid_code' },
+      code: text('Building code within the community (5 digits)'),
+      name: NAME,
+      address: ADDRESS,
+      use: text('residential | commercial | mixed | public | industrial | other'),
+      floors: integer('Floors'),
+      community_code: COMMUNITY_CODE,
+      grid_code: text('Grid code'),
     },
     temporal: null,
-  },
-  {
+  }),
+  tableCollection({
     id: 'organisations',
     title: '单位 Organisations',
     description: 'Shops (商业网点), schools, hospitals and agencies with their employee counts and grids.',
-    source: () => sql`
-      SELECT o.id::text AS fid, o.geom, o.code, o.name, o.kind, o.category, o.employees, o.address, o.community_code, o.grid_code
-      FROM organisations o WHERE o.deleted_at IS NULL AND o.closed_on IS NULL`,
+    table: 'organisations',
+    idColumn: 'id',
+    where: sql`deleted_at IS NULL AND closed_on IS NULL`,
     properties: {
-      code: { type: 'string', title: 'Organisation code', column: 'code' },
-      name: { type: 'string', title: 'Name', column: 'name' },
-      kind: { type: 'string', title: 'shop | school | hospital | agency | other', column: 'kind' },
-      category: { type: 'string', title: 'Category', column: 'category' },
-      employees: { type: 'integer', title: 'Employees', column: 'employees' },
-      address: { type: 'string', title: 'Address', column: 'address' },
-      community_code: { type: 'string', title: 'Community code', column: 'community_code' },
-      grid_code: { type: 'string', title: 'Grid code', column: 'grid_code' },
+      code: text('Organisation code'),
+      name: NAME,
+      kind: text('shop | school | hospital | agency | other'),
+      category: text('Category'),
+      employees: integer('Employees'),
+      address: ADDRESS,
+      community_code: COMMUNITY_CODE,
+      grid_code: text('Grid code'),
     },
     temporal: null,
-  },
+  }),
   {
     id: 'events',
     title: '事件 Events',
@@ -118,15 +135,15 @@ export const OGC_COLLECTIONS: OgcCollection[] = [
       FROM events e JOIN event_categories c ON c.taxonomy_version = e.taxonomy_version AND c.code = e.category_code
       WHERE ${eventWhere({ scopePrefixes: scopePrefixes === null ? null : [...scopePrefixes], limit: 0 })}`,
     properties: {
-      id: { type: 'integer', title: 'Event id', column: 'id' },
-      category: { type: 'string', title: 'Sub-type code (e.g. dispute.neighbour)', column: 'category' },
-      category_name: { type: 'string', title: 'Sub-type name', column: 'category_name' },
-      state: { type: 'string', title: 'reported | accepted | rejected | dispatched | in_progress | resolved | verified | closed', column: 'state' },
-      channel: { type: 'string', title: 'patrol | hotline | resident | video | assigned', column: 'channel' },
-      reported_at: { type: 'string', title: 'Reported at (UTC, RFC 3339)', column: 'reported_at' },
-      overdue: { type: 'boolean', title: 'Past a deadline and not closed or rejected (computed now)', column: 'overdue' },
-      grid_code: { type: 'string', title: 'Grid the event was routed to', column: 'grid_code' },
-      community_code: { type: 'string', title: 'Community code', column: 'community_code' },
+      id: integer('Event id'),
+      category: text('Sub-type code (e.g. dispute.neighbour)'),
+      category_name: text('Sub-type name'),
+      state: text('reported | accepted | rejected | dispatched | in_progress | resolved | verified | closed'),
+      channel: text('patrol | hotline | resident | video | assigned'),
+      reported_at: text('Reported at (UTC, RFC 3339)'),
+      overdue: { type: 'boolean', title: 'Past a deadline and not closed or rejected (computed now)' },
+      grid_code: text('Grid the event was routed to'),
+      community_code: COMMUNITY_CODE,
     },
     temporal: 'instant',
     permission: 'events:read',

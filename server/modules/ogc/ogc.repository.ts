@@ -36,7 +36,7 @@ function whereClause(collection: OgcCollection, q: Omit<ItemsQuery, 'limit' | 'o
 }
 
 function featureJson(collection: OgcCollection, flip: boolean): RawBuilder<unknown> {
-  const props = Object.entries(collection.properties).flatMap(([name, p]) => [sql.lit(name), sql.ref(`src.${p.column}`)]);
+  const props = Object.keys(collection.properties).flatMap((name) => [sql.lit(name), sql.ref(`src.${name}`)]);
   const extra = collection.temporal === 'interval' ? [sql.lit('effective_from'), sql`src.effective_from`, sql.lit('effective_to'), sql`src.effective_to`] : [];
   const geom = flip ? sql`ST_FlipCoordinates(src.geom)` : sql`src.geom`;
   return sql`json_build_object('type', 'Feature', 'id', src.fid, 'geometry', ST_AsGeoJSON(${geom}, 9)::json,

@@ -152,11 +152,10 @@ export async function getItems(db: Database, base: string, c: OgcCollection, ctx
   const offset = req.offset ?? 0;
   const filters: Array<{ column: string; value: string }> = [];
   for (const [key, value] of Object.entries(req.extra)) {
-    const prop = c.properties[key];
-    if (!prop) {
+    if (!(key in c.properties)) {
       throw new AppError('VALIDATION_FAILED', 400, `Unknown query parameter "${key}". Filters: ${Object.keys(c.properties).join(', ')}.`, { in: 'querystring', field: key });
     }
-    filters.push({ column: prop.column, value: String(value) });
+    filters.push({ column: key, value: String(value) });
   }
   const result = await queryItems(db, c, ctx, {
     ...(req.bbox === undefined ? {} : { bbox: parseBbox(req.bbox, bboxCrs) }),
