@@ -11,7 +11,7 @@ import { AppError } from '../../http/errors';
 import { placeGeometry, softDeletePlaced, type Place, type PlacedFilter, type PlacedTable } from './placed-record.repository';
 import { asSystem } from './registry.repository';
 import { requirePermission, requireWriteScope } from './registry-access';
-import { parseBbox, translateDbError } from './registry-input';
+import { listFilterOf, pageOf, searchFilterOf, translateDbError } from './registry-input';
 
 /** What the shared flow reads of a placed record. */
 export interface PlacedRecord extends Place {
@@ -49,18 +49,8 @@ export async function listPlacedPage<T extends PlacedRecord>(
   list: (filter: PlacedFilter) => Promise<T[]>,
 ): Promise<{ items: T[]; next: number | null }> {
   requirePermission(principal, 'registry:read');
-  const limit = q.limit ?? 50;
-  const items = await list({
-    limit,
-    ...(q.grid === undefined ? {} : { gridCode: q.grid }),
-    ...(q.gridId === undefined ? {} : { gridId: q.gridId }),
-    ...(q.community === undefined ? {} : { communityCode: q.community }),
-    ...(q.bbox === undefined ? {} : { bbox: parseBbox(q.bbox) }),
-    ...(q.q === undefined ? {} : { q: q.q }),
-    ...(q.after === undefined ? {} : { after: q.after }),
-    ...(q.includeDeleted ? { includeDeleted: true } : {}),
-  });
-  return { items, next: items.length === limit ? (items[items.length - 1]?.id ?? null) : null };
+  const filter = { ...listFilterOf(q), ...searchFilterOf(q) };
+  return pageOf(await list(filter), filter.limit);
 }
 
 /**

@@ -1,4 +1,5 @@
 /** Small input helpers shared by the registry's services. */
+import type { ListQuery } from '../../contracts/registry';
 import { AppError } from '../../http/errors';
 
 export function parseBbox(text: string): [number, number, number, number] {
@@ -22,4 +23,39 @@ export async function translateDbError<T>(fn: () => Promise<T>): Promise<T> {
     if (e.code === '23514' || e.code === '23503') throw new AppError('VALIDATION_FAILED', 422, `The record breaks a rule: ${e.constraint ?? e.message ?? ''}.`, { constraint: e.constraint });
     throw err;
   }
+}
+
+/** The filters every registry list takes from its query: place, keyset cursor, deleted rows and page size. */
+export interface ListFilter {
+  limit: number;
+  gridCode?: string;
+  gridId?: number;
+  communityCode?: string;
+  after?: number;
+  includeDeleted?: boolean;
+}
+
+/** The place, cursor and deleted-rows filters of `q`; the page size defaults to 50. */
+export function listFilterOf(q: ListQuery): ListFilter {
+  return {
+    limit: q.limit ?? 50,
+    ...(q.grid === undefined ? {} : { gridCode: q.grid }),
+    ...(q.gridId === undefined ? {} : { gridId: q.gridId }),
+    ...(q.community === undefined ? {} : { communityCode: q.community }),
+    ...(q.after === undefined ? {} : { after: q.after }),
+    ...(q.includeDeleted ? { includeDeleted: true } : {}),
+  };
+}
+
+/** The box and text filters of `q`, for the lists that take them (a malformed bbox: 400). */
+export function searchFilterOf(q: ListQuery): { bbox?: [number, number, number, number]; q?: string } {
+  return {
+    ...(q.bbox === undefined ? {} : { bbox: parseBbox(q.bbox) }),
+    ...(q.q === undefined ? {} : { q: q.q }),
+  };
+}
+
+/** A keyset page: `next` is the last id when the page is full (there may be more), otherwise null. */
+export function pageOf<T extends { id: number }>(items: T[], limit: number): { items: T[]; next: number | null } {
+  return { items, next: items.length === limit ? (items[items.length - 1]?.id ?? null) : null };
 }

@@ -23,7 +23,7 @@ import {
 } from './household.repository';
 import type { RegistryCipher } from './registry-crypto';
 import { auditActorOf, requirePermission, requireWriteScope, shanghaiToday } from './registry-access';
-import { parseBbox, translateDbError } from './registry-input';
+import { listFilterOf, pageOf, searchFilterOf, translateDbError } from './registry-input';
 import { maskIdNumber, maskPhone, validateResidentIdNumber } from './resident-id';
 import {
   findResident,
@@ -85,15 +85,60 @@ async function requireHousehold(trx: Database, id: number, lock?: 'update'): Pro
   return h;
 }
 
-function checkVersion(kind: string, id: number, current: number, ifMatch: number | undefined): void {
-  if (ifMatch !== undefined && current !== ifMatch) {
-    throw new AppError('VERSION_CONFLICT', 412, `${kind} ${id} is at version ${current}, not ${ifMatch}.`, { current });
+/** What the shared write flow reads of a resident or household. */
+type ScopedRecord = { version: number; deletedAt: string | null };
+
+/** Residents and households alike: found within the scope, soft-deleted, every change kept as history. */
+interface ScopedKind<T extends ScopedRecord> {
+  noun: 'Resident' | 'Household';
+  require(trx: Database, id: number, lock?: 'update'): Promise<T>;
+  softDelete(trx: Database, id: number, reason: string): Promise<void>;
+  recordHistory(trx: Database, id: number, change: string, on: string, actor: { id: number | null; name: string | null }): Promise<void>;
+}
+
+const RESIDENT: ScopedKind<ResidentRecord> = { noun: 'Resident', require: requireResident, softDelete: softDeleteResident, recordHistory: recordResidentHistory };
+const HOUSEHOLD: ScopedKind<Household> = { noun: 'Household', require: requireHousehold, softDelete: softDeleteHousehold, recordHistory: recordHouseholdHistory };
+
+/** `fn` in one transaction where Row Level Security narrows every row to the principal's scope. */
+function inScope<R>(ctx: RegistryContext, principal: Principal, fn: (trx: Database) => Promise<R>): Promise<R> {
+  return withScope(ctx.db, principal.scope, fn, principal);
+}
+
+/** The record locked for update (404 outside the scope), when given at version `ifMatch` (else 412). */
+async function lockAtVersion<T extends ScopedRecord>(trx: Database, kind: ScopedKind<T>, id: number, ifMatch: number | undefined): Promise<T> {
+  const current = await kind.require(trx, id, 'update');
+  if (ifMatch !== undefined && current.version !== ifMatch) {
+    throw new AppError('VERSION_CONFLICT', 412, `${kind.noun} ${id} is at version ${current.version}, not ${ifMatch}.`, { current: current.version });
   }
+  return current;
+}
+
+/**
+ * Soft-delete the record with `reason` and close its history on today (a no-op when it already is
+ * deleted), with registry:write; `beforeDelete` may refuse.
+ */
+async function deleteInScope<T extends ScopedRecord>(
+  ctx: RegistryContext,
+  principal: Principal,
+  kind: ScopedKind<T>,
+  id: number,
+  ifMatch: number | undefined,
+  reason: string,
+  beforeDelete?: (current: T) => void,
+): Promise<void> {
+  requirePermission(principal, 'registry:write');
+  await inScope(ctx, principal, async (trx) => {
+    const current = await lockAtVersion(trx, kind, id, ifMatch);
+    if (current.deletedAt) return;
+    beforeDelete?.(current);
+    await kind.softDelete(trx, id, reason);
+    await kind.recordHistory(trx, id, 'deleted', shanghaiToday(), actorOf(principal));
+  });
 }
 
 export async function getResident(ctx: RegistryContext, principal: Principal, id: number): Promise<Resident> {
   requirePermission(principal, 'registry:read');
-  const resident = await withScope(ctx.db, principal.scope, async (trx) => toResident(ctx.cipher, await requireResident(trx, id)), principal);
+  const resident = await inScope(ctx, principal, async (trx) => toResident(ctx.cipher, await requireResident(trx, id)));
   // Reads of personal data are audited too (masked values, but still who looked at whom).
   await writeAudit(ctx.db, { actor: auditActorOf(principal), action: 'registry.read', target: { type: 'resident', id }, details: {} });
   return resident;
@@ -101,32 +146,20 @@ export async function getResident(ctx: RegistryContext, principal: Principal, id
 
 export async function listResidentPage(ctx: RegistryContext, principal: Principal, q: ResidentListQuery): Promise<{ items: Resident[]; next: number | null }> {
   requirePermission(principal, 'registry:read');
-  const limit = q.limit ?? 50;
-  const items = await withScope(
-    ctx.db,
-    principal.scope,
-    (trx) =>
-      listResidents(trx, {
-        limit,
-        ...(q.grid === undefined ? {} : { gridCode: q.grid }),
-        ...(q.gridId === undefined ? {} : { gridId: q.gridId }),
-        ...(q.community === undefined ? {} : { communityCode: q.community }),
-        ...(q.household === undefined ? {} : { householdId: q.household }),
-        ...(q.bbox === undefined ? {} : { bbox: parseBbox(q.bbox) }),
-        ...(q.q === undefined ? {} : { q: q.q }),
-        ...(q.tag === undefined ? {} : { tag: q.tag }),
-        ...(q.idNumber === undefined ? {} : { idNumberHmac: ctx.cipher.hmac(q.idNumber.toUpperCase()) }),
-        ...(q.registration === undefined ? {} : { registration: q.registration }),
-        ...(q.status === undefined ? {} : { status: q.status }),
-        ...(q.after === undefined ? {} : { after: q.after }),
-        ...(q.includeDeleted ? { includeDeleted: true } : {}),
-      }),
-    principal,
-  );
+  const filter = {
+    ...listFilterOf(q),
+    ...searchFilterOf(q),
+    ...(q.household === undefined ? {} : { householdId: q.household }),
+    ...(q.tag === undefined ? {} : { tag: q.tag }),
+    ...(q.idNumber === undefined ? {} : { idNumberHmac: ctx.cipher.hmac(q.idNumber.toUpperCase()) }),
+    ...(q.registration === undefined ? {} : { registration: q.registration }),
+    ...(q.status === undefined ? {} : { status: q.status }),
+  };
+  const items = await inScope(ctx, principal, (trx) => listResidents(trx, filter));
   if (items.length > 0) {
     await writeAudit(ctx.db, { actor: auditActorOf(principal), action: 'registry.list', target: { type: 'residents', id: q.grid ?? q.community ?? 'query' }, details: { rows: items.length, ids: items.map((r) => r.id) } });
   }
-  return { items: items.map((r) => toResident(ctx.cipher, r)), next: items.length === limit ? (items[items.length - 1]?.id ?? null) : null };
+  return pageOf(items.map((r) => toResident(ctx.cipher, r)), filter.limit);
 }
 
 /** Masked CSV of the residents a list query selects (registry:export, audited). */
@@ -153,33 +186,28 @@ export async function createResident(ctx: RegistryContext, principal: Principal,
   requirePermission(principal, 'registry:write');
   const idNumber = checkIdNumber(input.idNumber, input);
   return translateDbError(() =>
-    withScope(
-      ctx.db,
-      principal.scope,
-      async (trx) => {
-        await checkTags(trx, input.tags);
-        const household = await requireHousehold(trx, input.householdId);
-        if (household.deletedAt) throw new AppError('CONFLICT', 409, `Household ${household.id} was deleted.`, { householdId: household.id });
-        const id = await insertResident(trx, {
-          householdId: household.id,
-          name: input.name.trim(),
-          gender: input.gender,
-          birthDate: input.birthDate,
-          idNumberEnc: ctx.cipher.encrypt(idNumber),
-          idNumberHmac: ctx.cipher.hmac(idNumber),
-          phoneEnc: input.phone ? ctx.cipher.encrypt(input.phone) : null,
-          phoneHmac: input.phone ? ctx.cipher.hmac(input.phone) : null,
-          relation: input.relation ?? 'other',
-          registration: input.registration,
-          tags: input.tags ?? [],
-        });
-        const arrival = input.arrival ?? 'registered';
-        const on = input.effectiveDate ?? (arrival === 'birth' ? input.birthDate : shanghaiToday());
-        await recordResidentHistory(trx, id, arrival, on, actorOf(principal));
-        return toResident(ctx.cipher, await requireResident(trx, id));
-      },
-      principal,
-    ),
+    inScope(ctx, principal, async (trx) => {
+      await checkTags(trx, input.tags);
+      const household = await requireHousehold(trx, input.householdId);
+      if (household.deletedAt) throw new AppError('CONFLICT', 409, `Household ${household.id} was deleted.`, { householdId: household.id });
+      const id = await insertResident(trx, {
+        householdId: household.id,
+        name: input.name.trim(),
+        gender: input.gender,
+        birthDate: input.birthDate,
+        idNumberEnc: ctx.cipher.encrypt(idNumber),
+        idNumberHmac: ctx.cipher.hmac(idNumber),
+        phoneEnc: input.phone ? ctx.cipher.encrypt(input.phone) : null,
+        phoneHmac: input.phone ? ctx.cipher.hmac(input.phone) : null,
+        relation: input.relation ?? 'other',
+        registration: input.registration,
+        tags: input.tags ?? [],
+      });
+      const arrival = input.arrival ?? 'registered';
+      const on = input.effectiveDate ?? (arrival === 'birth' ? input.birthDate : shanghaiToday());
+      await recordResidentHistory(trx, id, arrival, on, actorOf(principal));
+      return toResident(ctx.cipher, await requireResident(trx, id));
+    }),
   );
 }
 
@@ -195,47 +223,29 @@ function changeKind(current: ResidentRecord, u: ResidentUpdate): string {
 export async function updateResidentRecord(ctx: RegistryContext, principal: Principal, id: number, ifMatch: number, u: ResidentUpdate): Promise<Resident> {
   requirePermission(principal, 'registry:write');
   return translateDbError(() =>
-    withScope(
-      ctx.db,
-      principal.scope,
-      async (trx) => {
-        const current = await requireResident(trx, id, 'update');
-        checkVersion('Resident', id, current.version, ifMatch);
-        await checkTags(trx, u.tags);
-        if (u.householdId !== undefined) await requireHousehold(trx, u.householdId);
-        const changes: ResidentChanges = {
-          ...(u.householdId === undefined ? {} : { householdId: u.householdId }),
-          ...(u.name === undefined ? {} : { name: u.name.trim() }),
-          ...(u.phone === undefined ? {} : { phoneEnc: u.phone ? ctx.cipher.encrypt(u.phone) : null, phoneHmac: u.phone ? ctx.cipher.hmac(u.phone) : null }),
-          ...(u.relation === undefined ? {} : { relation: u.relation }),
-          ...(u.registration === undefined ? {} : { registration: u.registration }),
-          ...(u.tags === undefined ? {} : { tags: u.tags }),
-          ...(u.status === undefined ? {} : { status: u.status }),
-        };
-        const kind = changeKind(current, u);
-        await updateResident(trx, id, changes);
-        await recordResidentHistory(trx, id, kind, u.effectiveDate ?? shanghaiToday(), actorOf(principal));
-        return toResident(ctx.cipher, await requireResident(trx, id));
-      },
-      principal,
-    ),
+    inScope(ctx, principal, async (trx) => {
+      const current = await lockAtVersion(trx, RESIDENT, id, ifMatch);
+      await checkTags(trx, u.tags);
+      if (u.householdId !== undefined) await requireHousehold(trx, u.householdId);
+      const changes: ResidentChanges = {
+        ...(u.householdId === undefined ? {} : { householdId: u.householdId }),
+        ...(u.name === undefined ? {} : { name: u.name.trim() }),
+        ...(u.phone === undefined ? {} : { phoneEnc: u.phone ? ctx.cipher.encrypt(u.phone) : null, phoneHmac: u.phone ? ctx.cipher.hmac(u.phone) : null }),
+        ...(u.relation === undefined ? {} : { relation: u.relation }),
+        ...(u.registration === undefined ? {} : { registration: u.registration }),
+        ...(u.tags === undefined ? {} : { tags: u.tags }),
+        ...(u.status === undefined ? {} : { status: u.status }),
+      };
+      const kind = changeKind(current, u);
+      await updateResident(trx, id, changes);
+      await recordResidentHistory(trx, id, kind, u.effectiveDate ?? shanghaiToday(), actorOf(principal));
+      return toResident(ctx.cipher, await requireResident(trx, id));
+    }),
   );
 }
 
 export async function deleteResident(ctx: RegistryContext, principal: Principal, id: number, ifMatch: number | undefined, reason: string): Promise<void> {
-  requirePermission(principal, 'registry:write');
-  await withScope(
-    ctx.db,
-    principal.scope,
-    async (trx) => {
-      const current = await requireResident(trx, id, 'update');
-      checkVersion('Resident', id, current.version, ifMatch);
-      if (current.deletedAt) return;
-      await softDeleteResident(trx, id, reason);
-      await recordResidentHistory(trx, id, 'deleted', shanghaiToday(), actorOf(principal));
-    },
-    principal,
-  );
+  await deleteInScope(ctx, principal, RESIDENT, id, ifMatch, reason);
 }
 
 /**
@@ -251,7 +261,7 @@ export async function revealResident(
 ): Promise<{ id: number; idNumber: string; phone: string | null }> {
   requirePermission(principal, 'registry:unmask');
   if (purpose.trim().length < 4) throw new AppError('VALIDATION_FAILED', 400, 'State the purpose of revealing personal data.', { field: 'purpose' });
-  const record = await withScope(ctx.db, principal.scope, (trx) => requireResident(trx, id), principal);
+  const record = await inScope(ctx, principal, (trx) => requireResident(trx, id));
   const revealed = { id, idNumber: ctx.cipher.decrypt(record.idNumberEnc), phone: record.phoneEnc ? ctx.cipher.decrypt(record.phoneEnc) : null };
   await writeAudit(ctx.db, { actor: auditActorOf(principal, ip), action: 'registry.unmask', target: { type: 'resident', id }, details: { purpose: purpose.trim(), fields: ['idNumber', 'phone'] } });
   return revealed;
@@ -261,78 +271,41 @@ export async function revealResident(
 
 export async function getHousehold(ctx: RegistryContext, principal: Principal, id: number): Promise<Household> {
   requirePermission(principal, 'registry:read');
-  return withScope(ctx.db, principal.scope, (trx) => requireHousehold(trx, id), principal);
+  return inScope(ctx, principal, (trx) => requireHousehold(trx, id));
 }
 
 export async function listHouseholdPage(ctx: RegistryContext, principal: Principal, q: ListQuery & { building?: number }): Promise<{ items: Household[]; next: number | null }> {
   requirePermission(principal, 'registry:read');
-  const limit = q.limit ?? 50;
-  const items = await withScope(
-    ctx.db,
-    principal.scope,
-    (trx) =>
-      listHouseholds(trx, {
-        limit,
-        ...(q.grid === undefined ? {} : { gridCode: q.grid }),
-        ...(q.gridId === undefined ? {} : { gridId: q.gridId }),
-        ...(q.community === undefined ? {} : { communityCode: q.community }),
-        ...(q.building === undefined ? {} : { buildingId: q.building }),
-        ...(q.after === undefined ? {} : { after: q.after }),
-        ...(q.includeDeleted ? { includeDeleted: true } : {}),
-      }),
-    principal,
-  );
-  return { items, next: items.length === limit ? (items[items.length - 1]?.id ?? null) : null };
+  const filter = { ...listFilterOf(q), ...(q.building === undefined ? {} : { buildingId: q.building }) };
+  return pageOf(await inScope(ctx, principal, (trx) => listHouseholds(trx, filter)), filter.limit);
 }
 
 export async function createHousehold(ctx: RegistryContext, principal: Principal, input: HouseholdInput): Promise<Household> {
   requirePermission(principal, 'registry:write');
   return translateDbError(() =>
-    withScope(
-      ctx.db,
-      principal.scope,
-      async (trx) => {
-        const building = await findBuilding(trx, input.buildingId);
-        if (!building || building.deletedAt) throw new AppError('NOT_FOUND', 404, `Building ${input.buildingId} does not exist.`, { buildingId: input.buildingId });
-        requireWriteScope(principal, building, true);
-        const id = await insertHousehold(trx, { buildingId: building.id, unit: input.unit ?? '', room: input.room ?? '', tenure: input.tenure ?? 'owned' });
-        await recordHouseholdHistory(trx, id, 'registered', input.effectiveDate ?? shanghaiToday(), actorOf(principal));
-        return requireHousehold(trx, id);
-      },
-      principal,
-    ),
+    inScope(ctx, principal, async (trx) => {
+      const building = await findBuilding(trx, input.buildingId);
+      if (!building || building.deletedAt) throw new AppError('NOT_FOUND', 404, `Building ${input.buildingId} does not exist.`, { buildingId: input.buildingId });
+      requireWriteScope(principal, building, true);
+      const id = await insertHousehold(trx, { buildingId: building.id, unit: input.unit ?? '', room: input.room ?? '', tenure: input.tenure ?? 'owned' });
+      await recordHouseholdHistory(trx, id, 'registered', input.effectiveDate ?? shanghaiToday(), actorOf(principal));
+      return requireHousehold(trx, id);
+    }),
   );
 }
 
 export async function updateHousehold(ctx: RegistryContext, principal: Principal, id: number, ifMatch: number, body: { tenure: Household['tenure']; effectiveDate?: string }): Promise<Household> {
   requirePermission(principal, 'registry:write');
-  return withScope(
-    ctx.db,
-    principal.scope,
-    async (trx) => {
-      const current = await requireHousehold(trx, id, 'update');
-      checkVersion('Household', id, current.version, ifMatch);
-      await updateHouseholdTenure(trx, id, body.tenure);
-      await recordHouseholdHistory(trx, id, 'details', body.effectiveDate ?? shanghaiToday(), actorOf(principal));
-      return requireHousehold(trx, id);
-    },
-    principal,
-  );
+  return inScope(ctx, principal, async (trx) => {
+    await lockAtVersion(trx, HOUSEHOLD, id, ifMatch);
+    await updateHouseholdTenure(trx, id, body.tenure);
+    await recordHouseholdHistory(trx, id, 'details', body.effectiveDate ?? shanghaiToday(), actorOf(principal));
+    return requireHousehold(trx, id);
+  });
 }
 
 export async function deleteHousehold(ctx: RegistryContext, principal: Principal, id: number, ifMatch: number | undefined, reason: string): Promise<void> {
-  requirePermission(principal, 'registry:write');
-  await withScope(
-    ctx.db,
-    principal.scope,
-    async (trx) => {
-      const current = await requireHousehold(trx, id, 'update');
-      checkVersion('Household', id, current.version, ifMatch);
-      if (current.deletedAt) return;
-      if (current.members > 0) throw new AppError('CONFLICT', 409, `Household ${id} still has ${current.members} present resident(s).`, { householdId: id });
-      await softDeleteHousehold(trx, id, reason);
-      await recordHouseholdHistory(trx, id, 'deleted', shanghaiToday(), actorOf(principal));
-    },
-    principal,
-  );
+  await deleteInScope(ctx, principal, HOUSEHOLD, id, ifMatch, reason, (current) => {
+    if (current.members > 0) throw new AppError('CONFLICT', 409, `Household ${id} still has ${current.members} present resident(s).`, { householdId: id });
+  });
 }

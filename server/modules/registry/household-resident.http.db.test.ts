@@ -1,0 +1,102 @@
+/**
+ * Households and residents over HTTP: keyset paging, If-Match on edits and deletes, soft delete closing
+ * their history, and a household that still has present residents refusing deletion.
+ */
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../../test/app';
+import { COMMUNITY, newDivisions, newGrid, newLayout, rect } from '../../test/factories';
+import { residentIdCheckDigit } from './resident-id';
+
+let t: TestApp;
+const G1 = `${COMMUNITY}001`;
+let buildingId: number;
+
+const json = (res: { body: string }): Record<string, unknown> => JSON.parse(res.body) as Record<string, unknown>;
+const errorOf = (res: { body: string }): Record<string, unknown> => json(res).error as Record<string, unknown>;
+
+function idFor(seq: number): string {
+  const first17 = `410105197506070${String(seq * 2 + 1).padStart(2, '0').slice(-2)}`;
+  return first17 + residentIdCheckDigit(first17);
+}
+
+async function newHousehold(room: string): Promise<number> {
+  const h = await t.inject({ method: 'POST', url: '/api/v1/households', payload: { buildingId, unit: '1', room } });
+  expect(h.statusCode).toBe(201);
+  return json(h).id as number;
+}
+
+async function newResident(householdId: number, seq: number): Promise<number> {
+  const r = await t.inject({ method: 'POST', url: '/api/v1/residents', payload: { householdId, name: `居民${seq}`, gender: 'M', birthDate: '1975-06-07', idNumber: idFor(seq), registration: 'registered' } });
+  expect(r.statusCode, r.body).toBe(201);
+  return json(r).id as number;
+}
+
+beforeAll(async () => {
+  t = await createTestApp();
+  await newDivisions(t.tdb.db);
+  const layoutId = await newLayout(t.tdb.db, { status: 'published' });
+  await newGrid(t.tdb.db, layoutId, rect(113.6, 34.75, 113.604, 34.753), { code: G1 });
+  const b = await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '1号楼', geometry: rect(113.6005, 34.7505, 113.6008, 34.7508) } });
+  buildingId = json(b).id as number;
+});
+afterAll(async () => t.close());
+
+describe('households and residents', () => {
+  it('pages households and residents by id, with next only on a full page', async () => {
+    const households = [await newHousehold('101'), await newHousehold('102'), await newHousehold('103')];
+    for (const [i, h] of households.entries()) await newResident(h, 10 + i);
+    const first = json(await t.inject(`/api/v1/households?building=${buildingId}&limit=2`));
+    expect((first.items as { id: number }[]).map((h) => h.id)).toEqual(households.slice(0, 2));
+    expect(first.next).toBe(households[1]);
+    const second = json(await t.inject(`/api/v1/households?building=${buildingId}&limit=2&after=${String(first.next)}`));
+    expect((second.items as { id: number }[]).map((h) => h.id)).toEqual(households.slice(2));
+    expect(second.next).toBeNull();
+    const residents = json(await t.inject(`/api/v1/residents?grid=${G1}&limit=2`));
+    expect(residents.items).toHaveLength(2);
+    expect(residents.next).toBe((residents.items as { id: number }[])[1]?.id);
+    const full = json(await t.inject(`/api/v1/residents?grid=${G1}&limit=3`));
+    expect(full.next).toBe((full.items as { id: number }[])[2]?.id);
+    expect(json(await t.inject(`/api/v1/residents?grid=${G1}&limit=4`)).next).toBeNull();
+    const bad = await t.inject(`/api/v1/residents?bbox=${encodeURIComponent('113.61,34.75,113.60,34.76')}`);
+    expect(bad.statusCode).toBe(400);
+    expect(errorOf(bad)).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'bbox' } });
+  });
+
+  it('edits a household tenure under If-Match and refuses to delete it while residents are present', async () => {
+    const h = await newHousehold('201');
+    const r = await newResident(h, 30);
+    const patch = (etag: string) => t.inject({ method: 'PATCH', url: `/api/v1/households/${h}`, headers: { 'if-match': etag }, payload: { tenure: 'rented', effectiveDate: '2025-05-01' } });
+    const stale = await patch('"4"');
+    expect(stale.statusCode).toBe(412);
+    expect(errorOf(stale)).toMatchObject({ code: 'VERSION_CONFLICT', message: `Household ${h} is at version 1, not 4.`, details: { current: 1 } });
+    const ok = await patch('"1"');
+    expect(ok.statusCode).toBe(200);
+    expect(json(ok)).toMatchObject({ tenure: 'rented', version: 2 });
+    const { rows } = await sql<{ change: string; valid_from: string }>`SELECT change, valid_from FROM household_history WHERE household_id = ${h} ORDER BY id`.execute(t.tdb.db);
+    expect(rows.map((x) => x.change)).toEqual(['registered', 'details']);
+    expect(rows[1]?.valid_from).toBe('2025-05-01');
+    const del = (over: Record<string, unknown> = {}) => t.inject({ method: 'DELETE', url: `/api/v1/households/${h}`, payload: { reason: '整户迁出' }, ...over });
+    const occupied = await del();
+    expect(occupied.statusCode).toBe(409);
+    expect(errorOf(occupied)).toMatchObject({ code: 'CONFLICT', details: { householdId: h } });
+
+    const staleDelete = await t.inject({ method: 'DELETE', url: `/api/v1/residents/${r}`, headers: { 'if-match': '"9"' }, payload: { reason: '迁出本市' } });
+    expect(staleDelete.statusCode).toBe(412);
+    expect(errorOf(staleDelete)).toMatchObject({ code: 'VERSION_CONFLICT', message: `Resident ${r} is at version 1, not 9.` });
+    expect((await t.inject({ method: 'DELETE', url: `/api/v1/residents/${r}`, headers: { 'if-match': '"1"' }, payload: { reason: '迁出本市' } })).statusCode).toBe(204);
+    expect((await t.inject({ method: 'DELETE', url: `/api/v1/residents/${r}`, payload: { reason: '迁出本市' } })).statusCode).toBe(204);
+    const { rows: rh } = await sql<{ change: string }>`SELECT change FROM resident_history WHERE resident_id = ${r} ORDER BY id`.execute(t.tdb.db);
+    expect(rh.map((x) => x.change)).toEqual(['registered', 'deleted']);
+    expect(json(await t.inject(`/api/v1/residents/${r}`)).deletedAt).toEqual(expect.any(String));
+
+    expect((await del({ headers: { 'if-match': '"2"' } })).statusCode).toBe(204);
+    expect((await del()).statusCode).toBe(204);
+    const { rows: hh } = await sql<{ change: string }>`SELECT change FROM household_history WHERE household_id = ${h} ORDER BY id`.execute(t.tdb.db);
+    expect(hh.map((x) => x.change)).toEqual(['registered', 'details', 'deleted']);
+    expect(json(await t.inject(`/api/v1/households/${h}`))).toMatchObject({ version: 3 });
+    const missing = await t.inject({ method: 'DELETE', url: '/api/v1/households/999999', payload: { reason: '不存在的' } });
+    expect(missing.statusCode).toBe(404);
+    expect(errorOf(missing)).toMatchObject({ code: 'NOT_FOUND', details: { householdId: 999999 } });
+  });
+});
