@@ -15,8 +15,7 @@ import type { RowError } from '../registry/import/import-rows';
 import type { RegistryCipher } from '../registry/registry-crypto';
 import { requirePermission } from '../registry/registry-access';
 import { parseBbox } from '../registry/registry-input';
-import { fileRejected } from './exchange-error';
-import { formatOfMediaType, parseFormat, readLayer, writeLayer, type ExchangeFeature, type ExchangeFile } from './exchange';
+import { parseFormat, readUpload, textFieldNames, writeLayer, type ExchangeFeature, type ExchangeFile } from './exchange';
 import { listBuildingsForExport } from './exchange.repository';
 
 /** Most buildings one export writes; narrow by community, grid or bbox beyond that. */
@@ -35,7 +34,7 @@ const BUILDING_FIELDS = [
 ] as const;
 
 /** Read as text whatever they look like (codes are digits; GDAL's CSV typing would make numbers of them). */
-const TEXT_FIELDS = ['communityCode', 'code', 'externalId', 'name', 'address', 'use', 'gridCode'];
+const TEXT_FIELDS = textFieldNames(BUILDING_FIELDS);
 
 export async function exportBuildings(db: Database, principal: Principal, query: BuildingExportQuery): Promise<ExchangeFile> {
   requirePermission(principal, 'registry:read');
@@ -63,15 +62,7 @@ export async function importBuildingsFile(
   opts: { maxVertices: number },
 ): Promise<ImportReport & { errors: RowError[]; errorsTruncated: boolean }> {
   requirePermission(principal, 'registry:write');
-  const format = query.format !== undefined ? parseFormat(query.format) : formatOfMediaType(file.contentType);
-  const read = await readLayer(format, file.bytes, {
-    ...(query.crs ? { crs: query.crs } : {}),
-    ...(query.geometry ? { csvGeometry: query.geometry } : {}),
-    ...(query.layer ? { layer: query.layer } : {}),
-    textFields: TEXT_FIELDS,
-    limits: { maxFeatures: API_IMPORT_MAX_ROWS, maxVerticesPerFeature: opts.maxVertices },
-  });
-  if (read.features.length === 0) throw fileRejected('FILE_EMPTY', 'The file has no features.');
+  const read = await readUpload(file, query, { textFields: TEXT_FIELDS, limits: { maxFeatures: API_IMPORT_MAX_ROWS, maxVerticesPerFeature: opts.maxVertices } });
   // One NDJSON record per feature (line n = feature n - 1): the registry import's streaming reader.
   const ndjson = read.features.map((f) => JSON.stringify({ ...f.properties, geometry: f.geometry })).join('\n');
   return importSmall(db, principal, ndjson, {

@@ -26,8 +26,7 @@ import { writeAudit } from '../audit/audit.service';
 import type { EventFilter } from '../events/event.repository';
 import { getTaxonomy, parseEventBbox, reportEvent, type EventContext } from '../events/event.service';
 import { requirePermission } from '../registry/registry-access';
-import { fileRejected } from './exchange-error';
-import { formatOfMediaType, parseFormat, readLayer, writeLayer, type ExchangeFeature, type ExchangeFile } from './exchange';
+import { parseFormat, readUpload, textFieldNames, writeLayer, type ExchangeFeature, type ExchangeFile } from './exchange';
 import { listEventsForExport } from './exchange.repository';
 
 export const MAX_EVENT_EXPORT = 100_000;
@@ -56,7 +55,7 @@ const REPORTER_FIELDS = [
   { name: 'reporterPhone', type: 'text' },
 ] as const;
 
-const TEXT_FIELDS = ['category', 'categoryName', 'state', 'channel', 'source', 'description', 'address', 'occurredAt', 'reportedAt', 'dueAt', 'closedAt', 'gridCode', 'communityCode', 'reporterName', 'reporterPhone'];
+const TEXT_FIELDS = textFieldNames([...EVENT_FIELDS, ...REPORTER_FIELDS]);
 
 export async function exportEvents(
   ctx: EventContext,
@@ -176,15 +175,7 @@ export async function importEventsFile(
   opts: { principalKey: string; actor: AuditActor },
 ): Promise<EventImportReport> {
   requirePermission(principal, 'events:write');
-  const format = query.format !== undefined ? parseFormat(query.format) : formatOfMediaType(file.contentType);
-  const read = await readLayer(format, file.bytes, {
-    ...(query.crs ? { crs: query.crs } : {}),
-    ...(query.geometry ? { csvGeometry: query.geometry } : {}),
-    ...(query.layer ? { layer: query.layer } : {}),
-    textFields: TEXT_FIELDS,
-    limits: { maxFeatures: MAX_EVENT_IMPORT },
-  });
-  if (read.features.length === 0) throw fileRejected('FILE_EMPTY', 'The file has no features.');
+  const read = await readUpload(file, query, { textFields: TEXT_FIELDS, limits: { maxFeatures: MAX_EVENT_IMPORT } });
   const taxonomy = await getTaxonomy(ctx.db);
   const subTypes = new Set(taxonomy.categories.filter((c) => c.parentCode !== null).map((c) => c.code));
   const now = ctx.now?.() ?? new Date();

@@ -8,7 +8,7 @@ import { readCsv, writeCsv } from './csv-format';
 import { canonicalCrs, fromFileCrs } from './exchange-crs';
 import { fileRejected, unsupportedFormat } from './exchange-error';
 import { inferFields } from './exchange-fields';
-import { DEFAULT_READ_LIMITS, type ExchangeLayer, type RawRead, type ReadOptions, type ReadResult, type WriteOptions } from './exchange-types';
+import { DEFAULT_READ_LIMITS, type ExchangeLayer, type FieldSpec, type RawRead, type ReadLimits, type ReadOptions, type ReadResult, type WriteOptions } from './exchange-types';
 import { readFgb, writeFgb } from './fgb-format';
 import { readGeoJson, writeGeoJson } from './geojson-format';
 import { readGpkg, writeGpkg } from './gpkg-format';
@@ -105,4 +105,38 @@ export async function readLayer(format: ExchangeFormat | undefined, bytes: Uint8
   const crs: ExchangeCrs = opts.crs ?? raw.declaredCrs ?? 'wgs84';
   const features = raw.features.map((f) => ({ geometry: f.geometry ? fromFileCrs(f.geometry, crs) : null, properties: f.properties }));
   return { name: raw.name, fields: raw.fields, features, crs };
+}
+
+/** What an upload's query string says about reading it (format, CRS, CSV geometry, GeoPackage layer). */
+export interface UploadQuery {
+  format?: string;
+  crs?: ExchangeCrs;
+  geometry?: 'wkt' | 'lonlat';
+  layer?: string;
+}
+
+/**
+ * An uploaded file's features, read by `readLayer` in the format `query.format` names, else the one its
+ * content type names (else sniffed). A file without features is FILE_EMPTY.
+ */
+export async function readUpload(
+  file: { bytes: Uint8Array; contentType?: string },
+  query: UploadQuery,
+  opts: { textFields: readonly string[]; limits: Partial<ReadLimits> },
+): Promise<ReadResult> {
+  const format = query.format !== undefined ? parseFormat(query.format) : formatOfMediaType(file.contentType);
+  const read = await readLayer(format, file.bytes, {
+    ...(query.crs ? { crs: query.crs } : {}),
+    ...(query.geometry ? { csvGeometry: query.geometry } : {}),
+    ...(query.layer ? { layer: query.layer } : {}),
+    textFields: opts.textFields,
+    limits: opts.limits,
+  });
+  if (read.features.length === 0) throw fileRejected('FILE_EMPTY', 'The file has no features.');
+  return read;
+}
+
+/** The names of the text fields: a round trip reads them as text whatever they look like (digit-only codes). */
+export function textFieldNames(fields: readonly FieldSpec[]): string[] {
+  return fields.filter((f) => f.type === 'text').map((f) => f.name);
 }
