@@ -165,6 +165,14 @@ describe('OGC API – Features', () => {
   it('refuses unknown collections, filters and CRSs clearly', async () => {
     expect((await get('/ogc/collections/residents/items')).status).toBe(404);
     expect((await get('/ogc/collections/grids/items?password=1')).status).toBe(400);
+    // Names every JavaScript object inherits are unknown filters too, not a crash.
+    for (const inherited of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      for (const collection of ['grids', 'buildings', 'divisions']) {
+        const res = await get<{ error: { code: string; details: { field: string } } }>(`/ogc/collections/${collection}/items?${inherited}=1`);
+        expect(res.status, `${collection} ?${inherited}=1`).toBe(400);
+        expect(res.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: inherited } });
+      }
+    }
     expect((await get('/ogc/collections/grids/items?crs=EPSG:3857')).status).toBe(400);
     expect((await get('/ogc/collections/grids/items?bbox=1,2,3')).status).toBe(400);
     expect((await get('/ogc/collections/grids/items?datetime=yesterday')).status).toBe(400);

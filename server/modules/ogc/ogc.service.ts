@@ -152,7 +152,8 @@ export async function getItems(db: Database, base: string, c: OgcCollection, ctx
   const offset = req.offset ?? 0;
   const filters: Array<{ column: string; value: string }> = [];
   for (const [key, value] of Object.entries(req.extra)) {
-    if (!(key in c.properties)) {
+    // Own keys only: `in` would also accept "constructor" or "toString" from the prototype (then a 500).
+    if (!Object.hasOwn(c.properties, key)) {
       throw new AppError('VALIDATION_FAILED', 400, `Unknown query parameter "${key}". Filters: ${Object.keys(c.properties).join(', ')}.`, { in: 'querystring', field: key });
     }
     filters.push({ column: key, value: String(value) });
