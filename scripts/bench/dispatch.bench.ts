@@ -9,15 +9,9 @@
  * Also measured, for diagnosis: the dispatch plugin alone in a Fastify instance without the app's hooks.
  * BENCH_ROUNDS (3) rounds alternate bare, full and alone; medians are reported (the machine is shared).
  * Target: full lookup ≥ 0.6 × the bare route, p99 ≤ 5 ms. Data: the demo generator's large district.
- *
- * BENCH_CPU_PROFILE=1 adds one more load of each server under V8's sampling profiler (node:inspector,
- * this process only: the servers are in-process) and prints its top functions by self time, in µs per
- * request, writing the profiles to test-output/bench/dispatch-<server>.cpuprofile (open in Chrome
- * DevTools). Profiling slows everything; those loads are not part of the figures.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -29,12 +23,10 @@ import { testConfig } from '../../server/config';
 import { NotificationHub } from '../../server/db/notifications';
 import { insertDivisions, insertGridsBulk, insertPublishedLayouts, insertStaffBulk } from '../../server/modules/demo/demo.repository';
 import { dispatchRoutes } from '../../server/modules/dispatch/dispatch.routes';
-import { serializeDispatchResult } from '../../server/modules/dispatch/dispatch-serialize';
 import { DispatchService } from '../../server/modules/dispatch/dispatch.service';
 import { insertApiToken } from '../../server/modules/users/api-token.repository';
 import { insertUser } from '../../server/modules/users/user.repository';
 import { ensureDebianPackages } from '../../server/test/system-packages';
-import { PROJECT_ROOT } from '../../server/config';
 import { runCli } from '../cli';
 import { generateDemoCity } from '../generate/demo-city';
 import { median, withScratchDatabase, writeResults } from './bench-kit';
@@ -116,34 +108,6 @@ async function measure(url: string, paths: string[], headers: Record<string, str
   return load(url, paths, headers);
 }
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount?: number;
-}
-
-/** Load one server under the sampling profiler; print its top functions by self time (µs per request). */
-async function profile(session: Session, name: string, url: string, paths: string[], headers: Record<string, string>): Promise<void> {
-  await load(url, paths, headers, WARMUP_S);
-  await session.post('Profiler.start');
-  const l = await load(url, paths, headers);
-  const { profile: p } = (await session.post('Profiler.stop')) as { profile: { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[] } };
-  const file = path.join(PROJECT_ROOT, 'test-output/bench', `dispatch-${name}.cpuprofile`);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(p));
-  const requests = l.rps * DURATION_S;
-  const usPerSample = (p.endTime - p.startTime) / p.samples.length;
-  const self = new Map<string, number>();
-  for (const n of p.nodes) {
-    const f = n.callFrame;
-    const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/wt-[^/]+\//, '')}:${f.lineNumber + 1}`;
-    self.set(key, (self.get(key) ?? 0) + (n.hitCount ?? 0));
-  }
-  const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 30);
-  console.log(`\nprofile ${name}: ${Math.round(l.rps)} req/s under the profiler, ${l.cpuUs} µs CPU/req; self time per request (µs, ${file}):`);
-  for (const [fn, hits] of top) console.log(`${((hits * usPerSample) / requests).toFixed(2).padStart(8)}  ${fn}`);
-}
-
 runCli(async () => {
   if (!ensureDebianPackages('/usr/bin/wrk', ['wrk'])) throw new Error('wrk is needed: sudo apt-get install -y wrk');
   await withScratchDatabase('dispatch', async (handle) => {
@@ -220,31 +184,6 @@ runCli(async () => {
       console.log(
         `round ${i + 1}: bare ${Math.round(b.rps)} req/s (${b.cpuUs} µs CPU/req), full lookup ${Math.round(f.rps)} (${(f.rps / b.rps).toFixed(2)}×, p99 ${f.p99} ms, ${f.cpuUs} µs CPU/req), route alone ${Math.round(r.rps)} (${(r.rps / b.rps).toFixed(2)}×, ${r.cpuUs} µs CPU/req)`,
       );
-    }
-    if (process.env.BENCH_CPU_PROFILE === '1') {
-      const session = new Session();
-      session.connect();
-      await session.post('Profiler.enable');
-      await session.post('Profiler.setSamplingInterval', { interval: 100 });
-      await profile(session, 'bare', bareUrl, paths, auth);
-      await profile(session, 'full', appUrl, paths, auth);
-      await profile(session, 'alone', aloneUrl, paths, {});
-      await session.post('Profiler.disable');
-      session.disconnect();
-      // The route's own work without HTTP: lookup and serialisation of the same points, in a loop.
-      const points = paths.map((p) => new URL(p, 'http://x').searchParams).map((q) => ({ lon: Number(q.get('lon')), lat: Number(q.get('lat')) }));
-      for (const pass of ['warm-up', 'measured']) {
-        const t0 = process.hrtime.bigint();
-        let n = 0;
-        for (let k = 0; k < 20; k++) {
-          for (const q of points) {
-            const r = dispatch.lookupPointNow(q);
-            if (r instanceof Promise) throw new Error('lookup left memory');
-            n += serializeDispatchResult(r).length > 0 ? 1 : 0;
-          }
-        }
-        if (pass === 'measured') console.log(`\nlookup + serialisation in a loop: ${(Number(process.hrtime.bigint() - t0) / 1000 / n).toFixed(2)} µs per point`);
-      }
     }
     await bare.close();
     await app.close();
