@@ -46,6 +46,8 @@ interface Load {
   errors: number;
   /** This process's CPU time (user + system) per request answered, in µs: every server here is in-process, one loaded at a time. */
   cpuUs: number;
+  /** Of which in the kernel (system time: sockets, loopback TCP), µs per request. */
+  sysUs: number;
 }
 
 /**
@@ -93,6 +95,7 @@ end
       p99: ms(/ 99%\s+([\d.]+)(us|ms|s)/),
       errors: (Number.isNaN(non2xx) ? 0 : non2xx) + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0),
       cpuUs: Math.round((10 * (cpu.user + cpu.system)) / num(/(\d+) requests in /)) / 10,
+      sysUs: Math.round((10 * cpu.system) / num(/(\d+) requests in /)) / 10,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -193,6 +196,7 @@ runCli(async () => {
       p99: med(rounds.map((r) => pick(r).p99)),
       errors: rounds.reduce((n, r) => n + pick(r).errors, 0),
       cpuUs: med(rounds.map((r) => pick(r).cpuUs)),
+      sysUs: med(rounds.map((r) => pick(r).sysUs)),
     });
     const bareLoad = mid((r) => r.bare);
     const full = mid((r) => r.full);
@@ -209,7 +213,7 @@ runCli(async () => {
       bareRoute: { ...bareLoad, bytes: bareBody.length },
       perRound: rounds,
     };
-    const row = (l: Load, ratio: string) => ({ 'req/s': Math.round(l.rps), 'p50 ms': l.p50, 'p99 ms': l.p99, 'CPU µs/req': l.cpuUs, errors: l.errors, ratio });
+    const row = (l: Load, ratio: string) => ({ 'req/s': Math.round(l.rps), 'p50 ms': l.p50, 'p99 ms': l.p99, 'CPU µs/req': l.cpuUs, 'of which kernel': l.sysUs, errors: l.errors, ratio });
     console.table({
       'full lookup (app, API token)': row(full, `${results.fullLookup.ratioToBare.toFixed(2)} × bare (target ≥ 0.6, p99 ≤ 5 ms)`),
       'dispatch route alone (no app hooks)': row(route, `${results.dispatchRouteAlone.ratioToBare.toFixed(2)} × bare`),

@@ -12,6 +12,8 @@ export interface IndexedGrid extends Omit<GridSnapshotRow, 'wkb'> {
   effectiveFromIso: string;
   /** The grid as an answer shows it when it covers the point (built once, shared, frozen). */
   coversView: Readonly<{ id: number; code: string; name: string; kind: string; layoutId: number; layoutEffectiveFrom: string; match: 'covers'; distanceM: number }>;
+  /** The answer's message for a point inside this grid alone (built once). */
+  insideMessage: string;
 }
 
 export interface IndexedDivision {
@@ -66,7 +68,7 @@ export class SpatialIndex {
     this.grids = grids.map(({ wkb, ...g }) => {
       const effectiveFromIso = g.effectiveFrom.toISOString();
       const coversView = Object.freeze({ id: g.id, code: g.code, name: g.name, kind: g.kind, layoutId: g.layoutId, layoutEffectiveFrom: effectiveFromIso, match: 'covers' as const, distanceM: 0 });
-      return { ...g, geom: parseWkbPolygonal(wkb), effectiveFromIso, coversView };
+      return { ...g, geom: parseWkbPolygonal(wkb), effectiveFromIso, coversView, insideMessage: `Inside grid ${g.code} ${g.name}.` };
     });
     for (const d of divisions) this.divisions.set(d.code, { code: d.code, level: d.level, name: d.name, parentCode: d.parentCode, geom: d.wkb ? parseWkbPolygonal(d.wkb) : null });
     this.communities = [...this.divisions.values()].filter((d) => d.level === 'community' && d.geom !== null);

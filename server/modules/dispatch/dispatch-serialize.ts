@@ -93,16 +93,38 @@ function writeFallback(list: DispatchResult['fallback']): string {
 
 const writeResponder = (r: NonNullable<DispatchResult['responder']>): string => `{${staffFields(r)},"step":${str(r.step)}}`;
 
-/** The concatenated tail of answers (everything after the message), by their frozen fallback chain. */
-const tails = new WeakMap<object, { parts: Buffer[]; bytes: Buffer }>();
+const K_STATUS = ascii(',"status":');
+const K_MESSAGE = ascii(',"message":');
 
 /**
- * Everything after the message. Within a steady minute every answer for a grid has the very same parts
- * (each the cached UTF-8 of a shared, frozen object), so their concatenation is kept too, by the answer's
- * frozen fallback chain, and reused while every part is still the identical buffer.
+ * The cached rest of an answer (everything after `at`), with the values it was written from: reused
+ * only while every one of them is the very same (status, message and each shared part).
  */
-function tailOf(r: DispatchResult): Buffer {
-  const parts = [
+interface Rest {
+  status: string;
+  message: string;
+  district: DispatchResult['district'];
+  street: DispatchResult['street'];
+  community: DispatchResult['community'];
+  grid: DispatchResult['grid'];
+  ambiguous: boolean;
+  candidates: DispatchResult['candidates'];
+  staff: DispatchResult['staff'];
+  onDuty: DispatchResult['onDuty'];
+  responder: DispatchResult['responder'];
+  source: DispatchResult['source'];
+  bytes: Buffer;
+}
+
+/** By the answer's frozen fallback chain: one per grid (or grid-less community) and steady minute. */
+const rests = new WeakMap<object, Rest>();
+
+function writeRest(r: DispatchResult): Buffer {
+  return Buffer.concat([
+    K_STATUS,
+    Buffer.from(str(r.status)),
+    K_MESSAGE,
+    Buffer.from(str(r.message)),
     K_DISTRICT,
     codeName(r.district),
     K_STREET,
@@ -122,22 +144,88 @@ function tailOf(r: DispatchResult): Buffer {
     K_FALLBACK,
     r.fallback.length === 0 ? EMPTY : shared(r.fallback, writeFallback),
     r.source === 'postgis' ? SOURCE.postgis : SOURCE.memory,
-  ];
-  if (!Object.isFrozen(r.fallback) || r.fallback.length === 0) return Buffer.concat(parts);
-  const kept = tails.get(r.fallback);
-  if (kept && kept.parts.length === parts.length && kept.parts.every((b, i) => b === parts[i])) return kept.bytes;
-  const bytes = Buffer.concat(parts);
-  tails.set(r.fallback, { parts, bytes });
+  ]);
+}
+
+/**
+ * Everything after `at`. Within a steady minute every answer for a grid is made of the very same
+ * shared, frozen objects and message, so the bytes written for the first are kept (by the answer's
+ * frozen fallback chain) and reused while each of those values is identical — a few comparisons
+ * instead of a dozen lookups and a concatenation per request. Anything else is written afresh.
+ */
+function restOf(r: DispatchResult): Buffer {
+  const key = r.fallback;
+  if (key.length === 0 || !Object.isFrozen(key)) return writeRest(r);
+  const kept = rests.get(key);
+  if (
+    kept !== undefined &&
+    kept.grid === r.grid &&
+    kept.message === r.message &&
+    kept.status === r.status &&
+    kept.staff === r.staff &&
+    kept.onDuty === r.onDuty &&
+    kept.responder === r.responder &&
+    kept.candidates === r.candidates &&
+    kept.ambiguous === r.ambiguous &&
+    kept.community === r.community &&
+    kept.street === r.street &&
+    kept.district === r.district &&
+    kept.source === r.source
+  ) {
+    return kept.bytes;
+  }
+  // Only answers whose parts are all shared (frozen) are kept: a part built per request would never match again.
+  const bytes = writeRest(r);
+  const sharedParts = [r.district, r.street, r.community, r.grid, r.candidates, r.staff, r.onDuty, r.responder].every((v) => v === null || Object.isFrozen(v));
+  if (sharedParts) {
+    rests.set(key, {
+      status: r.status,
+      message: r.message,
+      district: r.district,
+      street: r.street,
+      community: r.community,
+      grid: r.grid,
+      ambiguous: r.ambiguous,
+      candidates: r.candidates,
+      staff: r.staff,
+      onDuty: r.onDuty,
+      responder: r.responder,
+      source: r.source,
+      bytes,
+    });
+  }
   return bytes;
+}
+
+/**
+ * Answers are small (~1.7 KB): they are cut from a large slab of memory, fewer and larger allocations
+ * than Buffer's own 8 KB pool (one per four answers). Each answer owns its bytes; a slab is freed
+ * once no answer cut from it is alive.
+ */
+const SLAB_BYTES = 256 * 1024;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
+function take(length: number): Buffer {
+  if (length > SLAB_BYTES / 8) return Buffer.allocUnsafe(length);
+  if (slabUsed + length > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = Buffer.from(slab, slabUsed, length);
+  // 8-byte alignment, as Buffer's pool keeps it.
+  slabUsed += (length + 7) & ~7;
+  return out;
 }
 
 /** UTF-8 JSON of one point answer, exactly as the contract's schema serializer writes it. */
 export function serializeDispatchResult(r: DispatchResult): Buffer {
   const p = r.position;
-  const head = `{"position":{"lon":${num(p.lon)},"lat":${num(p.lat)},"crs":${str(p.crs)}},"at":${str(r.at)},"status":${str(r.status)},"message":${str(r.message)}`;
-  const tail = tailOf(r);
-  const out = Buffer.allocUnsafe(Buffer.byteLength(head) + tail.length);
-  const n = out.write(head, 0);
-  tail.copy(out, n);
+  const head = `{"position":{"lon":${num(p.lon)},"lat":${num(p.lat)},"crs":${str(p.crs)}},"at":${str(r.at)}`;
+  const rest = restOf(r);
+  const headBytes = Buffer.byteLength(head);
+  const out = take(headBytes + rest.length);
+  out.write(head, 0);
+  rest.copy(out, headBytes);
   return out;
 }

@@ -2,6 +2,7 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DispatchResultSchema, type DispatchResult } from '../../contracts/dispatch';
 import { serializeDispatchResult } from './dispatch-serialize';
+import { isoInstant } from './dispatch.service';
 
 // The reference: what Fastify's schema serializer sends for the contract (it keeps only the contract's fields).
 const reference = Fastify();
@@ -109,5 +110,40 @@ describe('serializeDispatchResult', () => {
     expect(text).not.toContain('secret');
     expect(text).not.toContain('internal');
     expect(text).toBe(await viaSchema(answer));
+  });
+
+  it('reuses the bytes of a shared answer only while every value is the same one', async () => {
+    // One frozen chain, as within a steady minute; the answers around it differ one value at a time.
+    const base = inGrid({
+      onDuty: Object.freeze([]) as unknown as DispatchResult['onDuty'],
+      candidates: Object.freeze([]) as unknown as DispatchResult['candidates'],
+      responder: null,
+      fallback: Object.freeze([Object.freeze({ step: 'grid_on_duty' as const, outcome: 'none' as const, reason: 'nobody' })]) as DispatchResult['fallback'],
+    });
+    const variants: DispatchResult[] = [
+      base,
+      { ...base, message: 'Another message.' },
+      { ...base, status: 'nearest_grid' },
+      { ...base, grid: Object.freeze({ ...grid, name: '第8网格' }) },
+      { ...base, staff: Object.freeze([staff[0]!]) as DispatchResult['staff'] },
+      { ...base, community: Object.freeze({ code: '410105001002', name: '另一社区' }) },
+      { ...base, ambiguous: true, candidates: Object.freeze([Object.freeze({ id: 8, code: '410105001001008', name: '第8网格', layoutId: 3 })]) as DispatchResult['candidates'] },
+      { ...base, source: 'postgis' },
+      { ...base, position: { lon: 1, lat: 2, crs: 'bd09' }, at: '2030-01-01T00:00:00.000Z' },
+      base,
+    ];
+    for (const answer of variants) {
+      // Each twice, in this order: a kept rest must never answer for a different value.
+      for (let i = 0; i < 2; i++) expect(serializeDispatchResult(answer).toString('utf8')).toBe(await viaSchema(answer));
+    }
+  });
+});
+
+describe('isoInstant', () => {
+  it('formats like Date.prototype.toISOString, within a second and across seconds, days and the edges', () => {
+    const instants = [0, 1, 9, 10, 99, 100, 999, 1000, 1_740_965_400_000, 1_740_965_400_007, 1_740_965_400_070, 1_740_965_400_700, 1_740_965_399_999, 1_740_965_400_000, 253_402_300_799_999];
+    for (const ms of instants) expect(isoInstant(ms), String(ms)).toBe(new Date(ms).toISOString());
+    // Outside its fast range it still answers exactly as Date does.
+    for (const ms of [-1, -86_400_001, 253_402_300_800_000, 1.5]) expect(isoInstant(ms), String(ms)).toBe(new Date(ms).toISOString());
   });
 });

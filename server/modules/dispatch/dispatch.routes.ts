@@ -78,16 +78,19 @@ export const dispatchRoutes: FastifyPluginAsyncTypebox<{ dispatch: DispatchServi
         response: { 200: DispatchLookupResponseSchema, ...errors },
       },
     },
-    async (request, reply) => {
+    // Not async: a point answered from memory is sent at once, without a promise and its microtask
+    // (the hotline's hot path); the address search and past instants return their promise.
+    (request, reply) => {
       const { lon, lat, address, at, crs, limit } = request.query;
       void reply.header('cache-control', 'no-store');
       if (address !== undefined) {
         if (lon !== undefined || lat !== undefined) {
           throw new AppError('VALIDATION_FAILED', 400, 'Send either address or lon/lat, not both.', { in: 'querystring', reason: 'ADDRESS_AND_POSITION' });
         }
-        const answer = await dispatch.lookupAddress(address, { at, limit });
-        const serialize = (serializeAddress ??= reply.compileSerializationSchema(ADDRESS_SCHEMA, '200'));
-        return sendJsonText(reply, serialize(answer));
+        return dispatch.lookupAddress(address, { at, limit }).then((answer) => {
+          const serialize = (serializeAddress ??= reply.compileSerializationSchema(ADDRESS_SCHEMA, '200'));
+          sendJsonText(reply, serialize(answer));
+        });
       }
       if (lon === undefined || lat === undefined) {
         throw new AppError('VALIDATION_FAILED', 400, 'Send lon and lat (or address).', {
@@ -97,8 +100,13 @@ export const dispatchRoutes: FastifyPluginAsyncTypebox<{ dispatch: DispatchServi
         });
       }
       const found = dispatch.lookupPointNow({ lon, lat, crs, at });
-      const answer = found instanceof Promise ? await found : found;
-      return sendJsonText(reply, serializeDispatchResult(answer));
+      if (found instanceof Promise) {
+        return found.then((answer) => {
+          sendJsonText(reply, serializeDispatchResult(answer));
+        });
+      }
+      sendJsonText(reply, serializeDispatchResult(found));
+      return undefined;
     },
   );
 

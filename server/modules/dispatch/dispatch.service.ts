@@ -70,6 +70,8 @@ interface Located {
   candidates: DispatchResult['candidates'];
   community: IndexedDivision | null;
   source: DispatchResult['source'];
+  /** The message of a point inside one grid only, when built once for the grid. */
+  insideMessage?: string;
 }
 
 export interface PointQuery {
@@ -108,7 +110,8 @@ interface Chain {
  */
 const ON_DUTY_PER_LEVEL: Readonly<Record<DutyCandidate['level'], number>> = { grid: 5, community: 1, street: 1 };
 
-const NONE: never[] = [];
+/** The empty list of every answer that has none: frozen, one instance (its answers' JSON text can be kept, dispatch-serialize.ts). */
+const NONE: never[] = Object.freeze([]) as never[];
 
 const OUTSIDE_CHAIN: Chain = {
   responder: null,
@@ -175,6 +178,25 @@ function localLabel(clock: ReturnType<typeof shanghaiClock>): string {
   const hh = Math.floor(minutes / 60);
   const mm = minutes % 60;
   return `${clock.date} ${hh < 10 ? '0' : ''}${hh}:${mm < 10 ? '0' : ''}${mm} (Asia/Shanghai)`;
+}
+
+/** The last second formatted by isoInstant: 'YYYY-MM-DDTHH:MM:SS.' */
+let isoSecond = NaN;
+let isoPrefix = '';
+
+/**
+ * `new Date(ms).toISOString()`, with the date and time of day formatted once per second (every answer
+ * at "now" carries its instant; thousands fall in one second). Years 0–9999 only; others as Date does.
+ */
+export function isoInstant(ms: number): string {
+  if (!Number.isInteger(ms) || ms < 0 || ms >= 253_402_300_800_000) return new Date(ms).toISOString();
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+    isoSecond = second;
+  }
+  const milli = ms - second * 1000;
+  return `${isoPrefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
 }
 
 export class DispatchService {
@@ -322,6 +344,7 @@ export class DispatchService {
         candidates: covering.length > 1 ? covering.slice(1).map((g) => ({ id: g.id, code: g.code, name: g.name, layoutId: g.layoutId })) : NONE,
         community: null,
         source: 'memory',
+        insideMessage: first.insideMessage,
       };
     }
     const near = snap.spatial.nearestGrid(lon, lat, this.nearestGridM);
@@ -331,13 +354,13 @@ export class DispatchService {
         status: 'nearest_grid',
         grid: { id: g.id, code: g.code, name: g.name, kind: g.kind, layoutId: g.layoutId, layoutEffectiveFrom: g.effectiveFromIso, match: 'nearest', distanceM: Math.round(near.distanceM * 100) / 100 },
         gridCommunity: g.communityCode,
-        candidates: [],
+        candidates: NONE,
         community: null,
         source: 'memory',
       };
     }
     const community = snap.spatial.communityAt(lon, lat);
-    return { status: community ? 'community_only' : 'outside', grid: null, gridCommunity: null, candidates: [], community, source: 'memory' };
+    return { status: community ? 'community_only' : 'outside', grid: null, gridCommunity: null, candidates: NONE, community, source: 'memory' };
   }
 
   private async locateInPostgis(snap: Snapshot, lon: number, lat: number, atMs: number): Promise<Located> {
@@ -378,7 +401,7 @@ export class DispatchService {
     if (located.status === 'in_grid' && grid) {
       message = located.candidates.length > 0
         ? `On the shared boundary of grids ${[grid.code, ...located.candidates.map((c) => c.code)].join(', ')}: ${grid.code} (lowest code) is responsible.`
-        : `Inside grid ${grid.code} ${grid.name}.`;
+        : (located.insideMessage ?? `Inside grid ${grid.code} ${grid.name}.`);
     } else if (located.status === 'nearest_grid' && grid) {
       message = `Outside every grid; the nearest grid ${grid.code} ${grid.name} is ${grid.distanceM} m away (limit ${this.nearestGridM} m).`;
     } else if (located.status === 'community_only') {
@@ -390,7 +413,7 @@ export class DispatchService {
 
     return {
       position: { lon, lat, crs },
-      at: new Date(atMs).toISOString(),
+      at: isoInstant(atMs),
       status: located.status,
       message,
       district: names.district,
