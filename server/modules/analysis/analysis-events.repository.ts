@@ -100,9 +100,9 @@ export async function countEventCells(db: Database, filter: EventFilter, project
  * coordinates leave PostgreSQL as one row: two runs of big-endian float8 (`float8send`, one
  * `string_agg` each) sent base64-encoded (16 bytes of data per event, 21 on the wire; hex bytea
  * would be 32 and cost the client 1.5× the decoding time), so the binning can happen in JS
- * (`binLonLat`). At a million events this read costs about 0.3 s of PostgreSQL CPU and 0.1 s of ours,
- * where binning and grouping in SQL cost 0.75 s (PostgreSQL's per-row expression evaluation and
- * HashAggregate, not reading the rows).
+ * (`binLonLat`). At a million events this read costs about 0.3 s of PostgreSQL CPU and 0.15 s of
+ * ours, where binning and grouping in SQL cost 0.75–0.85 s of PostgreSQL CPU (its per-row expression
+ * evaluation and HashAggregate, not reading the rows).
  */
 export async function eventLonLat(db: Database, filter: EventFilter, limit: number): Promise<{ lng: Float64Array; lat: Float64Array } | null> {
   const { rows } = await sql<{ n: number; x: string | null; y: string | null }>`
