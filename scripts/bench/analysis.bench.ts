@@ -13,7 +13,9 @@
  *     `clusterFeatures` (validation, projection, arrays bound to ST_ClusterDBSCAN, renumbering, hulls,
  *     time spans) against the bare `ST_ClusterDBSCAN(ST_MakePoint(x, y), 50, 4) OVER ()` over the same
  *     supplied coordinates bound as arrays — both pay for sending 100k points. Target: ratio ≤ 1.1.
- *     Also reported: bare ST_ClusterDBSCAN over the stored, pre-projected column (no transfer).
+ *     Also reported: the same bare query with the arrays bound in binary (no decimal text to format
+ *     and parse; the service binds them so), and bare ST_ClusterDBSCAN over the stored,
+ *     pre-projected column (no transfer).
  * (c) The same 1M points stored as events (the real `events` table with its indexes), spread over the
  *     12 months of 2024, analysed through the stored-events services (what GET /api/v1/analysis/… runs,
  *     without HTTP):
@@ -24,6 +26,10 @@
  *       spans) against the bare `ST_ClusterDBSCAN(…) OVER ()` over the same stored rows with the same
  *       projection arithmetic, returning (id, cluster) per event. Target ≤ 1.1.
  *     - emerging hot spots over 12 monthly slices (`eventEmerging`, hex 250 m and 100 m). Target < 10 s.
+ *
+ * `ANALYSIS_BENCH=hotspots,dbscan` runs only some parts (hex = (a), dbscan = (b), hotspots, clusters,
+ * emerging = (c)); `ANALYSIS_BENCH_RUNS=5` changes the number of measured runs (default 3). Load
+ * averages at the start and the end go into the output, since this machine is shared.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -49,7 +55,10 @@ const DBSCAN_POINTS = 100_000;
 const HEX_SIZE = 100; // m, edge length
 const EPS = 50; // m
 const MIN_POINTS = 4;
-const RUNS = 3;
+const RUNS = Number(process.env.ANALYSIS_BENCH_RUNS ?? 3);
+const PARTS = new Set((process.env.ANALYSIS_BENCH ?? 'hex,dbscan,hotspots,clusters,emerging').split(',').map((p) => p.trim()));
+const want = (part: string): boolean => PARTS.has(part);
+const loadAverage = (): string => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 const CENTRE: [number, number] = [113.65, 34.75];
 // ~20 km × 20 km: 0.22° of longitude and 0.18° of latitude at 34.75° N.
 const HALF_LNG = 0.11;
@@ -109,6 +118,25 @@ async function bareDbscanOnArrays(db: Database, xs: number[], ys: number[]): Pro
   return new Set(rows.map((r) => r.cid).filter((c) => c !== null)).size;
 }
 
+/** A float8[] parameter in PostgreSQL's binary array format (the baseline's own copy, independent of the code measured). */
+function binaryFloat8Array(values: readonly number[]): Buffer {
+  const bytes = Buffer.allocUnsafe(20 + 12 * values.length);
+  [1, 0, 701, values.length, 1].forEach((v, k) => bytes.writeInt32BE(v, 4 * k));
+  values.forEach((v, k) => {
+    bytes.writeInt32BE(8, 20 + 12 * k);
+    bytes.writeDoubleBE(v, 24 + 12 * k);
+  });
+  return bytes;
+}
+
+/** The same bare query with the arrays bound in binary (no decimal text either way): the leanest baseline. */
+async function bareDbscanOnBinaryArrays(db: Database, xs: number[], ys: number[]): Promise<number> {
+  const { rows } = await sql<{ cid: number | null }>`
+    SELECT ST_ClusterDBSCAN(ST_MakePoint(x, y), eps := ${EPS}::float8, minpoints := ${MIN_POINTS}::int) OVER () AS cid
+    FROM unnest(${binaryFloat8Array(xs)}::float8[], ${binaryFloat8Array(ys)}::float8[]) AS u(x, y)`.execute(db);
+  return new Set(rows.map((r) => r.cid).filter((c) => c !== null)).size;
+}
+
 async function bareDbscan(db: Database): Promise<number> {
   const { rows } = await sql<{ cid: number | null }>`
     SELECT ST_ClusterDBSCAN(geom_m, eps := ${EPS}::float8, minpoints := ${MIN_POINTS}::int) OVER () AS cid
@@ -163,113 +191,165 @@ async function bareDbscanStoredEvents(db: Database): Promise<number> {
 }
 
 runCli(async () => {
+  const loadAtStart = loadAverage();
+  console.log(`parts: ${[...PARTS].join(', ')}; ${RUNS} runs; load average ${loadAtStart}`);
   await withScratchDatabase('analysis', async (handle) => {
     const loadTime = await time(() => load(handle.db));
     console.log(`loaded ${POINTS.toLocaleString('en')} points in ${(loadTime.ms / 1000).toFixed(1)} s`);
+    const table: Record<string, Record<string, unknown>> = {};
+    const results: Record<string, unknown> = {};
+    const runsMs: Record<string, unknown> = {};
 
-    const { rows: sample } = await sql<{ lng: number; lat: number }>`
-      SELECT ST_X(geom) AS lng, ST_Y(geom) AS lat FROM bench_points WHERE id <= ${DBSCAN_POINTS}::int ORDER BY id`.execute(handle.db);
-    const projection = localProjection(CENTRE);
-    const xs = sample.map((p) => projection.forward(p.lng, p.lat)[0]);
-    const ys = sample.map((p) => projection.forward(p.lng, p.lat)[1]);
-    const features: AnalysisFeature[] = sample.map((p) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [p.lng, p.lat] }, properties: null }));
+    if (want('hex') || want('dbscan')) {
+      const { rows: sample } = await sql<{ lng: number; lat: number }>`
+        SELECT ST_X(geom) AS lng, ST_Y(geom) AS lat FROM bench_points WHERE id <= ${DBSCAN_POINTS}::int ORDER BY id`.execute(handle.db);
+      const projection = localProjection(CENTRE);
+      const xs = sample.map((p) => projection.forward(p.lng, p.lat)[0]);
+      const ys = sample.map((p) => projection.forward(p.lng, p.lat)[1]);
+      const features: AnalysisFeature[] = sample.map((p) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [p.lng, p.lat] }, properties: null }));
+      const clusterSupplied = () => clusterFeatures(handle.db, { data: { type: 'FeatureCollection', features }, crs: 'EPSG:4326', eps: EPS, minPoints: MIN_POINTS }, { maxFeatures: DBSCAN_POINTS });
 
-    // Warm-up (plans, caches, JIT of the JS paths), then interleaved runs.
-    await hexCountsAndGiStar(handle.db);
-    await plainHexJoin(handle.db);
-    const ours: number[] = [];
-    const join: number[] = [];
-    const dbscanOurs: number[] = [];
-    const dbscanBare: number[] = [];
-    const dbscanStored: number[] = [];
-    let hexInfo = { cells: 0, hot: 0 };
-    let joinCells = 0;
-    let clusters = { ours: 0, bare: 0 };
-    for (let run = 0; run < RUNS; run++) {
-      const a = await time(() => hexCountsAndGiStar(handle.db));
-      ours.push(a.ms);
-      hexInfo = a.value;
-      const b = await time(() => plainHexJoin(handle.db));
-      join.push(b.ms);
-      joinCells = b.value;
-      const c = await time(() => clusterFeatures(handle.db, { data: { type: 'FeatureCollection', features }, crs: 'EPSG:4326', eps: EPS, minPoints: MIN_POINTS }, { maxFeatures: DBSCAN_POINTS }));
-      dbscanOurs.push(c.ms);
-      const d = await time(() => bareDbscanOnArrays(handle.db, xs, ys));
-      dbscanBare.push(d.ms);
-      const e = await time(() => bareDbscan(handle.db));
-      dbscanStored.push(e.ms);
-      clusters = { ours: c.value.clusters.features.length, bare: e.value };
+      // Warm-up (plans, caches, JIT of the JS paths), then interleaved runs.
+      if (want('hex')) {
+        await hexCountsAndGiStar(handle.db);
+        await plainHexJoin(handle.db);
+      }
+      if (want('dbscan')) {
+        await clusterSupplied();
+        await bareDbscanOnArrays(handle.db, xs, ys);
+        await bareDbscanOnBinaryArrays(handle.db, xs, ys);
+      }
+      const ours: number[] = [];
+      const join: number[] = [];
+      const dbscanOurs: number[] = [];
+      const dbscanBare: number[] = [];
+      const dbscanStored: number[] = [];
+      const dbscanBinary: number[] = [];
+      let hexInfo = { cells: 0, hot: 0 };
+      let joinCells = 0;
+      let clusters = { ours: 0, bare: 0 };
+      for (let run = 0; run < RUNS; run++) {
+        if (want('hex')) {
+          const a = await time(() => hexCountsAndGiStar(handle.db));
+          ours.push(a.ms);
+          hexInfo = a.value;
+          const b = await time(() => plainHexJoin(handle.db));
+          join.push(b.ms);
+          joinCells = b.value;
+        }
+        if (want('dbscan')) {
+          const c = await time(clusterSupplied);
+          dbscanOurs.push(c.ms);
+          const d = await time(() => bareDbscanOnArrays(handle.db, xs, ys));
+          dbscanBare.push(d.ms);
+          const e = await time(() => bareDbscan(handle.db));
+          dbscanStored.push(e.ms);
+          const f = await time(() => bareDbscanOnBinaryArrays(handle.db, xs, ys));
+          dbscanBinary.push(f.ms);
+          clusters = { ours: c.value.clusters.features.length, bare: e.value };
+        }
+      }
+      if (want('hex')) {
+        const hex = { oursMs: median(ours), plainJoinMs: median(join), ratio: median(ours) / median(join), targetRatio: 0.5, targetMs: 1500, cells: hexInfo.cells, nonEmptyJoinCells: joinCells, hotCells: hexInfo.hot };
+        results.hex = hex;
+        runsMs.hex = { ours, join };
+        table[`hex counts + Gi*, ${POINTS / 1e6}M points`] = { 'ours ms': Math.round(hex.oursMs), 'baseline ms': Math.round(hex.plainJoinMs), ratio: hex.ratio.toFixed(3), target: '≤ 0.5 and < 1500 ms', met: hex.ratio <= 0.5 && hex.oursMs < 1500 };
+        console.log(`hex: ${hex.cells} lattice cells (${hex.nonEmptyJoinCells} non-empty by the join), ${hex.hotCells} hot at 90 %+`);
+      }
+      if (want('dbscan')) {
+        const dbscan = {
+          oursMs: median(dbscanOurs),
+          bareMs: median(dbscanBare),
+          ratio: median(dbscanOurs) / median(dbscanBare),
+          targetRatio: 1.1,
+          bareBinaryMs: median(dbscanBinary),
+          ratioVsBinary: median(dbscanOurs) / median(dbscanBinary),
+          bareStoredMs: median(dbscanStored),
+          ratioVsStored: median(dbscanOurs) / median(dbscanStored),
+          clustersOurs: clusters.ours,
+          clustersBare: clusters.bare,
+        };
+        results.dbscan = dbscan;
+        runsMs.dbscan = { ours: dbscanOurs, bare: dbscanBare, bareBinary: dbscanBinary, bareStored: dbscanStored, ratios: dbscanOurs.map((o, k) => o / dbscanBare[k]!) };
+        table[`DBSCAN, ${DBSCAN_POINTS / 1e3}k supplied points`] = { 'ours ms': Math.round(dbscan.oursMs), 'baseline ms': Math.round(dbscan.bareMs), ratio: dbscan.ratio.toFixed(3), target: '≤ 1.1', met: dbscan.ratio <= 1.1 };
+        table[`(info) vs the bare query, arrays bound in binary`] = { 'ours ms': Math.round(dbscan.oursMs), 'baseline ms': Math.round(dbscan.bareBinaryMs), ratio: dbscan.ratioVsBinary.toFixed(3), target: '—', met: '—' };
+        table[`(info) vs bare DBSCAN on the stored table`] = { 'ours ms': Math.round(dbscan.oursMs), 'baseline ms': Math.round(dbscan.bareStoredMs), ratio: dbscan.ratioVsStored.toFixed(3), target: '—', met: '—' };
+        console.log(`DBSCAN: ${clusters.ours} clusters (service, local projection) vs ${clusters.bare} (bare SQL, UTM 49N)`);
+      }
     }
+
     // (c) stored events.
-    const eventsLoad = await time(() => loadEvents(handle.db));
-    const dbscanEvents = eventsLoad.value;
-    console.log(`stored ${POINTS.toLocaleString('en')} events in ${(eventsLoad.ms / 1000).toFixed(1)} s (${dbscanEvents.toLocaleString('en')} in the DBSCAN window)`);
-    const hotspots = () => eventHotspots(handle.db, ADMIN, { unit: 'hex', size: HEX_SIZE });
-    const clusterEvents = () => eventClusters(handle.db, ADMIN, { from: DBSCAN_FROM, to: DBSCAN_TO, eps: EPS, minPoints: MIN_POINTS });
-    const emerging = (size: number) => () => eventEmerging(handle.db, ADMIN, { unit: 'hex', size, slice: 'month', slices: 12, to: YEAR_END });
-    await hotspots();
-    await plainHexJoinEvents(handle.db);
-    await clusterEvents();
-    await bareDbscanStoredEvents(handle.db);
-    const stored = { hotspots: [] as number[], join: [] as number[], dbscan: [] as number[], dbscanBare: [] as number[], emerging250: [] as number[], emerging100: [] as number[] };
-    let storedInfo = { cells: 0, hot: 0, joinCells: 0, clusters: 0, clustersBare: 0, emergingLocations: 0, emergingCategories: {} as Record<string, number> };
-    for (let run = 0; run < RUNS; run++) {
-      const a = await time(hotspots);
-      stored.hotspots.push(a.ms);
-      const b = await time(() => plainHexJoinEvents(handle.db));
-      stored.join.push(b.ms);
-      await warmDbscanWindow(handle.db);
-      const c = await time(clusterEvents);
-      stored.dbscan.push(c.ms);
-      await warmDbscanWindow(handle.db);
-      const d = await time(() => bareDbscanStoredEvents(handle.db));
-      stored.dbscanBare.push(d.ms);
-      const e = await time(emerging(250));
-      stored.emerging250.push(e.ms);
-      const f = await time(emerging(100));
-      stored.emerging100.push(f.ms);
-      const categories: Record<string, number> = {};
-      for (const feature of e.value.features) categories[feature.properties.category] = (categories[feature.properties.category] ?? 0) + 1;
-      storedInfo = {
-        cells: a.value.features.length,
-        hot: a.value.features.filter((x) => x.properties.bin > 0).length,
-        joinCells: b.value,
-        clusters: c.value.features.length,
-        clustersBare: d.value,
-        emergingLocations: e.value.features.length,
-        emergingCategories: categories,
-      };
+    if (want('hotspots') || want('clusters') || want('emerging')) {
+      const eventsLoad = await time(() => loadEvents(handle.db));
+      const dbscanEvents = eventsLoad.value;
+      console.log(`stored ${POINTS.toLocaleString('en')} events in ${(eventsLoad.ms / 1000).toFixed(1)} s (${dbscanEvents.toLocaleString('en')} in the DBSCAN window)`);
+      const hotspots = () => eventHotspots(handle.db, ADMIN, { unit: 'hex', size: HEX_SIZE });
+      const clusterEvents = () => eventClusters(handle.db, ADMIN, { from: DBSCAN_FROM, to: DBSCAN_TO, eps: EPS, minPoints: MIN_POINTS });
+      const emerging = (size: number) => () => eventEmerging(handle.db, ADMIN, { unit: 'hex', size, slice: 'month', slices: 12, to: YEAR_END });
+      if (want('hotspots')) {
+        await hotspots();
+        await plainHexJoinEvents(handle.db);
+      }
+      if (want('clusters')) {
+        await clusterEvents();
+        await bareDbscanStoredEvents(handle.db);
+      }
+      const stored = { hotspots: [] as number[], join: [] as number[], dbscan: [] as number[], dbscanBare: [] as number[], emerging250: [] as number[], emerging100: [] as number[] };
+      const storedInfo: Record<string, unknown> = {};
+      for (let run = 0; run < RUNS; run++) {
+        if (want('hotspots')) {
+          const a = await time(hotspots);
+          stored.hotspots.push(a.ms);
+          const b = await time(() => plainHexJoinEvents(handle.db));
+          stored.join.push(b.ms);
+          Object.assign(storedInfo, { cells: a.value.features.length, hot: a.value.features.filter((x) => x.properties.bin > 0).length, joinCells: b.value });
+        }
+        if (want('clusters')) {
+          await warmDbscanWindow(handle.db);
+          const c = await time(clusterEvents);
+          stored.dbscan.push(c.ms);
+          await warmDbscanWindow(handle.db);
+          const d = await time(() => bareDbscanStoredEvents(handle.db));
+          stored.dbscanBare.push(d.ms);
+          Object.assign(storedInfo, { clusters: c.value.features.length, clustersBare: d.value });
+        }
+        if (want('emerging')) {
+          const e = await time(emerging(250));
+          stored.emerging250.push(e.ms);
+          const f = await time(emerging(100));
+          stored.emerging100.push(f.ms);
+          const categories: Record<string, number> = {};
+          for (const feature of e.value.features) categories[feature.properties.category] = (categories[feature.properties.category] ?? 0) + 1;
+          Object.assign(storedInfo, { emergingLocations: e.value.features.length, emergingCategories: categories });
+        }
+      }
+      runsMs.stored = stored;
+      if (want('hotspots')) {
+        const storedHex = { oursMs: median(stored.hotspots), plainJoinMs: median(stored.join), ratio: median(stored.hotspots) / median(stored.join) };
+        results.storedHex = storedHex;
+        table[`stored events: hex counts + Gi*, 1M`] = { 'ours ms': Math.round(storedHex.oursMs), 'baseline ms': Math.round(storedHex.plainJoinMs), ratio: storedHex.ratio.toFixed(3), target: '≤ 0.5 and < 1500 ms', met: storedHex.ratio <= 0.5 && storedHex.oursMs < 1500 };
+      }
+      if (want('clusters')) {
+        const storedDbscan = { oursMs: median(stored.dbscan), bareMs: median(stored.dbscanBare), ratio: median(stored.dbscan) / median(stored.dbscanBare), events: dbscanEvents };
+        results.storedDbscan = storedDbscan;
+        table[`stored events: DBSCAN, ${Math.round(dbscanEvents / 1000)}k`] = { 'ours ms': Math.round(storedDbscan.oursMs), 'baseline ms': Math.round(storedDbscan.bareMs), ratio: storedDbscan.ratio.toFixed(3), target: '≤ 1.1', met: storedDbscan.ratio <= 1.1 };
+      }
+      if (want('emerging')) {
+        const storedEmerging = { hex250Ms: median(stored.emerging250), hex100Ms: median(stored.emerging100) };
+        results.storedEmerging = storedEmerging;
+        table[`stored events: emerging, 12 months, hex 250 m`] = { 'ours ms': Math.round(storedEmerging.hex250Ms), 'baseline ms': '—', ratio: '—', target: '< 10000 ms', met: storedEmerging.hex250Ms < 10_000 };
+        table[`stored events: emerging, 12 months, hex 100 m`] = { 'ours ms': Math.round(storedEmerging.hex100Ms), 'baseline ms': '—', ratio: '—', target: '< 10000 ms', met: storedEmerging.hex100Ms < 10_000 };
+      }
+      results.storedInfo = storedInfo;
+      console.log(`stored events: ${JSON.stringify(storedInfo)}`);
     }
-    const storedHex = { oursMs: median(stored.hotspots), plainJoinMs: median(stored.join), ratio: median(stored.hotspots) / median(stored.join) };
-    const storedDbscan = { oursMs: median(stored.dbscan), bareMs: median(stored.dbscanBare), ratio: median(stored.dbscan) / median(stored.dbscanBare), events: dbscanEvents };
-    const storedEmerging = { hex250Ms: median(stored.emerging250), hex100Ms: median(stored.emerging100) };
-
-    const hex = { oursMs: median(ours), plainJoinMs: median(join), ratio: median(ours) / median(join), targetRatio: 0.5, targetMs: 1500, cells: hexInfo.cells, nonEmptyJoinCells: joinCells, hotCells: hexInfo.hot };
-    const dbscan = {
-      oursMs: median(dbscanOurs),
-      bareMs: median(dbscanBare),
-      ratio: median(dbscanOurs) / median(dbscanBare),
-      targetRatio: 1.1,
-      bareStoredMs: median(dbscanStored),
-      ratioVsStored: median(dbscanOurs) / median(dbscanStored),
-      clustersOurs: clusters.ours,
-      clustersBare: clusters.bare,
-    };
-    console.table({
-      [`hex counts + Gi*, ${POINTS / 1e6}M points`]: { 'ours ms': Math.round(hex.oursMs), 'baseline ms': Math.round(hex.plainJoinMs), ratio: hex.ratio.toFixed(3), target: '≤ 0.5 and < 1500 ms', met: hex.ratio <= 0.5 && hex.oursMs < 1500 },
-      [`DBSCAN, ${DBSCAN_POINTS / 1e3}k supplied points`]: { 'ours ms': Math.round(dbscan.oursMs), 'baseline ms': Math.round(dbscan.bareMs), ratio: dbscan.ratio.toFixed(3), target: '≤ 1.1', met: dbscan.ratio <= 1.1 },
-      [`(info) vs bare DBSCAN on the stored table`]: { 'ours ms': Math.round(dbscan.oursMs), 'baseline ms': Math.round(dbscan.bareStoredMs), ratio: dbscan.ratioVsStored.toFixed(3), target: '—', met: '—' },
-      [`stored events: hex counts + Gi*, 1M`]: { 'ours ms': Math.round(storedHex.oursMs), 'baseline ms': Math.round(storedHex.plainJoinMs), ratio: storedHex.ratio.toFixed(3), target: '≤ 0.5 and < 1500 ms', met: storedHex.ratio <= 0.5 && storedHex.oursMs < 1500 },
-      [`stored events: DBSCAN, ${Math.round(dbscanEvents / 1000)}k`]: { 'ours ms': Math.round(storedDbscan.oursMs), 'baseline ms': Math.round(storedDbscan.bareMs), ratio: storedDbscan.ratio.toFixed(3), target: '≤ 1.1', met: storedDbscan.ratio <= 1.1 },
-      [`stored events: emerging, 12 months, hex 250 m`]: { 'ours ms': Math.round(storedEmerging.hex250Ms), 'baseline ms': '—', ratio: '—', target: '< 10000 ms', met: storedEmerging.hex250Ms < 10_000 },
-      [`stored events: emerging, 12 months, hex 100 m`]: { 'ours ms': Math.round(storedEmerging.hex100Ms), 'baseline ms': '—', ratio: '—', target: '< 10000 ms', met: storedEmerging.hex100Ms < 10_000 },
-    });
-    console.log(`stored events: ${storedInfo.cells} hex cells (${storedInfo.joinCells} non-empty by the join), ${storedInfo.hot} hot; ${storedInfo.clusters} clusters (bare SQL: ${storedInfo.clustersBare}); emerging (250 m): ${storedInfo.emergingLocations} locations ${JSON.stringify(storedInfo.emergingCategories)}`);
-    console.log(`hex: ${hex.cells} lattice cells (${hex.nonEmptyJoinCells} non-empty by the join), ${hex.hotCells} hot at 90 %+; DBSCAN: ${clusters.ours} clusters (service, local projection) vs ${clusters.bare} (bare SQL, UTM 49N)`);
+    console.table(table);
+    const loadAtEnd = loadAverage();
+    console.log(`load average: start ${loadAtStart}, end ${loadAtEnd}`);
     mkdirSync(path.dirname(OUT), { recursive: true });
     writeFileSync(
       OUT,
-      JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, node: process.version }, points: POINTS, runs: RUNS, hex, dbscan, storedHex, storedDbscan, storedEmerging, storedInfo, runsMs: { ours, join, dbscanOurs, dbscanBare, dbscanStored, stored } }, null, 2) + '\n',
+      JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, node: process.version }, loadAverage: { start: loadAtStart, end: loadAtEnd }, parts: [...PARTS], points: POINTS, runs: RUNS, ...results, runsMs }, null, 2) + '\n',
     );
     console.log(`results: ${path.relative(PROJECT_ROOT, OUT)}`);
   }, { max: 4 });

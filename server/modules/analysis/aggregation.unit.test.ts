@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { binPoints, fillHexLattice, hexCell, hexCentre, hexRing, latticeNeighbours, quarticDensity, squareCell } from './aggregation';
+import { binLonLat, binPoints, fillHexLattice, hexCell, hexCentre, hexRing, latticeNeighbours, quarticDensity, squareCell } from './aggregation';
 import { localProjection, maxScaleError } from './local-projection';
 import { getisOrd, distanceBandNeighbours, spatialWeights } from './stats';
 import { getisOrdMoments } from './stats/getis-ord-moments';
@@ -34,6 +34,49 @@ describe('hexagon binning on the ST_HexagonGrid lattice', () => {
     const filled = fillHexLattice(cells);
     expect(filled.value.length).toBe(3); // i = 0..2, j = 0
     expect(Array.from(filled.value)).toEqual([2, 0, 1]);
+  });
+});
+
+describe('binLonLat: lon/lat points to lattice cells in local metres', () => {
+  const projection = localProjection([113.65, 34.75]);
+  let s = 7;
+  const rnd = (): number => (s = (s * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+  const lng = Float64Array.from({ length: 2000 }, () => 113.65 + (rnd() - 0.5) * 0.02);
+  const lat = Float64Array.from({ length: 2000 }, () => 34.75 + (rnd() - 0.5) * 0.02);
+
+  it('finds the cells of hexCell / squareCell (away from edges), counted and ordered by (i, j)', () => {
+    for (const [shape, locate] of [['hex', hexCell], ['square', squareCell]] as const) {
+      const expected = new Map<string, number>();
+      for (let k = 0; k < lng.length; k++) {
+        const [x, y] = projection.forward(lng[k]!, lat[k]!);
+        const { i, j } = locate(x, y, 40);
+        expected.set(`${i},${j}`, (expected.get(`${i},${j}`) ?? 0) + 1);
+      }
+      const cells = binLonLat(lng, lat, projection, shape, 40);
+      const got = Array.from(cells.i, (i, k) => [`${i},${cells.j[k]}`, cells.value[k]]);
+      expect(new Map(got as [string, number][])).toEqual(expected);
+      const order = Array.from(cells.i, (i, k) => [i, cells.j[k]!] as const);
+      expect(order).toEqual([...order].sort((a, b) => a[0] - b[0] || a[1] - b[1]));
+      expect(cells.value.reduce((a, b) => a + b, 0)).toBe(lng.length);
+    }
+  });
+
+  it('counts the same in a Map when the points span a huge lattice rectangle', () => {
+    // 1 m squares over ~2 km × 2 km plus one point 50 km away: 100M cells in the rectangle, so the
+    // sparse branch; each point's own cell (one point: the dense branch) must agree.
+    const far = Float64Array.from([...lng.slice(0, 300), 114.2, ...lng.slice(0, 5)]);
+    const farLat = Float64Array.from([...lat.slice(0, 300), 35.2, ...lat.slice(0, 5)]);
+    const cells = binLonLat(far, farLat, projection, 'square', 1);
+    const expected = new Map<string, number>();
+    for (let k = 0; k < far.length; k++) {
+      const one = binLonLat(far.subarray(k, k + 1), farLat.subarray(k, k + 1), projection, 'square', 1);
+      const key = `${one.i[0]},${one.j[0]}`;
+      expected.set(key, (expected.get(key) ?? 0) + 1);
+    }
+    expect(new Map(Array.from(cells.i, (i, k) => [`${i},${cells.j[k]}`, cells.value[k]!]))).toEqual(expected);
+    expect(expected.get(`${cells.i[0]},${cells.j[0]}`)).toBe(cells.value[0]);
+    expect(Math.max(...cells.value)).toBe(2); // the five repeated points
+    expect(binLonLat(new Float64Array(0), new Float64Array(0), projection, 'hex', 10).i.length).toBe(0);
   });
 });
 

@@ -39,7 +39,7 @@ import { withScope } from '../../db/scoped';
 import { AppError } from '../../http/errors';
 import type { EventFilter } from '../events/event.repository';
 import { parseEventBbox } from '../events/event.service';
-import { densityCellRing, fillHexLattice, hexCentre, latticeNeighbours, quarticDensity, type BinnedCells } from './aggregation';
+import { binLonLat, densityCellRing, fillHexLattice, hexCentre, latticeNeighbours, quarticDensity, type BinnedCells } from './aggregation';
 import { unproject, type AnalysisInput } from './analysis-input';
 import { buildWeights, type BuiltWeights } from './analysis-weights';
 import {
@@ -48,6 +48,7 @@ import {
   countEventCellSlices,
   countEventsByGrid,
   countEventsByGridSlice,
+  eventLonLat,
   listEventPoints,
   listGridsInForce,
   populationByCell,
@@ -224,6 +225,23 @@ function toBinned(rows: { i: number; j: number; count: number }[]): BinnedCells 
   return { i: Int32Array.from(sorted, (r) => r.i), j: Int32Array.from(sorted, (r) => r.j), value: Float64Array.from(sorted, (r) => r.count) };
 }
 
+/**
+ * Up to this many matching events are binned in JS from their coordinates (`eventLonLat` +
+ * `binLonLat`: at a million events about 0.5 s of CPU, ours and PostgreSQL's, instead of 0.8 s, and
+ * ~70 MB of transient memory); beyond it, in SQL (`countEventCells`, the same cells, bounded memory).
+ */
+export const MAX_EVENTS_BINNED_IN_JS = 2_000_000;
+
+/**
+ * Stored events matching `filter` per lattice cell (non-empty cells, ordered by (i, j)); in JS up to
+ * `maxInJs` events, in SQL beyond (the same cells either way).
+ */
+export async function countEventsPerCell(db: Database, filter: EventFilter, projection: LocalProjection, shape: LatticeShape, size: number, maxInJs = MAX_EVENTS_BINNED_IN_JS): Promise<BinnedCells> {
+  const points = await eventLonLat(db, filter, maxInJs);
+  if (points) return binLonLat(points.lng, points.lat, projection, shape, size);
+  return toBinned(await countEventCells(db, filter, projection, shape, size));
+}
+
 interface UnitQuery {
   unit?: UnitKind;
   size?: number;
@@ -251,10 +269,9 @@ async function aggregateUnits(db: Database, principal: Principal, q: UnitQuery, 
     if (inUnits < events) warnings.push(`${events - inUnits} event(s) were routed to no grid, or to a grid no longer in force here; they are not in any unit`);
     return { kind, size, ...gridUnits(grids, projection), count, events, projection, warnings };
   }
-  const rows = await countEventCells(db, filter, projection, kind, size);
-  const cells = toBinned(rows);
+  const cells = await countEventsPerCell(db, filter, projection, kind, size);
   checkLatticeSize(cells, fill);
-  const events = rows.reduce((s, r) => s + r.count, 0);
+  const events = cells.value.reduce((s, c) => s + c, 0);
   return { kind, size, ...latticeUnits(fill ? fillHexLattice(cells) : cells, kind, size, projection), events, projection, warnings };
 }
 

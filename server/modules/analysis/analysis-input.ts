@@ -151,12 +151,16 @@ function readPointsFast(features: readonly AnalysisFeature[], crs: AnalysisCrs, 
   if (seen && byIndex) {
     for (let index = 0; index < n; index++) if (features[index]!.id === undefined && seen.has(String(index))) return null;
   }
-  const { projection, warnings, project } = projectionOf(crs, options, minX, minY, maxX, maxY);
-  const xy = new Float64Array(2 * n);
+  const { projection, warnings } = projectionOf(crs, options, minX, minY, maxX, maxY);
+  // In place, without a tuple per point: (x − x0) · kx is `forward` for EPSG:4326 and, with kx = 1,
+  // exactly the x − x0 of crs none.
+  const [x0, y0] = projection ? projection.origin : (options.origin ?? [0, 0]);
+  const kx = projection ? projection.kx : 1;
+  const ky = projection ? projection.ky : 1;
+  const xy = raw;
   for (let k = 0; k < n; k++) {
-    const [x, y] = project([raw[2 * k]!, raw[2 * k + 1]!]);
-    xy[2 * k] = x;
-    xy[2 * k + 1] = y;
+    xy[2 * k] = (xy[2 * k]! - x0) * kx;
+    xy[2 * k + 1] = (xy[2 * k + 1]! - y0) * ky;
   }
   if (n < 30) warnings.push(`fewer than 30 features (${n}): z-scores and p-values rest on a normal approximation that is unreliable here`);
   return { n, kind: 'point', ids, features, xy, polygons: new Array<PlanarPolygon[]>(n).fill(NO_PARTS), projection, crs, warnings };

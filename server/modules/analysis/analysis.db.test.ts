@@ -245,6 +245,70 @@ describe('DBSCAN clusters in PostGIS', () => {
     expect(clustersOf(b.body)).toEqual([null]);
   });
 
+  it('labels, counts and hulls are those of ST_ClusterDBSCAN and ST_ConvexHull on 3,000 points (duplicates, collinear runs)', async () => {
+    let s = 99;
+    const rnd = (): number => (s = (s * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+    const xy: [number, number][] = [];
+    for (let k = 0; k < 2700; k++) xy.push([Math.round(rnd() * 4000) / 4, Math.round(rnd() * 4000) / 4]);
+    for (let k = 0; k < 200; k++) xy.push(xy[k * 7]!); // exact duplicates
+    for (let k = 0; k < 100; k++) xy.push([2000 + (k % 10) * 0.5, 300]); // collinear runs: LineString hulls
+    const res = await post<ClusterResponse>('clusters', { data: fc(xy.map(([x, y]) => point(x, y))), crs: 'none', eps: 12, minPoints: 3 });
+    expect(res.status).toBe(200);
+    const { rows } = await sql<{ ord: number; label: number | null }>`
+      SELECT u.ord::int AS ord, ST_ClusterDBSCAN(ST_MakePoint(u.x, u.y), eps := 12, minpoints := 3) OVER () AS label
+      FROM unnest(${xy.map((p) => p[0])}::float8[], ${xy.map((p) => p[1])}::float8[]) WITH ORDINALITY AS u(x, y, ord)`.execute(t.tdb.db);
+    // The same partition: PostGIS label ↔ our cluster id one to one, noise the same.
+    const ours = res.body.features.map((f) => f.cluster);
+    const pairs = new Map<number, number>();
+    for (const r of rows) {
+      const mine = ours[r.ord - 1];
+      if (r.label === null) expect(mine).toBeNull();
+      else {
+        expect(mine).not.toBeNull();
+        expect(pairs.get(r.label) ?? mine).toBe(mine);
+        pairs.set(r.label, mine!);
+      }
+    }
+    expect(new Set(pairs.values()).size).toBe(pairs.size);
+    const clusters = res.body.clusters.features;
+    expect(clusters.length).toBe(pairs.size);
+    expect(clusters.length).toBeGreaterThan(20);
+    expect(clusters.some((c) => c.geometry.type === 'LineString')).toBe(true);
+    // Numbered by first member in input order.
+    const firsts = clusters.map((c) => ours.indexOf(c.properties.cluster));
+    expect(firsts).toEqual([...firsts].sort((a, b) => a - b));
+    // Each hull equals PostGIS's hull of the cluster's points, and the counts match.
+    const members = clusters.map((c) => xy.filter((_, k) => ours[k] === c.properties.cluster));
+    expect(clusters.map((c) => c.properties.count)).toEqual(members.map((m) => m.length));
+    const { rows: hulls } = await sql<{ same: boolean; type: string }>`
+      SELECT ST_Equals(ST_ConvexHull(ST_Collect(ST_MakePoint(p.x, p.y))), ST_SetSRID(ST_GeomFromGeoJSON(h.hull), 0)) AS same, GeometryType(ST_GeomFromGeoJSON(h.hull)) AS type
+      FROM unnest(${clusters.map((c) => JSON.stringify(c.geometry))}::text[]) WITH ORDINALITY AS h(hull, c)
+      JOIN LATERAL (SELECT (m->>0)::float8 AS x, (m->>1)::float8 AS y FROM jsonb_array_elements(${JSON.stringify(members)}::jsonb -> (h.c::int - 1)) m) p ON true
+      GROUP BY h.c, h.hull ORDER BY h.c`.execute(t.tdb.db);
+    expect(hulls.every((h) => h.same)).toBe(true);
+    expect(hulls).toHaveLength(clusters.length);
+    // Polygons are counter-clockwise and closed, as ST_ConvexHull returns them.
+    for (const c of clusters.filter((x) => x.geometry.type === 'Polygon')) {
+      const ring = (c.geometry.coordinates as number[][][])[0]!;
+      expect(ring[0]).toEqual(ring[ring.length - 1]);
+      let area = 0;
+      for (let k = 0; k + 1 < ring.length; k++) area += ring[k]![0]! * ring[k + 1]![1]! - ring[k + 1]![0]! * ring[k]![1]!;
+      expect(area).toBeGreaterThan(0);
+    }
+  });
+
+  it('polygon clusters: hull of the members\' exterior rings, as ST_ConvexHull of the polygons', async () => {
+    const square = (x: number, y: number, d: number): unknown => ({ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]] } });
+    const data = fc([square(0, 0, 1), square(1.5, 0, 1), square(0.7, 1.5, 2), square(50, 50, 1), square(3, 0.2, 0.5)]);
+    const res = await post<ClusterResponse>('clusters', { data, crs: 'none', eps: 0.6, minPoints: 2 });
+    expect(res.status).toBe(200);
+    expect(res.body.features.map((f) => f.cluster)).toEqual([0, 0, 0, null, 0]);
+    const { rows } = await sql<{ same: boolean }>`
+      SELECT ST_Equals(ST_ConvexHull(ST_Collect(ARRAY[ST_MakeEnvelope(0, 0, 1, 1), ST_MakeEnvelope(1.5, 0, 2.5, 1), ST_MakeEnvelope(0.7, 1.5, 2.7, 3.5), ST_MakeEnvelope(3, 0.2, 3.5, 0.7)])),
+                      ST_SetSRID(ST_GeomFromGeoJSON(${JSON.stringify(res.body.clusters.features[0]!.geometry)}), 0)) AS same`.execute(t.tdb.db);
+    expect(rows[0]!.same).toBe(true);
+  });
+
   it('EPSG:4326: eps in metres, hull in lon/lat, time span per cluster', async () => {
     const KX = 111_319.490_793_273_6; // metres per degree of longitude at the equator (see above)
     const pts = fc([

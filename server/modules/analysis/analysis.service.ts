@@ -10,6 +10,7 @@ import type {
   ClusterResponse,
   CountsRequest,
   DensityRequest,
+  FeatureId,
   GlobalMoranResponse,
   HotspotRequest,
   HotspotResponse,
@@ -23,7 +24,7 @@ import { binPoints, densityCellRing, hexRing, quarticDensity, squareRing } from 
 import { projectionNote, readInput, readValues, reject, unproject, type AnalysisInput } from './analysis-input';
 import { buildWeights, type BuiltWeights } from './analysis-weights';
 import { clusterDbscan } from './analysis.repository';
-import { convexHull } from './convex-hull';
+import { convexHullOfIndices, type HullGeometry } from './convex-hull';
 import { confidenceBin, getisOrd, globalMoran, localMoran, neighboursOf } from './stats';
 import { getisOrdMoments } from './stats/getis-ord-moments';
 
@@ -151,9 +152,12 @@ function readTimes(input: AnalysisInput, property: string): (number | null)[] {
 
 const isoOrNull = (t: number | null | undefined): string | null => (t === null || t === undefined ? null : new Date(t).toISOString());
 
-function mapCoordinates(coordinates: unknown, f: (x: number, y: number) => [number, number]): unknown {
-  if (Array.isArray(coordinates) && typeof coordinates[0] === 'number') return f(coordinates[0], coordinates[1] as number);
-  return (coordinates as unknown[]).map((c) => mapCoordinates(c, f));
+/** A hull's planar coordinates mapped back to the request's CRS (lon/lat for EPSG:4326). */
+function hullBack(hull: HullGeometry, back: (x: number, y: number) => [number, number]): HullGeometry {
+  const map = (p: [number, number]): [number, number] => back(p[0], p[1]);
+  if (hull.type === 'Point') return { type: 'Point', coordinates: map(hull.coordinates) };
+  if (hull.type === 'LineString') return { type: 'LineString', coordinates: hull.coordinates.map(map) };
+  return { type: 'Polygon', coordinates: hull.coordinates.map((ring) => ring.map(map)) };
 }
 
 /**
@@ -171,17 +175,18 @@ export async function clusterFeatures(db: Database, body: ClusterRequest, limits
     eps: body.eps,
     minPoints: body.minPoints,
   });
-  // PostGIS numbers clusters 0 … k − 1; renumbered here by first member in input order.
+  // PostGIS numbers clusters 0 … k − 1 (noise −1 here); renumbered by first member in input order.
+  const n = labels.length;
   let maxLabel = -1;
-  for (const label of labels) if (label !== null && label > maxLabel) maxLabel = label;
+  for (let i = 0; i < n; i++) if (labels[i]! > maxLabel) maxLabel = labels[i]!;
   const renumber = new Int32Array(maxLabel + 1).fill(-1);
+  const cluster = new Int32Array(n);
   let clusterCount = 0;
   let noise = 0;
-  const cluster = new Array<number | null>(labels.length);
-  for (let i = 0; i < labels.length; i++) {
+  for (let i = 0; i < n; i++) {
     const label = labels[i]!;
-    if (label === null) {
-      cluster[i] = null;
+    if (label < 0) {
+      cluster[i] = -1;
       noise++;
       continue;
     }
@@ -195,16 +200,10 @@ export async function clusterFeatures(db: Database, body: ClusterRequest, limits
   const count = new Array<number>(clusterCount).fill(0);
   const start = new Array<number | null>(clusterCount).fill(null);
   const end = new Array<number | null>(clusterCount).fill(null);
-  // Hulls in planar coordinates, then back to lon/lat: the projection is affine in (λ, φ), so the
-  // hull of the projected points is exactly the projection of the lon/lat hull.
-  const members: [number, number][][] = Array.from({ length: clusterCount }, () => []);
-  const points = input.kind === 'point';
-  for (let i = 0; i < cluster.length; i++) {
+  for (let i = 0; i < n; i++) {
     const c = cluster[i]!;
-    if (c === null) continue;
+    if (c < 0) continue;
     count[c]!++;
-    if (points) members[c]!.push([input.xy[2 * i]!, input.xy[2 * i + 1]!]);
-    else for (const rings of input.polygons[i]!) for (const p of rings[0] ?? []) members[c]!.push(p);
     const t = times?.[i];
     if (t === null || t === undefined) continue;
     const s = start[c] ?? null;
@@ -212,19 +211,52 @@ export async function clusterFeatures(db: Database, body: ClusterRequest, limits
     start[c] = s === null ? t : Math.min(s, t);
     end[c] = e === null ? t : Math.max(e, t);
   }
+  // The points whose hull is each cluster's: a point's position, or the exterior-ring vertices of a
+  // polygon's parts; grouped by cluster (a counting sort, input order kept within a cluster).
+  let coords: Float64Array;
+  let owner: Int32Array;
+  if (input.kind === 'point') {
+    coords = input.xy;
+    owner = cluster;
+  } else {
+    const vertices: number[] = [];
+    const owners: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (cluster[i]! < 0) continue;
+      for (const rings of input.polygons[i]!) {
+        for (const p of rings[0] ?? []) {
+          vertices.push(p[0], p[1]);
+          owners.push(cluster[i]!);
+        }
+      }
+    }
+    coords = Float64Array.from(vertices);
+    owner = Int32Array.from(owners);
+  }
+  const offsets = new Int32Array(clusterCount + 1);
+  for (let v = 0; v < owner.length; v++) if (owner[v]! >= 0) offsets[owner[v]! + 1]!++;
+  for (let c = 0; c < clusterCount; c++) offsets[c + 1]! += offsets[c]!;
+  const members = new Int32Array(offsets[clusterCount]!);
+  const next = offsets.slice(0, clusterCount);
+  for (let v = 0; v < owner.length; v++) if (owner[v]! >= 0) members[next[owner[v]!]!++] = v;
+  // Hulls in planar coordinates, then back to lon/lat: the projection is affine in (λ, φ), so the
+  // hull of the projected points is exactly the projection of the lon/lat hull.
   const back = unproject(input);
-  const hullFeatures = members.map((pts, id) => {
-    const hull = convexHull(pts);
-    return {
+  const hullFeatures = new Array<ClusterResponse['clusters']['features'][number]>(clusterCount);
+  for (let id = 0; id < clusterCount; id++) {
+    const hull = hullBack(convexHullOfIndices(coords, members.subarray(offsets[id], offsets[id + 1])), back);
+    hullFeatures[id] = {
       type: 'Feature' as const,
       id,
-      geometry: { type: hull.type, coordinates: mapCoordinates(hull.coordinates, back) },
+      geometry: hull,
       properties: { cluster: id, count: count[id]!, start: isoOrNull(start[id]), end: isoOrNull(end[id]) },
     };
-  });
+  }
+  const features = new Array<{ id: FeatureId; cluster: number | null }>(n);
+  for (let i = 0; i < n; i++) features[i] = { id: input.ids[i]!, cluster: cluster[i]! < 0 ? null : cluster[i]! };
   return {
     summary: summary(input, { eps: body.eps, minPoints: body.minPoints, clusters: clusterCount, noise, ...(body.timeProperty ? { timeProperty: body.timeProperty } : {}) }, null),
-    features: input.ids.map((id, i) => ({ id, cluster: cluster[i]! })),
+    features,
     clusters: { type: 'FeatureCollection', features: hullFeatures },
   };
 }

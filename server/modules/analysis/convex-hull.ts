@@ -8,24 +8,35 @@ export type HullGeometry =
   | { type: 'LineString'; coordinates: [number, number][] }
   | { type: 'Polygon'; coordinates: [number, number][][] };
 
-const cross = (o: [number, number], a: [number, number], b: [number, number]): number => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
-
-export function convexHull(points: readonly [number, number][]): HullGeometry {
-  const pts = [...points].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  const unique = pts.filter((p, k) => k === 0 || p[0] !== pts[k - 1]![0] || p[1] !== pts[k - 1]![1]);
-  if (unique.length === 1) return { type: 'Point', coordinates: unique[0]! };
-  const lower: [number, number][] = [];
+/**
+ * The convex hull of the points `idx` of interleaved coordinates `xy` (x of point k at 2k): points
+ * sorted by (x, y), duplicates dropped, lower then upper chain. Works on indices, with tuples only
+ * for the hull's vertices (DBSCAN's hulls: most points are inside).
+ */
+export function convexHullOfIndices(xy: Float64Array, idx: Int32Array): HullGeometry {
+  const order = Int32Array.from(idx).sort((a, b) => xy[2 * a]! - xy[2 * b]! || xy[2 * a + 1]! - xy[2 * b + 1]!);
+  const unique: number[] = [];
+  for (let k = 0; k < order.length; k++) {
+    const p = order[k]!;
+    const q = order[k - 1];
+    if (k === 0 || xy[2 * p] !== xy[2 * q!] || xy[2 * p + 1] !== xy[2 * q! + 1]) unique.push(p);
+  }
+  const at = (p: number): [number, number] => [xy[2 * p]!, xy[2 * p + 1]!];
+  if (unique.length === 1) return { type: 'Point', coordinates: at(unique[0]!) };
+  const turn = (o: number, a: number, b: number): number =>
+    (xy[2 * a]! - xy[2 * o]!) * (xy[2 * b + 1]! - xy[2 * o + 1]!) - (xy[2 * a + 1]! - xy[2 * o + 1]!) * (xy[2 * b]! - xy[2 * o]!);
+  const lower: number[] = [];
   for (const p of unique) {
-    while (lower.length >= 2 && cross(lower[lower.length - 2]!, lower[lower.length - 1]!, p) <= 0) lower.pop();
+    while (lower.length >= 2 && turn(lower[lower.length - 2]!, lower[lower.length - 1]!, p) <= 0) lower.pop();
     lower.push(p);
   }
-  const upper: [number, number][] = [];
+  const upper: number[] = [];
   for (let k = unique.length - 1; k >= 0; k--) {
     const p = unique[k]!;
-    while (upper.length >= 2 && cross(upper[upper.length - 2]!, upper[upper.length - 1]!, p) <= 0) upper.pop();
+    while (upper.length >= 2 && turn(upper[upper.length - 2]!, upper[upper.length - 1]!, p) <= 0) upper.pop();
     upper.push(p);
   }
   const ring = [...lower.slice(0, -1), ...upper.slice(0, -1)];
-  if (ring.length < 3) return { type: 'LineString', coordinates: [unique[0]!, unique[unique.length - 1]!] };
-  return { type: 'Polygon', coordinates: [[...ring, ring[0]!]] };
+  if (ring.length < 3) return { type: 'LineString', coordinates: [at(unique[0]!), at(unique[unique.length - 1]!)] };
+  return { type: 'Polygon', coordinates: [[...ring, ring[0]!].map(at)] };
 }
