@@ -43,7 +43,6 @@ export function openDatabase(url: string, opts: OpenDatabaseOptions = {}): Datab
   });
   // Without a listener an idle client's error (e.g. the server restarting) crashes the process.
   pool.on('error', (err) => opts.onIdleError?.(err));
-  pool.on('connect', prepareNamedStatements);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
@@ -51,32 +50,6 @@ export function openDatabase(url: string, opts: OpenDatabaseOptions = {}): Datab
     url,
     close: () => db.destroy(),
   };
-}
-
-/** Statement text → name, for the few statements on a hot path (see `nameStatement`). */
-const namedStatements = new Map<string, string>();
-
-/**
- * Send a statement, whatever runs it (Kysely included), as a named statement: each connection parses it
- * once and keeps it prepared (and PostgreSQL its plan, once a generic one is as good), instead of parsing
- * and planning it on every execution. Only for hot statements whose text never varies (the values are
- * parameters); the text must match exactly.
- */
-export function nameStatement(name: string, text: string): void {
-  // Numbered: two texts never share a name on a connection (pg refuses that).
-  if (!namedStatements.has(text)) namedStatements.set(text, `${name}_${namedStatements.size + 1}`);
-}
-
-type QueryFn = (config: unknown, values?: unknown, callback?: unknown) => unknown;
-
-/** On each new pool connection: send registered statements by name (pg prepares a name on its first use). */
-function prepareNamedStatements(client: pg.PoolClient): void {
-  const query = (client.query as QueryFn).bind(client);
-  const named: QueryFn = (config, values, callback) => {
-    const name = typeof config === 'string' && Array.isArray(values) ? namedStatements.get(config) : undefined;
-    return name === undefined ? query(config, values, callback) : query({ name, text: config, values }, callback);
-  };
-  (client as unknown as { query: QueryFn }).query = named;
 }
 
 /** `postgres://user:***@host:port/db` for logs. */

@@ -4,7 +4,7 @@
  */
 import { sql, type RawBuilder } from 'kysely';
 import type { Event, EventCategory, EventRouting, EventState, StageHours, Taxonomy, TaxonomyInput, Transition } from '../../contracts/events';
-import { nameStatement, type Database } from '../../db/database';
+import type { Database } from '../../db/database';
 import { minutesOf, type MinuteRange, type WorkingCalendar } from './working-calendar';
 
 // ---- taxonomy and calendar ----
@@ -243,9 +243,8 @@ export async function insertReportedEvent(
 ): Promise<{ id: number; duplicates: Array<{ id: number; distanceM: number | null }> } | undefined> {
   const r = e.routing;
   const box = searchBox(e.lon, e.lat, dup.radiusM);
-  // events_report (migrations 0017, 0029) runs the statement with a plan cached per session; the call
-  // itself is a named statement, so it is not parsed and planned on each intake either.
-  const query = sql<{ new_event_id: string; duplicate_list: Array<{ id: number; distanceM: number | null }> }>`
+  // events_report (migration 0017) runs the statement with a plan cached per session.
+  const { rows } = await sql<{ new_event_id: string; duplicate_list: Array<{ id: number; distanceM: number | null }> }>`
     SELECT new_event_id, duplicate_list FROM events_report(
       ${key?.principalKey ?? null}, ${key?.key ?? null}, ${key?.requestHash ?? null}, ${key?.statusCode ?? null}, ${key ? JSON.stringify(key.response) : null}::jsonb,
       ${e.taxonomyVersion}, ${e.categoryCode}, ${e.description}, ${e.channel}, ${e.source},
@@ -254,9 +253,7 @@ export async function insertReportedEvent(
       ${r.gridId}::int, ${r.gridCode}, ${r.gridName}, ${r.layoutId}::int, ${r.communityCode}, ${r.streetCode},
       ${r.responsibleStaff?.id ?? null}::int, ${JSON.stringify(r)}::jsonb, ${e.stage}, ${e.stageDueAt?.toISOString() ?? null}::timestamptz, ${e.dueAt.toISOString()}::timestamptz,
       ${e.createdBy}::int, ${e.actorName}, ${JSON.stringify(e.transitionDetails)}::jsonb,
-      ${dup.radiusM}::float8, ${dup.hours}::float8, ${box[0]}::float8, ${box[1]}::float8, ${box[2]}::float8, ${box[3]}::float8)`.compile(db);
-  nameStatement('wangge_events_report', query.sql);
-  const { rows } = await db.executeQuery(query);
+      ${dup.radiusM}::float8, ${dup.hours}::float8, ${box[0]}::float8, ${box[1]}::float8, ${box[2]}::float8, ${box[3]}::float8)`.execute(db);
   const row = rows[0];
   if (!row) return undefined;
   return { id: Number(row.new_event_id), duplicates: row.duplicate_list.map((d) => ({ id: Number(d.id), distanceM: d.distanceM === null ? null : Number(d.distanceM) })) };
