@@ -5,12 +5,17 @@
  * cache is bypassed, because it could not hear about changes.
  */
 import { hash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip, gzipSync, type ZlibOptions } from 'node:zlib';
 
 export interface CachedTile {
-  /** gzip-compressed MVT (what most clients accept). */
-  gzip: Buffer;
-  /** Uncompressed MVT, for clients that do not accept gzip. */
+  /** Uncompressed MVT, as PostGIS built it (the ETag is its hash). */
   raw: Buffer;
+  /**
+   * gzip-compressed MVT, made on the first request that needs it (`gzipOf`) and kept
+   * with the tile: a 304 or a client without gzip never pays for compressing.
+   */
+  gzip?: Buffer;
   etag: string;
 }
 
@@ -22,6 +27,29 @@ interface Entry {
 
 export function etagFor(raw: Buffer): string {
   return `"${hash('sha1', raw, 'base64url')}"`;
+}
+
+/**
+ * Level 1: MVT compresses almost as well as at the default level (a 13.7 KB z15 events tile: 5,409 B
+ * at level 1, 5,155 B at 6) for under half the CPU (about 120 µs against 280 µs).
+ */
+const GZIP_OPTIONS: ZlibOptions = { level: 1 };
+/**
+ * Larger tiles are compressed in libuv's thread pool, off the event loop, which meanwhile parses other
+ * requests and PostgreSQL's answers; a small one costs less to compress inline than to hand over.
+ */
+const INLINE_GZIP_MAX_BYTES = 4096;
+const gzipAsync = promisify(gzip);
+
+/**
+ * The gzip encoding of a tile, compressed on first use and kept with it (so a cached tile is compressed
+ * once). Revalidations answered 304 and clients without gzip never pay for it.
+ */
+export async function gzipOf(tile: CachedTile): Promise<Buffer> {
+  if (tile.gzip) return tile.gzip;
+  const zipped = tile.raw.length <= INLINE_GZIP_MAX_BYTES ? gzipSync(tile.raw, GZIP_OPTIONS) : await gzipAsync(tile.raw, GZIP_OPTIONS);
+  tile.gzip = zipped;
+  return zipped;
 }
 
 export class TileCache {

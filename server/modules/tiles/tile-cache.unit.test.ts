@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { etagFor, TileCache, type CachedTile } from './tile-cache';
+import { etagFor, gzipOf, TileCache, type CachedTile } from './tile-cache';
 
 function tile(text: string): CachedTile {
   const raw = Buffer.from(text);
@@ -76,3 +78,17 @@ describe('tile cache', () => {
     expect(etagFor(Buffer.from('a'))).not.toBe(etagFor(Buffer.from('b')));
   });
 });
+
+describe('gzip of a tile', () => {
+  it('compresses small tiles inline and large ones in the thread pool, once, to the same bytes', async () => {
+    // A small tile and one over the inline limit (half random, so it does not shrink to nothing).
+    for (const raw of [Buffer.from('a small tile '.repeat(10)), Buffer.concat([randomBytes(8_000), Buffer.alloc(8_000, 7)])]) {
+      const tile: CachedTile = { raw, etag: etagFor(raw) };
+      const zipped = await gzipOf(tile);
+      expect(gunzipSync(zipped).equals(raw)).toBe(true);
+      expect(tile.gzip).toBe(zipped);
+      expect(await gzipOf(tile)).toBe(zipped);
+    }
+  });
+});
+

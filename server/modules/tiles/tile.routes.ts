@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ErrorResponseSchema, commonErrorResponses } from '../../contracts/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { CachedTile } from './tile-cache';
+import { gzipOf, type CachedTile } from './tile-cache';
 import type { TileService } from './tile.service';
 
 const TileParams = Type.Object({
@@ -22,12 +22,13 @@ const EventTileQuery = Type.Object({
   to: Type.Optional(Type.String({ format: 'date-time', description: 'reported before' })),
 });
 
-function sendTile(request: FastifyRequest, reply: FastifyReply, tile: CachedTile, cacheControl: string): FastifyReply {
+async function sendTile(request: FastifyRequest, reply: FastifyReply, tile: CachedTile, cacheControl: string): Promise<FastifyReply> {
   // Clients revalidate each time (cheap 304s): a tile is never shown stale after an edit.
   void reply.header('etag', tile.etag).header('cache-control', cacheControl).header('vary', 'accept-encoding');
   if (request.headers['if-none-match'] === tile.etag) return reply.status(304).send(null);
   void reply.type('application/vnd.mapbox-vector-tile');
-  if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(tile.gzip);
+  // A cached tile has its gzip already: no promise on the hot path.
+  if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(tile.gzip ?? (await gzipOf(tile)));
   return reply.send(tile.raw);
 }
 

@@ -1,8 +1,7 @@
 /**
  * Serving tiles: validate the address, answer from the cache when it is live, otherwise render with
- * PostGIS, gzip once, and remember both encodings.
+ * PostGIS; gzip on the first request that wants it, and remember both encodings.
  */
-import { gzipSync } from 'node:zlib';
 import { EVENT_STATES } from '../../contracts/events';
 import type { Principal, Scope } from '../../auth/principal';
 import type { Database } from '../../db/database';
@@ -74,8 +73,7 @@ export class TileService {
     const hit = this.cache.get(key);
     if (hit) return hit;
     const raw = await renderTile(this.db, layer, z, x, y, layoutId);
-    // Level 1: tiles compress almost as well as at the default level, at a fraction of the CPU.
-    const tile: CachedTile = { raw, gzip: gzipSync(raw, { level: 1 }), etag: etagFor(raw) };
+    const tile: CachedTile = { raw, etag: etagFor(raw) };
     this.cache.set(key, tile);
     return tile;
   }
@@ -99,7 +97,7 @@ export class TileService {
     const hit = this.cache.get(key);
     if (hit) return hit;
     const raw = await renderEventTile(this.db, z, x, y, filter);
-    const tile: CachedTile = { raw, gzip: gzipSync(raw, { level: 1 }), etag: etagFor(raw) };
+    const tile: CachedTile = { raw, etag: etagFor(raw) };
     this.cache.set(key, tile);
     return tile;
   }
