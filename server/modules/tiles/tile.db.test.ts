@@ -57,6 +57,10 @@ describe('vector tiles built by PostGIS', () => {
     expect(zipped.headers['content-encoding']).toBe('gzip');
     expect(gunzipSync(zipped.rawPayload).equals(plain.rawPayload)).toBe(true);
     expect(zipped.headers.etag).toBe(plain.headers.etag);
+    // gzip;q=0 refuses gzip: the plain tile.
+    const refused = await t.inject({ url: tileUrl('grids'), headers: { 'accept-encoding': 'br, gzip;q=0' } });
+    expect(refused.headers['content-encoding']).toBeUndefined();
+    expect(refused.rawPayload.equals(plain.rawPayload)).toBe(true);
     expect(plain.headers['cache-control']).toMatch(/must-revalidate/);
     const again = await t.inject({ url: tileUrl('grids'), headers: { 'if-none-match': String(plain.headers.etag) } });
     expect(again.statusCode).toBe(304);

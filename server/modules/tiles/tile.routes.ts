@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ErrorResponseSchema, commonErrorResponses } from '../../contracts/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { acceptsGzip } from './accept-encoding';
 import { gzipOf, type CachedTile } from './tile-cache';
 import type { TileService } from './tile.service';
 
@@ -28,7 +29,7 @@ async function sendTile(request: FastifyRequest, reply: FastifyReply, tile: Cach
   if (request.headers['if-none-match'] === tile.etag) return reply.status(304).send(null);
   void reply.type('application/vnd.mapbox-vector-tile');
   // A cached tile has its gzip already: no promise on the hot path.
-  if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(tile.gzip ?? (await gzipOf(tile)));
+  if (acceptsGzip(request.headers['accept-encoding'])) return reply.header('content-encoding', 'gzip').send(tile.gzip ?? (await gzipOf(tile)));
   return reply.send(tile.raw);
 }
 
