@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startLocalPostgres, type LocalPostgres } from './local-postgres';
+import { startLocalPostgres, type LocalPostgres, processIsAlive } from './local-postgres';
 
 /** The embedded cluster's lifecycle, on a throwaway cluster of its own (not the shared test cluster). */
 describe('embedded PostgreSQL cluster', () => {
@@ -59,7 +59,7 @@ describe('embedded PostgreSQL cluster', () => {
     const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
     process.kill(pid, 'SIGKILL');
     // Wait for the backends to notice their postmaster died and exit, as after a real crash.
-    await expect.poll(() => isAlive(pid), { timeout: 10_000 }).toBe(false);
+    await expect.poll(() => processIsAlive(pid), { timeout: 10_000 }).toBe(false);
     expect(existsSync(pidFile)).toBe(true);
 
     const recovered = await startLocalPostgres({ projectRoot, database: 'wangge', log });
@@ -70,12 +70,3 @@ describe('embedded PostgreSQL cluster', () => {
     expect(lines.some((l) => /stale postmaster\.pid/.test(l))).toBe(true);
   });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -287,12 +287,18 @@ function readPostmasterPid(dataDir: string): { pid: number; port: number } | und
   return { pid: Number(lines[0]), port: Number(lines[3]) };
 }
 
-function processIsPostgres(pid: number): boolean {
+/** Whether a process with this PID exists (signal 0 tests without sending anything). */
+export function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
+    return true;
   } catch {
     return false;
   }
+}
+
+function processIsPostgres(pid: number): boolean {
+  if (!processIsAlive(pid)) return false;
   // After a crash and a reboot the PID may belong to an unrelated process now.
   try {
     const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();

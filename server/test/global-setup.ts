@@ -8,7 +8,7 @@ import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../config';
 import { resolveDatabaseTarget } from '../db/connect';
 import { openDatabase } from '../db/database';
-import { quoteIdent } from '../db/local-postgres';
+import { quoteIdent, processIsAlive } from '../db/local-postgres';
 import { ensureExtensions, migrateToLatest } from '../db/migrate';
 
 declare module 'vitest' {
@@ -34,7 +34,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   for (const { datname } of rows) {
     if (!/^(wangge_test_template_\d+|t_\d+_[0-9a-f]{10})$/.test(datname)) continue;
     const pid = Number(/_(\d+)(?:_|$)/.exec(datname)?.[1]);
-    if (!Number.isInteger(pid) || !isAlive(pid)) {
+    if (!Number.isInteger(pid) || !processIsAlive(pid)) {
       if (datname.startsWith('wangge_test_template_')) await admin.query(`ALTER DATABASE ${quoteIdent(datname)} IS_TEMPLATE false`).catch(() => undefined);
       await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`).catch(() => undefined);
     }
@@ -55,13 +55,4 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await admin.end();
     if (target.local?.startedHere) await target.local.stop();
   };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

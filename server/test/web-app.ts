@@ -29,6 +29,7 @@ import { loadDemoIfEmpty } from '../modules/demo/demo.service';
 import { DEMO_PASSWORD } from '../modules/users/user.service';
 import { launchBrowser, type Browser } from './browser';
 import { createTestDatabase, type TestDatabase } from './database';
+import { processIsAlive } from '../db/local-postgres';
 
 export { DEMO_PASSWORD };
 
@@ -72,20 +73,11 @@ export function webBuildStaleReason(): string | undefined {
   return newest.mtimeMs > built ? `${path.relative(PROJECT_ROOT, newest.file)} changed after the last build` : undefined;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The PID in the lock file when a live process holds it. */
 function lockHolder(): number | undefined {
   try {
     const pid = Number(readFileSync(BUILD_LOCK, 'utf8'));
-    return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+    return Number.isInteger(pid) && pid > 0 && processIsAlive(pid) ? pid : undefined;
   } catch {
     return undefined;
   }
