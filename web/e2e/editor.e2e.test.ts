@@ -7,10 +7,12 @@
  * no console errors.
  */
 import { statSync } from 'node:fs';
+import { bbox } from '@turf/turf';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DivisionDetail } from '../../server/contracts/division';
 import type { LayoutCollection, LayoutListSchema } from '../../server/contracts/layout';
 import type { Static } from 'typebox';
+import type { MultiPolygon, Polygon } from 'geojson';
 import { screenshotPath } from '../../server/test/browser';
 import { fillSignInForm, useWebApp, watchProblems } from '../../server/test/web-app';
 
@@ -53,7 +55,7 @@ describe('grid editor in a real browser', () => {
 
     // draw a rectangle sticking out of the community's west side, by clicks on the map
     const detail = await api<DivisionDetail>(`/api/v1/divisions/${community}`);
-    const [w, s, e, n] = bbox(detail.boundary);
+    const [w, s, e, n] = bbox(detail.boundary as Polygon | MultiPolygon);
     const ring: Array<[number, number]> = [
       [w - 0.15 * (e - w), s + 0.35 * (n - s)],
       [w + 0.35 * (e - w), s + 0.35 * (n - s)],
@@ -167,7 +169,7 @@ describe('grid editor in a real browser', () => {
     const copy = await api<LayoutCollection>(`/api/v1/layouts/${draftId}`);
     expect(copy.features.length).toBeGreaterThan(0);
     const target = [...copy.features].sort((a, b) => b.properties.areaM2 - a.properties.areaM2)[0]!;
-    const [w, s, e, n] = bbox(target.geometry);
+    const [w, s, e, n] = bbox(target.geometry as Polygon | MultiPolygon);
     await page.evaluate(([west, south, east, north]) => window.wangge?.map.fitBounds([[west!, south!], [east!, north!]], { duration: 0, padding: 120 }), [w, s, e, n]);
     await page.waitForTimeout(300);
     const mapBox = (await page.locator('#map').boundingBox())!;
@@ -250,15 +252,3 @@ describe('grid editor in a real browser', () => {
     await page.close();
   });
 });
-
-function bbox(geometry: unknown): [number, number, number, number] {
-  let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity;
-  const visit = (c: unknown): void => {
-    if (Array.isArray(c) && typeof c[0] === 'number') {
-      const [x, y] = c as [number, number];
-      w = Math.min(w, x); e = Math.max(e, x); s = Math.min(s, y); n = Math.max(n, y);
-    } else if (Array.isArray(c)) for (const child of c) visit(child);
-  };
-  visit((geometry as { coordinates: unknown }).coordinates);
-  return [w, s, e, n];
-}

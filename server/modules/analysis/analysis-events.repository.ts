@@ -6,9 +6,9 @@
  * ST_ClusterDBSCAN with hulls and time spans in the same statement. Only aggregates leave the database
  * (density and points read coordinates, capped).
  */
-import { endianness } from 'node:os';
 import { sql, type RawBuilder } from 'kysely';
 import type { Database } from '../../db/database';
+import { float8Array } from '../../db/pg-binary';
 import { eventWhere, type EventFilter } from '../events/event.repository';
 import type { LocalProjection } from './local-projection';
 
@@ -112,26 +112,6 @@ export async function eventLonLat(db: Database, filter: EventFilter, limit: numb
   const row = rows[0]!;
   if (row.n > limit) return null;
   return { lng: float8Array(row.x, row.n), lat: float8Array(row.y, row.n) };
-}
-
-const LITTLE_ENDIAN = endianness() === 'LE';
-
-/**
- * `n` big-endian float8 values, base64-encoded (PostgreSQL's `encode(…, 'base64')`, whose line breaks
- * Buffer's decoder skips), as a Float64Array.
- */
-function float8Array(base64: string | null, n: number): Float64Array {
-  if (base64 === null || n === 0) return new Float64Array(0);
-  let bytes = Buffer.from(base64, 'base64');
-  if (bytes.length !== 8 * n) throw new Error(`expected ${n} float8 values, got ${bytes.length} bytes`);
-  if (bytes.byteOffset % 8 !== 0) {
-    // A Float64Array view needs an 8-byte aligned offset (a small Buffer sits inside a shared pool).
-    const aligned = Buffer.from(new ArrayBuffer(bytes.length));
-    bytes.copy(aligned);
-    bytes = aligned;
-  }
-  if (LITTLE_ENDIAN) bytes.swap64();
-  return new Float64Array(bytes.buffer, bytes.byteOffset, n);
 }
 
 /** Stored events per (lattice cell, time slice); slice s (0-based) is [bounds[s], bounds[s + 1]). */

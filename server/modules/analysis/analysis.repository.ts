@@ -2,9 +2,9 @@
  * SQL of the analysis module. Supplied features reach PostGIS as bound arrays (unnest), never as a
  * table: a request leaves the database exactly as it found it.
  */
-import { endianness } from 'node:os';
 import { sql } from 'kysely';
 import type { Database } from '../../db/database';
+import { float8ArrayParam, int4Array } from '../../db/pg-binary';
 import type { GeometryKind } from './analysis-input';
 
 export interface DbscanInput {
@@ -20,46 +20,6 @@ export interface DbscanInput {
 export interface DbscanResult {
   /** PostGIS cluster number per input feature (input order), -1 for noise. */
   labels: Int32Array;
-}
-
-const FLOAT8_OID = 701;
-
-/**
- * A float8[] query parameter in PostgreSQL's binary array format (what `array_send` writes: one
- * dimension, no nulls, element OID 701, then each value as length 8 + big-endian IEEE 754). node-pg
- * sends a Buffer parameter in binary, and `$1::float8[]` makes the server read it with `array_recv`:
- * no decimal text to format in JS nor to parse in PostgreSQL (for 2 × 100k coordinates that text
- * cost 110 ms of our CPU), and the values arrive bit for bit.
- */
-export function float8ArrayParam(values: ArrayLike<number>, stride = 1, offset = 0): Buffer {
-  const n = Math.ceil((values.length - offset) / stride);
-  const bytes = Buffer.allocUnsafe(20 + 12 * n);
-  bytes.writeInt32BE(1, 0); // dimensions
-  bytes.writeInt32BE(0, 4); // no nulls
-  bytes.writeInt32BE(FLOAT8_OID, 8);
-  bytes.writeInt32BE(n, 12);
-  bytes.writeInt32BE(1, 16); // lower bound
-  for (let k = 0, at = 20; k < n; k++, at += 12) {
-    bytes.writeInt32BE(8, at);
-    bytes.writeDoubleBE(values[offset + k * stride]!, at + 4);
-  }
-  return bytes;
-}
-
-const LITTLE_ENDIAN = endianness() === 'LE';
-
-/** Base64 of big-endian int4 values (`encode(string_agg(int4send(…), ''), 'base64')`) as an Int32Array. */
-function int4Array(base64: string | null, n: number): Int32Array {
-  if (base64 === null || n === 0) return new Int32Array(0);
-  let bytes = Buffer.from(base64, 'base64');
-  if (bytes.length !== 4 * n) throw new Error(`expected ${n} int4 values, got ${bytes.length} bytes`);
-  if (bytes.byteOffset % 4 !== 0) {
-    const aligned = Buffer.from(new ArrayBuffer(bytes.length));
-    bytes.copy(aligned);
-    bytes = aligned;
-  }
-  if (LITTLE_ENDIAN) bytes.swap32();
-  return new Int32Array(bytes.buffer, bytes.byteOffset, n);
 }
 
 /**

@@ -12,12 +12,7 @@ export function mountSignInForm(root: HTMLElement, onSignedIn: (me: Me) => void,
   if (notice) form.append(el('p', 'notice', notice));
   const user = input('username', 'text', t('signin.username'), 'username');
   const pass = input('password', 'password', t('signin.password'), 'current-password');
-  const submit = el('button', 'primary', t('signin.submit'));
-  submit.type = 'submit';
-  submit.dataset.testid = 'sign-in-submit';
-  const message = el('p', 'error');
-  message.dataset.testid = 'sign-in-error';
-  message.setAttribute('role', 'alert');
+  const { submit, message } = submitControls('sign-in', t('signin.submit'));
   form.append(user.label, pass.label, submit, message);
 
   form.addEventListener('submit', (event) => {
@@ -72,12 +67,7 @@ function mountPasswordChange(root: HTMLElement, currentPassword: string, onChang
   form.dataset.testid = 'change-password';
   form.append(el('h2', '', t('password.title')), el('p', 'notice', t('signin.mustChange')));
   const next = input('new-password', 'password', t('password.new'), 'new-password');
-  const submit = el('button', 'primary', t('password.submit'));
-  submit.type = 'submit';
-  submit.dataset.testid = 'change-password-submit';
-  const message = el('p', 'error');
-  message.dataset.testid = 'change-password-error';
-  message.setAttribute('role', 'alert');
+  const { submit, message } = submitControls('change-password', t('password.submit'));
   form.append(next.label, submit, message);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -95,4 +85,15 @@ function mountPasswordChange(root: HTMLElement, currentPassword: string, onChang
   });
   root.append(form);
   next.input.focus();
+}
+
+/** A form's submit button and its error line (read aloud as an alert), addressable as `<form>-submit` / `<form>-error`. */
+function submitControls(form: string, label: string): { submit: HTMLButtonElement; message: HTMLParagraphElement } {
+  const submit = el('button', 'primary', label);
+  submit.type = 'submit';
+  submit.dataset.testid = `${form}-submit`;
+  const message = el('p', 'error');
+  message.dataset.testid = `${form}-error`;
+  message.setAttribute('role', 'alert');
+  return { submit, message };
 }
