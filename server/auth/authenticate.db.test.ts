@@ -13,7 +13,7 @@ function principalFor(userId: number): Principal {
   return { kind: 'token', userId, username: `u${userId}`, roles: ['dispatcher'], permissions: permissionsOf(['dispatcher']), scope: { all: true, prefixes: [] }, tokenId: userId, mustChangePassword: false };
 }
 
-describe('authenticateHeader: the header parse skipped for a repeated header', () => {
+describe('authenticateHeader: repeated headers, the principal cache and refusals', () => {
   it('answers a repeated header as the first time, and still refuses every other header', async () => {
     const cache = new PrincipalCache();
     const a = newToken('api').token;
@@ -28,7 +28,7 @@ describe('authenticateHeader: the header parse skipped for a repeated header', (
     expect(() => authenticateHeader(db, `Bearer ${a}x`, cache)).toThrow(/not a Wangge token/);
     expect(() => authenticateHeader(db, `Basic ${a}`, cache)).toThrow(/Bearer <token>/);
     expect(() => authenticateHeader(db, `Bearer ${newToken('refresh').token}`, cache)).toThrow(/refresh token/);
-    // The remembered parse decides nothing about validity: once the cache forgets the user, the same header is looked up again.
+    // The cache decides nothing for long: once it forgets the user, the same header is looked up again.
     cache.forgetUser(1);
     const lookup = { selectFrom: () => { throw new Error('looked up in the database'); } } as unknown as Database;
     await expect(authenticateHeader(lookup, `Bearer ${a}`, cache)).rejects.toThrow(/looked up in the database/);

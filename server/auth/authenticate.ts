@@ -45,29 +45,14 @@ export function principalOf(owner: TokenOwner): Principal {
  * The principal of an `Authorization` header; anonymous without one. Bad tokens are refused, never
  * ignored. With a cache, a token authenticated moments ago is answered from memory (principal-cache.ts).
  */
-/**
- * The last well-formed header read and what it holds: a client sends the same header on every request,
- * so parsing it (two regular expressions) is skipped when it is exactly the same text. Only the parse
- * is remembered — whether the token is valid is decided below, every time.
- */
-let lastParsed: { header: string; token: string; kind: 'access' | 'api' } | undefined;
-
 export function authenticateHeader(db: Database, header: string | undefined, cache?: PrincipalCache): Principal | Promise<Principal> {
   if (header === undefined || header === '') return ANONYMOUS;
-  let token: string;
-  let kind: 'access' | 'api';
-  if (header === lastParsed?.header) {
-    ({ token, kind } = lastParsed);
-  } else {
-    const match = /^Bearer ([^\s]{1,200})$/i.exec(header.trim());
-    if (!match?.[1]) throw unauthenticated('malformed', 'Send the token as "Authorization: Bearer <token>".');
-    token = match[1];
-    const parsed = tokenKind(token);
-    if (parsed === undefined) throw unauthenticated('malformed', 'The bearer token is not a Wangge token.');
-    if (parsed === 'refresh') throw unauthenticated('wrong_kind', 'A refresh token only works at POST /api/v1/auth/refresh.');
-    kind = parsed;
-    lastParsed = { header, token, kind };
-  }
+  const match = /^Bearer ([^\s]{1,200})$/i.exec(header.trim());
+  if (!match?.[1]) throw unauthenticated('malformed', 'Send the token as "Authorization: Bearer <token>".');
+  const token = match[1];
+  const kind = tokenKind(token);
+  if (kind === undefined) throw unauthenticated('malformed', 'The bearer token is not a Wangge token.');
+  if (kind === 'refresh') throw unauthenticated('wrong_kind', 'A refresh token only works at POST /api/v1/auth/refresh.');
   // Cached by the token itself: the SHA-256 (the database's key) is computed on a miss only.
   const cached = cache?.get(token);
   if (cached) return cached;
