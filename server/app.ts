@@ -64,7 +64,7 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
 
   registerErrorHandling(app);
   // First of all hooks: every response carries them, refusals and 404s included (server/http/security-headers.ts).
-  registerSecurityHeaders(app, { externalBasemap: Boolean(config.basemapStyleUrl) });
+  const securityHeaders = registerSecurityHeaders(app, { externalBasemap: Boolean(config.basemapStyleUrl) });
   // Schema failures report every problem, not the first, so a client can fix them in one go.
   registerValidation(app);
   // Before any route: every route must declare its permission, and every request gets its principal.
@@ -81,7 +81,9 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
       tags: [{ name: 'system' }, { name: 'auth' }, { name: 'users' }, { name: 'audit' }, { name: 'divisions' }, { name: 'layouts' }, { name: 'grids' }],
     },
   });
-  await auth.registerPublic(() => app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true }));
+  // The web app's files and the API docs page are public documents: the document security headers.
+  const registerDocuments = (register: () => PromiseLike<unknown>): Promise<void> => auth.registerPublic(() => securityHeaders.registerDocuments(register));
+  await registerDocuments(() => app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true }));
   app.get('/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { db });
@@ -122,13 +124,14 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
   const webRoot = config.webDistDir && existsSync(path.join(config.webDistDir, 'index.html')) ? config.webDistDir : undefined;
   if (webRoot) {
     // The web app's files are public; the data it loads is protected per API route.
-    await auth.registerPublic(() => app.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: false, index: 'index.html', maxAge: '1h' }));
+    await registerDocuments(() => app.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: false, index: 'index.html', maxAge: '1h' }));
   }
 
   app.setNotFoundHandler((request, reply) => {
     const isApiPath = /^\/(api|ogc|tiles|open311|health|openapi)/.test(request.url);
     // Client-side routes of the single-page app resolve to index.html.
     if (webRoot && !isApiPath && request.method === 'GET' && (request.headers.accept ?? '').includes('text/html')) {
+      securityHeaders.setDocumentHeaders(reply);
       return reply.type('text/html').sendFile('index.html');
     }
     throw new AppError('NOT_FOUND', 404, `No route for ${request.method} ${request.url.split('?')[0] ?? ''}`, { method: request.method, path: request.url.split('?')[0] });

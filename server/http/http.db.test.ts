@@ -48,9 +48,10 @@ describe('API description', () => {
     expect(page.headers['content-type']).toMatch(/text\/html/);
   });
 
-  it('sets security headers', async () => {
+  it('sets security headers (an API answer: the API policy, server/http/security-headers.db.test.ts has both)', async () => {
     const res = await t.inject('/health');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['content-security-policy']).toMatch(/default-src 'self'/);
+    expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(res.headers['x-frame-options']).toBe('DENY');
   });
 });

@@ -1,18 +1,25 @@
 /**
- * Security headers (CSP, frame options, nosniff, HSTS, …) on every response: API answers, tiles,
- * dispatch, static files, 404s and refusals alike.
+ * Security headers on every response, in two policies (OWASP REST Security Cheat Sheet, "Security
+ * Headers": most of helmet's headers act on HTML documents and give "little or no security benefits on an
+ * API that does not return HTML"):
  *
- * Helmet writes them, but once: our policy has no per-request part (no nonces, no directive functions),
- * so its middleware runs at startup against a recording response and the resulting headers are copied
- * onto each response by one synchronous onRequest hook. @fastify/helmet instead rebuilt helmet's
- * middleware (parsing the CSP) in two hooks per request, one of them async, and still ran both on routes
- * marked `helmet: false`; on the hotline's dispatch lookup that was a large share of the server's CPU
- * (issue #6, "Speed").
+ * - API answers (JSON, vector tiles, exports; refusals and 404s too) carry the API policy: a CSP that
+ *   allows nothing and no framing, X-Frame-Options DENY, nosniff, HSTS, and Cross-Origin-Resource-Policy
+ *   (a page elsewhere cannot pull personal data in with a no-cors request). Routes set their own
+ *   Cache-Control (no-store for personal data, e.g. the dispatch lookup).
+ * - The web app's documents (its page, scripts, styles, MapLibre's worker, whose CSP governs the worker's
+ *   own fetches) and the API docs page carry helmet's full document policy.
  *
- * Headers are set on the raw response, as helmet does, before any route or plugin runs: a route that
- * sets one of them itself (swagger-ui's own CSP) overrides it for its answer.
+ * On the hotline's dispatch lookup and on cached tiles the headers were a measured share of the
+ * server's work, and of the client's: twelve document headers (~700 bytes, a CSP of 313) cost Node
+ * about 5 µs a request to validate and write, against 10 µs for a whole bare Fastify answer (issues #6
+ * and #9, "Speed").
+ *
+ * Both policies are computed once; one synchronous onRequest hook copies the route's set onto the raw
+ * response, as helmet does, before any route or plugin runs: a route that sets one of them itself
+ * (swagger-ui's own CSP) overrides it for its answer.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import helmet, { type HelmetOptions } from 'helmet';
 
 export interface SecurityHeaderPolicy {
@@ -20,7 +27,14 @@ export interface SecurityHeaderPolicy {
   externalBasemap: boolean;
 }
 
-/** The helmet options of the service (one policy for every response). */
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set while registering the web app's documents (registerDocuments): the route gets the document policy. */
+    securityHeaders?: 'document';
+  }
+}
+
+/** The helmet options of the web app's documents. */
 export function helmetOptions({ externalBasemap }: SecurityHeaderPolicy): HelmetOptions {
   const external = externalBasemap ? ['https:'] : [];
   return {
@@ -69,16 +83,77 @@ export function computeSecurityHeaders(options: HelmetOptions): SecurityHeaders 
   return { set: [...set.values()], removed };
 }
 
-/** Every response gets the same security headers, set by one synchronous hook (registered at the root, before auth). */
-export function registerSecurityHeaders(app: FastifyInstance, policy: SecurityHeaderPolicy): SecurityHeaders {
-  const headers = computeSecurityHeaders(helmetOptions(policy));
-  const names = headers.set.map(([name]) => name);
-  const values = headers.set.map(([, value]) => value);
+/**
+ * The API policy (OWASP REST Security Cheat Sheet): nothing may be loaded, framed or sniffed from an API
+ * answer, and other origins' pages may not embed it. HSTS as in the document policy.
+ */
+export function apiSecurityHeaders(document: SecurityHeaders): SecurityHeaders {
+  const hsts = document.set.find(([name]) => name.toLowerCase() === 'strict-transport-security');
+  if (!hsts) throw new Error('the document policy sets no Strict-Transport-Security header to share with the API policy');
+  return {
+    set: [
+      ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
+      ['Cross-Origin-Resource-Policy', 'same-origin'],
+      hsts,
+      ['X-Content-Type-Options', 'nosniff'],
+      ['X-Frame-Options', 'DENY'],
+    ],
+    removed: document.removed,
+  };
+}
+
+export interface SecurityHeaderRegistration {
+  /** The API answers' headers and the documents' headers, as sent. */
+  api: SecurityHeaders;
+  document: SecurityHeaders;
+  /** Register plugins that serve documents (the web app's files, the API docs page): their routes get the document policy. */
+  registerDocuments(register: () => PromiseLike<unknown>): Promise<void>;
+  /** A handler answering a document outside those plugins (the single-page app's fallback) switches its answer to the document policy. */
+  setDocumentHeaders(reply: FastifyReply): void;
+}
+
+/** Copies a policy onto a raw response: names and values in two arrays, one loop, no allocation. */
+function headerWriter({ set }: SecurityHeaders): (reply: FastifyReply) => void {
+  const names = set.map(([name]) => name);
+  const values = set.map(([, value]) => value);
   const count = names.length;
-  app.addHook('onRequest', (_request, reply, done) => {
+  return (reply) => {
     const res = reply.raw;
     for (let i = 0; i < count; i++) res.setHeader(names[i] as string, values[i] as string);
+  };
+}
+
+/** Every response gets its policy's headers, set by one synchronous hook (registered at the root, before auth). */
+export function registerSecurityHeaders(app: FastifyInstance, policy: SecurityHeaderPolicy): SecurityHeaderRegistration {
+  const document = computeSecurityHeaders(helmetOptions(policy));
+  const api = apiSecurityHeaders(document);
+  const setApi = headerWriter(api);
+  const setDocument = headerWriter(document);
+  let registeringDocuments = false;
+
+  app.addHook('onRoute', (route) => {
+    if (registeringDocuments) route.config = { ...route.config, securityHeaders: 'document' };
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.routeOptions.config.securityHeaders === 'document') setDocument(reply);
+    else setApi(reply);
     done();
   });
-  return headers;
+
+  return {
+    api,
+    document,
+    setDocumentHeaders(reply) {
+      // The API policy's headers are all set again by the document policy (same names), so none is left over.
+      setDocument(reply);
+    },
+    async registerDocuments(register) {
+      registeringDocuments = true;
+      try {
+        await register();
+      } finally {
+        registeringDocuments = false;
+      }
+    },
+  };
 }
