@@ -12,7 +12,8 @@
  * Cold figures come in TILES_BENCH_ROUNDS (3) rounds per tile set, each round the raw SQL, the bare
  * route around it and the API, seconds apart; each ratio is the median of the per-round ratios. The
  * machine is shared (its load can double within a minute), and measurements made minutes apart
- * compared drift as much as what they measure.
+ * compared drift as much as what they measure. Cached figures likewise: rounds alternate the API
+ * (cache warm) and the bare route. TILES_BENCH_PARTS=cold or =cached runs one half only.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,6 +43,8 @@ const DURATION_S = Number(process.env.TILES_BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.TILES_BENCH_ROUNDS ?? 3);
 const CONNECTIONS = 50;
 const EVENTS = Number(process.env.TILES_BENCH_EVENTS ?? 20_000);
+/** `cold`, `cached` or both (default): which half of the benchmark to run. */
+const PARTS = process.env.TILES_BENCH_PARTS ?? 'cold,cached';
 
 function tilesCovering(bbox: [number, number, number, number], z: number): Array<[number, number, number]> {
   const n = 2 ** z;
@@ -66,7 +69,7 @@ interface Load {
  * wrk (C, Debian's package) generates the load: on two cores a JavaScript load generator would eat the
  * CPU PostgreSQL needs and understate every ratio against the raw SQL.
  */
-async function load(url: string, paths: string[], headers: Record<string, string> = {}): Promise<Load> {
+async function load(url: string, paths: string[], headers: Record<string, string> = {}, durationS = DURATION_S): Promise<Load> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wangge-wrk-'));
   const script = path.join(dir, 'paths.lua');
   const extra = Object.entries(headers).map(([k, v]) => `, [${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join('');
@@ -80,7 +83,7 @@ request = function()
 end
 `,
   );
-  const { stdout } = await run('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${DURATION_S}s`, '--latency', '-s', script, url]);
+  const { stdout } = await run('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${durationS}s`, '--latency', '-s', script, url]);
   rmSync(dir, { recursive: true, force: true });
   const num = (re: RegExp): number => Number(re.exec(stdout)?.[1] ?? NaN);
   const ms = (re: RegExp): number => {
@@ -194,7 +197,7 @@ runCli(async () => {
     const coldUrl = await cold.listen({ port: 0, host: '127.0.0.1' });
     interface ColdRound { raw: number; route: Load; api: Load }
     const coldRounds = new Map<string, ColdRound[]>();
-    for (const ts of tilesets) {
+    for (const ts of PARTS.includes('cold') ? tilesets : []) {
       const one = ts.query(...(ts.tiles[Math.floor(ts.tiles.length / 2)] ?? [0, 0, 0]));
       const t0 = performance.now();
       await handle.pool.query(one.sql, one.parameters as unknown[]);
@@ -213,13 +216,16 @@ runCli(async () => {
     }
     await cold.close();
 
-    // The API, cached: warmed once, then served from memory.
+    // The API, cached: warmed once, then served from memory. Against a bare Fastify route returning a
+    // constant as large as the average gzipped tile; rounds alternate the two, seconds apart, and each
+    // ratio is the median of the per-round ratios (as for cold tiles).
     const warm = await buildApp({ config, db: handle.db, pool: handle.pool });
     const warmUrl = await warm.listen({ port: 0, host: '127.0.0.1' });
     await new Promise((r) => setTimeout(r, 300));
-    const cachedLoad = new Map<string, Load>();
+    interface CachedRound { api: Load; bare: Load }
+    const cachedRounds = new Map<string, CachedRound[]>();
     const tileBytes = new Map<string, number>();
-    for (const ts of tilesets) {
+    for (const ts of PARTS.includes('cached') ? tilesets : []) {
       const paths = ts.tiles.map(([z, x, y]) => ts.path(z, x, y));
       let bytes = 0;
       for (const p of paths) {
@@ -230,20 +236,24 @@ runCli(async () => {
         await res.arrayBuffer();
       }
       tileBytes.set(ts.name, Math.round(bytes / paths.length));
-      cachedLoad.set(ts.name, await load(warmUrl, paths, ts.headers));
-    }
-    await warm.close();
-
-    // Baseline 2: a bare Fastify route returning a constant as large as the average gzipped tile.
-    const bareLoad = new Map<string, Load>();
-    for (const ts of tilesets) {
       const sample = Buffer.alloc(tileBytes.get(ts.name) ?? 0, 7);
       const bare = Fastify();
       bare.get('/t/:z/:x/:y', async (_req, reply) => reply.type('application/vnd.mapbox-vector-tile').send(sample));
       const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
-      bareLoad.set(ts.name, await load(bareUrl, ts.tiles.map(([z, x, y]) => `/t/${z}/${x}/${y}`)));
+      // Both servers warmed (JIT) before the first round.
+      await load(bareUrl, ts.tiles.map(([z, x, y]) => `/t/${z}/${x}/${y}`), {}, 2);
+      await load(warmUrl, paths, ts.headers, 2);
+      const rounds: CachedRound[] = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        const b = await load(bareUrl, ts.tiles.map(([z, x, y]) => `/t/${z}/${x}/${y}`));
+        const api = await load(warmUrl, paths, ts.headers);
+        rounds.push({ api, bare: b });
+        console.log(`${ts.name} cached round ${i + 1}: bare route ${Math.round(b.rps)}/s, API cached ${Math.round(api.rps)}/s (${(api.rps / b.rps).toFixed(2)}×); load average ${os.loadavg()[0]?.toFixed(1)}`);
+      }
       await bare.close();
+      cachedRounds.set(ts.name, rounds);
     }
+    await warm.close();
 
     const results: Record<string, unknown> = { grids: city.grids.length, events: EVENTS };
     const table: Record<string, Record<string, string | number>> = {};
@@ -255,8 +265,11 @@ runCli(async () => {
       const c: Load = { rps: mid(rounds, (x) => x.api.rps), p50: mid(rounds, (x) => x.api.p50), p99: mid(rounds, (x) => x.api.p99), errors: rounds.reduce((n, x) => n + x.api.errors, 0) };
       const routeRatio = mid(rounds, (x) => x.route.rps / x.raw);
       const coldRatio = mid(rounds, (x) => x.api.rps / x.raw);
-      const k = cachedLoad.get(ts.name)!;
-      const bare = bareLoad.get(ts.name)!;
+      const cr = cachedRounds.get(ts.name) ?? [];
+      const midLoad = (f: (r: CachedRound) => Load): Load => ({ rps: median(cr.map((x) => f(x).rps)), p50: median(cr.map((x) => f(x).p50)), p99: median(cr.map((x) => f(x).p99)), errors: cr.reduce((n, x) => n + f(x).errors, 0) });
+      const k = midLoad((x) => x.api);
+      const bare = midLoad((x) => x.bare);
+      const cachedRatio = median(cr.map((x) => x.api.rps / x.bare.rps));
       const errors = c.errors + k.errors;
       if (errors > 0) throw new Error(`${ts.name}: ${errors} non-2xx answers`);
       results[ts.name] = {
@@ -266,14 +279,15 @@ runCli(async () => {
         bareSqlRoute: { ...route, ratioToRawSql: routeRatio },
         cold: { ...c, ratioToRawSql: coldRatio, ratioToBareSqlRoute: mid(rounds, (x) => x.api.rps / x.route.rps), target: 0.8 },
         coldRounds: rounds.map((x) => ({ rawSqlTilesPerS: Math.round(x.raw), bareSqlRouteRps: Math.round(x.route.rps), apiColdRps: Math.round(x.api.rps), ratioToRawSql: x.api.rps / x.raw })),
-        cached: { ...k, ratioToBareRoute: k.rps / bare.rps, target: 0.6 },
+        cached: { ...k, ratioToBareRoute: cachedRatio, target: 0.6 },
+        cachedRounds: cr.map((x) => ({ apiRps: Math.round(x.api.rps), bareRouteRps: Math.round(x.bare.rps), ratio: x.api.rps / x.bare.rps })),
         bareRoute: bare,
       };
       const perRound = rounds.map((x) => (x.api.rps / x.raw).toFixed(2)).join(' / ');
       table[`${ts.name}: raw ST_AsMVT SQL`] = { 'req/s': Math.round(r), p50: '', p99: '', ratio: '' };
       table[`${ts.name}: bare route + SQL`] = { 'req/s': Math.round(route.rps), p50: route.p50, p99: route.p99, ratio: `${routeRatio.toFixed(2)} × raw SQL (HTTP cost alone)` };
       table[`${ts.name}: API cold`] = { 'req/s': Math.round(c.rps), p50: c.p50, p99: c.p99, ratio: `${coldRatio.toFixed(2)} × raw SQL (rounds ${perRound}; target ≥ 0.8)` };
-      table[`${ts.name}: API cached`] = { 'req/s': Math.round(k.rps), p50: k.p50, p99: k.p99, ratio: `${(k.rps / bare.rps).toFixed(2)} × bare route (target ≥ 0.6)` };
+      table[`${ts.name}: API cached`] = { 'req/s': Math.round(k.rps), p50: k.p50, p99: k.p99, ratio: `${cachedRatio.toFixed(2)} × bare route (rounds ${cr.map((x) => (x.api.rps / x.bare.rps).toFixed(2)).join(' / ')}; target ≥ 0.6)` };
       table[`${ts.name}: bare route`] = { 'req/s': Math.round(bare.rps), p50: bare.p50, p99: bare.p99, ratio: `${tileBytes.get(ts.name)} B` };
     }
     console.table(table);
