@@ -17,6 +17,14 @@ describe('acceptsGzip', () => {
     ['*;q=0', false],
     ['deflate, *;q=0.5', true],
     ['gzipped', false],
+    // weightless lists (decided by one regular expression)
+    ['deflate, br, zstd', false],
+    ['br,gzip', true],
+    ['  gzip  ', true],
+    ['deflate,\tx-gzip', true],
+    ['deflate, *', true],
+    ['xgzip, gzip-like', false],
+    ['identity, gzip2', false],
   ])('%j → %s', (header, expected) => {
     expect(acceptsGzip(header)).toBe(expected);
   });

@@ -23,14 +23,36 @@ const EventTileQuery = Type.Object({
   to: Type.Optional(Type.String({ format: 'date-time', description: 'reported before' })),
 });
 
-async function sendTile(request: FastifyRequest, reply: FastifyReply, tile: CachedTile, cacheControl: string): Promise<FastifyReply> {
+/**
+ * Answer with a tile: 304 when the client has it, else its gzip or raw bytes. Synchronous when nothing
+ * needs compressing (a cached tile has its gzip already); the first gzip of a tile returns a promise.
+ */
+function sendTile(request: FastifyRequest, reply: FastifyReply, tile: CachedTile, cacheControl: string): void | Promise<void> {
   // Clients revalidate each time (cheap 304s): a tile is never shown stale after an edit.
   void reply.header('etag', tile.etag).header('cache-control', cacheControl).header('vary', 'accept-encoding');
-  if (request.headers['if-none-match'] === tile.etag) return reply.status(304).send(null);
+  if (request.headers['if-none-match'] === tile.etag) {
+    void reply.status(304).send(null);
+    return;
+  }
   void reply.type('application/vnd.mapbox-vector-tile');
-  // A cached tile has its gzip already: no promise on the hot path.
-  if (acceptsGzip(request.headers['accept-encoding'])) return reply.header('content-encoding', 'gzip').send(tile.gzip ?? (await gzipOf(tile)));
-  return reply.send(tile.raw);
+  if (!acceptsGzip(request.headers['accept-encoding'])) {
+    void reply.send(tile.raw);
+    return;
+  }
+  void reply.header('content-encoding', 'gzip');
+  if (tile.gzip) {
+    void reply.send(tile.gzip);
+    return;
+  }
+  return gzipOf(tile).then((zipped) => {
+    void reply.send(zipped);
+  });
+}
+
+/** Send a tile the service returned: at once when it came from the cache, else when rendered. */
+function answerTile(request: FastifyRequest, reply: FastifyReply, tile: CachedTile | Promise<CachedTile>, cacheControl: string): void | Promise<void> {
+  if (tile instanceof Promise) return tile.then((t) => sendTile(request, reply, t, cacheControl));
+  return sendTile(request, reply, tile, cacheControl);
 }
 
 export const tileRoutes: FastifyPluginAsyncTypebox<{ tiles: TileService }> = async (app, { tiles }) => {
@@ -48,11 +70,11 @@ export const tileRoutes: FastifyPluginAsyncTypebox<{ tiles: TileService }> = asy
         response: { 200: Type.Any(), 304: Type.Null(), 401: ErrorResponseSchema, 403: ErrorResponseSchema, ...commonErrorResponses },
       },
     },
-    async (request, reply) => {
+    // Not async: a cached tile is sent without a promise (answerTile).
+    (request, reply) => {
       const { z, x, y } = request.params;
-      const tile = await tiles.eventTile(request.principal, z, x, y, request.query);
       // private: the answer depends on who asks (scope), so shared caches must not keep it.
-      return sendTile(request, reply, tile, 'private, max-age=0, must-revalidate');
+      return answerTile(request, reply, tiles.eventTile(request.principal, z, x, y, request.query), 'private, max-age=0, must-revalidate');
     },
   );
 
@@ -76,10 +98,9 @@ export const tileRoutes: FastifyPluginAsyncTypebox<{ tiles: TileService }> = asy
         response: { 200: Type.Any(), 304: Type.Null(), 404: ErrorResponseSchema, ...commonErrorResponses },
       },
     },
-    async (request, reply) => {
+    (request, reply) => {
       const { layer, z, x, y } = request.params;
-      const tile = await tiles.tile(layer, z, x, y, request.query.layout);
-      return sendTile(request, reply, tile, 'public, max-age=0, must-revalidate');
+      return answerTile(request, reply, tiles.tile(layer, z, x, y, request.query.layout), 'public, max-age=0, must-revalidate');
     },
   );
 

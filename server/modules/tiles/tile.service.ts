@@ -62,17 +62,29 @@ export class TileService {
     });
   }
 
-  async tile(layerId: string, z: number, x: number, y: number, layoutId?: number): Promise<CachedTile> {
+  /**
+   * A tile of a public layer. Not async: a cached tile is returned as it is, without a promise and its
+   * microtasks (the web map's hot path); rendering returns its promise.
+   */
+  tile(layerId: string, z: number, x: number, y: number, layoutId?: number): CachedTile | Promise<CachedTile> {
     const layer = requireLayer(layerId);
     checkTileAddress(z, x, y);
-    if (layoutId !== undefined) {
-      if (layer.id !== 'grids') throw new AppError('VALIDATION_FAILED', 400, 'Only the grids layer takes ?layout=.', { in: 'querystring', field: 'layout' });
-      if (!(await isTileableLayout(this.db, layoutId))) throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${layoutId} is not a published or archived layout.`, { layoutId });
-    }
-    const key = this.cache.key(layer.versionKey, `${layer.id}/${layoutId ?? ''}/${z}/${x}/${y}`);
-    const hit = this.cache.get(key);
-    if (hit) return hit;
-    const raw = await renderTile(this.db, layer, z, x, y, layoutId);
+    if (layoutId !== undefined) return this.layoutTile(layer, z, x, y, layoutId);
+    const key = this.cache.key(layer.versionKey, `${layer.id}//${z}/${x}/${y}`);
+    return this.cache.get(key) ?? this.render(key, () => renderTile(this.db, layer, z, x, y));
+  }
+
+  /** A grids tile of a given (published or archived) layout. */
+  private async layoutTile(layer: TileLayerDefinition, z: number, x: number, y: number, layoutId: number): Promise<CachedTile> {
+    if (layer.id !== 'grids') throw new AppError('VALIDATION_FAILED', 400, 'Only the grids layer takes ?layout=.', { in: 'querystring', field: 'layout' });
+    if (!(await isTileableLayout(this.db, layoutId))) throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${layoutId} is not a published or archived layout.`, { layoutId });
+    const key = this.cache.key(layer.versionKey, `${layer.id}/${layoutId}/${z}/${x}/${y}`);
+    return this.cache.get(key) ?? this.render(key, () => renderTile(this.db, layer, z, x, y, layoutId));
+  }
+
+  /** Render a tile that is not cached, and cache it. */
+  private async render(key: string, render: () => Promise<Buffer>): Promise<CachedTile> {
+    const raw = await render();
     const tile: CachedTile = { raw, etag: etagFor(raw) };
     this.cache.set(key, tile);
     return tile;
@@ -80,9 +92,10 @@ export class TileService {
 
   /**
    * An events tile for this principal: narrowed to their scope (as the listing is), filtered by the
-   * query. Cached like the other layers, keyed by scope and filters as well.
+   * query. Cached like the other layers, keyed by scope and filters as well; a cached tile is returned
+   * without a promise, as in `tile`.
    */
-  async eventTile(principal: Principal, z: number, x: number, y: number, q: EventTileQuery): Promise<CachedTile> {
+  eventTile(principal: Principal, z: number, x: number, y: number, q: EventTileQuery): CachedTile | Promise<CachedTile> {
     checkTileAddress(z, x, y);
     if (z < EVENT_MINZOOM || z > EVENT_MAXZOOM) {
       throw new AppError('VALIDATION_FAILED', 400, `Event tiles exist from zoom ${EVENT_MINZOOM} to ${EVENT_MAXZOOM}.`, { in: 'params', field: 'z', value: z });
@@ -94,12 +107,7 @@ export class TileService {
     const queryKey = unfiltered ? '' : [filter.category ?? '', filter.states?.join(',') ?? '', filter.from?.toISOString() ?? '', filter.to?.toISOString() ?? ''].join(';');
     const minute = Math.floor(Date.now() / OVERDUE_FRESHNESS_MS);
     const key = this.cache.key('events', `events/${minute}/${scopeKeyOf(principal.scope)}/${queryKey}/${z}/${x}/${y}`);
-    const hit = this.cache.get(key);
-    if (hit) return hit;
-    const raw = await renderEventTile(this.db, z, x, y, filter);
-    const tile: CachedTile = { raw, etag: etagFor(raw) };
-    this.cache.set(key, tile);
-    return tile;
+    return this.cache.get(key) ?? this.render(key, () => renderEventTile(this.db, z, x, y, filter));
   }
 
   async eventTileJson(baseUrl: string): Promise<Record<string, unknown>> {
