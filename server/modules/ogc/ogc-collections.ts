@@ -17,7 +17,8 @@ export interface OgcCollection {
   title: string;
   description: string;
   /**
-   * SELECT with at least `fid` (text), `geom` (4326) and a column named as each property; `effective_from`/
+   * SELECT with at least `fid` (text), `sort_key` (the primary key, typed: pages follow it, so a page
+   * walks an index instead of sorting every match), `geom` (4326) and a column named as each property; `effective_from`/
    * `effective_to` for an 'interval' collection, `t` (timestamptz) for an 'instant' one. Restricted
    * collections narrow their rows to the caller's scope (`scopePrefixes` null = everything).
    */
@@ -47,7 +48,7 @@ const COMMUNITY_CODE = text('Community code');
 function tableCollection(c: Omit<OgcCollection, 'source'> & { table: 'divisions' | 'buildings' | 'organisations'; idColumn: string; where: RawBuilder<unknown> }): OgcCollection {
   const { table, idColumn, where, ...collection } = c;
   const columns = sql.join(Object.keys(c.properties).map((name) => sql.ref(name)));
-  return { ...collection, source: () => sql`SELECT ${sql.ref(idColumn)}::text AS fid, geom, ${columns} FROM ${sql.table(table)} WHERE ${where}` };
+  return { ...collection, source: () => sql`SELECT ${sql.ref(idColumn)}::text AS fid, ${sql.ref(idColumn)} AS sort_key, geom, ${columns} FROM ${sql.table(table)} WHERE ${where}` };
 }
 
 export const OGC_COLLECTIONS: OgcCollection[] = [
@@ -71,7 +72,7 @@ export const OGC_COLLECTIONS: OgcCollection[] = [
     title: '网格 Grids',
     description: 'Grids of the published layouts (and, with datetime, of the layouts in force then).',
     source: () => sql`
-      SELECT g.id::text AS fid, g.geom, g.id, g.code, g.name, g.kind, l.community_code, g.layout_id,
+      SELECT g.id::text AS fid, g.id AS sort_key, g.geom, g.id, g.code, g.name, g.kind, l.community_code, g.layout_id,
              round(g.area_m2::numeric, 1)::float8 AS area_m2, l.effective_from, l.effective_to, l.status
       FROM grids g JOIN layouts l ON l.id = g.layout_id WHERE l.status <> 'draft'`,
     properties: {
@@ -128,11 +129,13 @@ export const OGC_COLLECTIONS: OgcCollection[] = [
       'Reported events (disputes, hazards, facility problems, urgent needs) with sub-type, state, channel, reported time, overdue flag and grid. ' +
       'No description, address, reporter or attachments. Needs events:read; your scope only. datetime filters the reported time.',
     source: ({ scopePrefixes }) => sql`
-      SELECT e.id::text AS fid, e.geom, e.id, e.category_code AS category, c.name AS category_name, e.state, e.channel,
+      SELECT e.id::text AS fid, e.id AS sort_key, e.geom, e.id, e.category_code AS category, c.name AS category_name, e.state, e.channel,
              e.reported_at AS t, to_char(e.reported_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS reported_at,
              (e.state NOT IN ('closed', 'rejected') AND least(e.stage_due_at, e.due_at) < now()) AS overdue,
              e.grid_code, e.community_code
-      FROM events e JOIN event_categories c ON c.taxonomy_version = e.taxonomy_version AND c.code = e.category_code
+      -- LEFT: every event has its category (a foreign key), and a query that reads no category column
+      -- (the match count) then drops the join altogether.
+      FROM events e LEFT JOIN event_categories c ON c.taxonomy_version = e.taxonomy_version AND c.code = e.category_code
       WHERE ${eventWhere({ scopePrefixes: scopePrefixes === null ? null : [...scopePrefixes], limit: 0 })}`,
     properties: {
       id: integer('Event id'),

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/app';
+import { findCollection } from './ogc-collections';
+import { queryItems } from './ogc.repository';
 import { COMMUNITY, lattice, newDivisions, newGrid, newLayout, rect } from '../../test/factories';
 import { ensureDebianPackages } from '../../test/system-packages';
 
@@ -90,6 +92,36 @@ describe('OGC API – Features', () => {
     }
     expect(pages).toBe(3);
     expect(new Set(seen).size).toBe(25);
+  });
+
+  it('pages in primary-key order (numbers, not text), with no next link after a full last page', async () => {
+    const ids: number[] = [];
+    let url: string | undefined = '/ogc/collections/grids/items?limit=5';
+    let pages = 0;
+    while (url) {
+      const res: { body: Fc } = await get<Fc>(url);
+      expect(res.body.numberReturned).toBe(5);
+      ids.push(...res.body.features.map((f) => Number(f.id)));
+      url = res.body.links.find((l) => l.rel === 'next')?.href;
+      pages += 1;
+    }
+    expect(pages).toBe(5); // 25 grids: the fifth page is full and last
+    expect(ids.some((id) => id >= 10) && ids.some((id) => id < 10)).toBe(true); // text order would differ
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(25);
+  });
+
+  it('leaves numberMatched out above the count limit, and still links the next page', async () => {
+    const grids = findCollection('grids');
+    if (!grids) throw new Error('no grids collection');
+    const q = { filters: [], limit: 10, offset: 0, flip: false };
+    expect(await queryItems(t.tdb.db, grids, { scopePrefixes: null }, q, 25)).toMatchObject({ numberMatched: 25, more: true });
+    const over = await queryItems(t.tdb.db, grids, { scopePrefixes: null }, q, 24);
+    expect(over).toMatchObject({ numberMatched: null, more: true });
+    expect(over.features).toHaveLength(10);
+    const last = await queryItems(t.tdb.db, grids, { scopePrefixes: null }, { ...q, offset: 20 }, 24);
+    expect(last).toMatchObject({ numberMatched: null, more: false });
+    expect(last.features).toHaveLength(5);
   });
 
   it('filters by bbox, property and datetime, and answers in EPSG:4326 axis order on request', async () => {

@@ -43,22 +43,41 @@ function featureJson(collection: OgcCollection, flip: boolean): RawBuilder<unkno
                                'properties', json_build_object(${sql.join([...props, ...extra])}))`;
 }
 
-export async function queryItems(db: Database, collection: OgcCollection, ctx: SourceContext, q: ItemsQuery): Promise<{ numberMatched: number; features: unknown[] }> {
+/**
+ * numberMatched is counted up to this many matches (as search engines count hits, e.g. Elasticsearch's
+ * 10,000); beyond it the count is left out — it is optional in OGC API – Features, Part 1 — so a page
+ * of a million events does not count them all each time (1.6 s a page at 1M events before).
+ */
+export const MATCH_COUNT_LIMIT = 10_000;
+
+export interface ItemsPage {
+  /** Null when more than the count limit (MATCH_COUNT_LIMIT) of features match. */
+  numberMatched: number | null;
+  features: unknown[];
+  /** Whether features follow this page (the `next` link). */
+  more: boolean;
+}
+
+export async function queryItems(db: Database, collection: OgcCollection, ctx: SourceContext, q: ItemsQuery, countLimit = MATCH_COUNT_LIMIT): Promise<ItemsPage> {
   const where = whereClause(collection, q);
-  const { rows } = await sql<{ matched: number; features: unknown[] | null }>`
-    WITH src AS (${collection.source(ctx)}),
-         hits AS (SELECT * FROM src WHERE ${where}),
-         page AS (SELECT * FROM hits src ORDER BY src.fid LIMIT ${q.limit} OFFSET ${q.offset})
-    SELECT (SELECT count(*)::int FROM hits) AS matched,
-           (SELECT json_agg(${featureJson(collection, q.flip)} ORDER BY src.fid) FROM page src) AS features`.execute(db);
-  return { numberMatched: rows[0]?.matched ?? 0, features: rows[0]?.features ?? [] };
+  // One statement, so the page and the count see the same snapshot. The page takes one row more than
+  // asked, to know whether another follows; in primary-key order, it walks that key's index.
+  const { rows } = await sql<{ matched: number; features: unknown[] | null; fetched: number }>`
+    WITH page AS (SELECT * FROM (${collection.source(ctx)}) src WHERE ${where} ORDER BY src.sort_key LIMIT ${q.limit + 1} OFFSET ${q.offset})
+    SELECT (SELECT count(*)::int FROM (SELECT 1 FROM (${collection.source(ctx)}) src WHERE ${where} LIMIT ${countLimit + 1}) hits) AS matched,
+           (SELECT count(*)::int FROM page) AS fetched,
+           (SELECT json_agg(${featureJson(collection, q.flip)} ORDER BY src.sort_key)
+              FROM (SELECT * FROM page ORDER BY sort_key LIMIT ${q.limit}) src) AS features`.execute(db);
+  const row = rows[0];
+  const matched = row?.matched ?? 0;
+  return { numberMatched: matched > countLimit ? null : matched, features: row?.features ?? [], more: (row?.fetched ?? 0) > q.limit };
 }
 
 export async function queryItem(db: Database, collection: OgcCollection, ctx: SourceContext, fid: string, flip: boolean): Promise<unknown> {
   const { rows } = await sql<{ feature: unknown }>`
     WITH src AS (${collection.source(ctx)})
     SELECT ${featureJson(collection, flip)} AS feature FROM src WHERE src.fid = ${fid}
-    ORDER BY src.fid LIMIT 1`.execute(db);
+    LIMIT 1`.execute(db);
   return rows[0]?.feature;
 }
 

@@ -174,14 +174,14 @@ export async function getItems(db: Database, base: string, c: OgcCollection, ctx
     return `${base}/ogc/collections/${c.id}/items?${params.toString()}`;
   };
   const links: Link[] = [{ href: query(offset), rel: 'self', type: GEOJSON }];
-  if (offset + result.features.length < result.numberMatched) links.push({ href: query(offset + limit), rel: 'next', type: GEOJSON });
+  if (result.more) links.push({ href: query(offset + limit), rel: 'next', type: GEOJSON });
   if (offset > 0) links.push({ href: query(Math.max(0, offset - limit)), rel: 'prev', type: GEOJSON });
   return {
     crs,
     body: {
       type: 'FeatureCollection',
       timeStamp: new Date().toISOString(),
-      numberMatched: result.numberMatched,
+      ...(result.numberMatched === null ? {} : { numberMatched: result.numberMatched }),
       numberReturned: result.features.length,
       features: result.features,
       links,
