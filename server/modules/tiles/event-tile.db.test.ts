@@ -127,6 +127,13 @@ describe('event tiles', () => {
     expect(mine.map((f) => f.properties.id).sort()).toEqual([events[0]!.id, events[1]!.id].sort());
     const dispatcher = decode((await t.inject({ url: pointUrl, as: 'dispatcher' })).rawPayload, 'events');
     expect(dispatcher).toHaveLength(3);
+    // TileJSON bounds cover the caller's events only: the worker's two (20 m apart in G1), not G2's.
+    type TileJson = { bounds: [number, number, number, number] };
+    const all = (await t.inject({ url: '/tiles/events.json', as: 'dispatcher' })).json<TileJson>().bounds;
+    const own = (await t.inject({ url: '/tiles/events.json', as: { token: worker.token } })).json<TileJson>().bounds;
+    expect(all[2]).toBeCloseTo(IN_G2[0], 6);
+    expect(own[2]).toBeLessThan(IN_G2[0] - 0.001);
+    expect(own[0]).toBeCloseTo(IN_G1[0], 6);
     // The public tile route does not serve events under another name.
     expect((await t.inject({ url: `/tiles/event/${Z}/${X}/${Y}.mvt`, as: 'anonymous' })).statusCode).toBe(404);
   });

@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Database } from '../../db/database';
+import { eventWhere } from '../events/event.repository';
 import { eventTileSql, type EventTileFilter } from './event-tiles';
 import { tileSql, type TileLayerDefinition } from './tile-layers';
 
@@ -24,11 +25,22 @@ export async function isTileableLayout(db: Database, layoutId: number): Promise<
   return row !== undefined && row.status !== 'draft';
 }
 
-/** Lon/lat extent of a layer's data, for TileJSON `bounds`. */
-export async function layerBounds(db: Database, layerId: string): Promise<[number, number, number, number] | null> {
-  const table = layerId === 'divisions' ? sql`divisions` : layerId === 'roads' ? sql`roads` : layerId === 'buildings' ? sql`buildings` : layerId === 'events' ? sql`events` : sql`grids`;
+type Bounds = [number, number, number, number];
+
+async function extentOf(db: Database, extent: RawBuilder<unknown>): Promise<Bounds | null> {
   const { rows } = await sql<{ w: number | null; s: number | null; e: number | null; n: number | null }>`
-    SELECT ST_XMin(x) AS w, ST_YMin(x) AS s, ST_XMax(x) AS e, ST_YMax(x) AS n FROM (SELECT ST_Extent(geom) AS x FROM ${table}) t`.execute(db);
+    SELECT ST_XMin(x) AS w, ST_YMin(x) AS s, ST_XMax(x) AS e, ST_YMax(x) AS n FROM (${extent}) t`.execute(db);
   const r = rows[0];
   return r && r.w !== null && r.s !== null && r.e !== null && r.n !== null ? [r.w, r.s, r.e, r.n] : null;
+}
+
+/** Lon/lat extent of a public layer's data, for TileJSON `bounds`. */
+export async function layerBounds(db: Database, layerId: string): Promise<Bounds | null> {
+  const table = layerId === 'divisions' ? sql`divisions` : layerId === 'roads' ? sql`roads` : layerId === 'buildings' ? sql`buildings` : sql`grids`;
+  return extentOf(db, sql`SELECT ST_Extent(geom) AS x FROM ${table}`);
+}
+
+/** Lon/lat extent of the events a caller may see (null prefixes: all), for the events TileJSON `bounds`. */
+export async function eventBounds(db: Database, scopePrefixes: readonly string[] | null): Promise<Bounds | null> {
+  return extentOf(db, sql`SELECT ST_Extent(e.geom) AS x FROM events e WHERE ${eventWhere({ scopePrefixes: scopePrefixes === null ? null : [...scopePrefixes], limit: 0 })}`);
 }

@@ -84,7 +84,7 @@ export const tileRoutes: FastifyPluginAsyncTypebox<{ tiles: TileService }> = asy
       config: { permission: 'events:read' },
       schema: { tags: ['tiles'], summary: 'TileJSON 3.0 document of the events layer', response: { 200: Type.Record(Type.String(), Type.Unknown()), 401: ErrorResponseSchema, 403: ErrorResponseSchema, ...commonErrorResponses } },
     },
-    async (request) => tiles.eventTileJson(`${request.protocol}://${request.host}`),
+    async (request) => tiles.eventTileJson(request.principal, `${request.protocol}://${request.host}`),
   );
   app.get(
     '/tiles/:layer/:z/:x/:y.mvt',

@@ -9,7 +9,7 @@ import type { NotificationHub } from '../../db/notifications';
 import { AppError } from '../../http/errors';
 import { etagFor, TileCache, type CachedTile } from './tile-cache';
 import { TILE_LAYERS, type TileLayerDefinition } from './tile-layers';
-import { isTileableLayout, layerBounds, readDataVersions, renderEventTile, renderTile } from './tile.repository';
+import { eventBounds, isTileableLayout, layerBounds, readDataVersions, renderEventTile, renderTile } from './tile.repository';
 import { EVENT_CELL_FIELDS, EVENT_MAXZOOM, EVENT_MINZOOM, EVENT_POINT_FIELDS, EVENT_POINT_MINZOOM, type EventTileFilter } from './event-tiles';
 
 /** Query filters of an event tile (all optional). */
@@ -110,8 +110,9 @@ export class TileService {
     return this.cache.get(key) ?? this.render(key, () => renderEventTile(this.db, z, x, y, filter));
   }
 
-  async eventTileJson(baseUrl: string): Promise<Record<string, unknown>> {
-    const bounds = await layerBounds(this.db, 'events');
+  /** The events layer's TileJSON for this principal: its bounds are those of the events in their scope. */
+  async eventTileJson(principal: Principal, baseUrl: string): Promise<Record<string, unknown>> {
+    const bounds = await eventBounds(this.db, principal.scope.all ? null : principal.scope.prefixes);
     const description = `Events (事件): counts per square cell (1/16 of a tile) below zoom ${EVENT_POINT_MINZOOM}, the events themselves from it on; no personal data`;
     return {
       tilejson: '3.0.0',
