@@ -17,6 +17,7 @@
  * of the statistics (null) with a warning. With `rate=none` they run on counts.
  */
 import { Type, type Static } from 'typebox';
+import { AnalysisWarningSchema } from './analysis';
 
 const CategoryCode = Type.String({ pattern: '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)?$', maxLength: 64, description: 'a category (all its sub-types) or one sub-type' });
 const Channel = Type.Union([Type.Literal('patrol'), Type.Literal('hotline'), Type.Literal('resident'), Type.Literal('video'), Type.Literal('assigned')]);
@@ -115,7 +116,7 @@ export const EventAnalysisSummarySchema = Type.Object({
   value: Type.Optional(Type.String({ description: 'what the statistics ran on: count, or eb_rate (Empirical Bayes smoothed rate)' })),
   projection: Type.Optional(Type.String()),
   parameters: Type.Record(Type.String(), Type.Unknown()),
-  warnings: Type.Array(Type.String()),
+  warnings: Type.Array(AnalysisWarningSchema),
 });
 export type EventAnalysisSummary = Static<typeof EventAnalysisSummarySchema>;
 

@@ -110,13 +110,21 @@ export const WeightsUsedSchema = Type.Object({
   symmetric: Type.Boolean(),
 });
 
+/** A warning about an analysis: a stable code with numeric parameters, and the same in English words. */
+export const AnalysisWarningSchema = Type.Object({
+  code: Type.String({ description: 'projection_scale | latitude_span | unrouted_events | units_without_residents | units_without_households | few_features | no_statistic | islands | undefined_variance | from_ignored | truncated' }),
+  params: Type.Record(Type.String(), Type.Number()),
+  message: Type.String({ description: 'the warning in English' }),
+});
+export type AnalysisWarning = Static<typeof AnalysisWarningSchema>;
+
 export const AnalysisSummarySchema = Type.Object({
   n: Type.Integer(),
   crs: AnalysisCrsSchema,
   projection: Type.Optional(Type.String({ description: 'how EPSG:4326 was projected to metres' })),
   parameters: Type.Record(Type.String(), Type.Unknown()),
   weights: Type.Optional(WeightsUsedSchema),
-  warnings: Type.Array(Type.String()),
+  warnings: Type.Array(AnalysisWarningSchema),
 });
 export type AnalysisSummary = Static<typeof AnalysisSummarySchema>;
 

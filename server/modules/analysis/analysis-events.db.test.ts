@@ -204,8 +204,10 @@ describe('rates per 1,000 residents / 100 households, with small-count suppressi
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json<EventHotspotsResponse>();
     expect(body.summary.value).toMatch(/^eb_rate per 1,000 residents/);
-    expect(body.summary.warnings.join(' ')).toMatch(/1 unit\(s\) have no residents/);
-    expect(body.summary.warnings.join(' ')).toMatch(/fewer than 30 features/);
+    const noResidents = body.summary.warnings.find((w) => w.code === 'units_without_residents');
+    expect(noResidents?.params).toEqual({ units: 1 });
+    expect(noResidents?.message).toMatch(/^1 unit\(s\) have no residents/);
+    expect(body.summary.warnings.map((w) => w.code)).toContain('few_features');
     const g4 = body.features.find((f) => f.id === G(4))!;
     expect(g4.properties).toMatchObject({ z: null, p: null, bin: 0 });
   });
@@ -287,7 +289,8 @@ describe('every GET endpoint end to end', () => {
     expect(Object.keys(body.features[0]!.properties).sort()).toEqual(['category', 'id', 'reportedAt', 'state']);
     expect(res.body).not.toMatch(/secret description|张|reporter/);
     expect(body.summary.parameters).toMatchObject({ limit: 5, truncated: true });
-    expect(body.summary.warnings[0]).toMatch(/only the newest 5/);
+    expect(body.summary.warnings[0]).toMatchObject({ code: 'truncated', params: { limit: 5 } });
+    expect(body.summary.warnings[0]?.message).toMatch(/only the newest 5/);
     // Newest first (by id): the X events were inserted last.
     expect(body.features[0]!.properties.category).toBe('facility.road');
   });

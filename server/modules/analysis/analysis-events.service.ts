@@ -8,6 +8,7 @@
  *
  * Units and what the statistics run on are described in contracts/analysis-events.ts.
  */
+import { warn, type AnalysisWarning } from '../../contracts/analysis-warnings';
 import type { MultiPolygon, Polygon } from 'geojson';
 import { deflateSync, crc32 } from 'node:zlib';
 import type { WeightsSpec } from '../../contracts/analysis';
@@ -116,7 +117,7 @@ const roundTo = (v: number, step: number): number => Number((Math.round(v / step
  * between requests that should share cells: by default the centre of ALL stored events (not of the
  * filtered ones, nor of the bbox) rounded to 0.01°.
  */
-async function projectionFor(db: Database, origin: string | undefined, filter: EventFilter, warnings: string[]): Promise<LocalProjection> {
+async function projectionFor(db: Database, origin: string | undefined, filter: EventFilter, warnings: AnalysisWarning[]): Promise<LocalProjection> {
   const extent = await storedEventsExtent(db);
   let centre: [number, number];
   if (origin) centre = parseOrigin(origin);
@@ -127,7 +128,7 @@ async function projectionFor(db: Database, origin: string | undefined, filter: E
   const north = filter.bbox ? filter.bbox[3] : extent?.[3];
   if (south !== undefined && north !== undefined) {
     const error = maxScaleError(centre[1], Math.max(south, -85), Math.min(north, 85));
-    if (error > 0.005) warnings.push(`the local projection's east–west scale error reaches ${(error * 100).toFixed(2)} % over this extent; narrow the area (bbox, community) for accurate distances`);
+    if (error > 0.005) warnings.push(warn.projectionScale(error));
   }
   return localProjection(centre);
 }
@@ -150,7 +151,7 @@ interface Units {
   count: Float64Array;
   events: number;
   projection: LocalProjection;
-  warnings: string[];
+  warnings: AnalysisWarning[];
 }
 
 function latticeUnits(cells: BinnedCells, shape: LatticeShape, size: number, projection: LocalProjection): Pick<Units, 'ids' | 'names' | 'geometries' | 'xy' | 'count' | 'cells'> {
@@ -255,7 +256,7 @@ interface UnitQuery {
 async function aggregateUnits(db: Database, principal: Principal, q: UnitQuery, filter: EventFilter, fill: boolean): Promise<Units> {
   const kind = q.unit ?? 'hex';
   const size = q.size ?? DEFAULT_SIZE_M;
-  const warnings: string[] = [];
+  const warnings: AnalysisWarning[] = [];
   const projection = await projectionFor(db, q.origin, filter, warnings);
   if (kind === 'grid') {
     const [grids, counts] = await Promise.all([
@@ -266,7 +267,7 @@ async function aggregateUnits(db: Database, principal: Principal, q: UnitQuery, 
     const events = counts.reduce((s, c) => s + c.count, 0);
     const count = Float64Array.from(grids, (g) => byCode.get(g.code) ?? 0);
     const inUnits = count.reduce((s, c) => s + c, 0);
-    if (inUnits < events) warnings.push(`${events - inUnits} event(s) were routed to no grid, or to a grid no longer in force here; they are not in any unit`);
+    if (inUnits < events) warnings.push(warn.unroutedEvents(events - inUnits));
     return { kind, size, ...gridUnits(grids, projection), count, events, projection, warnings };
   }
   const cells = await countEventsPerCell(db, filter, projection, kind, size);
@@ -380,7 +381,7 @@ function buildUnitWeights(q: WeightsQuery, units: Units, keep: number[], self: b
 
 // ---- answers ----
 
-function summaryOf(units: Pick<Units, 'kind' | 'size' | 'events' | 'projection' | 'warnings'> | null, n: number, events: number, parameters: Record<string, unknown>, extra: { value?: string; warnings?: string[] } = {}): EventAnalysisSummary {
+function summaryOf(units: Pick<Units, 'kind' | 'size' | 'events' | 'projection' | 'warnings'> | null, n: number, events: number, parameters: Record<string, unknown>, extra: { value?: string; warnings?: AnalysisWarning[] } = {}): EventAnalysisSummary {
   return {
     n,
     events,
@@ -427,7 +428,7 @@ export async function eventCounts(db: Database, principal: Principal, q: EventCo
  * The values the statistics run on: counts, or Empirical Bayes rates with units of no population
  * left out (`keep` lists the units analysed).
  */
-function statisticValues(units: Units, rates: Rates | null): { keep: number[]; x: Float64Array; value: string; warnings: string[] } {
+function statisticValues(units: Units, rates: Rates | null): { keep: number[]; x: Float64Array; value: string; warnings: AnalysisWarning[] } {
   if (!rates) return { keep: units.ids.map((_, k) => k), x: Float64Array.from(units.count), value: 'count', warnings: [] };
   const keep = units.ids.map((_, k) => k).filter((k) => rates.ebRate[k] !== null);
   const dropped = units.ids.length - keep.length;
@@ -435,12 +436,12 @@ function statisticValues(units: Units, rates: Rates | null): { keep: number[]; x
     keep,
     x: Float64Array.from(keep, (k) => rates.ebRate[k]!),
     value: `eb_rate per ${rates.per === 1000 ? '1,000 residents' : '100 households'} (Empirical Bayes smoothed, Marshall 1991)`,
-    warnings: dropped > 0 ? [`${dropped} unit(s) have no ${rates.per === 1000 ? 'residents' : 'households'} in the registry: no rate, left out of the statistics (null)`] : [],
+    warnings: dropped > 0 ? [warn.unitsWithoutPopulation(dropped, rates.per === 1000 ? 'residents' : 'households')] : [],
   };
 }
 
-function fewWarning(n: number): string[] {
-  return n < FEW_FEATURES ? [`fewer than ${FEW_FEATURES} features (${n}): z-scores and p-values are unreliable`] : [];
+function fewWarning(n: number): AnalysisWarning[] {
+  return n < FEW_FEATURES ? [warn.fewFeatures(n, FEW_FEATURES)] : [];
 }
 
 /** Getis-Ord Gi* (or Gi) per unit with ArcGIS bins, on counts or Empirical Bayes rates. */
@@ -474,7 +475,7 @@ export async function eventHotspots(db: Database, principal: Principal, q: Event
     type: 'FeatureCollection',
     summary: summaryOf(units, features.length, units.events, { ...unitParameters(q, units), statistic: star ? 'Gi*' : 'Gi', fdr, ...(built ? { weights: built.used } : {}) }, {
       value,
-      warnings: [...warnings, ...(built?.warnings ?? []), ...fewWarning(keep.length), ...(keep.length < 3 ? ['fewer than 3 units: no statistic'] : [])],
+      warnings: [...warnings, ...(built?.warnings ?? []), ...fewWarning(keep.length), ...(keep.length < 3 ? [warn.noStatistic(3)] : [])],
     }),
     features,
   };
@@ -513,7 +514,7 @@ export async function eventLocalMoran(db: Database, principal: Principal, q: Eve
     type: 'FeatureCollection',
     summary: summaryOf(units, features.length, units.events, { ...unitParameters(q, units), statistic: "local Moran's I", ...(built ? { weights: built.used } : {}) }, {
       value,
-      warnings: [...warnings, ...(built?.warnings ?? []), ...fewWarning(keep.length), ...(keep.length < 3 ? ['fewer than 3 units: no statistic'] : [])],
+      warnings: [...warnings, ...(built?.warnings ?? []), ...fewWarning(keep.length), ...(keep.length < 3 ? [warn.noStatistic(3)] : [])],
     }),
     features,
   };
@@ -528,7 +529,7 @@ export async function eventDensity(db: Database, principal: Principal, q: EventD
   const filter = eventFilterOf(principal, q);
   const radius = q.radius ?? 500;
   const cell = q.cell ?? 100;
-  const warnings: string[] = [];
+  const warnings: AnalysisWarning[] = [];
   const projection = await projectionFor(db, q.origin, filter, warnings);
   const xy = await projectedEventPoints(db, filter, projection, MAX_EVENTS_PER_ANALYSIS + 1);
   const events = xy.length / 2;
@@ -650,7 +651,7 @@ export async function eventClusters(db: Database, principal: Principal, q: Event
   const filter = eventFilterOf(principal, q);
   const eps = q.eps ?? 50;
   const minPoints = q.minPoints ?? 5;
-  const warnings: string[] = [];
+  const warnings: AnalysisWarning[] = [];
   const projection = await projectionFor(db, undefined, filter, warnings);
   const rows = await clusterStoredEvents(db, filter, projection, eps, minPoints, MAX_EVENTS_PER_ANALYSIS + 1);
   const events = rows.reduce((s, r) => s + r.count, 0);
@@ -728,16 +729,16 @@ export async function eventEmerging(db: Database, principal: Principal, q: Event
   const slices = q.slices ?? 12;
   const timeStep = q.timeStep ?? 1;
   const fdr = q.fdr ?? true;
-  const extraWarnings: string[] = [];
+  const extraWarnings: AnalysisWarning[] = [];
   if (filter.from) {
-    extraWarnings.push('"from" is ignored: the period is the `slices` slices ending at "to"');
+    extraWarnings.push(warn.fromIgnored());
     delete filter.from;
   }
   const bounds = await sliceBounds(db, slice, slices, filter.to ?? null);
   delete filter.to;
   const kind = q.unit ?? 'hex';
   const size = q.size ?? DEFAULT_SIZE_M;
-  const warnings: string[] = [];
+  const warnings: AnalysisWarning[] = [];
   const projection = await projectionFor(db, q.origin, filter, warnings);
 
   // Counts per (location, slice).
@@ -863,7 +864,7 @@ export async function eventPoints(db: Database, principal: Principal, q: EventPo
       n: features.length,
       events: features.length,
       parameters: { limit, truncated, coordinates: exact ? 'exact' : `rounded to ${COARSE_POINT_STEP_DEG}°` },
-      warnings: truncated ? [`more than ${limit} events match: only the newest ${limit} are returned (narrow the filters, or use counts/density)`] : [],
+      warnings: truncated ? [warn.truncated(limit)] : [],
     },
     features,
   };

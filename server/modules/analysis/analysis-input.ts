@@ -3,6 +3,7 @@
 // conversion to planar coordinates. Failures are AppError 422 with `details.reason` an
 // AnalysisRejection, so clients can switch on it.
 
+import { warn, type AnalysisWarning } from '../../contracts/analysis-warnings';
 import type { Position } from 'geojson';
 import { MAX_ANALYSIS_FEATURES, type AnalysisCrs, type AnalysisFeature, type AnalysisRejection, type FeatureId } from '../../contracts/analysis';
 import { AppError } from '../../http/errors';
@@ -29,7 +30,7 @@ export interface AnalysisInput {
   /** Set for EPSG:4326: planar units are metres of this projection. */
   readonly projection: LocalProjection | null;
   readonly crs: AnalysisCrs;
-  readonly warnings: string[];
+  readonly warnings: AnalysisWarning[];
 }
 
 export interface InputOptions {
@@ -162,13 +163,13 @@ function readPointsFast(features: readonly AnalysisFeature[], crs: AnalysisCrs, 
     xy[2 * k] = (xy[2 * k]! - x0) * kx;
     xy[2 * k + 1] = (xy[2 * k + 1]! - y0) * ky;
   }
-  if (n < 30) warnings.push(`fewer than 30 features (${n}): z-scores and p-values rest on a normal approximation that is unreliable here`);
+  if (n < 30) warnings.push(warn.fewFeatures(n, 30));
   return { n, kind: 'point', ids, features, xy, polygons: new Array<PlanarPolygon[]>(n).fill(NO_PARTS), projection, crs, warnings };
 }
 
 /** The projection of the data (EPSG:4326: local metres around the origin), with its scale warning. */
-function projectionOf(crs: AnalysisCrs, options: InputOptions, minX: number, minY: number, maxX: number, maxY: number): { projection: LocalProjection | null; warnings: string[]; project: (p: Position) => [number, number] } {
-  const warnings: string[] = [];
+function projectionOf(crs: AnalysisCrs, options: InputOptions, minX: number, minY: number, maxX: number, maxY: number): { projection: LocalProjection | null; warnings: AnalysisWarning[]; project: (p: Position) => [number, number] } {
+  const warnings: AnalysisWarning[] = [];
   let projection: LocalProjection | null = null;
   let project: (p: Position) => [number, number];
   if (crs === 'EPSG:4326') {
@@ -178,7 +179,7 @@ function projectionOf(crs: AnalysisCrs, options: InputOptions, minX: number, min
     projection = localProjection(origin);
     const error = maxScaleError(origin[1], minY, maxY);
     if (error > 0.005) {
-      warnings.push(`the data span ${(maxY - minY).toFixed(2)}° of latitude: distances in the local projection are off by up to ${(error * 100).toFixed(2)} %`);
+      warnings.push(warn.latitudeSpan(maxY - minY, error));
     }
     const p = projection;
     project = (q) => p.forward(q[0]!, q[1]!);
@@ -261,7 +262,7 @@ export function readInput(features: readonly AnalysisFeature[], crs: AnalysisCrs
     xy[2 * index + 1] = y;
     polygons.push(planar);
   });
-  if (n < 30) warnings.push(`fewer than 30 features (${n}): z-scores and p-values rest on a normal approximation that is unreliable here`);
+  if (n < 30) warnings.push(warn.fewFeatures(n, 30));
   return { n, kind: first, ids, features, xy, polygons, projection, crs, warnings };
 }
 

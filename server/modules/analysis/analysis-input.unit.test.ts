@@ -33,7 +33,9 @@ describe('readInput on points', () => {
     expect(input.ids).toEqual([0, 1, 2]);
     expect(Array.from(input.xy)).toEqual(positions.flatMap(([x, y]) => p.forward(x, y)));
     expect(input.polygons).toEqual([[], [], []]);
-    expect(input.warnings).toEqual(['fewer than 30 features (3): z-scores and p-values rest on a normal approximation that is unreliable here']);
+    expect(input.warnings).toEqual([
+      { code: 'few_features', params: { n: 3, limit: 30 }, message: 'fewer than 30 features (3): z-scores and p-values rest on a normal approximation that is unreliable here' },
+    ]);
   });
 
   it('takes ids from feature ids or from a property', () => {

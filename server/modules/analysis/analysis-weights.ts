@@ -1,5 +1,6 @@
 // Builds spatial weights from a request's weights specification with the pure core in ./stats.
 
+import { warn, type AnalysisWarning } from '../../contracts/analysis-warnings';
 import type { MultiPolygon, Polygon } from 'geojson';
 import type { WeightsSpec } from '../../contracts/analysis';
 import { reject, type AnalysisInput } from './analysis-input';
@@ -37,7 +38,7 @@ export interface BuiltWeights {
     islands: number;
     symmetric: boolean;
   };
-  readonly warnings: string[];
+  readonly warnings: AnalysisWarning[];
 }
 
 function explicitNeighbours(spec: Extract<WeightsSpec, { type: 'explicit' }>, input: AnalysisInput): Neighbours {
@@ -105,9 +106,9 @@ export function buildWeights(spec: WeightsSpec, input: AnalysisInput, defaults: 
   const transform = spec.transform ?? defaults.transform;
   const neighbours = precomputed ?? neighboursFor(spec, input);
   const weights = spatialWeights(neighbours, { transform, includeSelf: self });
-  const warnings: string[] = [];
+  const warnings: AnalysisWarning[] = [];
   if (weights.islands.length > 0) {
-    warnings.push(`${weights.islands.length} feature(s) have no neighbours (islands): their local statistics are null`);
+    warnings.push(warn.islands(weights.islands.length));
   }
   const symmetric = isSymmetric(neighbours);
   return {

@@ -74,7 +74,9 @@ describeWithReference('hot spots on esda’s six points (esda_6points.geojson, c
     const res = await post<HotspotResponse>('hotspots', { data: fc(six), crs: 'none', value: 'y', weights: { type: 'distance', max: 15, self: false } });
     expect(res.status).toBe(200);
     expected.forEach((e, i) => expect(Math.abs(res.body.features[i]!.z! - e)).toBeLessThan(5e-8));
-    expect(res.body.summary.warnings.some((w) => w.includes('fewer than 30'))).toBe(true);
+    const few = res.body.summary.warnings.find((w) => w.code === 'few_features');
+    expect(few?.params.limit).toBe(30);
+    expect(few?.message).toMatch(/^fewer than 30 features/);
   });
 
   it('Gi*: esda G_Local(y, w, transform="B", star=True).Zs', async () => {
@@ -196,7 +198,9 @@ describe('EPSG:4326: distance bands in metres (hand-computed)', () => {
     expect(res.status).toBe(200);
     const c = res.body.features.find((f) => f.id === 'c')!;
     expect(c).toMatchObject({ statistic: null, expectation: null, variance: null, z: null, p: null, bin: 0, neighbours: 0 });
-    expect(res.body.summary.warnings.some((w) => w.includes('2 feature(s) have no neighbours'))).toBe(true);
+    const islands = res.body.summary.warnings.find((w) => w.code === 'islands');
+    expect(islands?.params).toEqual({ features: 2 });
+    expect(islands?.message).toContain('2 feature(s) have no neighbours');
   });
 });
 

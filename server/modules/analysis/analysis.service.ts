@@ -3,6 +3,7 @@
  * statistics of ./stats, aggregation by arithmetic binning, and DBSCAN in PostGIS (repository).
  * Nothing here writes to the database.
  */
+import { warn, type AnalysisWarning } from '../../contracts/analysis-warnings';
 import type {
   AnalysisSummary,
   CellCollection,
@@ -31,7 +32,7 @@ import { getisOrdMoments } from './stats/getis-ord-moments';
 /** null for anything that is not a finite number: the wire never carries NaN or Infinity. */
 const finite = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : v);
 
-function summary(input: AnalysisInput, parameters: Record<string, unknown>, weights: BuiltWeights | null, extraWarnings: string[] = []): AnalysisSummary {
+function summary(input: AnalysisInput, parameters: Record<string, unknown>, weights: BuiltWeights | null, extraWarnings: AnalysisWarning[] = []): AnalysisSummary {
   return {
     n: input.n,
     crs: input.crs,
@@ -102,7 +103,7 @@ export function analyseGlobalMoran(body: StatisticRequest): GlobalMoranResponse 
   const x = readValues(input, body.value);
   const built = buildWeights(body.weights, input, { self: false, transform: 'R', selfAllowed: false });
   const m = globalMoran(x, built.weights);
-  const warnings = m.n < 4 ? ['fewer than 4 features with neighbours: the randomisation variance is undefined'] : [];
+  const warnings = m.n < 4 ? [warn.undefinedVariance(4)] : [];
   return {
     summary: summary(input, { statistic: "global Moran's I", value: body.value }, built, warnings),
     result: {

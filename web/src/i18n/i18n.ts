@@ -26,6 +26,11 @@ export function t(key: MessageKey, params?: Record<string, string | number>): st
   return params ? text.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m)) : text;
 }
 
+/** Whether a key built at run time (e.g. from a server code) names a message. */
+export function isMessageKey(key: string): key is MessageKey {
+  return Object.hasOwn(zhCatalog, key);
+}
+
 export function getLocale(): Locale {
   return current;
 }

@@ -10,12 +10,14 @@ import type { Map as MapLibreMap } from 'maplibre-gl';
 import { ApiError } from '../../api/client';
 import { fetchAnalysis, type AnalysisCollection, type AnalysisUnit, type HotspotProperties, type UnitProperties } from '../../api/analysis';
 import { fetchKpis, fetchTaxonomy } from '../../api/events';
+import type { AnalysisWarning } from '@contracts/analysis';
 import { getLocale, onLocaleChange, t, type MessageKey } from '../../i18n/i18n';
 import { download, el, field, option } from '../dispatch/dom';
 import type { View, ViewContext } from '../view';
 import { AnalysisLayers, stepColours } from './analysis-map';
 import { emergingLegend, hotspotLegend, quantileBreaks, rampLegend } from './legend';
 import { toCsv, type Column } from './table';
+import { warningText } from './warnings';
 import './analysis.css';
 
 type Toggle = 'heatmap' | 'counts' | 'hotspots' | 'clusters' | 'emerging';
@@ -376,8 +378,8 @@ export function mountAnalysis(ctx: ViewContext): () => void {
     else paintStatus(key);
   }
 
-  const summaryText = (s: { events: number; n: number; warnings: string[] }): string =>
-    [t('analysis.summary', { events: s.events, n: s.n }), ...s.warnings.map((w) => t('analysis.warning', { text: w }))].join(' ');
+  const summaryText = (s: { events: number; n: number; warnings: AnalysisWarning[] }): string =>
+    [t('analysis.summary', { events: s.events, n: s.n }), ...s.warnings.map((w) => t('analysis.warning', { text: warningText(w) }))].join(' ');
 
   /** Fetch one layer (or the table's counts); a newer request for the same thing aborts the older. */
   async function load(key: Toggle | 'table'): Promise<void> {
