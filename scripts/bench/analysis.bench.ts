@@ -26,9 +26,12 @@
  *       spans) against the bare `ST_ClusterDBSCAN(…) OVER ()` over the same stored rows with the same
  *       projection arithmetic, returning (id, cluster) per event. Target ≤ 1.1.
  *     - emerging hot spots over 12 monthly slices (`eventEmerging`, hex 250 m and 100 m). Target < 10 s.
+ *     - kernel density over the ~415k events of five months (`eventDensity`, radius 500 m, cells of
+ *       100 m, GeoJSON answer built) against the bare SQL reading the same events' projected x, y as
+ *       rows through pg (what the density read before, without the density). No target; for the record.
  *
  * `ANALYSIS_BENCH=hotspots,dbscan` runs only some parts (hex = (a), dbscan = (b), hotspots, clusters,
- * emerging = (c)); `ANALYSIS_BENCH_RUNS=5` changes the number of measured runs (default 3). Load
+ * emerging, density = (c)); `ANALYSIS_BENCH_RUNS=5` changes the number of measured runs (default 3). Load
  * averages at the start and the end go into the output, since this machine is shared.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -42,7 +45,7 @@ import type { Database } from '../../server/db/database';
 import { fillHexLattice, latticeNeighbours } from '../../server/modules/analysis/aggregation';
 import { countCellsOfTable } from '../../server/modules/analysis/analysis-events.repository';
 import { clusterFeatures } from '../../server/modules/analysis/analysis.service';
-import { eventClusters, eventEmerging, eventHotspots } from '../../server/modules/analysis/analysis-events.service';
+import { eventClusters, eventDensity, eventEmerging, eventHotspots } from '../../server/modules/analysis/analysis-events.service';
 import { localProjection } from '../../server/modules/analysis/local-projection';
 import type { Principal } from '../../server/auth/principal';
 import { getisOrd, spatialWeights } from '../../server/modules/analysis/stats';
@@ -56,7 +59,7 @@ const HEX_SIZE = 100; // m, edge length
 const EPS = 50; // m
 const MIN_POINTS = 4;
 const RUNS = Number(process.env.ANALYSIS_BENCH_RUNS ?? 3);
-const PARTS = new Set((process.env.ANALYSIS_BENCH ?? 'hex,dbscan,hotspots,clusters,emerging').split(',').map((p) => p.trim()));
+const PARTS = new Set((process.env.ANALYSIS_BENCH ?? 'hex,dbscan,hotspots,clusters,emerging,density').split(',').map((p) => p.trim()));
 const want = (part: string): boolean => PARTS.has(part);
 const loadAverage = (): string => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 const CENTRE: [number, number] = [113.65, 34.75];
@@ -148,6 +151,18 @@ const ADMIN: Principal = { kind: 'user', userId: null, username: 'bench', roles:
 const YEAR_END = '2024-12-31T16:00:00Z'; // 2025-01-01 00:00 Asia/Shanghai
 const DBSCAN_FROM = '2024-06-01T00:00:00Z';
 const DBSCAN_TO = '2024-07-07T00:00:00Z'; // 36 days ≈ 100k of the 1M events
+
+const DENSITY_FROM = '2024-03-01T00:00:00Z';
+const DENSITY_TO = '2024-08-01T00:00:00Z'; // five months ≈ 415k of the 1M events
+
+/** What the density read before: the events' projected x, y as rows through pg (same projection arithmetic as the service). */
+async function bareProjectedRows(db: Database, origin: readonly [number, number]): Promise<number> {
+  const p = localProjection(origin);
+  const { rows } = await sql<{ x: number; y: number }>`
+    SELECT (ST_X(e.geom) - ${p.origin[0]}::float8) * ${p.kx}::float8 AS x, (ST_Y(e.geom) - ${p.origin[1]}::float8) * ${p.ky}::float8 AS y
+    FROM events e WHERE e.reported_at >= ${DENSITY_FROM}::timestamptz AND e.reported_at < ${DENSITY_TO}::timestamptz`.execute(db);
+  return rows.length;
+}
 
 /** The bench points as events reported over the 12 months of 2024 (deterministic times). */
 async function loadEvents(db: Database): Promise<number> {
@@ -279,13 +294,19 @@ runCli(async () => {
     }
 
     // (c) stored events.
-    if (want('hotspots') || want('clusters') || want('emerging')) {
+    if (want('hotspots') || want('clusters') || want('emerging') || want('density')) {
       const eventsLoad = await time(() => loadEvents(handle.db));
       const dbscanEvents = eventsLoad.value;
       console.log(`stored ${POINTS.toLocaleString('en')} events in ${(eventsLoad.ms / 1000).toFixed(1)} s (${dbscanEvents.toLocaleString('en')} in the DBSCAN window)`);
       const hotspots = () => eventHotspots(handle.db, ADMIN, { unit: 'hex', size: HEX_SIZE });
       const clusterEvents = () => eventClusters(handle.db, ADMIN, { from: DBSCAN_FROM, to: DBSCAN_TO, eps: EPS, minPoints: MIN_POINTS });
       const emerging = (size: number) => () => eventEmerging(handle.db, ADMIN, { unit: 'hex', size, slice: 'month', slices: 12, to: YEAR_END });
+      const densityOrigin: [number, number] = [Math.round(CENTRE[0] * 100) / 100, Math.round(CENTRE[1] * 100) / 100];
+      const density = () => eventDensity(handle.db, ADMIN, { from: DENSITY_FROM, to: DENSITY_TO, radius: 500, cell: 100, origin: densityOrigin.join(',') });
+      if (want('density')) {
+        await density();
+        await bareProjectedRows(handle.db, densityOrigin);
+      }
       if (want('hotspots')) {
         await hotspots();
         await plainHexJoinEvents(handle.db);
@@ -294,7 +315,7 @@ runCli(async () => {
         await clusterEvents();
         await bareDbscanStoredEvents(handle.db);
       }
-      const stored = { hotspots: [] as number[], join: [] as number[], dbscan: [] as number[], dbscanBare: [] as number[], emerging250: [] as number[], emerging100: [] as number[] };
+      const stored = { hotspots: [] as number[], join: [] as number[], dbscan: [] as number[], dbscanBare: [] as number[], emerging250: [] as number[], emerging100: [] as number[], density: [] as number[], densityBareRows: [] as number[] };
       const storedInfo: Record<string, unknown> = {};
       for (let run = 0; run < RUNS; run++) {
         if (want('hotspots')) {
@@ -322,6 +343,14 @@ runCli(async () => {
           for (const feature of e.value.features) categories[feature.properties.category] = (categories[feature.properties.category] ?? 0) + 1;
           Object.assign(storedInfo, { emergingLocations: e.value.features.length, emergingCategories: categories });
         }
+        if (want('density')) {
+          const g = await time(density);
+          stored.density.push(g.ms);
+          const h = await time(() => bareProjectedRows(handle.db, densityOrigin));
+          stored.densityBareRows.push(h.ms);
+          const answer = g.value.kind === 'geojson' ? g.value.body : null;
+          Object.assign(storedInfo, { densityEvents: answer?.summary.events, densityCells: answer?.features.length, densityBareRows: h.value });
+        }
       }
       runsMs.stored = stored;
       if (want('hotspots')) {
@@ -339,6 +368,11 @@ runCli(async () => {
         results.storedEmerging = storedEmerging;
         table[`stored events: emerging, 12 months, hex 250 m`] = { 'ours ms': Math.round(storedEmerging.hex250Ms), 'baseline ms': '—', ratio: '—', target: '< 10000 ms', met: storedEmerging.hex250Ms < 10_000 };
         table[`stored events: emerging, 12 months, hex 100 m`] = { 'ours ms': Math.round(storedEmerging.hex100Ms), 'baseline ms': '—', ratio: '—', target: '< 10000 ms', met: storedEmerging.hex100Ms < 10_000 };
+      }
+      if (want('density')) {
+        const storedDensity = { oursMs: median(stored.density), bareRowsMs: median(stored.densityBareRows), ratio: median(stored.density) / median(stored.densityBareRows) };
+        results.storedDensity = storedDensity;
+        table[`stored events: kernel density, 5 months`] = { 'ours ms': Math.round(storedDensity.oursMs), 'baseline ms': Math.round(storedDensity.bareRowsMs), ratio: storedDensity.ratio.toFixed(3), target: '— (baseline: the x, y rows alone)', met: '—' };
       }
       results.storedInfo = storedInfo;
       console.log(`stored events: ${JSON.stringify(storedInfo)}`);

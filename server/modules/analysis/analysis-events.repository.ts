@@ -233,15 +233,22 @@ export async function storedEventsExtent(db: Database): Promise<[number, number,
   return [box.xmin, box.ymin, box.xmax, box.ymax];
 }
 
-/** Planar x, y (metres) of the events matching `filter`, at most `limit` of them (the newest). */
-export async function projectedEventPoints(db: Database, filter: EventFilter, projection: LocalProjection, limit: number): Promise<Float64Array> {
-  const { rows } = await sql<{ x: number; y: number }>`
-    SELECT m.x, m.y FROM ${projectedTable(sql`e.geom`, sql`events e`, eventWhere(filter), projection)} LIMIT ${limit}`.execute(db);
-  const xy = new Float64Array(rows.length * 2);
-  rows.forEach((r, k) => {
-    xy[2 * k] = r.x;
-    xy[2 * k + 1] = r.y;
-  });
+/**
+ * Planar x, y (metres, interleaved) of the events matching `filter`, or null when more than `limit`
+ * match. Read as two binary runs (eventLonLat) and projected here with the arithmetic of
+ * `projectedTable`, instead of one JavaScript object per event.
+ */
+export async function projectedEventPoints(db: Database, filter: EventFilter, projection: LocalProjection, limit: number): Promise<Float64Array | null> {
+  const lonLat = await eventLonLat(db, filter, limit);
+  if (!lonLat) return null;
+  const { lng, lat } = lonLat;
+  const [lng0, lat0] = projection.origin;
+  const { kx, ky } = projection;
+  const xy = new Float64Array(lng.length * 2);
+  for (let k = 0; k < lng.length; k++) {
+    xy[2 * k] = (lng[k]! - lng0) * kx;
+    xy[2 * k + 1] = (lat[k]! - lat0) * ky;
+  }
   return xy;
 }
 

@@ -531,11 +531,11 @@ export async function eventDensity(db: Database, principal: Principal, q: EventD
   const cell = q.cell ?? 100;
   const warnings: AnalysisWarning[] = [];
   const projection = await projectionFor(db, q.origin, filter, warnings);
-  const xy = await projectedEventPoints(db, filter, projection, MAX_EVENTS_PER_ANALYSIS + 1);
-  const events = xy.length / 2;
-  if (events > MAX_EVENTS_PER_ANALYSIS) {
+  const xy = await projectedEventPoints(db, filter, projection, MAX_EVENTS_PER_ANALYSIS);
+  if (!xy) {
     throw badQuery('from', `More than ${MAX_EVENTS_PER_ANALYSIS.toLocaleString('en')} events match; narrow the filters (time range, bbox, community, category).`, undefined, 'TOO_MANY_EVENTS');
   }
+  const events = xy.length / 2;
   let grid;
   try {
     grid = quarticDensity(xy, radius, cell);
