@@ -15,8 +15,9 @@
  * about 5 µs a request to validate and write, against 10 µs for a whole bare Fastify answer (issues #6
  * and #9, "Speed").
  *
- * Both policies are computed once; one synchronous onRequest hook copies the route's set onto the raw
- * response, as helmet does, before any route or plugin runs: a route that sets one of them itself
+ * Both policies are computed once and copied onto the raw response by synchronous onRequest hooks, as
+ * helmet does, before any route or plugin runs (the API set for every request, the document set on top
+ * for document routes): a route that sets one of them itself
  * (swagger-ui's own CSP) overrides it for its answer.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -25,13 +26,6 @@ import helmet, { type HelmetOptions } from 'helmet';
 export interface SecurityHeaderPolicy {
   /** Extra origins (e.g. `https:`) the web app may load map images and styles from. */
   externalBasemap: boolean;
-}
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Set while registering the web app's documents (registerDocuments): the route gets the document policy. */
-    securityHeaders?: 'document';
-  }
 }
 
 /** The helmet options of the web app's documents. */
@@ -131,13 +125,21 @@ export function registerSecurityHeaders(app: FastifyInstance, policy: SecurityHe
   const setDocument = headerWriter(document);
   let registeringDocuments = false;
 
-  app.addHook('onRoute', (route) => {
-    if (registeringDocuments) route.config = { ...route.config, securityHeaders: 'document' };
-  });
-  app.addHook('onRequest', (request, reply, done) => {
-    if (request.routeOptions.config.securityHeaders === 'document') setDocument(reply);
-    else setApi(reply);
+  // Every answer starts with the API policy (404s and refusals included); document routes then switch
+  // theirs in a route hook decided at registration. (request.routeOptions builds an object on every
+  // read: the hot routes do not pay for it here.)
+  app.addHook('onRequest', (_request, reply, done) => {
+    setApi(reply);
     done();
+  });
+  const documentHook = (_request: unknown, reply: FastifyReply, done: () => void): void => {
+    setDocument(reply);
+    done();
+  };
+  app.addHook('onRoute', (route) => {
+    if (!registeringDocuments) return;
+    const own = Array.isArray(route.onRequest) ? route.onRequest : route.onRequest ? [route.onRequest] : [];
+    route.onRequest = [documentHook, ...own];
   });
 
   return {
