@@ -4,8 +4,13 @@ import { eventTileSql, type EventTileFilter } from './event-tiles';
 import { tileSql, type TileLayerDefinition } from './tile-layers';
 import { StatementNames } from './tile-statements';
 
-/** Tile SQL runs as named statements, planned once per connection (tile-statements.ts). */
-export const tileStatements = new StatementNames('wangge_tile_', 200);
+/**
+ * Tile SQL runs as named statements, planned once per connection (tile-statements.ts). A tile statement
+ * keeps about 75 KB of plan in each connection's backend (pg_backend_memory_contexts: 385 KB for five):
+ * 50 texts at most, under 4 MB a connection. The usual ones are about a dozen (the four layers, a
+ * layout's grids, event points and cells unfiltered and with a few filters).
+ */
+export const tileStatements = new StatementNames('wangge_tile_', 50);
 
 async function renderMvt(db: Database, query: RawBuilder<{ mvt: Buffer }>): Promise<Buffer> {
   const compiled = query.compile(db);
