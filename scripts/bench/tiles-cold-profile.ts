@@ -3,12 +3,17 @@
  * on the cold path. Same data as tiles.bench.ts. Run through the shared lock:
  * `flock /tmp/wangge-bench.lock npx tsx scripts/bench/tiles-cold-profile.ts`.
  *
- * 1. PostgreSQL alone: planning and execution time of each tile's SQL (EXPLAIN ANALYZE, all tiles).
- * 2. CPU per tile under load (wrk, 50 connections): this Node process (process.cpuUsage) and the
- *    PostgreSQL server (its processes' utime + stime from /proc), for the raw SQL loop, the bare route
- *    with the same SQL, and the API cold.
- * 3. Node-side pieces of the API's cold path, each timed alone: kysely compile + execute against
- *    pool.query, ETag hash, gzip level 1.
+ * 1. PostgreSQL alone: planning and execution time of each tile's SQL (EXPLAIN ANALYZE, all tiles), and
+ *    the tiles in sequence on one connection, unnamed against named.
+ * 2. CPU per tile under load (wrk, PROFILE_CONNECTIONS, default 50): this Node process (process.cpuUsage,
+ *    every thread) and the PostgreSQL server (its processes' utime + stime from /proc), for the raw SQL
+ *    loop, the bare route with the same SQL, the API cold, and the API cold without Accept-Encoding (no
+ *    gzip); bearer-token lookups that reached PostgreSQL during the API run (sessions scans).
+ *    PROFILE_CPU=1 writes a V8 CPU profile of the API run (on a busy 2-core machine its samples land in
+ *    socket writes that wake PostgreSQL; read it for JavaScript, not for totals).
+ * 3. Node-side pieces: app.inject in sequence with and without gzip; kysely compile, ETag hash and gzip
+ *    level 1 alone; kysely execute against pool.query in sequence.
+ * PROFILE_ONLY=<part of a tile set's name> and PROFILE_SECONDS (default 4) keep a run short.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
