@@ -9,8 +9,9 @@
  * events at z13 (counts per cell) — event tiles need a bearer token (events:read), so their API figures
  * include authentication (a cached principal); the baselines do not authenticate.
  *
- * Cold figures come in TILES_BENCH_ROUNDS (3) rounds per tile set, each round the raw SQL, the bare
- * route around it and the API, seconds apart; each ratio is the median of the per-round ratios. The
+ * Cold figures come in TILES_BENCH_ROUNDS (3) rounds per tile set, each round the raw SQL (unnamed,
+ * the target's baseline; then as named statements, a reference), the bare route around it and the API,
+ * seconds apart; each ratio is the median of the per-round ratios. The
  * machine is shared (its load can double within a minute), and measurements made minutes apart
  * compared drift as much as what they measure. Cached figures likewise: rounds alternate the API
  * (cache warm) and the bare route. TILES_BENCH_PARTS=cold or =cached runs one half only.
@@ -29,6 +30,7 @@ import { generateDemoCity } from '../generate/demo-city';
 import { insertDivisions, insertGridsBulk, insertPublishedLayouts, insertRoads } from '../../server/modules/demo/demo.repository';
 import { TILE_LAYERS, tileSql } from '../../server/modules/tiles/tile-layers';
 import { eventTileSql } from '../../server/modules/tiles/event-tiles';
+import { tileStatements } from '../../server/modules/tiles/tile.repository';
 import { hashPassword } from '../../server/auth/password';
 import { issueSession } from '../../server/modules/users/auth.service';
 import { insertUser } from '../../server/modules/users/user.repository';
@@ -111,9 +113,13 @@ interface Tileset {
   headers: Record<string, string>;
 }
 
-/** The raw SQL through pg: 50 concurrent clients looping for the same duration. */
-async function rawSql(pool: pg.Pool, ts: Tileset): Promise<number> {
-  const compiled = ts.tiles.map(([z, x, y]) => ts.query(z, x, y));
+/**
+ * The raw SQL through pg: 50 concurrent clients looping for the same duration. `named`: as named
+ * statements (parsed and planned once per connection, as the API runs them since tile-statements.ts);
+ * a second, stronger reference shown beside the target's baseline, which runs the SQL unnamed.
+ */
+async function rawSql(pool: pg.Pool, ts: Tileset, named = false): Promise<number> {
+  const compiled = ts.tiles.map(([z, x, y]) => ts.query(z, x, y)).map((q) => ({ ...q, name: named ? tileStatements.nameOf(q.sql) : undefined }));
   let done = 0;
   const deadline = performance.now() + DURATION_S * 1000;
   await Promise.all(
@@ -121,7 +127,7 @@ async function rawSql(pool: pg.Pool, ts: Tileset): Promise<number> {
       let i = worker;
       while (performance.now() < deadline) {
         const q = compiled[i % compiled.length];
-        if (q) await pool.query(q.sql, q.parameters as unknown[]);
+        if (q) await (q.name === undefined ? pool.query(q.sql, q.parameters as unknown[]) : pool.query({ text: q.sql, name: q.name, values: q.parameters as unknown[] }));
         done += 1;
         i += CONNECTIONS;
       }
@@ -195,7 +201,7 @@ runCli(async () => {
     // The API, cold: no notification pool, so the cache never goes live and every request renders.
     const cold = await buildApp({ config, db: handle.db });
     const coldUrl = await cold.listen({ port: 0, host: '127.0.0.1' });
-    interface ColdRound { raw: number; route: Load; api: Load }
+    interface ColdRound { raw: number; rawNamed: number; route: Load; api: Load }
     const coldRounds = new Map<string, ColdRound[]>();
     for (const ts of PARTS.includes('cold') ? tilesets : []) {
       const one = ts.query(...(ts.tiles[Math.floor(ts.tiles.length / 2)] ?? [0, 0, 0]));
@@ -206,10 +212,11 @@ runCli(async () => {
       const rounds: ColdRound[] = [];
       for (let i = 0; i < ROUNDS; i++) {
         const r = await rawSql(handle.pool, ts);
+        const rNamed = await rawSql(handle.pool, ts, true);
         const viaRoute = await load(route.url, ts.tiles.map(([z, x, y]) => `/t/${z}/${x}/${y}`));
         const api = await load(coldUrl, ts.tiles.map(([z, x, y]) => ts.path(z, x, y)), ts.headers);
-        rounds.push({ raw: r, route: viaRoute, api });
-        console.log(`${ts.name} round ${i + 1}: raw SQL ${Math.round(r)}/s, bare route + SQL ${Math.round(viaRoute.rps)}/s (${(viaRoute.rps / r).toFixed(2)}×), API cold ${Math.round(api.rps)}/s (${(api.rps / r).toFixed(2)}×); load average ${os.loadavg()[0]?.toFixed(1)}`);
+        rounds.push({ raw: r, rawNamed: rNamed, route: viaRoute, api });
+        console.log(`${ts.name} round ${i + 1}: raw SQL ${Math.round(r)}/s (named statements ${Math.round(rNamed)}/s), bare route + SQL ${Math.round(viaRoute.rps)}/s (${(viaRoute.rps / r).toFixed(2)}×), API cold ${Math.round(api.rps)}/s (${(api.rps / r).toFixed(2)}×; ${(api.rps / rNamed).toFixed(2)}× the named raw SQL); load average ${os.loadavg()[0]?.toFixed(1)}`);
       }
       await route.close();
       coldRounds.set(ts.name, rounds);
@@ -265,6 +272,8 @@ runCli(async () => {
       const c: Load = { rps: mid(rounds, (x) => x.api.rps), p50: mid(rounds, (x) => x.api.p50), p99: mid(rounds, (x) => x.api.p99), errors: rounds.reduce((n, x) => n + x.api.errors, 0) };
       const routeRatio = mid(rounds, (x) => x.route.rps / x.raw);
       const coldRatio = mid(rounds, (x) => x.api.rps / x.raw);
+      const rNamed = mid(rounds, (x) => x.rawNamed);
+      const coldRatioNamed = mid(rounds, (x) => x.api.rps / x.rawNamed);
       const cr = cachedRounds.get(ts.name) ?? [];
       const midLoad = (f: (r: CachedRound) => Load): Load => ({ rps: median(cr.map((x) => f(x).rps)), p50: median(cr.map((x) => f(x).p50)), p99: median(cr.map((x) => f(x).p99)), errors: cr.reduce((n, x) => n + f(x).errors, 0) });
       const k = midLoad((x) => x.api);
@@ -276,15 +285,17 @@ runCli(async () => {
         tiles: ts.tiles.length,
         avgGzipBytes: tileBytes.get(ts.name),
         rawSqlTilesPerS: Math.round(r),
+        rawSqlNamedTilesPerS: Math.round(rNamed),
         bareSqlRoute: { ...route, ratioToRawSql: routeRatio },
-        cold: { ...c, ratioToRawSql: coldRatio, ratioToBareSqlRoute: mid(rounds, (x) => x.api.rps / x.route.rps), target: 0.8 },
-        coldRounds: rounds.map((x) => ({ rawSqlTilesPerS: Math.round(x.raw), bareSqlRouteRps: Math.round(x.route.rps), apiColdRps: Math.round(x.api.rps), ratioToRawSql: x.api.rps / x.raw })),
+        cold: { ...c, ratioToRawSql: coldRatio, ratioToRawSqlNamed: coldRatioNamed, ratioToBareSqlRoute: mid(rounds, (x) => x.api.rps / x.route.rps), target: 0.8 },
+        coldRounds: rounds.map((x) => ({ rawSqlTilesPerS: Math.round(x.raw), rawSqlNamedTilesPerS: Math.round(x.rawNamed), bareSqlRouteRps: Math.round(x.route.rps), apiColdRps: Math.round(x.api.rps), ratioToRawSql: x.api.rps / x.raw })),
         cached: { ...k, ratioToBareRoute: cachedRatio, target: 0.6 },
         cachedRounds: cr.map((x) => ({ apiRps: Math.round(x.api.rps), bareRouteRps: Math.round(x.bare.rps), ratio: x.api.rps / x.bare.rps })),
         bareRoute: bare,
       };
       const perRound = rounds.map((x) => (x.api.rps / x.raw).toFixed(2)).join(' / ');
       table[`${ts.name}: raw ST_AsMVT SQL`] = { 'req/s': Math.round(r), p50: '', p99: '', ratio: '' };
+      table[`${ts.name}: raw SQL, named`] = { 'req/s': Math.round(rNamed), p50: '', p99: '', ratio: `API cold ${coldRatioNamed.toFixed(2)} × this (reference)` };
       table[`${ts.name}: bare route + SQL`] = { 'req/s': Math.round(route.rps), p50: route.p50, p99: route.p99, ratio: `${routeRatio.toFixed(2)} × raw SQL (HTTP cost alone)` };
       table[`${ts.name}: API cold`] = { 'req/s': Math.round(c.rps), p50: c.p50, p99: c.p99, ratio: `${coldRatio.toFixed(2)} × raw SQL (rounds ${perRound}; target ≥ 0.8)` };
       table[`${ts.name}: API cached`] = { 'req/s': Math.round(k.rps), p50: k.p50, p99: k.p99, ratio: `${cachedRatio.toFixed(2)} × bare route (rounds ${cr.map((x) => (x.api.rps / x.bare.rps).toFixed(2)).join(' / ')}; target ≥ 0.6)` };

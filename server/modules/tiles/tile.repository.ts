@@ -1,17 +1,35 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type CompiledQuery, type RawBuilder } from 'kysely';
 import type { Database } from '../../db/database';
 import { eventWhere } from '../events/event.repository';
 import { eventTileSql, type EventTileFilter } from './event-tiles';
 import { tileSql, type TileLayerDefinition } from './tile-layers';
+import { StatementNames } from './tile-statements';
 
-export async function renderTile(db: Database, layer: TileLayerDefinition, z: number, x: number, y: number, layoutId?: number): Promise<Buffer> {
-  const { rows } = await tileSql(layer, z, x, y, layoutId).execute(db);
+/**
+ * Tile SQL runs as named statements, planned once per connection (tile-statements.ts). A tile statement
+ * keeps about 75 KB of plan in each connection's backend (pg_backend_memory_contexts: 385 KB for five):
+ * 50 texts at most, under 4 MB a connection. The usual ones are about a dozen (the four layers, a
+ * layout's grids, event points and cells unfiltered and with a few filters).
+ */
+export const tileStatements = new StatementNames('wangge_tile_', 50);
+
+async function renderMvt(db: Database, query: RawBuilder<{ mvt: Buffer }>): Promise<Buffer> {
+  const compiled = query.compile(db);
+  const name = tileStatements.nameOf(compiled.sql);
+  // kysely hands `sql` to pg's client.query untouched, and pg takes a query config ({ text, name }) there
+  // as well as a string: the way to a named statement through kysely's pool (no second pool, no pg
+  // import outside db/).
+  const named: CompiledQuery<{ mvt: Buffer }> = name === undefined ? compiled : { ...compiled, sql: { text: compiled.sql, name } as unknown as string };
+  const { rows } = await db.executeQuery(named);
   return rows[0]?.mvt ?? Buffer.alloc(0);
 }
 
+export async function renderTile(db: Database, layer: TileLayerDefinition, z: number, x: number, y: number, layoutId?: number): Promise<Buffer> {
+  return renderMvt(db, tileSql(layer, z, x, y, layoutId));
+}
+
 export async function renderEventTile(db: Database, z: number, x: number, y: number, filter: EventTileFilter): Promise<Buffer> {
-  const { rows } = await eventTileSql(z, x, y, filter).execute(db);
-  return rows[0]?.mvt ?? Buffer.alloc(0);
+  return renderMvt(db, eventTileSql(z, x, y, filter));
 }
 
 export async function readDataVersions(db: Database): Promise<Array<[string, number]>> {
