@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['server/geo/**/*.test.ts', 'server/modules/**/*.unit.test.ts', 'scripts/**/*.test.ts', 'web/src/**/*.test.ts'],
+          include: ['server/geo/**/*.test.ts', 'server/**/*.unit.test.ts', 'scripts/**/*.test.ts', 'web/src/**/*.test.ts'],
           environment: 'node',
         },
       },

@@ -56,7 +56,7 @@ export function authenticateHeader(db: Database, header: string | undefined, cac
   // Cached by the token itself: the SHA-256 (the database's key) is computed on a miss only.
   const cached = cache?.get(token);
   if (cached) return cached;
-  return lookUpToken(db, kind, token, cache);
+  return cache ? cache.lookUpOnce(token, () => lookUpToken(db, kind, token, cache)) : lookUpToken(db, kind, token, undefined);
 }
 
 async function lookUpToken(db: Database, kind: 'access' | 'api', token: string, cache: PrincipalCache | undefined): Promise<Principal> {

@@ -51,6 +51,8 @@ export class PrincipalCache {
   private readonly now: () => number;
   private hub: NotificationHub | undefined;
   private gen = 0;
+  /** Lookups under way, by token, with the generation they started in (lookUpOnce). */
+  private readonly inflight = new Map<string, { gen: number; principal: Promise<Principal> }>();
   /** Called after every invalidation (tests wait on it). */
   onInvalidate: ((userId: number | '*') => void) | undefined;
 
@@ -102,6 +104,26 @@ export class PrincipalCache {
       if (!oldest.done) this.entries.delete(oldest.value);
     }
     this.entries.set(token, { principal: freezePrincipal(principal), cachedAt: now, expiresAt, userId: principal.userId });
+  }
+
+  /**
+   * One lookup per token at a time: requests arriving while their token is being looked up share that
+   * lookup (its answer or its refusal), unless an invalidation came since it started; then they look
+   * it up afresh, so a revocation is never answered from a lookup older than itself. Without this,
+   * when a cached principal expires under load every request in flight queries PostgreSQL for the same
+   * token (2–5 % of event-tile requests in a benchmark without a notification connection, where
+   * principals are trusted for 1 s).
+   */
+  lookUpOnce(token: string, lookUp: () => Promise<Principal>): Promise<Principal> {
+    const running = this.inflight.get(token);
+    if (running && running.gen === this.gen) return running.principal;
+    const entry = { gen: this.gen, principal: lookUp() };
+    this.inflight.set(token, entry);
+    const done = (): void => {
+      if (this.inflight.get(token) === entry) this.inflight.delete(token);
+    };
+    entry.principal.then(done, done);
+    return entry.principal;
   }
 
   /** Forget every principal of a user (their sessions and API tokens). */
