@@ -259,6 +259,51 @@ export async function insertReportedEvent(
   return { id: Number(row.new_event_id), duplicates: row.duplicate_list.map((d) => ({ id: Number(d.id), distanceM: d.distanceM === null ? null : Number(d.distanceM) })) };
 }
 
+/** One intake of a group-committed batch: the row, its key (if any) and its duplicate window. */
+export interface BatchedIntake {
+  row: NewEventRow;
+  dup: { radiusM: number; hours: number };
+  key?: IntakeKey;
+}
+
+export interface WrittenEvent {
+  id: number;
+  duplicates: Array<{ id: number; distanceM: number | null }>;
+}
+
+const b64 = (b: Buffer | null): string | null => (b === null ? null : b.toString('base64'));
+
+/**
+ * Many intakes in ONE statement (in autocommit: one durable commit for all): events_report_batch
+ * (migration 0027), the set-based events_report. The result is per input, in order: the written event,
+ * or undefined where the idempotency key was held (the caller reads the stored answer). Throws if any
+ * row fails; then nothing was written. Keys must be distinct within a batch.
+ */
+export async function insertReportedEvents(db: Database, items: readonly BatchedIntake[]): Promise<Array<WrittenEvent | undefined>> {
+  const rows = items.map(({ row: e, dup, key }, i) => {
+    const r = e.routing;
+    const box = searchBox(e.lon, e.lat, dup.radiusM);
+    return {
+      i,
+      principal_key: key?.principalKey ?? null, key: key?.key ?? null, request_hash: key?.requestHash ?? null, status_code: key?.statusCode ?? null, response: key?.response ?? null,
+      taxonomy_version: e.taxonomyVersion, category_code: e.categoryCode, description: e.description, channel: e.channel, source: e.source,
+      occurred_at: e.occurredAt.toISOString(), reported_at: e.reportedAt.toISOString(), address: e.address, lon: e.lon, lat: e.lat,
+      reporter_name_enc: b64(e.reporterNameEnc), reporter_phone_enc: b64(e.reporterPhoneEnc), reporter_masked: e.reporterMasked, attachments: e.attachments,
+      grid_id: r.gridId, grid_code: r.gridCode, grid_name: r.gridName, layout_id: r.layoutId, community_code: r.communityCode, street_code: r.streetCode,
+      responsible_staff_id: r.responsibleStaff?.id ?? null, routing: r, stage: e.stage, stage_due_at: e.stageDueAt?.toISOString() ?? null, due_at: e.dueAt.toISOString(),
+      created_by: e.createdBy, actor_name: e.actorName, transition_details: e.transitionDetails,
+      dup_radius_m: dup.radiusM, dup_hours: dup.hours, box_west: box[0], box_south: box[1], box_east: box[2], box_north: box[3],
+    };
+  });
+  const { rows: written } = await sql<{ i: number; new_event_id: string; duplicate_list: Array<{ id: number; distanceM: number | null }> }>`
+    SELECT i, new_event_id, duplicate_list FROM events_report_batch(${JSON.stringify(rows)}::jsonb)`.execute(db);
+  const out = new Array<WrittenEvent | undefined>(items.length).fill(undefined);
+  for (const w of written) {
+    out[w.i] = { id: Number(w.new_event_id), duplicates: w.duplicate_list.map((d) => ({ id: Number(d.id), distanceM: d.distanceM === null ? null : Number(d.distanceM) })) };
+  }
+  return out;
+}
+
 /** A lon/lat box around a point, generous (cos at the pole side), so the && prefilter uses the GiST index. */
 function searchBox(lon: number, lat: number, radiusM: number): [number, number, number, number] {
   const dLat = radiusM / 110_000;
