@@ -1,7 +1,10 @@
 /**
- * Where an event intake's time goes (issue #7), against the bare INSERT of the same row: the plan of each
- * statement inside `events_report` (auto_explain: ANALYZE, BUFFERS, WAL) and of the bare INSERT, Node CPU
- * per event (process.cpuUsage) and pg round trips per event, at concurrency 8 as in events.bench.ts.
+ * Where an event intake's time goes (issue #7), against the bare INSERT of the same row: Node CPU per event
+ * (process.cpuUsage), PostgreSQL CPU per event (the cluster's processes, from /proc) and pg round trips
+ * per event at concurrency 8 as in events.bench.ts (group commit on, or INTAKE_PROFILE_UNBATCHED=1; batch
+ * slots INTAKE_PROFILE_INFLIGHT), then the plan of every statement inside `events_report_batch` for a
+ * lone intake and a batch of 8 (auto_explain: ANALYZE, BUFFERS, WAL, nested) and of the bare INSERT.
+ * INTAKE_PROFILE_CPUPROF=file writes a V8 CPU profile of the intake phase.
  * Not a benchmark with a target: a diagnosis. Run through the lock:
  * `flock /tmp/wangge-bench.lock npx tsx scripts/bench/intake-profile.ts` (INTAKE_PROFILE_OPEN=N first
  * stores N open events, to see the duplicate search with many open events nearby).
@@ -155,7 +158,7 @@ await withScratchDatabase('intakeprof', async ({ db, pool, url }) => {
   console.log(`intake: ${(EVENTS / intakeS).toFixed(0)}/s, Node CPU ${intakeCpu.toFixed(0)} µs/event (kernel ${intakeSys.toFixed(0)}), ${(intakeQ / EVENTS).toFixed(2)} pg queries/event; PostgreSQL CPU ${intakePg.toFixed(0)} µs/event`);
   console.log(`bare INSERT of the same rows: ${(EVENTS / bareS).toFixed(0)}/s, Node CPU ${((c.user + c.system) / EVENTS).toFixed(0)} µs/row (kernel ${(c.system / EVENTS).toFixed(0)}), ${((queries - q0) / EVENTS).toFixed(2)} pg queries/row; PostgreSQL CPU ${barePg.toFixed(0)} µs/row; ratio ${(bareS / intakeS).toFixed(2)}×`);
 
-  // 2. Plans: every statement inside events_report, and the bare INSERT, on one connection.
+  // 2. Plans: every statement inside events_report_batch, and the bare INSERT, on one connection.
   const one = openDatabase(url, { max: 1 });
   await sql`LOAD 'auto_explain'`.execute(one.db);
   await sql`SET auto_explain.log_min_duration = 0`.execute(one.db);
@@ -178,7 +181,7 @@ await withScratchDatabase('intakeprof', async ({ db, pool, url }) => {
   for (const n of notices) console.log(n);
   notices.length = 0;
   await reportEvent(oneCtx, admin, body(1), { source: 'api', principalKey: 'bench', idempotencyKey: `x-${k++}`, actor: SYSTEM_ACTOR });
-  console.log('---- events_report (auto_explain, nested) ----');
+  console.log('---- events_report_batch, one event (auto_explain, nested) ----');
   for (const n of notices) console.log(n);
   notices.length = 0;
   const row = stored[0]!;
