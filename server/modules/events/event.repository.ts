@@ -231,39 +231,56 @@ export interface IntakeKey {
 
 /**
  * Intake in ONE statement (one round trip; in autocommit, one durable commit): claim the idempotency key
- * with the stored answer, insert the event, its 'report' transition and its duplicate links (see
- * events_report in migration 0017). Undefined when a concurrent request holds the key: the claim waited
- * until it committed, and the caller reads the stored answer.
+ * with the stored answer, insert the event, its 'report' transition and its duplicate links (a batch of
+ * one for events_report_batch, migration 0027). Undefined when a concurrent request holds the key: the
+ * claim waited until it committed, and the caller reads the stored answer.
  */
-export async function insertReportedEvent(
-  db: Database,
-  e: NewEventRow,
-  dup: { radiusM: number; hours: number },
-  key?: IntakeKey,
-): Promise<{ id: number; duplicates: Array<{ id: number; distanceM: number | null }> } | undefined> {
-  const r = e.routing;
-  const box = searchBox(e.lon, e.lat, dup.radiusM);
-  // events_report (migration 0017) runs the statement with a plan cached per session.
-  const { rows } = await sql<{ new_event_id: string; duplicate_list: Array<{ id: number; distanceM: number | null }> }>`
-    SELECT new_event_id, duplicate_list FROM events_report(
-      ${key?.principalKey ?? null}, ${key?.key ?? null}, ${key?.requestHash ?? null}, ${key?.statusCode ?? null}, ${key ? JSON.stringify(key.response) : null}::jsonb,
-      ${e.taxonomyVersion}, ${e.categoryCode}, ${e.description}, ${e.channel}, ${e.source},
-      ${e.occurredAt.toISOString()}::timestamptz, ${e.reportedAt.toISOString()}::timestamptz, ${e.address}, ${e.lon}::float8, ${e.lat}::float8,
-      ${e.reporterNameEnc}::bytea, ${e.reporterPhoneEnc}::bytea, ${e.reporterMasked === null ? null : JSON.stringify(e.reporterMasked)}::jsonb, ${e.attachments}::text[],
-      ${r.gridId}::int, ${r.gridCode}, ${r.gridName}, ${r.layoutId}::int, ${r.communityCode}, ${r.streetCode},
-      ${r.responsibleStaff?.id ?? null}::int, ${JSON.stringify(r)}::jsonb, ${e.stage}, ${e.stageDueAt?.toISOString() ?? null}::timestamptz, ${e.dueAt.toISOString()}::timestamptz,
-      ${e.createdBy}::int, ${e.actorName}, ${JSON.stringify(e.transitionDetails)}::jsonb,
-      ${dup.radiusM}::float8, ${dup.hours}::float8, ${box[0]}::float8, ${box[1]}::float8, ${box[2]}::float8, ${box[3]}::float8)`.execute(db);
-  const row = rows[0];
-  if (!row) return undefined;
-  return { id: Number(row.new_event_id), duplicates: row.duplicate_list.map((d) => ({ id: Number(d.id), distanceM: d.distanceM === null ? null : Number(d.distanceM) })) };
+export async function insertReportedEvent(db: Database, e: NewEventRow, dup: { radiusM: number; hours: number }, key?: IntakeKey): Promise<WrittenEvent | undefined> {
+  return (await insertReportedEvents(db, [{ row: e, dup, ...(key ? { key } : {}) }]))[0];
 }
 
-/** A lon/lat box around a point, generous (cos at the pole side), so the && prefilter uses the GiST index. */
-function searchBox(lon: number, lat: number, radiusM: number): [number, number, number, number] {
-  const dLat = radiusM / 110_000;
-  const dLon = radiusM / (110_000 * Math.max(0.01, Math.cos(((Math.abs(lat) + dLat) * Math.PI) / 180)));
-  return [lon - dLon, lat - dLat, lon + dLon, lat + dLat];
+/** One intake of a group-committed batch: the row, its key (if any) and its duplicate window. */
+export interface BatchedIntake {
+  row: NewEventRow;
+  dup: { radiusM: number; hours: number };
+  key?: IntakeKey;
+}
+
+export interface WrittenEvent {
+  id: number;
+  duplicates: Array<{ id: number; distanceM: number | null }>;
+}
+
+const b64 = (b: Buffer | null): string | null => (b === null ? null : b.toString('base64'));
+
+/**
+ * Many intakes in ONE statement (in autocommit: one durable commit for all): events_report_batch
+ * (migration 0027), the set-based events_report. The result is per input, in order: the written event,
+ * or undefined where the idempotency key was held (the caller reads the stored answer). Throws if any
+ * row fails; then nothing was written. Keys must be distinct within a batch.
+ */
+export async function insertReportedEvents(db: Database, items: readonly BatchedIntake[]): Promise<Array<WrittenEvent | undefined>> {
+  const rows = items.map(({ row: e, dup, key }, i) => {
+    const r = e.routing;
+    return {
+      i,
+      principal_key: key?.principalKey ?? null, key: key?.key ?? null, request_hash: key?.requestHash ?? null, status_code: key?.statusCode ?? null, response: key?.response ?? null,
+      taxonomy_version: e.taxonomyVersion, category_code: e.categoryCode, description: e.description, channel: e.channel, source: e.source,
+      occurred_at: e.occurredAt.toISOString(), reported_at: e.reportedAt.toISOString(), address: e.address, lon: e.lon, lat: e.lat,
+      reporter_name_enc: b64(e.reporterNameEnc), reporter_phone_enc: b64(e.reporterPhoneEnc), reporter_masked: e.reporterMasked, attachments: e.attachments,
+      grid_id: r.gridId, grid_code: r.gridCode, grid_name: r.gridName, layout_id: r.layoutId, community_code: r.communityCode, street_code: r.streetCode,
+      responsible_staff_id: r.responsibleStaff?.id ?? null, routing: r, stage: e.stage, stage_due_at: e.stageDueAt?.toISOString() ?? null, due_at: e.dueAt.toISOString(),
+      created_by: e.createdBy, actor_name: e.actorName, transition_details: e.transitionDetails,
+      dup_radius_m: dup.radiusM, dup_hours: dup.hours,
+    };
+  });
+  const { rows: written } = await sql<{ i: number; new_event_id: string; duplicate_list: Array<{ id: number; distanceM: number | null }> }>`
+    SELECT i, new_event_id, duplicate_list FROM events_report_batch(${JSON.stringify(rows)}::jsonb)`.execute(db);
+  const out = new Array<WrittenEvent | undefined>(items.length).fill(undefined);
+  for (const w of written) {
+    out[w.i] = { id: Number(w.new_event_id), duplicates: w.duplicate_list.map((d) => ({ id: Number(d.id), distanceM: d.distanceM === null ? null : Number(d.distanceM) })) };
+  }
+  return out;
 }
 
 export interface TransitionInput {

@@ -32,6 +32,7 @@ import {
   type NewEventRow,
 } from './event.repository';
 import { routeEventLocation, routingForGrid } from './event-routing';
+import { groupCommitOf, type GroupCommitOptions } from './intake-group-commit';
 import { addDeadlineHours, type WorkingCalendar } from './working-calendar';
 
 export interface EventContext {
@@ -49,6 +50,11 @@ export interface EventContext {
    * inside the intake transaction (server/db/data-changes.ts). Other changes are announced by trigger.
    */
   onEventsCreated?: () => void;
+  /**
+   * Group commit of concurrent intakes (intake-group-commit.ts): on unless false. Never inside a
+   * transaction (ctx.db a transaction: each intake is written in it, alone).
+   */
+  groupCommit?: false | GroupCommitOptions;
 }
 
 const OPEN_BEFORE_RESOLVE: EventState[] = ['reported', 'accepted', 'dispatched', 'in_progress'];
@@ -210,9 +216,10 @@ async function replayOf(db: Database, principalKey: string, key: string, request
 /**
  * Report an event. Everything that rarely changes comes from memory (taxonomy, calendar; routing from
  * the dispatch index while it is live, else PostGIS), then ONE statement writes the event, its intake
- * transition, its duplicate links and — with an Idempotency-Key — the key with the complete answer,
- * committed on its own: one round trip and one durable commit. A retry, even one racing the first
- * request, waits on the key and returns the stored answer, creating nothing.
+ * transition, its duplicate links and — with an Idempotency-Key — the key with the complete answer:
+ * one round trip and one durable commit, shared with the intakes that arrived meanwhile (group commit,
+ * intake-group-commit.ts; answered after that commit). A retry, even one racing the first request,
+ * waits on the key and returns the stored answer, creating nothing.
  */
 export async function reportEvent(ctx: EventContext, principal: Principal, body: CreateEventBody, opts: IntakeOptions): Promise<IntakeResult> {
   if (!body.location && !body.address) {
@@ -232,12 +239,11 @@ export async function reportEvent(ctx: EventContext, principal: Principal, body:
   }
   const { row, event } = prepared;
   const { id: _id, possibleDuplicates: _d, ...response } = event;
-  const written = await insertReportedEvent(
-    ctx.db,
-    row,
-    { radiusM: ctx.duplicateRadiusM ?? 100, hours: ctx.duplicateHours ?? 72 },
-    key === undefined ? undefined : { principalKey: opts.principalKey, key, requestHash, statusCode: 201, response },
-  );
+  const dup = { radiusM: ctx.duplicateRadiusM ?? 100, hours: ctx.duplicateHours ?? 72 };
+  const intakeKey = key === undefined ? undefined : { principalKey: opts.principalKey, key, requestHash, statusCode: 201, response };
+  const written = ctx.groupCommit === false || ctx.db.isTransaction
+    ? await insertReportedEvent(ctx.db, row, dup, intakeKey)
+    : await groupCommitOf(ctx.db, ctx.groupCommit).write({ row, dup, ...(intakeKey ? { key: intakeKey } : {}) });
   if (!written) {
     // Only with a key: another request holds it (committed by now, since the claim waited for it).
     const replay = key === undefined ? undefined : await replayOf(ctx.db, opts.principalKey, key, requestHash);
