@@ -1,4 +1,11 @@
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// The web app's import aliases (vite.config.ts), for its unit tests.
+const alias = {
+  '@contracts': path.resolve(import.meta.dirname, 'server/contracts'),
+  '@geo': path.resolve(import.meta.dirname, 'server/geo'),
+};
 
 // Two projects: `unit` runs pure code (geo, statistics, generators) with no database;
 // `db` runs anything that touches PostGIS, each file in its own database cloned from a
@@ -7,6 +14,7 @@ export default defineConfig({
   test: {
     projects: [
       {
+        resolve: { alias },
         test: {
           name: 'unit',
           include: ['server/geo/**/*.test.ts', 'server/**/*.unit.test.ts', 'scripts/**/*.test.ts', 'web/src/**/*.test.ts'],
