@@ -20,7 +20,6 @@
  * EVENTS_BENCH_EXPLAIN=1 prints each filter's plan (EXPLAIN ANALYZE of its first query).
  */
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
 import type pg from 'pg';
 import { permissionsOf, type Principal } from '../../server/auth/principal';
 import type { CreateEventBody, EventListQuery } from '../../server/contracts/events';
@@ -34,59 +33,20 @@ import { listEventPage, reportEvent, type EventContext } from '../../server/modu
 import { groupCommitOf } from '../../server/modules/events/intake-group-commit';
 import { createRegistryCipher } from '../../server/modules/registry/registry-crypto';
 import { median, percentile, withScratchDatabase, writeResults } from './bench-kit';
+import { CHANNELS, COLS, COMMUNITY, E, N, ROWS, runPool, S, seededRandom, setUpCommunity, SUBTYPES, W } from './events-bench-data';
 
-const COMMUNITY = '410105001001';
-const W = 113.6, S = 34.75, E = 113.64, N = 34.78; // about 3.6 km × 3.3 km
-const COLS = 10, ROWS = 10;
 const INTAKE_EVENTS = Number(process.env.EVENTS_BENCH_INTAKE ?? 2000);
 const CONCURRENCY = 8;
 const INTAKE_ROUNDS = Number(process.env.EVENTS_BENCH_ROUNDS ?? 3);
 const LIST_ROWS = Number(process.env.EVENTS_BENCH_ROWS ?? 1_000_000);
 const LIST_RUNS = 200;
-const SUBTYPES = ['dispute.neighbour', 'dispute.property', 'environment.garbage', 'environment.street_cleaning', 'facility.street_light', 'facility.road', 'safety.fire', 'other.other'];
-const CHANNELS = ['patrol', 'hotline', 'resident', 'video', 'assigned'];
 
 const admin: Principal = { kind: 'user', userId: null, username: 'bench', roles: ['admin'], permissions: permissionsOf(['admin']), scope: { all: true, prefixes: [] } };
 
-let seed = 42;
-function rand(): number {
-  // mulberry32: deterministic inputs, so runs compare.
-  seed = (seed + 0x6d2b79f5) | 0;
-  let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-  return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296;
-}
+const rand = seededRandom(42);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 
-async function setUp(db: Database): Promise<void> {
-  await sql`INSERT INTO divisions (code, level, name) VALUES ('410105', 'district', '金水区')`.execute(db);
-  await sql`INSERT INTO divisions (code, level, name, parent_code) VALUES ('410105001', 'street', '花园路街道', '410105')`.execute(db);
-  await sql`INSERT INTO divisions (code, level, name, parent_code, geom) VALUES (${COMMUNITY}, 'community', '示范社区', '410105001', ST_Multi(ST_MakeEnvelope(${W}, ${S}, ${E}, ${N}, 4326)))`.execute(db);
-  await sql`INSERT INTO layouts (community_code, status, effective_from, published_at) VALUES (${COMMUNITY}, 'published', '2020-01-01', '2020-01-01')`.execute(db);
-  await sql`
-    INSERT INTO grids (layout_id, code, name, geom)
-    SELECT l.id, ${COMMUNITY}::text || lpad((j * ${COLS} + i + 1)::text, 3, '0'), '网格' || (j * ${COLS} + i + 1),
-           ST_MakeEnvelope(${W}::float8 + i * ${(E - W) / COLS}::float8, ${S}::float8 + j * ${(N - S) / ROWS}::float8,
-                           ${W}::float8 + (i + 1) * ${(E - W) / COLS}::float8, ${S}::float8 + (j + 1) * ${(N - S) / ROWS}::float8, 4326)
-    FROM layouts l, generate_series(0, ${COLS - 1}) i, generate_series(0, ${ROWS - 1}) j`.execute(db);
-  await sql`INSERT INTO staff (code, name, phone, role, unit_code)
-            SELECT 'S' || substr(code, 13), '网格员' || substr(code, 13), '1380000' || substr(code, 13), 'full_time_worker', code FROM grids`.execute(db);
-  await sql`INSERT INTO staff_assignments (staff_id, grid_code, role, from_date) SELECT id, unit_code, 'full_time_worker', '2020-01-01' FROM staff`.execute(db);
-  await sql`INSERT INTO roster_shifts (staff_id, scope_code, weekday, start_time, end_time)
-            SELECT s.id, s.unit_code, d, '00:00', '24:00' FROM staff s, generate_series(1, 7) d`.execute(db);
-}
 
-async function runPool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await fn(item);
-    }
-  }));
-  return (performance.now() - started) / 1000;
-}
 
 /** The dispatch index as the app keeps it: loaded, then kept in sync by NOTIFY over the pool. */
 async function liveDispatch(db: Database, pool: pg.Pool): Promise<{ dispatch: DispatchService; hub: NotificationHub }> {
@@ -291,7 +251,7 @@ async function benchListing(db: Database, pool: pg.Pool): Promise<Record<string,
 }
 
 await withScratchDatabase('events', async ({ db, pool }) => {
-  await setUp(db);
+  await setUpCommunity(db);
   const { dispatch, hub } = await liveDispatch(db, pool);
   const intake = await benchIntake(db, pool, dispatch);
   await hub.close();

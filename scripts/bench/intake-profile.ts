@@ -18,7 +18,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { permissionsOf, type Principal } from '../../server/auth/principal';
 import type { CreateEventBody } from '../../server/contracts/events';
-import { openDatabase, type Database } from '../../server/db/database';
+import { openDatabase } from '../../server/db/database';
 import { NotificationHub } from '../../server/db/notifications';
 import { SYSTEM_ACTOR } from '../../server/modules/audit/audit.service';
 import { DispatchService } from '../../server/modules/dispatch/dispatch.service';
@@ -26,55 +26,20 @@ import { reportEvent, type EventContext } from '../../server/modules/events/even
 import { groupCommitOf } from '../../server/modules/events/intake-group-commit';
 import { createRegistryCipher } from '../../server/modules/registry/registry-crypto';
 import { withScratchDatabase } from './bench-kit';
+import { CHANNELS, E, N, runPool, S, seededRandom, setUpCommunity, SUBTYPES, W } from './events-bench-data';
 
-const COMMUNITY = '410105001001';
-const W = 113.6, S = 34.75, E = 113.64, N = 34.78;
-const COLS = 10, ROWS = 10;
-const SUBTYPES = ['dispute.neighbour', 'dispute.property', 'environment.garbage', 'environment.street_cleaning', 'facility.street_light', 'facility.road', 'safety.fire', 'other.other'];
-const CHANNELS = ['patrol', 'hotline', 'resident', 'video', 'assigned'];
 const EVENTS = 2000;
 const OPEN = Number(process.env.INTAKE_PROFILE_OPEN ?? 0);
 const admin: Principal = { kind: 'user', userId: null, username: 'bench', roles: ['admin'], permissions: permissionsOf(['admin']), scope: { all: true, prefixes: [] } };
 
-let seed = 7;
-function rand(): number {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-  return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296;
-}
+const rand = seededRandom(7);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 const body = (i: number): CreateEventBody => ({
   category: pick(SUBTYPES), description: `基准测试事件 ${i}`, channel: pick(CHANNELS) as CreateEventBody['channel'],
   location: { type: 'Point', coordinates: [W + rand() * (E - W), S + rand() * (N - S)] }, reporter: { name: '测试', phone: '13800000000' },
 });
 
-async function setUp(db: Database): Promise<void> {
-  await sql`INSERT INTO divisions (code, level, name) VALUES ('410105', 'district', '金水区')`.execute(db);
-  await sql`INSERT INTO divisions (code, level, name, parent_code) VALUES ('410105001', 'street', '花园路街道', '410105')`.execute(db);
-  await sql`INSERT INTO divisions (code, level, name, parent_code, geom) VALUES (${COMMUNITY}, 'community', '示范社区', '410105001', ST_Multi(ST_MakeEnvelope(${W}, ${S}, ${E}, ${N}, 4326)))`.execute(db);
-  await sql`INSERT INTO layouts (community_code, status, effective_from, published_at) VALUES (${COMMUNITY}, 'published', '2020-01-01', '2020-01-01')`.execute(db);
-  await sql`
-    INSERT INTO grids (layout_id, code, name, geom)
-    SELECT l.id, ${COMMUNITY}::text || lpad((j * ${COLS} + i + 1)::text, 3, '0'), '网格' || (j * ${COLS} + i + 1),
-           ST_MakeEnvelope(${W}::float8 + i * ${(E - W) / COLS}::float8, ${S}::float8 + j * ${(N - S) / ROWS}::float8,
-                           ${W}::float8 + (i + 1) * ${(E - W) / COLS}::float8, ${S}::float8 + (j + 1) * ${(N - S) / ROWS}::float8, 4326)
-    FROM layouts l, generate_series(0, ${COLS - 1}) i, generate_series(0, ${ROWS - 1}) j`.execute(db);
-  await sql`INSERT INTO staff (code, name, phone, role, unit_code)
-            SELECT 'S' || substr(code, 13), '网格员' || substr(code, 13), '1380000' || substr(code, 13), 'full_time_worker', code FROM grids`.execute(db);
-  await sql`INSERT INTO staff_assignments (staff_id, grid_code, role, from_date) SELECT id, unit_code, 'full_time_worker', '2020-01-01' FROM staff`.execute(db);
-  await sql`INSERT INTO roster_shifts (staff_id, scope_code, weekday, start_time, end_time)
-            SELECT s.id, s.unit_code, d, '00:00', '24:00' FROM staff s, generate_series(1, 7) d`.execute(db);
-}
 
-async function runPool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-  return (performance.now() - started) / 1000;
-}
 
 /** A V8 CPU profile of the intake phase only (INTAKE_PROFILE_CPUPROF=file.cpuprofile). */
 async function startProfiler(): Promise<() => Promise<object>> {
@@ -115,7 +80,7 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
 } as typeof pg.Client.prototype.query;
 
 await withScratchDatabase('intakeprof', async ({ db, pool, url }) => {
-  await setUp(db);
+  await setUpCommunity(db);
   const dispatch = new DispatchService(db);
   const hub = new NotificationHub(pool);
   dispatch.attach(hub);

@@ -23,37 +23,20 @@ import { Session } from 'node:inspector/promises';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import Fastify from 'fastify';
-import { sql } from 'kysely';
 import type pg from 'pg';
 import { buildApp } from '../../server/app';
 import { testConfig } from '../../server/config';
 import { runCli } from '../cli';
-import { generateDemoCity } from '../generate/demo-city';
-import { insertDivisions, insertGridsBulk, insertPublishedLayouts, insertRoads } from '../../server/modules/demo/demo.repository';
+import { loadTileBenchData, tilesCovering } from './tile-bench-data';
 import { TILE_LAYERS, tileSql } from '../../server/modules/tiles/tile-layers';
 import { eventTileSql } from '../../server/modules/tiles/event-tiles';
 import { etagFor } from '../../server/modules/tiles/tile-cache';
-import { hashPassword } from '../../server/auth/password';
-import { issueSession } from '../../server/modules/users/auth.service';
-import { insertUser } from '../../server/modules/users/user.repository';
-import type { Database } from '../../server/db/database';
 import { median, withScratchDatabase } from './bench-kit';
 
 const run = promisify(execFile);
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 4);
 const CONNECTIONS = Number(process.env.PROFILE_CONNECTIONS ?? 50);
 
-function tilesCovering(bbox: [number, number, number, number], z: number): Array<[number, number, number]> {
-  const n = 2 ** z;
-  const tx = (lon: number): number => Math.floor(((lon + 180) / 360) * n);
-  const ty = (lat: number): number => {
-    const r = (lat * Math.PI) / 180;
-    return Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n);
-  };
-  const out: Array<[number, number, number]> = [];
-  for (let x = tx(bbox[0]); x <= tx(bbox[2]); x += 1) for (let y = ty(bbox[3]); y <= ty(bbox[1]); y += 1) out.push([z, x, y]);
-  return out;
-}
 
 /** CPU seconds used so far by the PostgreSQL server serving `pool` (postmaster and its children). */
 async function postgresCpuSeconds(pool: pg.Pool): Promise<number> {
@@ -115,41 +98,11 @@ async function measure(pool: pg.Pool, body: () => Promise<number>): Promise<CpuP
   return { rps: n / seconds, nodeUs: (cpu.user + cpu.system) / n, postgresUs: ((pg1 - pg0) * 1e6) / n };
 }
 
-async function insertEvents(db: Database, n: number): Promise<void> {
-  await sql`
-    WITH ext AS (SELECT ST_XMin(x) w, ST_YMin(x) s, ST_XMax(x) e, ST_YMax(x) n FROM (SELECT ST_Extent(geom) x FROM grids) t),
-         cats AS (SELECT array_agg(code ORDER BY code) AS codes, max(taxonomy_version) AS v FROM event_categories
-                  WHERE parent_code IS NOT NULL AND taxonomy_version = (SELECT version FROM event_taxonomies WHERE active)),
-         st AS (SELECT ARRAY['reported','accepted','dispatched','in_progress','resolved','verified','closed','rejected'] AS states)
-    INSERT INTO events (taxonomy_version, category_code, description, channel, source, occurred_at, reported_at, geom, state, closed_at, due_at, stage_due_at)
-    SELECT cats.v, cats.codes[1 + (i * 7) % array_length(cats.codes, 1)], '基准事件', 'patrol', 'import',
-           now() - (i % 2000) * interval '1 hour', now() - (i % 2000) * interval '1 hour',
-           ST_SetSRID(ST_MakePoint(ext.w + (ext.e - ext.w) * ((i * 0.6180339887) % 1), ext.s + (ext.n - ext.s) * ((i * 0.7548776662) % 1)), 4326),
-           st.states[1 + i % 8], CASE WHEN i % 8 = 6 THEN now() END,
-           now() + ((i % 5) - 1) * interval '1 day', NULL
-    FROM generate_series(1, ${n}) i, ext, cats, st`.execute(db);
-}
-
 runCli(async () => {
   await withScratchDatabase('tilesprofile', async (handle) => {
-    const city = generateDemoCity({ size: 'large' });
-    await insertDivisions(handle.db, city.divisions.map((d) => ({ code: d.code, level: d.level, name: d.name, parentCode: d.parentCode, boundary: d.boundary })));
-    await insertRoads(handle.db, city.roads.map((r) => ({ code: r.code, name: r.name, kind: r.kind, geom: r.geom })));
-    const communities = city.divisions.filter((d) => d.level === 'community').map((d) => d.code);
-    const layoutOf = await insertPublishedLayouts(handle.db, communities, '2025-01-01T00:00:00Z');
-    await insertGridsBulk(handle.db, city.grids.map((g) => ({ layoutId: layoutOf.get(g.communityCode) ?? 0, code: g.code, name: g.name, kind: g.kind === '专属' ? 'dedicated' : 'general', geom: g.geom })));
-    await insertEvents(handle.db, Number(process.env.TILES_BENCH_EVENTS ?? 20_000));
-    await handle.pool.query('ANALYZE');
-
     const config = testConfig();
-    const user = await insertUser(handle.db, { username: 'bench-dispatcher', displayName: 'bench', passwordHash: await hashPassword('bench-password-1'), roles: ['dispatcher'], scope: { all: true, prefixes: [] }, mustChangePassword: false });
-    if (!user) throw new Error('no bench user');
-    const { accessToken } = await issueSession(handle.db, user, config);
-    const auth = { Authorization: `Bearer ${accessToken}` };
-    const ext = await handle.pool.query<{ w: number; s: number; e: number; n: number }>('SELECT ST_XMin(x) w, ST_YMin(x) s, ST_XMax(x) e, ST_YMax(x) n FROM (SELECT ST_Extent(geom) x FROM grids) t');
-    const b = ext.rows[0];
-    if (!b) throw new Error('no grids');
-    const bbox: [number, number, number, number] = [b.w, b.s, b.e, b.n];
+    const data = await loadTileBenchData(handle, config, Number(process.env.TILES_BENCH_EVENTS ?? 20_000));
+    const { bbox, auth } = data;
     const grids = TILE_LAYERS.grids!;
     const z15 = tilesCovering(bbox, 15);
     const z13 = tilesCovering(bbox, 13);

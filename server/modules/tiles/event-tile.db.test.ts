@@ -9,19 +9,12 @@ import type { Event } from '../../contracts/events';
 import { createTestApp, type TestApp, type TestUser } from '../../test/app';
 import { COMMUNITY, lattice, newDivisions, newGrid, newLayout } from '../../test/factories';
 import { EVENT_POINT_MINZOOM } from './event-tiles';
+import { tileOf } from '../../test/tiles';
 
 const G1 = `${COMMUNITY}001`;
 const G2 = `${COMMUNITY}002`;
 const IN_G1: [number, number] = [113.6012, 34.7512];
 const IN_G2: [number, number] = [113.6032, 34.7518];
-
-function tileOf(lon: number, lat: number, z: number): [number, number] {
-  const n = 2 ** z;
-  const x = Math.floor(((lon + 180) / 360) * n);
-  const rad = (lat * Math.PI) / 180;
-  const y = Math.floor(((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2) * n);
-  return [x, y];
-}
 
 interface Decoded {
   properties: Record<string, unknown>;

@@ -12,14 +12,7 @@ import { COMMUNITY, lattice, newDivisions, newGrid, newLayout } from '../../test
 import { eventTileSql, type EventTileFilter } from './event-tiles';
 import { TILE_LAYERS, tileSql } from './tile-layers';
 import { renderEventTile, renderTile } from './tile.repository';
-
-function tileOf(lon: number, lat: number, z: number): [number, number] {
-  const n = 2 ** z;
-  const x = Math.floor(((lon + 180) / 360) * n);
-  const rad = (lat * Math.PI) / 180;
-  const y = Math.floor(((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2) * n);
-  return [x, y];
-}
+import { tileOf } from '../../test/tiles';
 
 function featureCount(buf: Buffer, layer: string): number {
   return buf.length === 0 ? 0 : (new VectorTile(new PbfReader(buf)).layers[layer]?.length ?? 0);

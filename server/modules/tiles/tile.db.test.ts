@@ -5,15 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/app';
 import { COMMUNITY, lattice, newDivisions, newGrid, newLayout } from '../../test/factories';
-
-/** The XYZ tile containing a lon/lat at zoom z (Web Mercator). */
-function tileOf(lon: number, lat: number, z: number): [number, number] {
-  const n = 2 ** z;
-  const x = Math.floor(((lon + 180) / 360) * n);
-  const rad = (lat * Math.PI) / 180;
-  const y = Math.floor(((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2) * n);
-  return [x, y];
-}
+import { tileOf } from '../../test/tiles';
 
 function decode(buf: Buffer, layer: string): Array<Record<string, unknown>> {
   if (buf.length === 0) return [];
