@@ -4,6 +4,7 @@ import { ApiError } from '../api/client';
 import { t } from '../i18n/i18n';
 import { el } from '../ui/dom';
 import { changePassword, currentUser, signIn } from './session';
+import { errorText } from '../api/error-text';
 
 export function mountSignInForm(root: HTMLElement, onSignedIn: (me: Me) => void, notice?: string): () => void {
   const form = el('form', 'sign-in');
@@ -46,7 +47,7 @@ function describe(err: unknown): string {
     if (err.status === 423) return t('signin.locked');
     if (err.status === 429) return t('signin.rateLimited');
   }
-  return t('signin.failed', { message: err instanceof Error ? err.message : String(err) });
+  return t('signin.failed', { message: errorText(err) });
 }
 
 function input(name: string, type: string, labelText: string, autocomplete: string): { label: HTMLLabelElement; input: HTMLInputElement } {
@@ -79,7 +80,7 @@ function mountPasswordChange(root: HTMLElement, currentPassword: string, onChang
         if (me) onChanged(me);
       })
       .catch((err: unknown) => {
-        message.textContent = t('signin.failed', { message: err instanceof Error ? err.message : String(err) });
+        message.textContent = t('signin.failed', { message: errorText(err) });
         submit.disabled = false;
       });
   });

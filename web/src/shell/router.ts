@@ -9,6 +9,7 @@ import { t } from '../i18n/i18n';
 import { el } from '../ui/dom';
 import { mayUse, VIEWS } from '../views/index';
 import type { UrlState, ViewId } from '../views/view';
+import { errorText } from '../api/error-text';
 
 export interface RouterDeps {
   map: MapLibreMap;
@@ -52,7 +53,7 @@ export class Router {
       this.unmount = view.mount({ map: this.deps.map, panel: container, url: this.deps.url, me, token });
     } catch (err) {
       if (generation !== this.generation) return;
-      container.append(el('p', 'error', t('view.loadFailed', { message: err instanceof Error ? err.message : String(err) })));
+      container.append(el('p', 'error', t('view.loadFailed', { message: errorText(err) })));
     }
   }
 

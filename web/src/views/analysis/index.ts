@@ -7,7 +7,7 @@
  */
 import type { KpiRow, Taxonomy } from '@contracts/events';
 import type { Map as MapLibreMap } from 'maplibre-gl';
-import { ApiError } from '../../api/client';
+import { errorText } from '../../api/error-text';
 import { fetchAnalysis, type AnalysisCollection, type AnalysisUnit, type HotspotProperties, type UnitProperties } from '../../api/analysis';
 import { fetchKpis, fetchTaxonomy } from '../../api/events';
 import type { AnalysisWarning } from '@contracts/analysis';
@@ -46,11 +46,6 @@ function recentMonths(n: number, now = new Date()): Month[] {
     months.push({ key: `${l.getUTCFullYear()}-${String(l.getUTCMonth() + 1).padStart(2, '0')}`, start: d });
   }
   return months; // n months plus the next one (the end bound of the last)
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof ApiError) return err.message;
-  return err instanceof Error ? err.message : String(err);
 }
 
 function bboxOf(map: MapLibreMap): string {

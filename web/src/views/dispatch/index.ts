@@ -6,7 +6,7 @@
  */
 import type { DispatchResult } from '@contracts/dispatch';
 import type { Event, EventChannel, EventState, Taxonomy, Transition, TransitionBody } from '@contracts/events';
-import { ApiError } from '../../api/client';
+import { errorText } from '../../api/error-text';
 import { lookupAddress, lookupPoint, type DispatchAddressCandidate } from '../../api/dispatch';
 import { createEvent, fetchEvent, fetchGrid, fetchTaxonomy, fetchTimeline, listEvents, transitionEvent } from '../../api/events';
 import { getLocale, onLocaleChange, t, type MessageKey } from '../../i18n/i18n';
@@ -36,11 +36,6 @@ const SUGGEST_DELAY_MS = 250;
 function label(prefix: string, value: string): string {
   const key = `dispatch.${prefix}.${value}`;
   return key in zhCN ? t(key as MessageKey) : value;
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof ApiError) return err.message;
-  return err instanceof Error ? err.message : String(err);
 }
 
 interface State {

@@ -29,6 +29,7 @@ import { mountDivisionPicker } from './division-picker';
 import { EDITOR_LAYER_IDS, EditorLayers, type EditorGridProperties } from './editor-layers';
 import { EditHistory, inputOf, type EditStep } from './history';
 import { renderValidation } from './validation-panel';
+import { errorText } from '../../api/error-text';
 
 type Pending = { kind: 'new' } | { kind: 'edit'; grid: GridFeature };
 
@@ -90,7 +91,7 @@ export class Editor {
     this.boxZoomWasEnabled = ctx.map.boxZoom.isEnabled();
     ctx.map.boxZoom.disable();
     const initial = ctx.url.get('community');
-    const open = (code: string | null): void => void this.openCommunity(code).catch((err: unknown) => this.say(t('editor.failed', { message: err instanceof Error ? err.message : String(err) }), true));
+    const open = (code: string | null): void => void this.openCommunity(code).catch((err: unknown) => this.say(t('editor.failed', { message: errorText(err) }), true));
     mountDivisionPicker(picker, initial, open);
     if (initial) open(initial);
   }
@@ -233,7 +234,7 @@ export class Editor {
     } catch (err) {
       // A save conflict is explained in the pending box, with the choice; anything else is said here.
       if (this.conflict && err instanceof ApiError && (err.status === 412 || err.status === 409)) this.say('');
-      else this.say(t('editor.failed', { message: err instanceof Error ? err.message : String(err) }), true);
+      else this.say(t('editor.failed', { message: errorText(err) }), true);
       return false;
     } finally {
       this.busy = false;
