@@ -97,9 +97,6 @@ export function apiSecurityHeaders(document: SecurityHeaders): SecurityHeaders {
 }
 
 export interface SecurityHeaderRegistration {
-  /** The API answers' headers and the documents' headers, as sent. */
-  api: SecurityHeaders;
-  document: SecurityHeaders;
   /** Register plugins that serve documents (the web app's files, the API docs page): their routes get the document policy. */
   registerDocuments(register: () => PromiseLike<unknown>): Promise<void>;
   /** A handler answering a document outside those plugins (the single-page app's fallback) switches its answer to the document policy. */
@@ -143,8 +140,6 @@ export function registerSecurityHeaders(app: FastifyInstance, policy: SecurityHe
   });
 
   return {
-    api,
-    document,
     setDocumentHeaders(reply) {
       // The API policy's headers are all set again by the document policy (same names), so none is left over.
       setDocument(reply);

@@ -94,7 +94,7 @@ export class IntakeGroupCommit {
     this.stats.intakes += batch.length;
     let written: Array<WrittenEvent | undefined>;
     try {
-      written = first.length === 1 ? [await insertReportedEvent(this.db, first[0]!.item.row, first[0]!.item.dup, first[0]!.item.key)] : await insertReportedEvents(this.db, first.map((p) => p.item));
+      written = await insertReportedEvents(this.db, first.map((p) => p.item));
     } catch (err) {
       if (!isStatementError(err) || batch.length === 1) {
         for (const p of batch) p.reject(err);
