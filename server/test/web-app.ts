@@ -4,7 +4,7 @@
  *
  * The web build is shared by every file of a run: `dist/web` is reused while it is newer than every
  * file it is built from (after `npm run build`, as in `npm test`, it always is), and otherwise rebuilt
- * once, under a lock file, by whichever worker gets there first.
+ * once, under a lock, by whichever worker gets there first.
  *
  * @example
  * describe('…', () => {
@@ -15,7 +15,9 @@
  *   });
  * });
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
@@ -29,14 +31,11 @@ import { loadDemoIfEmpty } from '../modules/demo/demo.service';
 import { DEMO_PASSWORD } from '../modules/users/user.service';
 import { launchBrowser, type Browser } from './browser';
 import { createTestDatabase, type TestDatabase } from './database';
-import { processIsAlive } from '../db/local-postgres';
 
 export { DEMO_PASSWORD };
 
 export const WEB_DIST = path.join(PROJECT_ROOT, 'dist/web');
 const VITE_CONFIG = path.join(PROJECT_ROOT, 'vite.config.ts');
-const BUILD_LOCK = path.join(PROJECT_ROOT, 'dist/.web-build.lock');
-const BUILD_LOCK_WAIT_MS = 5 * 60_000;
 
 /**
  * What the web bundle is built from: web/ (sources, index.html, messages; not the browser tests),
@@ -73,53 +72,45 @@ export function webBuildStaleReason(): string | undefined {
   return newest.mtimeMs > built ? `${path.relative(PROJECT_ROOT, newest.file)} changed after the last build` : undefined;
 }
 
-/** The PID in the lock file when a live process holds it. */
-function lockHolder(): number | undefined {
-  try {
-    const pid = Number(readFileSync(BUILD_LOCK, 'utf8'));
-    return Number.isInteger(pid) && pid > 0 && processIsAlive(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * One web build at a time across workers and runs: the lock is a listening socket in Linux's abstract
+ * namespace, named after the project root (worktrees do not block each other). The kernel frees it
+ * when its process dies, so a killed run leaves nothing to take over; a lock file had to be taken over
+ * from a dead PID, and two waiters could both do that and build at once.
+ */
+const BUILD_LOCK = `\0wangge-web-build-${createHash('sha256').update(PROJECT_ROOT).digest('hex').slice(0, 16)}`;
+const BUILD_LOCK_WAIT_MS = 5 * 60_000;
+
+/** The lock when free (close the server to release it), undefined while another process or worker holds it. */
+function tryBuildLock(): Promise<Server | undefined> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? resolve(undefined) : reject(err)));
+    server.listen(BUILD_LOCK, () => resolve(server));
+  });
 }
 
-/** Runs `fn` holding dist/.web-build.lock (one web build at a time across workers and runs). */
+/** Runs `fn` holding the web-build lock, waiting up to BUILD_LOCK_WAIT_MS for it. */
 async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
-  mkdirSync(path.dirname(BUILD_LOCK), { recursive: true });
   const deadline = Date.now() + BUILD_LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      const fd = openSync(BUILD_LOCK, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      // Left by a killed process (or still being written): take it over only when no live PID holds it.
-      const since = statSync(BUILD_LOCK, { throwIfNoEntry: false })?.mtimeMs;
-      if (since === undefined) continue; // released just now
-      if (lockHolder() === undefined && Date.now() - since > 1_000) {
-        rmSync(BUILD_LOCK, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`waited ${BUILD_LOCK_WAIT_MS / 1000} s for the web build of PID ${lockHolder()} (${BUILD_LOCK}); remove the lock file if no build runs`, { cause: err });
-      await sleep(250);
-    }
+  let lock: Server | undefined;
+  while ((lock = await tryBuildLock()) === undefined) {
+    if (Date.now() > deadline) throw new Error(`waited ${BUILD_LOCK_WAIT_MS / 1000} s for another process's web build of ${PROJECT_ROOT}`);
+    await sleep(250);
   }
   try {
     return await fn();
   } finally {
-    rmSync(BUILD_LOCK, { force: true });
+    await new Promise((resolve) => lock.close(resolve));
   }
 }
 
 /** dist/web built from the current sources: reused when fresh, else built once (see the file comment). */
 export async function ensureWebBuild(): Promise<string> {
-  // A build in progress (lock held) has emptied or half-written dist/web: wait for it even if index.html is there.
-  if (lockHolder() === undefined && webBuildStaleReason() === undefined) return WEB_DIST;
+  // Checked under the lock: a build in progress has emptied or half-written dist/web even if index.html is there.
   await withBuildLock(async () => {
     const reason = webBuildStaleReason();
-    if (reason === undefined) return; // another worker built it while we waited
+    if (reason === undefined) return;
     console.log(`[web build] ${reason}: building dist/web`);
     await build({ configFile: VITE_CONFIG, logLevel: 'warn' });
   });
