@@ -66,6 +66,10 @@ describe('dispatch console in a real browser', () => {
     expect(await page.getByTestId('dispatch-responder').textContent()).toContain(truth.responder!.name);
     const used = await page.getByTestId('dispatch-fallback').locator('li[data-outcome="used"]').getAttribute('data-step');
     expect(used).toBe(truth.fallback.find((f) => f.outcome === 'used')?.step);
+    // why each step applied, in Chinese (the server's reason is English)
+    const reasons = await page.getByTestId('dispatch-fallback').locator('li').evaluateAll((lis) => lis.map((li) => li.getAttribute('title') ?? ''));
+    expect(reasons).toHaveLength(truth.fallback.length);
+    for (const reason of reasons) expect(reason).toMatch(/^[^A-Za-z]*[\u4e00-\u9fff][^A-Za-z]*$/);
     // the grid is highlighted on the map
     await expect.poll(() => page.evaluate(() => window.wangge?.map.queryRenderedFeatures({ layers: ['dispatch-grid-fill'] }).length ?? 0)).toBeGreaterThan(0);
     const gridShot = screenshotPath('dispatch-lookup');

@@ -14,6 +14,7 @@ import type { View, ViewContext } from '../view';
 import { DispatchLayers } from './dispatch-map';
 import { deadlineStatus, DEADLINE_COLOURS } from './deadline';
 import { el, field, formatTime, newIdempotencyKey, option } from './dom';
+import { fallbackReason } from './fallback-reason';
 import { zhCN } from './messages';
 import './dispatch.css';
 
@@ -201,7 +202,7 @@ export function mountDispatch(ctx: ViewContext): () => void {
       resultBox.append(el('h3', { text: t('dispatch.fallback.title') }));
       const ol = el('ol', { class: 'wg-fallback', testid: 'dispatch-fallback' });
       for (const f of r.fallback) {
-        const li = el('li', { class: `wg-outcome-${f.outcome}`, title: f.reason }, `${label('step', f.step)} — ${label('outcome', f.outcome)}`);
+        const li = el('li', { class: `wg-outcome-${f.outcome}`, title: fallbackReason(f, r) }, `${label('step', f.step)} — ${label('outcome', f.outcome)}`);
         li.dataset.step = f.step;
         li.dataset.outcome = f.outcome;
         ol.append(li);
