@@ -8,6 +8,9 @@
  *                                               without it they are placed by the community boundaries, and
  *                                               outside every community (e.g. San Francisco) have none
  *       [--make-valid]                          repair invalid footprints (ST_MakeValid) instead of rejecting them
+ *       [--keep-indexes]                        a large import (≥ 50k new rows, ≥ ¼ of the table) normally drops
+ *                                               the tables' non-unique indexes and foreign keys and rebuilds them
+ *                                               before commit, locking readers out meanwhile; this keeps them
  *       [--effective-date YYYY-MM-DD]           when the imported state takes effect (history), default today
  *       [--timings]                             print each step's duration (stderr)
  *       [--report <file>]                       row-level error report (CSV: line,field,reason), default <file>.errors.csv
@@ -30,7 +33,7 @@ import { registryCipherFromConfig } from '../server/modules/registry/registry-cr
 import { runCli } from './cli';
 
 const USAGE = `usage: npm run import -- <${IMPORT_ENTITIES.join('|')}> <file> [--mode all-or-nothing|skip-bad-rows] [--format csv|geojson|ndjson]
-       [--community CODE] [--make-valid] [--effective-date YYYY-MM-DD] [--report FILE]`;
+       [--community CODE] [--make-valid] [--keep-indexes] [--effective-date YYYY-MM-DD] [--report FILE]`;
 
 function usage(message: string): never {
   console.error(`${message}\n${USAGE}`);
@@ -50,6 +53,7 @@ runCli(async () => {
       format: { type: 'string' },
       community: { type: 'string' },
       'make-valid': { type: 'boolean', default: false },
+      'keep-indexes': { type: 'boolean', default: false },
       'effective-date': { type: 'string' },
       report: { type: 'string' },
       quiet: { type: 'boolean', default: false },
@@ -113,6 +117,7 @@ runCli(async () => {
       community: values.community ?? null,
       ...(values['effective-date'] ? { effectiveDate: values['effective-date'] } : {}),
       makeValid: values['make-valid'],
+      keepIndexes: values['keep-indexes'],
       onError,
       onProgress,
       ...(values.timings ? { onTiming: (ms: number, step: string) => console.error(`${ms.toFixed(0).padStart(7)} ms  ${step.replace(/\s+/g, ' ').trim().slice(0, 120)}`) } : {}),

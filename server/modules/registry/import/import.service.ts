@@ -19,6 +19,7 @@ import {
   copyLine,
   countStaged,
   createStaging,
+  deferIndexesForBulkLoad,
   insertIntoStaging,
   listStagedErrors,
   runnerOfClient,
@@ -56,6 +57,13 @@ export interface ImportRequest {
   community?: string | null;
   effectiveDate?: string;
   makeValid?: boolean;
+  /**
+   * CLI: maintain indexes row by row even for a large import (readers are not locked out meanwhile);
+   * by default a large one rebuilds them afterwards (import.repository.ts deferIndexesForBulkLoad).
+   */
+  keepIndexes?: boolean;
+  /** The fewest new rows worth dropping and rebuilding indexes (default BULK_LOAD_MIN_ROWS; tests lower it). */
+  bulkLoadMinRows?: number;
   /** Every row-level problem, as found: Node-side checks first (streaming), then the SQL checks. */
   onError: (error: RowError) => void;
   onProgress?: (records: number) => void;
@@ -107,12 +115,14 @@ async function finish(q: SqlRunner, req: ImportRequest, opts: ImportOptions, cou
   if (req.mode === 'all-or-nothing' && totalRejected > 0) {
     return { ...base, inserted: 0, updated: 0, unchanged: 0, committed: false, durationMs: performance.now() - started };
   }
+  const deferred = opts.bulkLoad === 'auto' ? await deferIndexesForBulkLoad(q, req.entity, opts.bulkLoadMinRows) : null;
   const counts = await upsertStaged(q, req.entity, opts);
+  await deferred?.restore();
   return { ...base, ...counts, committed: true, durationMs: performance.now() - started };
 }
 
-function importOptions(req: ImportRequest, scopePrefixes: readonly string[] | null, actor: { name: string; id: number | null }): ImportOptions {
-  return { scopePrefixes, effectiveDate: req.effectiveDate ?? shanghaiToday(), makeValid: req.makeValid ?? false, actor: actor.name, actorId: actor.id };
+function importOptions(req: ImportRequest, scopePrefixes: readonly string[] | null, actor: { name: string; id: number | null }, bulkLoad: ImportOptions['bulkLoad']): ImportOptions {
+  return { scopePrefixes, effectiveDate: req.effectiveDate ?? shanghaiToday(), makeValid: req.makeValid ?? false, actor: actor.name, actorId: actor.id, bulkLoad, ...(req.bulkLoadMinRows !== undefined ? { bulkLoadMinRows: req.bulkLoadMinRows } : {}) };
 }
 
 /**
@@ -150,7 +160,7 @@ export async function importStream(client: pg.ClientBase, source: Readable | Asy
     const copyStarted = performance.now();
     await copyIntoStaging(client, def.columns, lines());
     req.onTiming?.(performance.now() - copyStarted, 'parse, check, encrypt and COPY into staging');
-    const report = await finish(q, req, importOptions(req, null, { name: 'import', id: null }), counter, started);
+    const report = await finish(q, req, importOptions(req, null, { name: 'import', id: null }, req.keepIndexes ? 'never' : 'auto'), counter, started);
     await q.query(report.committed ? 'COMMIT' : 'ROLLBACK');
     return report;
   } catch (err) {
@@ -203,7 +213,7 @@ export async function importSmall(
       await q.query(`SELECT set_config('wangge.scope_all', 'on', true)`);
       await createStaging(q, ENTITIES[req.entity].columns);
       await insertIntoStaging(q, ENTITIES[req.entity].columns, rows);
-      report = await finish(q, request, importOptions(request, scope, { name: principal.username ?? 'api', id: principal.userId }), counter, started);
+      report = await finish(q, request, importOptions(request, scope, { name: principal.username ?? 'api', id: principal.userId }, 'never'), counter, started);
       // Roll back an all-or-nothing import that found bad rows (nothing was written, but be explicit).
       if (!report.committed) throw new RollbackSignal();
     });
