@@ -29,6 +29,7 @@ import {
   type ImportOptions,
   type SqlRunner,
 } from './import.repository';
+import { parallelStage } from './import-parallel';
 import { ENTITIES, type ImportEntity, type RowError, type RowContext, type StagingValue } from './import-rows';
 
 export type ImportMode = 'all-or-nothing' | 'skip-bad-rows';
@@ -64,6 +65,11 @@ export interface ImportRequest {
   keepIndexes?: boolean;
   /** The fewest new rows worth dropping and rebuilding indexes (default BULK_LOAD_MIN_ROWS; tests lower it). */
   bulkLoadMinRows?: number;
+  /**
+   * Parse, check and encrypt CSV/NDJSON on this many worker threads (import-parallel.ts), with the
+   * registry key they rebuild the cipher from; absent or 0: on the calling thread.
+   */
+  workers?: { count: number; registryKey: string };
   /** Every row-level problem, as found: Node-side checks first (streaming), then the SQL checks. */
   onError: (error: RowError) => void;
   onProgress?: (records: number) => void;
@@ -146,6 +152,22 @@ export async function importStream(client: pg.ClientBase, source: Readable | Asy
     await q.query(`SELECT set_config('wangge.scope_all', 'on', true)`);
     await createStaging(q, def.columns);
     // COPY lines go out in ~256 KB chunks: one stream write per row would cost more than the row.
+    const workers = req.workers && req.workers.count > 0 && req.format !== 'geojson' ? req.workers : undefined;
+    const parallel = (format: 'csv' | 'ndjson', w: { count: number; registryKey: string }): AsyncGenerator<string> =>
+      parallelStage(source, {
+        entity: req.entity,
+        format,
+        workers: w.count,
+        registryKey: w.registryKey,
+        today: shanghaiToday(),
+        community: req.community ?? null,
+        onError: req.onError,
+        onChunk: (rows, rejected) => {
+          counter.rows = rows;
+          counter.rejected = rejected;
+          req.onProgress?.(rows);
+        },
+      });
     const lines = async function* (): AsyncGenerator<string> {
       let chunk = '';
       for await (const row of stage(readRecords(source, req.format), req, counter)) {
@@ -158,7 +180,7 @@ export async function importStream(client: pg.ClientBase, source: Readable | Asy
       if (chunk) yield chunk;
     };
     const copyStarted = performance.now();
-    await copyIntoStaging(client, def.columns, lines());
+    await copyIntoStaging(client, def.columns, workers && req.format !== 'geojson' ? parallel(req.format, workers) : lines());
     req.onTiming?.(performance.now() - copyStarted, 'parse, check, encrypt and COPY into staging');
     const report = await finish(q, req, importOptions(req, null, { name: 'import', id: null }, req.keepIndexes ? 'never' : 'auto'), counter, started);
     await q.query(report.committed ? 'COMMIT' : 'ROLLBACK');
