@@ -13,7 +13,7 @@ import type { Database } from '../../../db/database';
 import { AppError } from '../../../http/errors';
 import type { RegistryCipher } from '../registry-crypto';
 import { requirePermission, shanghaiToday } from '../registry-access';
-import { isParseFailure, readRecords, type ImportFormat, type SourceItem } from './import-formats';
+import { readRecords, type ImportFormat, type SourceItem } from './import-formats';
 import {
   copyIntoStaging,
   copyLine,
@@ -30,6 +30,7 @@ import {
   type SqlRunner,
 } from './import.repository';
 import { parallelStage } from './import-parallel';
+import { stageItem } from './import-stage';
 import { ENTITIES, type ImportEntity, type RowError, type RowContext, type StagingValue } from './import-rows';
 
 export type ImportMode = 'all-or-nothing' | 'skip-bad-rows';
@@ -89,12 +90,7 @@ async function* stage(items: AsyncIterable<SourceItem>, req: ImportRequest, coun
   for await (const item of items) {
     counter.rows += 1;
     if (counter.rows % 10_000 === 0) req.onProgress?.(counter.rows);
-    if (isParseFailure(item)) {
-      counter.rejected += 1;
-      req.onError({ line: item.line, field: '', reason: item.error });
-      continue;
-    }
-    const result = def.toStaging(item.record, ctx);
+    const result = stageItem(item, def, ctx);
     if ('errors' in result) {
       counter.rejected += 1;
       for (const e of result.errors) req.onError({ line: item.line, ...e });
