@@ -8,6 +8,11 @@
  *                                               without it they are placed by the community boundaries, and
  *                                               outside every community (e.g. San Francisco) have none
  *       [--make-valid]                          repair invalid footprints (ST_MakeValid) instead of rejecting them
+ *       [--keep-indexes]                        a large import (≥ 50k new rows, ≥ ¼ of the table) normally drops
+ *                                               the tables' non-unique indexes and foreign keys and rebuilds them
+ *                                               before commit, locking readers out meanwhile; this keeps them
+ *       [--workers N]                           CSV/NDJSON: parse, check and encrypt on N worker threads while
+ *                                               the main thread streams COPY (default: the cores, at most 4; 0: none)
  *       [--effective-date YYYY-MM-DD]           when the imported state takes effect (history), default today
  *       [--timings]                             print each step's duration (stderr)
  *       [--report <file>]                       row-level error report (CSV: line,field,reason), default <file>.errors.csv
@@ -26,11 +31,12 @@ import { resolveDatabaseTarget } from '../server/db/connect';
 import { formatFromName, type ImportFormat } from '../server/modules/registry/import/import-formats';
 import { IMPORT_ENTITIES, type RowError } from '../server/modules/registry/import/import-rows';
 import { importStream, type ImportMode } from '../server/modules/registry/import/import.service';
-import { registryCipherFromConfig } from '../server/modules/registry/registry-crypto';
+import { defaultImportWorkers } from '../server/modules/registry/import/import-parallel';
+import { registryCipherFromConfig, registryKeyFromConfig } from '../server/modules/registry/registry-crypto';
 import { runCli } from './cli';
 
 const USAGE = `usage: npm run import -- <${IMPORT_ENTITIES.join('|')}> <file> [--mode all-or-nothing|skip-bad-rows] [--format csv|geojson|ndjson]
-       [--community CODE] [--make-valid] [--effective-date YYYY-MM-DD] [--report FILE]`;
+       [--community CODE] [--make-valid] [--keep-indexes] [--workers N] [--effective-date YYYY-MM-DD] [--report FILE]`;
 
 function usage(message: string): never {
   console.error(`${message}\n${USAGE}`);
@@ -50,6 +56,8 @@ runCli(async () => {
       format: { type: 'string' },
       community: { type: 'string' },
       'make-valid': { type: 'boolean', default: false },
+      'keep-indexes': { type: 'boolean', default: false },
+      workers: { type: 'string' },
       'effective-date': { type: 'string' },
       report: { type: 'string' },
       quiet: { type: 'boolean', default: false },
@@ -70,6 +78,7 @@ runCli(async () => {
   } catch {
     usage(`cannot read ${file}`);
   }
+  const workers = values.workers === undefined ? defaultImportWorkers() : /^\d{1,2}$/.test(values.workers) ? Number(values.workers) : usage('--workers must be a number (0: no worker threads)');
   const reportFile = values.report ?? `${file.replace(/\.gz$/, '')}.errors.csv`;
 
   const config = loadConfig();
@@ -113,6 +122,8 @@ runCli(async () => {
       community: values.community ?? null,
       ...(values['effective-date'] ? { effectiveDate: values['effective-date'] } : {}),
       makeValid: values['make-valid'],
+      keepIndexes: values['keep-indexes'],
+      workers: { count: workers, registryKey: registryKeyFromConfig(config) },
       onError,
       onProgress,
       ...(values.timings ? { onTiming: (ms: number, step: string) => console.error(`${ms.toFixed(0).padStart(7)} ms  ${step.replace(/\s+/g, ' ').trim().slice(0, 120)}`) } : {}),

@@ -88,7 +88,12 @@ export function loadRegistryKey(configured: string | undefined, dataDir: string)
   return key;
 }
 
-/** The registry cipher of a configuration (see {@link loadRegistryKey}). */
+/** The registry key of a configuration (see {@link loadRegistryKey}), base64. */
+export function registryKeyFromConfig(config: Pick<AppConfig, 'registryKey'>): string {
+  return loadRegistryKey(config.registryKey, path.join(PROJECT_ROOT, '.data'));
+}
+
+/** The registry cipher of a configuration. */
 export function registryCipherFromConfig(config: Pick<AppConfig, 'registryKey'>): RegistryCipher {
-  return createRegistryCipher(loadRegistryKey(config.registryKey, path.join(PROJECT_ROOT, '.data')));
+  return createRegistryCipher(registryKeyFromConfig(config));
 }

@@ -44,7 +44,8 @@ export function readRecords(source: AsyncIterable<string | Buffer> | Iterable<st
   return readGeoJson(chunks);
 }
 
-async function* decode(source: AsyncIterable<string | Buffer> | Iterable<string | Buffer>): AsyncGenerator<string> {
+/** Bytes → text (UTF-8, streaming), a leading byte-order mark dropped. */
+export async function* decode(source: AsyncIterable<string | Buffer> | Iterable<string | Buffer>): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8');
   let first = true;
   for await (const chunk of source) {

@@ -13,12 +13,13 @@ import type { Database } from '../../../db/database';
 import { AppError } from '../../../http/errors';
 import type { RegistryCipher } from '../registry-crypto';
 import { requirePermission, shanghaiToday } from '../registry-access';
-import { isParseFailure, readRecords, type ImportFormat, type SourceItem } from './import-formats';
+import { readRecords, type ImportFormat, type SourceItem } from './import-formats';
 import {
   copyIntoStaging,
   copyLine,
   countStaged,
   createStaging,
+  deferIndexesForBulkLoad,
   insertIntoStaging,
   listStagedErrors,
   runnerOfClient,
@@ -28,6 +29,8 @@ import {
   type ImportOptions,
   type SqlRunner,
 } from './import.repository';
+import { parallelStage } from './import-parallel';
+import { stageItem } from './import-stage';
 import { ENTITIES, type ImportEntity, type RowError, type RowContext, type StagingValue } from './import-rows';
 
 export type ImportMode = 'all-or-nothing' | 'skip-bad-rows';
@@ -56,6 +59,18 @@ export interface ImportRequest {
   community?: string | null;
   effectiveDate?: string;
   makeValid?: boolean;
+  /**
+   * CLI: maintain indexes row by row even for a large import (readers are not locked out meanwhile);
+   * by default a large one rebuilds them afterwards (import.repository.ts deferIndexesForBulkLoad).
+   */
+  keepIndexes?: boolean;
+  /** The fewest new rows worth dropping and rebuilding indexes (default BULK_LOAD_MIN_ROWS; tests lower it). */
+  bulkLoadMinRows?: number;
+  /**
+   * Parse, check and encrypt CSV/NDJSON on this many worker threads (import-parallel.ts), with the
+   * registry key they rebuild the cipher from; absent or 0: on the calling thread.
+   */
+  workers?: { count: number; registryKey: string };
   /** Every row-level problem, as found: Node-side checks first (streaming), then the SQL checks. */
   onError: (error: RowError) => void;
   onProgress?: (records: number) => void;
@@ -75,12 +90,7 @@ async function* stage(items: AsyncIterable<SourceItem>, req: ImportRequest, coun
   for await (const item of items) {
     counter.rows += 1;
     if (counter.rows % 10_000 === 0) req.onProgress?.(counter.rows);
-    if (isParseFailure(item)) {
-      counter.rejected += 1;
-      req.onError({ line: item.line, field: '', reason: item.error });
-      continue;
-    }
-    const result = def.toStaging(item.record, ctx);
+    const result = stageItem(item, def, ctx);
     if ('errors' in result) {
       counter.rejected += 1;
       for (const e of result.errors) req.onError({ line: item.line, ...e });
@@ -107,12 +117,14 @@ async function finish(q: SqlRunner, req: ImportRequest, opts: ImportOptions, cou
   if (req.mode === 'all-or-nothing' && totalRejected > 0) {
     return { ...base, inserted: 0, updated: 0, unchanged: 0, committed: false, durationMs: performance.now() - started };
   }
+  const deferred = opts.bulkLoad === 'auto' ? await deferIndexesForBulkLoad(q, req.entity, opts.bulkLoadMinRows) : null;
   const counts = await upsertStaged(q, req.entity, opts);
+  await deferred?.restore();
   return { ...base, ...counts, committed: true, durationMs: performance.now() - started };
 }
 
-function importOptions(req: ImportRequest, scopePrefixes: readonly string[] | null, actor: { name: string; id: number | null }): ImportOptions {
-  return { scopePrefixes, effectiveDate: req.effectiveDate ?? shanghaiToday(), makeValid: req.makeValid ?? false, actor: actor.name, actorId: actor.id };
+function importOptions(req: ImportRequest, scopePrefixes: readonly string[] | null, actor: { name: string; id: number | null }, bulkLoad: ImportOptions['bulkLoad']): ImportOptions {
+  return { scopePrefixes, effectiveDate: req.effectiveDate ?? shanghaiToday(), makeValid: req.makeValid ?? false, actor: actor.name, actorId: actor.id, bulkLoad, ...(req.bulkLoadMinRows !== undefined ? { bulkLoadMinRows: req.bulkLoadMinRows } : {}) };
 }
 
 /**
@@ -136,6 +148,22 @@ export async function importStream(client: pg.ClientBase, source: Readable | Asy
     await q.query(`SELECT set_config('wangge.scope_all', 'on', true)`);
     await createStaging(q, def.columns);
     // COPY lines go out in ~256 KB chunks: one stream write per row would cost more than the row.
+    const workers = req.workers && req.workers.count > 0 && req.format !== 'geojson' ? req.workers : undefined;
+    const parallel = (format: 'csv' | 'ndjson', w: { count: number; registryKey: string }): AsyncGenerator<string> =>
+      parallelStage(source, {
+        entity: req.entity,
+        format,
+        workers: w.count,
+        registryKey: w.registryKey,
+        today: shanghaiToday(),
+        community: req.community ?? null,
+        onError: req.onError,
+        onChunk: (rows, rejected) => {
+          counter.rows = rows;
+          counter.rejected = rejected;
+          req.onProgress?.(rows);
+        },
+      });
     const lines = async function* (): AsyncGenerator<string> {
       let chunk = '';
       for await (const row of stage(readRecords(source, req.format), req, counter)) {
@@ -148,9 +176,9 @@ export async function importStream(client: pg.ClientBase, source: Readable | Asy
       if (chunk) yield chunk;
     };
     const copyStarted = performance.now();
-    await copyIntoStaging(client, def.columns, lines());
+    await copyIntoStaging(client, def.columns, workers && req.format !== 'geojson' ? parallel(req.format, workers) : lines());
     req.onTiming?.(performance.now() - copyStarted, 'parse, check, encrypt and COPY into staging');
-    const report = await finish(q, req, importOptions(req, null, { name: 'import', id: null }), counter, started);
+    const report = await finish(q, req, importOptions(req, null, { name: 'import', id: null }, req.keepIndexes ? 'never' : 'auto'), counter, started);
     await q.query(report.committed ? 'COMMIT' : 'ROLLBACK');
     return report;
   } catch (err) {
@@ -203,7 +231,7 @@ export async function importSmall(
       await q.query(`SELECT set_config('wangge.scope_all', 'on', true)`);
       await createStaging(q, ENTITIES[req.entity].columns);
       await insertIntoStaging(q, ENTITIES[req.entity].columns, rows);
-      report = await finish(q, request, importOptions(request, scope, { name: principal.username ?? 'api', id: principal.userId }), counter, started);
+      report = await finish(q, request, importOptions(request, scope, { name: principal.username ?? 'api', id: principal.userId }, 'never'), counter, started);
       // Roll back an all-or-nothing import that found bad rows (nothing was written, but be explicit).
       if (!report.committed) throw new RollbackSignal();
     });
