@@ -15,6 +15,10 @@ export interface IndexedGrid extends Omit<GridSnapshotRow, 'wkb'> {
   coversView: Readonly<{ id: number; code: string; name: string; kind: string; layoutId: number; layoutEffectiveFrom: string; match: 'covers'; distanceM: number }>;
   /** The answer's message for a point inside this grid alone (built once). */
   insideMessage: string;
+  /** Its position in SpatialIndex.grids. */
+  position: number;
+  /** District, street and community names of its community (namesOf, kept on the grid: no map lookup per answer). */
+  names: DivisionNames;
 }
 
 export interface IndexedDivision {
@@ -71,13 +75,14 @@ export class SpatialIndex {
   private readonly names = new Map<string, DivisionNames>();
 
   constructor(grids: readonly GridSnapshotRow[], divisions: readonly DivisionSnapshotRow[]) {
-    this.grids = grids.map(({ wkb, ...g }) => {
+    this.grids = grids.map(({ wkb, ...g }, position) => {
       const effectiveFromIso = g.effectiveFrom.toISOString();
       const coversView = Object.freeze({ id: g.id, code: g.code, name: g.name, kind: g.kind, layoutId: g.layoutId, layoutEffectiveFrom: effectiveFromIso, match: 'covers' as const, distanceM: 0 });
-      return { ...g, geom: parseWkbPolygonal(wkb), effectiveFromIso, coversView, insideMessage: `Inside grid ${g.code} ${g.name}.` };
+      return { ...g, geom: parseWkbPolygonal(wkb), effectiveFromIso, coversView, insideMessage: `Inside grid ${g.code} ${g.name}.`, position, names: NO_NAMES };
     });
     for (const d of divisions) this.divisions.set(d.code, { code: d.code, level: d.level, name: d.name, parentCode: d.parentCode, geom: d.wkb ? parseWkbPolygonal(d.wkb) : null });
     this.communities = [...this.divisions.values()].filter((d) => d.level === 'community' && d.geom !== null);
+    for (const g of this.grids) g.names = this.namesOf(g.communityCode);
     this.gridIndex = buildIndex(this.grids);
     this.gridRaster = new CoverageRaster(this.grids.map((g) => g.geom));
     this.alone = this.grids.map((g) => Object.freeze([g]));

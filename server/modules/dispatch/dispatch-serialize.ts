@@ -155,7 +155,8 @@ function writeRest(r: DispatchResult): Buffer {
  */
 function restOf(r: DispatchResult): Buffer {
   const key = r.fallback;
-  if (key.length === 0 || !Object.isFrozen(key)) return writeRest(r);
+  if (key.length === 0) return writeRest(r);
+  // Only frozen chains are ever kept (below), so a hit needs no isFrozen call (a call into C++).
   const kept = rests.get(key);
   if (
     kept !== undefined &&
@@ -176,7 +177,7 @@ function restOf(r: DispatchResult): Buffer {
   }
   // Only answers whose parts are all shared (frozen) are kept: a part built per request would never match again.
   const bytes = writeRest(r);
-  const sharedParts = [r.district, r.street, r.community, r.grid, r.candidates, r.staff, r.onDuty, r.responder].every((v) => v === null || Object.isFrozen(v));
+  const sharedParts = Object.isFrozen(key) && [r.district, r.street, r.community, r.grid, r.candidates, r.staff, r.onDuty, r.responder].every((v) => v === null || Object.isFrozen(v));
   if (sharedParts) {
     rests.set(key, {
       status: r.status,
