@@ -5,6 +5,7 @@
  */
 import Flatbush from 'flatbush';
 import { coversPoint, distanceToGeometryM, metresPerDegree, parseWkbPolygonal, type FlatGeometry } from './dispatch-geometry';
+import { CoverageRaster, NONE } from './dispatch-raster';
 import type { DivisionSnapshotRow, GridSnapshotRow } from './dispatch.repository';
 
 export interface IndexedGrid extends Omit<GridSnapshotRow, 'wkb'> {
@@ -14,6 +15,10 @@ export interface IndexedGrid extends Omit<GridSnapshotRow, 'wkb'> {
   coversView: Readonly<{ id: number; code: string; name: string; kind: string; layoutId: number; layoutEffectiveFrom: string; match: 'covers'; distanceM: number }>;
   /** The answer's message for a point inside this grid alone (built once). */
   insideMessage: string;
+  /** Its position in SpatialIndex.grids. */
+  position: number;
+  /** District, street and community names of its community (namesOf, kept on the grid: no map lookup per answer). */
+  names: DivisionNames;
 }
 
 export interface IndexedDivision {
@@ -51,6 +56,7 @@ export interface DivisionNames {
 }
 
 const NO_NAMES: DivisionNames = Object.freeze({ district: null, street: null, community: null });
+const NO_GRIDS: readonly IndexedGrid[] = Object.freeze([]);
 
 export class SpatialIndex {
   /** In code order (then id), as gridsCoveringAt orders them: the first covering grid wins a tie. */
@@ -58,6 +64,10 @@ export class SpatialIndex {
   readonly divisions = new Map<string, IndexedDivision>();
   private readonly communities: IndexedDivision[];
   private readonly gridIndex: Flatbush | null;
+  /** Points well inside one grid (or outside all) are answered from here without the exact test (dispatch-raster.ts). */
+  private readonly gridRaster: CoverageRaster;
+  /** Per grid position, the one-grid answer of gridsCovering (shared, frozen). */
+  private readonly alone: ReadonlyArray<readonly IndexedGrid[]>;
   private readonly communityIndex: Flatbush | null;
   /** Latest effective_from of the live layouts (ms): instants from here on are answered from memory. */
   readonly validFromMs: number;
@@ -65,20 +75,32 @@ export class SpatialIndex {
   private readonly names = new Map<string, DivisionNames>();
 
   constructor(grids: readonly GridSnapshotRow[], divisions: readonly DivisionSnapshotRow[]) {
-    this.grids = grids.map(({ wkb, ...g }) => {
+    this.grids = grids.map(({ wkb, ...g }, position) => {
       const effectiveFromIso = g.effectiveFrom.toISOString();
       const coversView = Object.freeze({ id: g.id, code: g.code, name: g.name, kind: g.kind, layoutId: g.layoutId, layoutEffectiveFrom: effectiveFromIso, match: 'covers' as const, distanceM: 0 });
-      return { ...g, geom: parseWkbPolygonal(wkb), effectiveFromIso, coversView, insideMessage: `Inside grid ${g.code} ${g.name}.` };
+      return { ...g, geom: parseWkbPolygonal(wkb), effectiveFromIso, coversView, insideMessage: `Inside grid ${g.code} ${g.name}.`, position, names: NO_NAMES };
     });
     for (const d of divisions) this.divisions.set(d.code, { code: d.code, level: d.level, name: d.name, parentCode: d.parentCode, geom: d.wkb ? parseWkbPolygonal(d.wkb) : null });
     this.communities = [...this.divisions.values()].filter((d) => d.level === 'community' && d.geom !== null);
+    for (const g of this.grids) g.names = this.namesOf(g.communityCode);
     this.gridIndex = buildIndex(this.grids);
+    this.gridRaster = new CoverageRaster(this.grids.map((g) => g.geom));
+    this.alone = this.grids.map((g) => Object.freeze([g]));
     this.communityIndex = buildIndex(this.communities);
     this.validFromMs = this.grids.reduce((max, g) => Math.max(max, g.effectiveFrom.getTime()), -Infinity);
   }
 
-  /** Every grid covering the point, in code order. */
-  gridsCovering(lon: number, lat: number): IndexedGrid[] {
+  /** Every grid covering the point, in code order. Shared: do not modify. */
+  gridsCovering(lon: number, lat: number): readonly IndexedGrid[] {
+    if (!this.gridIndex) return NO_GRIDS;
+    const cell = this.gridRaster.at(lon, lat);
+    if (cell >= 0) return this.alone[cell] ?? NO_GRIDS;
+    if (cell === NONE) return NO_GRIDS;
+    return this.gridsCoveringExactly(lon, lat);
+  }
+
+  /** gridsCovering without the raster: flatbush candidates, then the exact point-in-polygon test. */
+  gridsCoveringExactly(lon: number, lat: number): IndexedGrid[] {
     if (!this.gridIndex) return [];
     const ids = this.gridIndex.search(lon, lat, lon, lat);
     // Flatbush returns ids in tree order; ids are array positions, and array order is code order.

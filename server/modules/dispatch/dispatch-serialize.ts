@@ -155,7 +155,8 @@ function writeRest(r: DispatchResult): Buffer {
  */
 function restOf(r: DispatchResult): Buffer {
   const key = r.fallback;
-  if (key.length === 0 || !Object.isFrozen(key)) return writeRest(r);
+  if (key.length === 0) return writeRest(r);
+  // Only frozen chains are ever kept (below), so a hit needs no isFrozen call (a call into C++).
   const kept = rests.get(key);
   if (
     kept !== undefined &&
@@ -176,7 +177,7 @@ function restOf(r: DispatchResult): Buffer {
   }
   // Only answers whose parts are all shared (frozen) are kept: a part built per request would never match again.
   const bytes = writeRest(r);
-  const sharedParts = [r.district, r.street, r.community, r.grid, r.candidates, r.staff, r.onDuty, r.responder].every((v) => v === null || Object.isFrozen(v));
+  const sharedParts = Object.isFrozen(key) && [r.district, r.street, r.community, r.grid, r.candidates, r.staff, r.onDuty, r.responder].every((v) => v === null || Object.isFrozen(v));
   if (sharedParts) {
     rests.set(key, {
       status: r.status,
@@ -218,11 +219,33 @@ function take(length: number): Buffer {
   return out;
 }
 
+/** The JSON text of the three CRS names, written once (JSON.stringify is a call into C++ per string). */
+const CRS_JSON: Readonly<Record<string, string>> = { wgs84: '"wgs84"', gcj02: '"gcj02"', bd09: '"bd09"' };
+/** Only these characters can be copied into a JSON string unescaped and written as one byte each. */
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** The last `at` written, and its JSON text when it is plain ASCII (else undefined): thousands of answers share one. */
+let lastAt = '';
+let lastAtJson: string | undefined = '""';
+
 /** UTF-8 JSON of one point answer, exactly as the contract's schema serializer writes it. */
 export function serializeDispatchResult(r: DispatchResult): Buffer {
   const p = r.position;
-  const head = `{"position":{"lon":${num(p.lon)},"lat":${num(p.lat)},"crs":${str(p.crs)}},"at":${str(r.at)}`;
+  if (r.at !== lastAt) {
+    lastAt = r.at;
+    lastAtJson = PLAIN_ASCII.test(r.at) ? `"${r.at}"` : undefined;
+  }
+  const crs = CRS_JSON[p.crs];
   const rest = restOf(r);
+  if (crs !== undefined && lastAtJson !== undefined) {
+    // Numbers, a known CRS and a plain instant: the head is ASCII, one byte a character.
+    const head = `{"position":{"lon":${num(p.lon)},"lat":${num(p.lat)},"crs":${crs}},"at":${lastAtJson}`;
+    const out = take(head.length + rest.length);
+    out.write(head, 0, 'latin1');
+    rest.copy(out, head.length);
+    return out;
+  }
+  const head = `{"position":{"lon":${num(p.lon)},"lat":${num(p.lat)},"crs":${str(p.crs)}},"at":${str(r.at)}`;
   const headBytes = Buffer.byteLength(head);
   const out = take(headBytes + rest.length);
   out.write(head, 0);

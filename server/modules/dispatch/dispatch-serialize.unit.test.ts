@@ -52,6 +52,9 @@ describe('serializeDispatchResult', () => {
   const cases: Array<[string, DispatchResult]> = [
     ['inside a grid (shared, frozen parts)', inGrid()],
     ['the same again (JSON text of shared parts reused)', inGrid({ position: { lon: -0.5, lat: 1e-7, crs: 'gcj02' } })],
+    // The head's shortcut (plain ASCII instant) must not apply to an instant that needs escaping or UTF-8.
+    ['an instant that needs escaping (quote, backslash, non-ASCII)', inGrid({ at: '2025-03-03T01:30:00.000Z "\\ 时' })],
+    ['the plain instant again after it', inGrid({ position: { lon: 113.5, lat: 34.5, crs: 'bd09' } })],
     [
       'on a shared edge, with candidates',
       inGrid({ ambiguous: true, candidates: [{ id: 8, code: '410105001001008', name: '第8网格', layoutId: 3 }, { id: 9, code: '410105001001009', name: 'x', layoutId: 3 }] }),

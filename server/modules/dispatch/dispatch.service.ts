@@ -33,7 +33,7 @@ import type { NotificationHub } from '../../db/notifications';
 import { bd09ToWgs84, gcj02ToWgs84 } from '../../geo/china-crs';
 import { AppError } from '../../http/errors';
 import { RosterIndex, shanghaiClock, type DutyCandidate } from './dispatch-roster';
-import { SpatialIndex, type IndexedDivision } from './dispatch-index';
+import { SpatialIndex, type IndexedDivision, type IndexedGrid } from './dispatch-index';
 import { gridsAtInstant, listDivisions, listPublishedGrids, readRoster, searchAddress } from './dispatch.repository';
 
 export const LAYOUT_PUBLISHED_CHANNEL = 'wangge_layout_published';
@@ -53,7 +53,7 @@ interface Snapshot {
   roster: RosterIndex;
   loadedAt: number;
   /** Who answers, per place, for one steady minute (see `duty`). */
-  duty: { minuteMs: number; steady: boolean; byPlace: Map<string, Duty> };
+  duty: { minuteMs: number; steady: boolean; byPlace: Map<string, Duty>; byGrid: Array<Duty | undefined> };
 }
 
 /** The roster's part of an answer: the same for every point of a grid (or grid-less community) at one instant. */
@@ -67,6 +67,8 @@ interface Located {
   status: DispatchResult['status'];
   grid: DispatchResult['grid'];
   gridCommunity: string | null;
+  /** The in-memory grid (its position and names), when memory located the point in or near one. */
+  indexed?: IndexedGrid | undefined;
   candidates: DispatchResult['candidates'];
   community: IndexedDivision | null;
   source: DispatchResult['source'];
@@ -244,7 +246,7 @@ export class DispatchService {
           this.dirty = false;
           const loadedAt = Date.now();
           const [grids, divisions, roster] = await Promise.all([listPublishedGrids(this.db), listDivisions(this.db), readRoster(this.db)]);
-          snap = { spatial: new SpatialIndex(grids, divisions), roster: new RosterIndex(roster), loadedAt, duty: { minuteMs: NaN, steady: false, byPlace: new Map() } };
+          snap = { spatial: new SpatialIndex(grids, divisions), roster: new RosterIndex(roster), loadedAt, duty: { minuteMs: NaN, steady: false, byPlace: new Map(), byGrid: [] } };
           this.snapshot = snap;
         } while (this.dirty);
         this.onRefresh?.();
@@ -341,6 +343,7 @@ export class DispatchService {
         status: 'in_grid',
         grid: first.coversView,
         gridCommunity: first.communityCode,
+        indexed: first,
         candidates: covering.length > 1 ? covering.slice(1).map((g) => ({ id: g.id, code: g.code, name: g.name, layoutId: g.layoutId })) : NONE,
         community: null,
         source: 'memory',
@@ -354,6 +357,7 @@ export class DispatchService {
         status: 'nearest_grid',
         grid: { id: g.id, code: g.code, name: g.name, kind: g.kind, layoutId: g.layoutId, layoutEffectiveFrom: g.effectiveFromIso, match: 'nearest', distanceM: Math.round(near.distanceM * 100) / 100 },
         gridCommunity: g.communityCode,
+        indexed: g,
         candidates: NONE,
         community: null,
         source: 'memory',
@@ -393,9 +397,9 @@ export class DispatchService {
   private answer(snap: Snapshot, located: Located, lon: number, lat: number, crs: DispatchCrs, atMs: number): DispatchResult {
     const { spatial } = snap;
     const communityCode = located.gridCommunity ?? located.community?.code ?? null;
-    const names = spatial.namesOf(communityCode);
+    const names = located.indexed?.names ?? spatial.namesOf(communityCode);
     const grid = located.grid;
-    const { staff, onDuty, chain } = this.dutyAt(snap, grid?.code ?? null, communityCode, atMs);
+    const { staff, onDuty, chain } = this.dutyAt(snap, grid?.code ?? null, communityCode, atMs, located.indexed?.position);
 
     let message: string;
     if (located.status === 'in_grid' && grid) {
@@ -435,17 +439,24 @@ export class DispatchService {
    * holiday or extra duty starts or ends inside it: RosterIndex.steadyMinute) it is the same at every
    * instant of the minute — the chain's reasons name the minute, not the second — so it is computed once
    * per grid (or grid-less community) and minute, frozen and shared by every answer (whose JSON text is
-   * then written once too, dispatch-serialize.ts). Other minutes compute it per request.
+   * then written once too, dispatch-serialize.ts). Other minutes compute it per request. A grid of the
+   * in-memory index is looked up by its position (`gridPosition`), anything else by code.
    */
-  private dutyAt(snap: Snapshot, gridCode: string | null, communityCode: string | null, atMs: number): Duty {
+  private dutyAt(snap: Snapshot, gridCode: string | null, communityCode: string | null, atMs: number, gridPosition?: number): Duty {
     const minuteMs = Math.floor(atMs / 60_000) * 60_000;
     const memo = snap.duty;
     if (memo.minuteMs !== minuteMs) {
       memo.minuteMs = minuteMs;
       memo.steady = snap.roster.steadyMinute(minuteMs);
       memo.byPlace = new Map();
+      memo.byGrid = new Array<Duty | undefined>(snap.spatial.grids.length);
     }
     if (!memo.steady) return this.computeDuty(snap.roster, gridCode, communityCode, atMs);
+    if (gridPosition !== undefined) {
+      let duty = memo.byGrid[gridPosition];
+      if (!duty) memo.byGrid[gridPosition] = duty = freezeDuty(this.computeDuty(snap.roster, gridCode, communityCode, atMs));
+      return duty;
+    }
     const key = gridCode ?? communityCode ?? '';
     let duty = memo.byPlace.get(key);
     if (!duty) {
