@@ -14,7 +14,8 @@
  * seconds apart; each ratio is the median of the per-round ratios. The
  * machine is shared (its load can double within a minute), and measurements made minutes apart
  * compared drift as much as what they measure. Cached figures likewise: rounds alternate the API
- * (cache warm) and the bare route. TILES_BENCH_PARTS=cold or =cached runs one half only.
+ * (cache warm) and the bare route. TILES_BENCH_PARTS=cold or =cached runs one half only;
+ * TILES_BENCH_SETS=grids,events15,events13 (any of them) chooses the tile sets.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,6 +42,8 @@ const CONNECTIONS = 50;
 const EVENTS = Number(process.env.TILES_BENCH_EVENTS ?? 20_000);
 /** `cold`, `cached` or both (default): which half of the benchmark to run. */
 const PARTS = process.env.TILES_BENCH_PARTS ?? 'cold,cached';
+/** Comma-separated tile sets to run (`grids`, `events15`, `events13`); all by default. */
+const SETS = (process.env.TILES_BENCH_SETS ?? 'grids,events15,events13').split(',');
 
 
 interface Load {
@@ -143,11 +146,12 @@ runCli(async () => {
     if (!grids) throw new Error('no grids layer');
     const z15 = tilesCovering(bbox, 15);
     const z13 = tilesCovering(bbox, 13);
-    const tilesets: Tileset[] = [
-      { name: 'grids z15', tiles: z15, path: (z, x, y) => `/tiles/grids/${z}/${x}/${y}.mvt`, query: (z, x, y) => tileSql(grids, z, x, y).compile(handle.db), headers: {} },
-      { name: 'events z15 (points)', tiles: z15, path: (z, x, y) => `/tiles/events/${z}/${x}/${y}.mvt`, query: (z, x, y) => eventTileSql(z, x, y, { scopePrefixes: null }).compile(handle.db), headers: auth },
-      { name: 'events z13 (cells)', tiles: z13, path: (z, x, y) => `/tiles/events/${z}/${x}/${y}.mvt`, query: (z, x, y) => eventTileSql(z, x, y, { scopePrefixes: null }).compile(handle.db), headers: auth },
+    const all: Array<Tileset & { id: string }> = [
+      { id: 'grids', name: 'grids z15', tiles: z15, path: (z, x, y) => `/tiles/grids/${z}/${x}/${y}.mvt`, query: (z, x, y) => tileSql(grids, z, x, y).compile(handle.db), headers: {} },
+      { id: 'events15', name: 'events z15 (points)', tiles: z15, path: (z, x, y) => `/tiles/events/${z}/${x}/${y}.mvt`, query: (z, x, y) => eventTileSql(z, x, y, { scopePrefixes: null }).compile(handle.db), headers: auth },
+      { id: 'events13', name: 'events z13 (cells)', tiles: z13, path: (z, x, y) => `/tiles/events/${z}/${x}/${y}.mvt`, query: (z, x, y) => eventTileSql(z, x, y, { scopePrefixes: null }).compile(handle.db), headers: auth },
     ];
+    const tilesets: Tileset[] = all.filter((ts) => SETS.includes(ts.id));
     console.log(`${data.grids} grids, ${EVENTS} events; ${z15.length} z15 tiles, ${z13.length} z13 tiles`);
 
     // The API, cold: no notification pool, so the cache never goes live and every request renders.

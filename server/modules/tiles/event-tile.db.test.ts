@@ -17,6 +17,8 @@ const IN_G1: [number, number] = [113.6012, 34.7512];
 const IN_G2: [number, number] = [113.6032, 34.7518];
 
 interface Decoded {
+  /** The MVT feature id. */
+  id: number | undefined;
   properties: Record<string, unknown>;
   type: number;
 }
@@ -25,7 +27,7 @@ function decode(buf: Buffer, layer: string): Decoded[] {
   if (buf.length === 0) return [];
   const l = new VectorTile(new PbfReader(buf)).layers[layer];
   if (!l) return [];
-  return Array.from({ length: l.length }, (_, i) => ({ properties: l.feature(i).properties, type: l.feature(i).type }));
+  return Array.from({ length: l.length }, (_, i) => ({ id: l.feature(i).id, properties: l.feature(i).properties, type: l.feature(i).type }));
 }
 
 let t: TestApp;
@@ -65,21 +67,22 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 describe('event tiles', () => {
-  it(`carry each event from z${Z} with id, category, state, reported time and overdue only`, async () => {
+  it(`carry each event from z${Z}: its id as the feature id, category, state, reported time and overdue only`, async () => {
     const res = await t.inject(pointUrl);
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('application/vnd.mapbox-vector-tile');
     expect(res.headers['cache-control']).toMatch(/^private/);
     const features = decode(res.rawPayload, 'events');
-    expect(features.map((f) => f.properties.id).sort()).toEqual(events.map((e) => e.id).sort());
+    expect(features.map((f) => f.id).sort()).toEqual(events.map((e) => e.id).sort());
     for (const f of features) {
       expect(f.type).toBe(1); // Point
-      expect(Object.keys(f.properties).sort()).toEqual(['category', 'id', 'overdue', 'reported_at', 'state']);
+      expect(Object.keys(f.properties).sort()).toEqual(['category', 'overdue', 'reported_at', 'state']);
       expect(JSON.stringify(f.properties)).not.toMatch(/张|139/);
     }
-    const first = features.find((f) => f.properties.id === events[0]!.id)!.properties;
+    const first = features.find((f) => f.id === events[0]!.id)!.properties;
     expect(first).toMatchObject({ category: 'dispute.neighbour', state: 'reported', overdue: false });
-    expect(new Date(String(first.reported_at)).getTime()).toBe(Math.floor(new Date(events[0]!.reportedAt).getTime() / 1000) * 1000);
+    // Unix seconds (an integer), the reported time truncated to the second.
+    expect(first.reported_at).toBe(Math.floor(new Date(events[0]!.reportedAt).getTime() / 1000));
     expect(decode(res.rawPayload, 'event_cells')).toEqual([]);
   });
 
@@ -99,7 +102,7 @@ describe('event tiles', () => {
   });
 
   it('filter by category, state and reported time', async () => {
-    const ids = async (q: string): Promise<unknown[]> => decode((await t.inject(`${pointUrl}?${q}`)).rawPayload, 'events').map((f) => f.properties.id).sort();
+    const ids = async (q: string): Promise<unknown[]> => decode((await t.inject(`${pointUrl}?${q}`)).rawPayload, 'events').map((f) => f.id).sort();
     expect(await ids('category=facility.manhole')).toEqual([events[1]!.id]);
     expect(await ids('category=dispute')).toEqual([events[0]!.id, events[2]!.id].sort());
     expect(await ids('state=closed,rejected')).toEqual([]);
@@ -117,7 +120,7 @@ describe('event tiles', () => {
     expect((await t.inject({ url: pointUrl, as: 'planner' })).statusCode).toBe(403);
     expect((await t.inject({ url: '/tiles/events.json', as: 'anonymous' })).statusCode).toBe(401);
     const mine = decode((await t.inject({ url: pointUrl, as: { token: worker.token } })).rawPayload, 'events');
-    expect(mine.map((f) => f.properties.id).sort()).toEqual([events[0]!.id, events[1]!.id].sort());
+    expect(mine.map((f) => f.id).sort()).toEqual([events[0]!.id, events[1]!.id].sort());
     const dispatcher = decode((await t.inject({ url: pointUrl, as: 'dispatcher' })).rawPayload, 'events');
     expect(dispatcher).toHaveLength(3);
     // TileJSON bounds cover the caller's events only: the worker's two (20 m apart in G1), not G2's.
@@ -135,13 +138,13 @@ describe('event tiles', () => {
     const before = decode((await t.inject(pointUrl)).rawPayload, 'events');
     const added = await report(IN_G2, 'facility.manhole');
     await expect
-      .poll(async () => decode((await t.inject(pointUrl)).rawPayload, 'events').map((f) => f.properties.id), { timeout: 3_000, interval: 50 })
+      .poll(async () => decode((await t.inject(pointUrl)).rawPayload, 'events').map((f) => f.id), { timeout: 3_000, interval: 50 })
       .toContain(added.id);
-    expect(before.map((f) => f.properties.id)).not.toContain(added.id);
+    expect(before.map((f) => f.id)).not.toContain(added.id);
     const res = await t.inject({ method: 'POST', url: `/api/v1/events/${added.id}/transitions`, payload: { action: 'reject', reason: '重复上报' } });
     expect(res.statusCode, res.body).toBe(200);
     await expect
-      .poll(async () => decode((await t.inject(pointUrl)).rawPayload, 'events').find((f) => f.properties.id === added.id)?.properties.state, { timeout: 3_000, interval: 50 })
+      .poll(async () => decode((await t.inject(pointUrl)).rawPayload, 'events').find((f) => f.id === added.id)?.properties.state, { timeout: 3_000, interval: 50 })
       .toBe('rejected');
     // And the cells below: the rejected event still counts, but not as open.
     await expect
@@ -156,6 +159,6 @@ describe('event tiles', () => {
       ['event_cells', 8, Z - 1],
       ['events', Z, 20],
     ]);
-    expect(Object.keys(doc.vector_layers[1]!.fields).sort()).toEqual(['category', 'id', 'overdue', 'reported_at', 'state']);
+    expect(doc.vector_layers[1]!.fields).toEqual({ category: 'String', overdue: 'Boolean', reported_at: 'Number', state: 'String' });
   });
 });

@@ -35,10 +35,13 @@ export function etagFor(raw: Buffer): string {
  */
 const GZIP_OPTIONS: ZlibOptions = { level: 1 };
 /**
- * Larger tiles are compressed in libuv's thread pool, off the event loop, which meanwhile parses other
- * requests and PostgreSQL's answers; a small one costs less to compress inline than to hand over.
+ * Tiles up to this size are compressed inline, on the event loop; only larger ones go to libuv's thread
+ * pool. Handing a tile to the pool costs more CPU than compressing it: a 17.7 KB z15 events tile took
+ * ~75 µs of CPU inline against 200–300 µs through zlib.gzip (a zlib stream, its ~300 KB of state set up
+ * in a pool thread, and the callback), and on a 2-core machine PostgreSQL, not the event loop, needs that
+ * CPU (README "Benchmarks"). Past 64 KB (~0.3 ms inline) the event loop's latency matters more.
  */
-const INLINE_GZIP_MAX_BYTES = 4096;
+const INLINE_GZIP_MAX_BYTES = 64 * 1024;
 const gzipAsync = promisify(gzip);
 
 /**

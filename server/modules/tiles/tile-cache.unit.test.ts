@@ -82,7 +82,7 @@ describe('tile cache', () => {
 describe('gzip of a tile', () => {
   it('compresses small tiles inline and large ones in the thread pool, once, to the same bytes', async () => {
     // A small tile and one over the inline limit (half random, so it does not shrink to nothing).
-    for (const raw of [Buffer.from('a small tile '.repeat(10)), Buffer.concat([randomBytes(8_000), Buffer.alloc(8_000, 7)])]) {
+    for (const raw of [Buffer.from('a small tile '.repeat(10)), Buffer.concat([randomBytes(40_000), Buffer.alloc(40_000, 7)])]) {
       const tile: CachedTile = { raw, etag: etagFor(raw) };
       const zipped = await gzipOf(tile);
       expect(gunzipSync(zipped).equals(raw)).toBe(true);

@@ -125,7 +125,7 @@ export class TileService {
       bounds: bounds ?? [-180, -85.0511, 180, 85.0511],
       vector_layers: [
         { id: 'event_cells', description: 'Events per cell: count, open (not closed or rejected), overdue', minzoom: EVENT_MINZOOM, maxzoom: EVENT_POINT_MINZOOM - 1, fields: EVENT_CELL_FIELDS },
-        { id: 'events', description: 'One point per event: id, sub-type code, state, reported time (UTC), overdue', minzoom: EVENT_POINT_MINZOOM, maxzoom: EVENT_MAXZOOM, fields: EVENT_POINT_FIELDS },
+        { id: 'events', description: 'One point per event: its id as the feature id; sub-type code, state, reported time (Unix seconds), overdue', minzoom: EVENT_POINT_MINZOOM, maxzoom: EVENT_MAXZOOM, fields: EVENT_POINT_FIELDS },
       ],
     };
   }
