@@ -242,20 +242,29 @@ runCli(async () => {
         avgGzipBytes: tileBytes.get(ts.name),
         rawSqlTilesPerS: Math.round(r),
         rawSqlNamedTilesPerS: Math.round(rNamed),
-        bareSqlRoute: { ...route, ratioToRawSql: routeRatio },
-        cold: { ...c, ratioToRawSql: coldRatio, ratioToRawSqlNamed: coldRatioNamed, ratioToBareSqlRoute: mid(rounds, (x) => x.api.rps / x.route.rps), target: 0.8 },
-        coldRounds: rounds.map((x) => ({ rawSqlTilesPerS: Math.round(x.raw), rawSqlNamedTilesPerS: Math.round(x.rawNamed), bareSqlRouteRps: Math.round(x.route.rps), apiColdRps: Math.round(x.api.rps), ratioToRawSql: x.api.rps / x.raw })),
-        cached: { ...k, ratioToBareRoute: cachedRatio, target: 0.6 },
-        cachedRounds: cr.map((x) => ({ apiRps: Math.round(x.api.rps), bareRouteRps: Math.round(x.bare.rps), ratio: x.api.rps / x.bare.rps })),
-        bareRoute: bare,
+        ...(rounds.length === 0 ? {} : {
+          bareSqlRoute: { ...route, ratioToRawSql: routeRatio },
+          cold: { ...c, ratioToRawSql: coldRatio, ratioToRawSqlNamed: coldRatioNamed, ratioToBareSqlRoute: mid(rounds, (x) => x.api.rps / x.route.rps), target: 0.8 },
+          coldRounds: rounds.map((x) => ({ rawSqlTilesPerS: Math.round(x.raw), rawSqlNamedTilesPerS: Math.round(x.rawNamed), bareSqlRouteRps: Math.round(x.route.rps), apiColdRps: Math.round(x.api.rps), ratioToRawSql: x.api.rps / x.raw })),
+        }),
+        ...(cr.length === 0 ? {} : {
+          cached: { ...k, ratioToBareRoute: cachedRatio, target: 0.6 },
+          cachedRounds: cr.map((x) => ({ apiRps: Math.round(x.api.rps), bareRouteRps: Math.round(x.bare.rps), ratio: x.api.rps / x.bare.rps })),
+          bareRoute: bare,
+        }),
       };
       const perRound = rounds.map((x) => (x.api.rps / x.raw).toFixed(2)).join(' / ');
-      table[`${ts.name}: raw ST_AsMVT SQL`] = { 'req/s': Math.round(r), p50: '', p99: '', ratio: '' };
-      table[`${ts.name}: raw SQL, named`] = { 'req/s': Math.round(rNamed), p50: '', p99: '', ratio: `API cold ${coldRatioNamed.toFixed(2)} × this (reference)` };
-      table[`${ts.name}: bare route + SQL`] = { 'req/s': Math.round(route.rps), p50: route.p50, p99: route.p99, ratio: `${routeRatio.toFixed(2)} × raw SQL (HTTP cost alone)` };
-      table[`${ts.name}: API cold`] = { 'req/s': Math.round(c.rps), p50: c.p50, p99: c.p99, ratio: `${coldRatio.toFixed(2)} × raw SQL (rounds ${perRound}; target ≥ 0.8)` };
-      table[`${ts.name}: API cached`] = { 'req/s': Math.round(k.rps), p50: k.p50, p99: k.p99, ratio: `${cachedRatio.toFixed(2)} × bare route (rounds ${cr.map((x) => (x.api.rps / x.bare.rps).toFixed(2)).join(' / ')}; target ≥ 0.6)` };
-      table[`${ts.name}: bare route`] = { 'req/s': Math.round(bare.rps), p50: bare.p50, p99: bare.p99, ratio: `${tileBytes.get(ts.name)} B` };
+      // A part not run (TILES_BENCH_PARTS) has no rows.
+      if (rounds.length > 0) {
+        table[`${ts.name}: raw ST_AsMVT SQL`] = { 'req/s': Math.round(r), p50: '', p99: '', ratio: '' };
+        table[`${ts.name}: raw SQL, named`] = { 'req/s': Math.round(rNamed), p50: '', p99: '', ratio: `API cold ${coldRatioNamed.toFixed(2)} × this (reference)` };
+        table[`${ts.name}: bare route + SQL`] = { 'req/s': Math.round(route.rps), p50: route.p50, p99: route.p99, ratio: `${routeRatio.toFixed(2)} × raw SQL (HTTP cost alone)` };
+        table[`${ts.name}: API cold`] = { 'req/s': Math.round(c.rps), p50: c.p50, p99: c.p99, ratio: `${coldRatio.toFixed(2)} × raw SQL (rounds ${perRound}; target ≥ 0.8)` };
+      }
+      if (cr.length > 0) {
+        table[`${ts.name}: API cached`] = { 'req/s': Math.round(k.rps), p50: k.p50, p99: k.p99, ratio: `${cachedRatio.toFixed(2)} × bare route (rounds ${cr.map((x) => (x.api.rps / x.bare.rps).toFixed(2)).join(' / ')}; target ≥ 0.6)` };
+        table[`${ts.name}: bare route`] = { 'req/s': Math.round(bare.rps), p50: bare.p50, p99: bare.p99, ratio: `${tileBytes.get(ts.name)} B` };
+      }
     }
     console.table(table);
     console.log(`results: ${writeResults('tiles', results)}`);
