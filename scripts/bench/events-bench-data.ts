@@ -12,16 +12,7 @@ export const COLS = 10, ROWS = 10;
 export const SUBTYPES = ['dispute.neighbour', 'dispute.property', 'environment.garbage', 'environment.street_cleaning', 'facility.street_light', 'facility.road', 'safety.fire', 'other.other'];
 export const CHANNELS = ['patrol', 'hotline', 'resident', 'video', 'assigned'];
 
-/** mulberry32: deterministic inputs, so runs compare. */
-export function seededRandom(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let x = Math.imul(state ^ (state >>> 15), 1 | state);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { seededRandom } from '../../server/test/seeded-random';
 
 /** Divisions, a published layout of COLS × ROWS grids, their staff, assignments and round-the-clock shifts. */
 export async function setUpCommunity(db: Database): Promise<void> {

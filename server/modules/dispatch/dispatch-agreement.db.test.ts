@@ -13,23 +13,12 @@ import { createTestDatabase, type TestDatabase } from '../../test/database';
 import { insertDivisions, insertGridsBulk, insertPublishedLayouts, insertStaffBulk } from '../demo/demo.repository';
 import { onDutyAt } from '../registry/roster.service';
 import { DispatchService } from './dispatch.service';
+import { seededRandom } from '../../test/seeded-random';
 
 const STAFF_ROLE: Record<string, string> = { 网格长: 'grid_leader', 专职网格员: 'full_time_worker', 兼职网格员: 'part_time_worker', 社区值班员: 'community_duty_officer', 街道值班员: 'street_duty_officer' };
 
 let tdb: TestDatabase;
 let service: DispatchService;
-
-/** Deterministic PRNG (mulberry32) so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 beforeAll(async () => {
   tdb = await createTestDatabase();
@@ -57,7 +46,7 @@ describe('agreement with PostGIS', () => {
     const snap = await service.current();
     const grids = snap.spatial.grids;
     expect(grids.length).toBeGreaterThan(50);
-    const random = rng(6);
+    const random = seededRandom(6);
     const [w, s, e, n] = grids.reduce((b, g) => [Math.min(b[0], g.geom.bbox[0]), Math.min(b[1], g.geom.bbox[1]), Math.max(b[2], g.geom.bbox[2]), Math.max(b[3], g.geom.bbox[3])], [Infinity, Infinity, -Infinity, -Infinity]);
     const lon: number[] = [];
     const lat: number[] = [];
@@ -131,7 +120,7 @@ describe('agreement with PostGIS', () => {
 
   it('agrees with the registry SQL onDutyAt on who is on duty', async () => {
     const snap = await service.current();
-    const random = rng(7);
+    const random = seededRandom(7);
     const base = Date.parse('2025-06-02T00:00:00+08:00');
     let compared = 0;
     let found = 0;

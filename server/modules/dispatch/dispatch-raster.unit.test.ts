@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { generateDemoCity } from '../../../scripts/generate/demo-city';
 import { coversPoint, type FlatGeometry } from './dispatch-geometry';
 import { CoverageRaster, EXACT, NONE } from './dispatch-raster';
+import { seededRandom } from '../../test/seeded-random';
 
 function flat(polygons: number[][][][]): FlatGeometry {
   const bbox: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
@@ -17,17 +18,6 @@ function flat(polygons: number[][][][]): FlatGeometry {
     }),
   );
   return { polygons: out, bbox };
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** Random points over the extent, every vertex, edge midpoints and points along edges. */
@@ -77,7 +67,7 @@ describe('coverage raster', () => {
       // A thin diagonal sliver.
       flat([[[[0, 2.5], [4, 3.2], [4, 3.21], [0, 2.5]]]]),
     ];
-    const share = checkAgainstExact(geoms, probePoints(geoms, rng(1), 50_000));
+    const share = checkAgainstExact(geoms, probePoints(geoms, seededRandom(1), 50_000));
     // Most random points fall in cells no edge comes near: the shortcut is taken.
     expect(share).toBeGreaterThan(0.6);
   });
@@ -86,7 +76,7 @@ describe('coverage raster', () => {
     const city = generateDemoCity({ size: 'medium' });
     const geoms = city.grids.map((g) => flat([g.geom.coordinates]));
     expect(geoms.length).toBeGreaterThan(50);
-    const share = checkAgainstExact(geoms, probePoints(geoms, rng(2), 50_000));
+    const share = checkAgainstExact(geoms, probePoints(geoms, seededRandom(2), 50_000));
     expect(share).toBeGreaterThan(0.6);
   });
 
