@@ -11,22 +11,12 @@ import type { KpiReport } from '../../server/contracts/events';
 import type { GridCollection } from '../../server/contracts/grid';
 import { screenshotPath } from '../../server/test/browser';
 import { fillSignInForm, useWebApp, watchProblems } from '../../server/test/web-app';
+import { seededRandom } from '../../server/test/seeded-random';
 
 const TIGHT = 40;
 const AROUND = 60;
 const CLUSTERED = TIGHT + AROUND;
 const SCATTERED = 60;
-
-/** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('analysis map in a real browser', () => {
   const web = useWebApp();
@@ -39,7 +29,7 @@ describe('analysis map in a real browser', () => {
     const rings = grids.features.filter((g) => g.geometry.type === 'Polygon').map((g) => ((g.geometry.coordinates as number[][][])[0] ?? []).slice(0, -1));
     const centre = (ring: number[][]): [number, number] => [ring.reduce((s, p) => s + (p[0] ?? 0), 0) / ring.length, ring.reduce((s, p) => s + (p[1] ?? 0), 0) / ring.length];
     clusterCentre = centre(rings[0]!);
-    const rnd = random(8);
+    const rnd = seededRandom(8);
     const points: Array<[number, number]> = [];
     // a tight group (one DBSCAN cluster) inside a wider one (a neighbourhood of busy cells: a hot spot)
     for (let i = 0; i < TIGHT; i++) points.push([clusterCentre[0] + (rnd() - 0.5) * 0.0006, clusterCentre[1] + (rnd() - 0.5) * 0.0006]);
