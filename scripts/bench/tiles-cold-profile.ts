@@ -18,6 +18,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import path from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { promisify } from 'node:util';
@@ -84,18 +85,26 @@ end
 interface CpuPerTile {
   rps: number;
   nodeUs: number;
+  /** Of nodeUs, the garbage collector's pauses (PerformanceObserver 'gc'). */
+  gcUs: number;
   postgresUs: number;
 }
 
 async function measure(pool: pg.Pool, body: () => Promise<number>): Promise<CpuPerTile> {
   const pg0 = await postgresCpuSeconds(pool);
+  let gcMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs += e.duration;
+  });
+  gc.observe({ entryTypes: ['gc'] });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const n = await body();
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  gc.disconnect();
   const pg1 = await postgresCpuSeconds(pool);
-  return { rps: n / seconds, nodeUs: (cpu.user + cpu.system) / n, postgresUs: ((pg1 - pg0) * 1e6) / n };
+  return { rps: n / seconds, nodeUs: (cpu.user + cpu.system) / n, gcUs: (gcMs * 1000) / n, postgresUs: ((pg1 - pg0) * 1e6) / n };
 }
 
 runCli(async () => {
@@ -205,7 +214,7 @@ runCli(async () => {
         session.disconnect();
       }
       const identity = await measure(handle.pool, () => wrk(appUrl, s.tiles.map(([z, x, y]) => s.path(z, x, y)), s.headers, false));
-      const fmt = (c: CpuPerTile): string => `${Math.round(c.rps)}/s, Node ${Math.round(c.nodeUs)} µs + PostgreSQL ${Math.round(c.postgresUs)} µs CPU a tile`;
+      const fmt = (c: CpuPerTile): string => `${Math.round(c.rps)}/s, Node ${Math.round(c.nodeUs)} µs (GC ${Math.round(c.gcUs)}) + PostgreSQL ${Math.round(c.postgresUs)} µs CPU a tile`;
       console.log(`${s.name}: raw SQL ${fmt(raw)}\n${s.name}: bare route ${fmt(route)}\n${s.name}: API cold ${fmt(api)}\n${s.name}: API cold without Accept-Encoding (no gzip) ${fmt(identity)}`);
 
       // In sequence through app.inject (no sockets): Node CPU of a request with and without gzip.
