@@ -14,9 +14,11 @@
  *    Routing as the app does it: from the dispatch index kept live by NOTIFY (a NotificationHub on the
  *    pool); the PostGIS fallback (index not live) is measured too, for reference.
  * 2. Listing with filters at 1M events (generated in SQL): `listEventPage` against the very same SQL
- *    (`listEventsQuery`) sent through `pg`, p50/p99 per filter. Target p99 < 50 ms.
+ *    (`listEventsQuery`) sent through `pg`, p50/p99 per filter. Target p99 < 50 ms. Then OGC API items
+ *    pages of the events collection (no target): the service's plan against the planner's.
  *
  * `npx tsx scripts/bench/events.bench.ts` (or `npm run bench -- events`). EVENTS_BENCH_ROWS overrides 1M;
+ * EVENTS_BENCH_PARTS=intake or =listing runs one part;
  * EVENTS_BENCH_EXPLAIN=1 prints each filter's plan (EXPLAIN ANALYZE of its first query).
  */
 import { randomBytes } from 'node:crypto';
@@ -30,6 +32,8 @@ import { DataChangeAnnouncer } from '../../server/db/data-changes';
 import { DispatchService } from '../../server/modules/dispatch/dispatch.service';
 import { listEventsQuery, type EventFilter } from '../../server/modules/events/event.repository';
 import { listEventPage, reportEvent, type EventContext } from '../../server/modules/events/event.service';
+import { findCollection } from '../../server/modules/ogc/ogc-collections';
+import { queryItems, type ItemsQuery } from '../../server/modules/ogc/ogc.repository';
 import { groupCommitOf } from '../../server/modules/events/intake-group-commit';
 import { createRegistryCipher } from '../../server/modules/registry/registry-crypto';
 import { median, percentile, withScratchDatabase, writeResults } from './bench-kit';
@@ -40,6 +44,8 @@ const CONCURRENCY = 8;
 const INTAKE_ROUNDS = Number(process.env.EVENTS_BENCH_ROUNDS ?? 3);
 const LIST_ROWS = Number(process.env.EVENTS_BENCH_ROWS ?? 1_000_000);
 const LIST_RUNS = 200;
+/** `intake`, `listing` or both (default): which part of the benchmark to run. */
+const PARTS = (process.env.EVENTS_BENCH_PARTS ?? 'intake,listing').split(',');
 
 const admin: Principal = { kind: 'user', userId: null, username: 'bench', roles: ['admin'], permissions: permissionsOf(['admin']), scope: { all: true, prefixes: [] } };
 
@@ -247,14 +253,55 @@ async function benchListing(db: Database, pool: pg.Pool): Promise<Record<string,
     console.log(`list ${name.padEnd(28)} service p50 ${r.apiP50.toFixed(1)} ms, p99 ${r.apiP99.toFixed(1)} ms | same SQL via pg p50 ${r.rawP50.toFixed(1)} ms, p99 ${r.rawP99.toFixed(1)} ms`);
   }
   console.log(`listing at ${LIST_ROWS.toLocaleString('en')} events: worst p99 ${worstP99.toFixed(1)} ms (target < 50 ms)`);
-  return { rows: LIST_ROWS, worstP99, scenarios: results };
+  return { rows: LIST_ROWS, worstP99, scenarios: results, ogc: await benchOgcPages(db) };
+}
+
+/**
+ * OGC API items pages of the events collection at LIST_ROWS events (what QGIS asks while panning), no
+ * target: the service's plan choice (ogc.repository.ts queryItems: a capped count, then the first rows
+ * in key order when many match) against the planner's own plan for the same page (walk budget 0: every
+ * match fetched and sorted), alternating, in the same run.
+ */
+async function benchOgcPages(db: Database): Promise<Record<string, unknown>> {
+  const events = findCollection('events');
+  if (!events) throw new Error('no events collection');
+  const box = (side: number): [number, number, number, number] => {
+    const x = W + rand() * (E - W - side), y = S + rand() * (N - S - side);
+    return [x, y, x + side, y + side];
+  };
+  const scenarios: Array<[string, () => ItemsQuery]> = [
+    ['no filter, first page', () => ({ filters: [], limit: 100, offset: 0, flip: false })],
+    ['bbox 1 km (~80k match)', () => ({ bbox: box(0.01), filters: [], limit: 100, offset: 0, flip: false })],
+    ['bbox 500 m (~20k match)', () => ({ bbox: box(0.005), filters: [], limit: 100, offset: 0, flip: false })],
+    ['bbox 1 km, page 11', () => ({ bbox: box(0.01), filters: [], limit: 100, offset: 1000, flip: false })],
+    ['bbox 200 m (~3k match)', () => ({ bbox: box(0.002), filters: [], limit: 100, offset: 0, flip: false })],
+  ];
+  const results: Record<string, unknown> = {};
+  for (const [name, make] of scenarios) {
+    const queries = Array.from({ length: 40 }, make);
+    const service: number[] = [];
+    const planner: number[] = [];
+    for (const q of queries) {
+      let t0 = performance.now();
+      const a = await queryItems(db, events, { scopePrefixes: null }, q);
+      service.push(performance.now() - t0);
+      t0 = performance.now();
+      const b = await queryItems(db, events, { scopePrefixes: null }, q, { walkBudget: 0 });
+      planner.push(performance.now() - t0);
+      if (JSON.stringify(a.features) !== JSON.stringify(b.features)) throw new Error(`OGC ${name}: the two plans disagree`);
+    }
+    const r = { p50: percentile(service.sort((a, b) => a - b), 50), p99: percentile(service, 99), plannerP50: percentile(planner.sort((a, b) => a - b), 50), plannerP99: percentile(planner, 99) };
+    results[name] = r;
+    console.log(`OGC items ${name.padEnd(26)} service p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms | planner's plan p50 ${r.plannerP50.toFixed(1)} ms, p99 ${r.plannerP99.toFixed(1)} ms (${(r.plannerP50 / r.p50).toFixed(1)}× the service's p50)`);
+  }
+  return results;
 }
 
 await withScratchDatabase('events', async ({ db, pool }) => {
   await setUpCommunity(db);
   const { dispatch, hub } = await liveDispatch(db, pool);
-  const intake = await benchIntake(db, pool, dispatch);
+  const intake = PARTS.includes('intake') ? await benchIntake(db, pool, dispatch) : null;
   await hub.close();
-  const listing = await benchListing(db, pool);
+  const listing = PARTS.includes('listing') ? await benchListing(db, pool) : null;
   console.log(`results: ${writeResults('events', { intake, listing })}`);
 });

@@ -115,13 +115,46 @@ describe('OGC API – Features', () => {
     const grids = findCollection('grids');
     if (!grids) throw new Error('no grids collection');
     const q = { filters: [], limit: 10, offset: 0, flip: false };
-    expect(await queryItems(t.tdb.db, grids, { scopePrefixes: null }, q, 25)).toMatchObject({ numberMatched: 25, more: true });
-    const over = await queryItems(t.tdb.db, grids, { scopePrefixes: null }, q, 24);
+    expect(await queryItems(t.tdb.db, grids, { scopePrefixes: null }, q, { countLimit: 25 })).toMatchObject({ numberMatched: 25, more: true });
+    const over = await queryItems(t.tdb.db, grids, { scopePrefixes: null }, q, { countLimit: 24 });
     expect(over).toMatchObject({ numberMatched: null, more: true });
     expect(over.features).toHaveLength(10);
-    const last = await queryItems(t.tdb.db, grids, { scopePrefixes: null }, { ...q, offset: 20 }, 24);
+    const last = await queryItems(t.tdb.db, grids, { scopePrefixes: null }, { ...q, offset: 20 }, { countLimit: 24 });
     expect(last).toMatchObject({ numberMatched: null, more: false });
     expect(last.features).toHaveLength(5);
+  });
+
+  it('finds a page among the first rows in key order when many match, with the same answer as sorting every match', async () => {
+    const grids = findCollection('grids');
+    if (!grids) throw new Error('no grids collection');
+    const ctx = { scopePrefixes: null };
+    const ids = (p: { features: unknown[] }): number[] => p.features.map((f) => Number((f as { id: string }).id));
+    // The south-west half of the community (about half the grids) and all of it; pages near the start,
+    // in the middle, a full last page and past the end.
+    const boxes: Array<[number, number, number, number] | undefined> = [undefined, [W, S, W + 0.0025, S + 0.0025]];
+    let walked = 0;
+    let fellBack = 0;
+    for (const bbox of boxes) {
+      for (const [limit, offset] of [[3, 0], [4, 4], [3, 6], [5, 10], [5, 20], [10, 20], [5, 30]] as const) {
+        const q = { ...(bbox ? { bbox } : {}), filters: [], limit, offset, flip: false };
+        // Below the count limit: the planner's query (every match sorted), the reference.
+        const reference = await queryItems(t.tdb.db, grids, ctx, q, { countLimit: 1000 });
+        expect(reference.via).toBe('sorted');
+        for (const walkBudget of [1, 6, 12, 1000]) {
+          // Count limit 0: "many match", so the key walk is tried first.
+          const page = await queryItems(t.tdb.db, grids, ctx, q, { countLimit: 0, walkBudget });
+          expect({ ids: ids(page), more: page.more }, `bbox ${String(bbox)}, limit ${limit}, offset ${offset}, budget ${walkBudget}`).toEqual({ ids: ids(reference), more: reference.more });
+          expect(page.numberMatched).toBeNull();
+          if (page.via === 'key-walk') walked += 1;
+          else fellBack += 1;
+        }
+      }
+    }
+    // Both paths ran: generous budgets found pages by walking, small ones fell back to sorting.
+    expect(walked).toBeGreaterThan(5);
+    expect(fellBack).toBeGreaterThan(5);
+    const wide = await queryItems(t.tdb.db, grids, ctx, { filters: [], limit: 5, offset: 0, flip: false }, { countLimit: 0, walkBudget: 1000 });
+    expect(wide.via).toBe('key-walk');
   });
 
   it('filters by bbox, property and datetime, and answers in EPSG:4326 axis order on request', async () => {
