@@ -20,6 +20,13 @@ export interface TileLayerDefinition {
   rows(envelope4326: RawBuilder<unknown>, opts: { layoutId?: number; zoom: number }): RawBuilder<unknown>;
 }
 
+/**
+ * The buildings layer is public, so a building's household count is left out below this: on an open map,
+ * 0, 1 or 2 would tell anyone which house stands empty or holds a single household (statistical
+ * offices suppress cells under 3 for the same reason). Null attributes are not written into the tile.
+ */
+export const HOUSEHOLDS_SHOWN_FROM = 3;
+
 export const TILE_LAYERS: Record<string, TileLayerDefinition> = {
   divisions: {
     id: 'divisions',
@@ -49,13 +56,14 @@ export const TILE_LAYERS: Record<string, TileLayerDefinition> = {
   },
   buildings: {
     id: 'buildings',
-    description: 'Building footprints with their number of households (a count only: households and people never go into tiles)',
+    description: `Building footprints with their number of households when it is ${HOUSEHOLDS_SHOWN_FROM} or more (a count only: households and people never go into tiles)`,
     minzoom: 14,
     maxzoom: 20,
     versionKey: 'buildings',
     fields: { code: 'String', name: 'String', address: 'String', use: 'String', floors: 'Number', community_code: 'String', grid_code: 'String', households: 'Number' },
     rows: (env) => sql`
-      SELECT b.geom, b.code, b.name, b.address, b.use, b.floors, b.community_code, b.grid_code, b.household_count AS households
+      SELECT b.geom, b.code, b.name, b.address, b.use, b.floors, b.community_code, b.grid_code,
+             CASE WHEN b.household_count >= ${HOUSEHOLDS_SHOWN_FROM} THEN b.household_count END AS households
       FROM buildings b WHERE b.deleted_at IS NULL AND b.geom && ${env}`,
   },
   roads: {

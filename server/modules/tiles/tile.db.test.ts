@@ -97,17 +97,17 @@ describe('building tiles', () => {
       .poll(async () => decode((await t.inject(tileUrl('buildings'))).rawPayload, 'buildings'), { timeout: 2_000, interval: 50 })
       .toHaveLength(1);
     const [b] = decode((await t.inject(tileUrl('buildings'))).rawPayload, 'buildings');
-    expect(Object.keys(b ?? {}).sort()).toEqual(['address', 'code', 'community_code', 'floors', 'grid_code', 'households', 'name', 'use']);
-    expect(b?.households).toBe(0);
+    // No households: the count is left out (a public map must not show which house stands empty).
+    expect(Object.keys(b ?? {}).sort()).toEqual(['address', 'code', 'community_code', 'floors', 'grid_code', 'name', 'use']);
     await sql`UPDATE buildings SET floors = 7`.execute(t.tdb.db);
     await expect
       .poll(async () => decode((await t.inject(tileUrl('buildings'))).rawPayload, 'buildings')[0]?.floors, { timeout: 2_000, interval: 50 })
       .toBe(7);
   });
 
-  it('carry the number of live households, kept by triggers through insert, move, soft delete and delete', async () => {
-    const households = async (): Promise<unknown> =>
-      decode((await t.inject(tileUrl('buildings'))).rawPayload, 'buildings').find((f) => f.name === '3号楼')?.households;
+  it('carry the number of live households from 3 up, kept by triggers through insert, move, soft delete and delete', async () => {
+    const households = async (name = '3号楼'): Promise<unknown> =>
+      decode((await t.inject(tileUrl('buildings'))).rawPayload, 'buildings').find((f) => f.name === name)?.households;
     const { rows } = await sql<{ id: number }>`SELECT id FROM buildings WHERE name = '3号楼'`.execute(t.tdb.db);
     const building = rows[0]!.id;
     const { rows: others } = await sql<{ id: number }>`
@@ -120,7 +120,7 @@ describe('building tiles', () => {
       await sql`INSERT INTO households (building_id, unit, room, community_code)
                 SELECT ${building}, '1', r::text, ${COMMUNITY} FROM generate_series(101, 112) r`.execute(trx);
     });
-    await expect.poll(households, { timeout: 2_000, interval: 50 }).toBe(12);
+    await expect.poll(() => households(), { timeout: 2_000, interval: 50 }).toBe(12);
     await t.tdb.db.transaction().execute(async (trx) => {
       await system.execute(trx);
       // two move to the other building, one is soft-deleted, one deleted outright
@@ -128,8 +128,17 @@ describe('building tiles', () => {
       await sql`UPDATE households SET deleted_at = now(), deleted_reason = 'demolished' WHERE building_id = ${building} AND room = '103'`.execute(trx);
       await sql`DELETE FROM households WHERE building_id = ${building} AND room = '104'`.execute(trx);
     });
-    await expect.poll(households, { timeout: 2_000, interval: 50 }).toBe(8);
+    await expect.poll(() => households(), { timeout: 2_000, interval: 50 }).toBe(8);
     const { rows: counts } = await sql<{ name: string; household_count: number }>`SELECT name, household_count FROM buildings ORDER BY name`.execute(t.tdb.db);
     expect(counts).toEqual([{ name: '3号楼', household_count: 8 }, { name: '4号楼', household_count: 2 }]);
+    // 4号楼 has 2 households: the tile shows the building without its count.
+    const fourth = decode((await t.inject(tileUrl('buildings'))).rawPayload, 'buildings').find((f) => f.name === '4号楼');
+    expect(fourth).toBeDefined();
+    expect(fourth).not.toHaveProperty('households');
+    await t.tdb.db.transaction().execute(async (trx) => {
+      await system.execute(trx);
+      await sql`UPDATE households SET building_id = ${other} WHERE building_id = ${building} AND room = '105'`.execute(trx);
+    });
+    await expect.poll(() => households('4号楼'), { timeout: 2_000, interval: 50 }).toBe(3);
   });
 });
