@@ -29,6 +29,7 @@ import {
   type ImportOptions,
   type SqlRunner,
 } from './import.repository';
+import { checkGeometryAhead } from './import-geometry';
 import { parallelStage } from './import-parallel';
 import { stageItem } from './import-stage';
 import { ENTITIES, type ImportEntity, type RowError, type RowContext, type StagingValue } from './import-rows';
@@ -71,6 +72,12 @@ export interface ImportRequest {
    * registry key they rebuild the cipher from; absent or 0: on the calling thread.
    */
   workers?: { count: number; registryKey: string };
+  /**
+   * CLI: check footprints read on the calling thread (GeoJSON, or CSV/NDJSON without workers) on this
+   * many extra connections while the file is still being read (import-geometry.ts), instead of in one
+   * statement afterwards. The connections run only stateless SELECTs and are closed at the end.
+   */
+  geometryConnections?: { count: number; connect(): Promise<pg.Client> };
   /** Every row-level problem, as found: Node-side checks first (streaming), then the SQL checks. */
   onError: (error: RowError) => void;
   onProgress?: (records: number) => void;
@@ -176,8 +183,23 @@ export async function importStream(client: pg.ClientBase, source: Readable | Asy
       if (chunk) yield chunk;
     };
     const copyStarted = performance.now();
-    await copyIntoStaging(client, def.columns, workers && req.format !== 'geojson' ? parallel(req.format, workers) : lines());
-    req.onTiming?.(performance.now() - copyStarted, 'parse, check, encrypt and COPY into staging');
+    const geomIndex = def.columns.findIndex((c) => c.name === 'geom');
+    const ahead = !workers && geomIndex >= 0 && req.geometryConnections && req.geometryConnections.count > 0 ? req.geometryConnections : undefined;
+    if (ahead) {
+      const connections = Array.from({ length: ahead.count }, () => ahead.connect());
+      try {
+        const runners = (await Promise.all(connections)).map((c) => runnerOfClient(c));
+        // ST_IsValid sends a NOTICE per invalid footprint, as on the import's own connection.
+        await Promise.all(runners.map((r) => r.query('SET client_min_messages = warning')));
+        const rows = stage(readRecords(source, req.format), req, counter);
+        await copyIntoStaging(client, def.columns, checkGeometryAhead(rows, { geomIndex, runners, makeValid: req.makeValid ?? false }), true);
+      } finally {
+        await Promise.all(connections.map((c) => c.then((conn) => conn.end()).catch(() => undefined)));
+      }
+    } else {
+      await copyIntoStaging(client, def.columns, workers && req.format !== 'geojson' ? parallel(req.format, workers) : lines());
+    }
+    req.onTiming?.(performance.now() - copyStarted, ahead ? `parse, check, COPY into staging; geometry checked on ${ahead.count} more connections` : 'parse, check, encrypt and COPY into staging');
     const report = await finish(q, req, importOptions(req, null, { name: 'import', id: null }, req.keepIndexes ? 'never' : 'auto'), counter, started);
     await q.query(report.committed ? 'COMMIT' : 'ROLLBACK');
     return report;
@@ -227,7 +249,7 @@ export async function importSmall(
   let report: ImportReport | undefined;
   try {
     await db.transaction().execute(async (trx) => {
-      const q = runnerOfKysely(trx);
+      const q = await runnerOfKysely(trx);
       await q.query(`SELECT set_config('wangge.scope_all', 'on', true)`);
       await createStaging(q, ENTITIES[req.entity].columns);
       await insertIntoStaging(q, ENTITIES[req.entity].columns, rows);
