@@ -213,12 +213,24 @@ const geometryRejection = (g: string): string => `'GEOMETRY_INVALID: ' || coales
  * The geometry check of a batch of WKBs on a connection of its own, outside the import's transaction
  * (it reads no table): only the rows not valid as they came, by 1-based position, each with the
  * reason it is rejected or its repair (hex EWKB). Valid ones are stored as they came.
+ *
+ * The WKBs travel as one bytea parameter (node-pg sends a Buffer in binary) cut by their lengths: as a
+ * bytea[] they would go as hex text, which PostgreSQL parses ten times slower (85k footprints: 0.9 s
+ * instead of 0.09 s).
  */
 export async function checkGeometriesAhead(q: SqlRunner, wkbs: ReadonlyArray<Buffer | null>, makeValid: boolean): Promise<Array<{ i: number; reason: string | null; repaired: string | null }>> {
+  const parts = wkbs.map((w) => w ?? Buffer.alloc(0));
+  const starts: number[] = [];
+  let at = 1;
+  for (const p of parts) {
+    starts.push(at);
+    at += p.length;
+  }
   return q.query(`SELECT u.i::int AS i, CASE WHEN r.bad THEN ${geometryRejection('r.g')} END AS reason,
       CASE WHEN NOT r.bad THEN encode(ST_AsEWKB(r.g), 'hex') END AS repaired
-    FROM unnest($2::bytea[]) WITH ORDINALITY AS u(wkb, i), LATERAL ${checkedGeometry('u.wkb')} r
-    WHERE r.bad OR NOT r.ok`, [makeValid, wkbs]);
+    FROM (SELECT x.i, nullif(substring($2::bytea FROM x.start FOR x.len), ''::bytea) AS wkb FROM unnest($3::int[], $4::int[]) WITH ORDINALITY AS x(start, len, i)) u,
+      LATERAL ${checkedGeometry('u.wkb')} r
+    WHERE r.bad OR NOT r.ok`, [makeValid, Buffer.concat(parts), `{${starts.join(',')}}`, `{${parts.map((p) => p.length).join(',')}}`]);
 }
 
 /**
