@@ -77,7 +77,7 @@ export interface ImportRequest {
    * many extra connections while the file is still being read (import-geometry.ts), instead of in one
    * statement afterwards. The connections run only stateless SELECTs and are closed at the end.
    */
-  geometryConnections?: { count: number; connect(): Promise<pg.Client> };
+  geometryConnections?: { count: number; connect(): Promise<pg.Client>; /** Rows per checked batch (tests make it tiny). */ batchRows?: number };
   /** Every row-level problem, as found: Node-side checks first (streaming), then the SQL checks. */
   onError: (error: RowError) => void;
   onProgress?: (records: number) => void;
@@ -192,7 +192,7 @@ export async function importStream(client: pg.ClientBase, source: Readable | Asy
         // ST_IsValid sends a NOTICE per invalid footprint, as on the import's own connection.
         await Promise.all(runners.map((r) => r.query('SET client_min_messages = warning')));
         const rows = stage(readRecords(source, req.format), req, counter);
-        await copyIntoStaging(client, def.columns, checkGeometryAhead(rows, { geomIndex, runners, makeValid: req.makeValid ?? false }), true);
+        await copyIntoStaging(client, def.columns, checkGeometryAhead(rows, { geomIndex, runners, makeValid: req.makeValid ?? false, ...(ahead.batchRows ? { batchRows: ahead.batchRows } : {}) }), true);
       } finally {
         await Promise.all(connections.map((c) => c.then((conn) => conn.end()).catch(() => undefined)));
       }
