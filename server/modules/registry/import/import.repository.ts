@@ -172,11 +172,14 @@ async function reject(q: SqlRunner, field: string, reason: string, where: string
   await q.query(`UPDATE ${STAGING} s SET err_field = $${n + 1}, err_reason = ${reason} WHERE s.err_reason IS NULL AND (${where})`, [...params, field]);
 }
 
-/** Later lines repeating an earlier line's natural key. */
-async function rejectDuplicates(q: SqlRunner, field: string, key: string): Promise<void> {
+/**
+ * Later lines repeating an earlier line's natural key. `among`: only rows matching it can share a key
+ * (the others' keys are unique by construction, e.g. 'line:' || line), so the window sorts only them.
+ */
+async function rejectDuplicates(q: SqlRunner, field: string, key: string, among = 'true'): Promise<void> {
   await q.query(`
     UPDATE ${STAGING} s SET err_field = $1, err_reason = 'duplicate of line ' || d.first
-    FROM (SELECT line, min(line) OVER (PARTITION BY ${key}) AS first FROM ${STAGING} WHERE err_reason IS NULL) d
+    FROM (SELECT line, min(line) OVER (PARTITION BY ${key}) AS first FROM ${STAGING} WHERE err_reason IS NULL AND (${among})) d
     WHERE s.line = d.line AND d.first < d.line AND s.err_reason IS NULL`, [field]);
 }
 
@@ -291,8 +294,8 @@ export async function validateStaged(q: SqlRunner, entity: ImportEntity, opts: I
     case 'buildings': {
       await checkCommunity(q);
       await checkGeometry(q, opts);
-      await rejectDuplicates(q, 'externalId', `coalesce(external_id, 'line:' || line)`);
-      await rejectDuplicates(q, 'code', `community_code, coalesce(code, 'line:' || line)`);
+      await rejectDuplicates(q, 'externalId', 'external_id', 'external_id IS NOT NULL');
+      await rejectDuplicates(q, 'code', 'community_code, code', 'code IS NOT NULL');
       await q.query(`UPDATE ${STAGING} s SET target_id = b.id FROM buildings b WHERE s.err_reason IS NULL AND s.external_id IS NOT NULL AND b.external_id = s.external_id`);
       await q.query(`UPDATE ${STAGING} s SET target_id = b.id FROM buildings b
         WHERE s.err_reason IS NULL AND s.target_id IS NULL AND s.code IS NOT NULL AND b.community_code IS NOT DISTINCT FROM s.community_code AND b.code = s.code`);
@@ -431,6 +434,20 @@ export async function countStaged(q: SqlRunner): Promise<{ staged: number; rejec
   return rows[0] ?? { staged: 0, rejected: 0 };
 }
 
+/** Known buildings that change, and the households and residents that follow one changing grid. */
+async function updateStagedBuildings(q: SqlRunner): Promise<void> {
+  await q.query(`UPDATE buildings b SET name = s.name, address = s.address, use = s.use, floors = s.floors, geom = s.g,
+      grid_id = s.ref_grid_id, grid_code = s.ref_grid_code, deleted_at = NULL, deleted_reason = NULL, version = b.version + 1, updated_at = now()
+    FROM ${STAGING} s WHERE s.action = 'update' AND b.id = s.target_id AND s.err_reason IS NULL`);
+  // Households and residents follow a building that changed grid.
+  await q.query(`UPDATE households h SET grid_id = b.grid_id, grid_code = b.grid_code, community_code = b.community_code, updated_at = now()
+    FROM buildings b JOIN ${STAGING} s ON s.target_id = b.id AND s.action = 'update' AND s.err_reason IS NULL
+    WHERE h.building_id = b.id AND h.grid_id IS DISTINCT FROM b.grid_id`);
+  await q.query(`UPDATE residents r SET grid_id = h.grid_id, grid_code = h.grid_code, community_code = h.community_code, updated_at = now()
+    FROM households h JOIN ${STAGING} s ON s.target_id = h.building_id AND s.action = 'update' AND s.err_reason IS NULL
+    WHERE r.household_id = h.id AND r.grid_id IS DISTINCT FROM h.grid_id`);
+}
+
 /** Write the valid staged rows to the registry. Runs after validateStaged, in the same transaction. */
 export async function upsertStaged(q: SqlRunner, entity: ImportEntity, opts: ImportOptions): Promise<UpsertCounts> {
   const on = opts.effectiveDate;
@@ -441,16 +458,9 @@ export async function upsertStaged(q: SqlRunner, entity: ImportEntity, opts: Imp
                AND ST_AsEWKB(b.geom) = ST_AsEWKB(s.g) AND b.grid_id IS NOT DISTINCT FROM s.ref_grid_id AND b.deleted_at IS NULL THEN 'unchanged'
           ELSE 'update' END
         FROM buildings b WHERE b.id = s.target_id AND s.err_reason IS NULL`);
-      await q.query(`UPDATE buildings b SET name = s.name, address = s.address, use = s.use, floors = s.floors, geom = s.g,
-          grid_id = s.ref_grid_id, grid_code = s.ref_grid_code, deleted_at = NULL, deleted_reason = NULL, version = b.version + 1, updated_at = now()
-        FROM ${STAGING} s WHERE s.action = 'update' AND b.id = s.target_id AND s.err_reason IS NULL`);
-      // Households and residents follow a building that changed grid.
-      await q.query(`UPDATE households h SET grid_id = b.grid_id, grid_code = b.grid_code, community_code = b.community_code, updated_at = now()
-        FROM buildings b JOIN ${STAGING} s ON s.target_id = b.id AND s.action = 'update' AND s.err_reason IS NULL
-        WHERE h.building_id = b.id AND h.grid_id IS DISTINCT FROM b.grid_id`);
-      await q.query(`UPDATE residents r SET grid_id = h.grid_id, grid_code = h.grid_code, community_code = h.community_code, updated_at = now()
-        FROM households h JOIN ${STAGING} s ON s.target_id = h.building_id AND s.action = 'update' AND s.err_reason IS NULL
-        WHERE r.household_id = h.id AND r.grid_id IS DISTINCT FROM h.grid_id`);
+      // Nothing below but the insert when no known building changes (a first import, or one without changes).
+      const [changing] = await q.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${STAGING} WHERE action = 'update' AND err_reason IS NULL) AS any`);
+      if (changing?.any) await updateStagedBuildings(q);
       // Codes are numbered per community in file order after the highest one in use; the table lock
       // (it admits readers) keeps concurrent creations from taking the same numbers.
       await q.query('LOCK TABLE buildings IN SHARE ROW EXCLUSIVE MODE');
