@@ -35,17 +35,23 @@ export async function* checkGeometryAhead(rows: AsyncIterable<{ line: number; va
   const inFlight: Array<Promise<string[]>> = [];
   let batch: Array<{ line: number; values: StagingValue[] }> = [];
   let sent = 0;
+  // Each connection runs its batches one after another (a pg client must not be handed a query while
+  // it runs one): a batch starts when the previous one on its connection has finished.
+  const tails: Array<Promise<unknown>> = opts.runners.map(() => Promise.resolve());
   const submit = (): void => {
     const rowsOfBatch = batch;
     batch = [];
-    const runner = opts.runners[sent % opts.runners.length];
+    const r = sent % opts.runners.length;
+    const runner = opts.runners[r];
     sent += 1;
     if (!runner) throw new Error('checkGeometryAhead needs at least one connection');
-    const wkbs = rowsOfBatch.map((r) => {
-      const v = r.values[opts.geomIndex];
+    const wkbs = rowsOfBatch.map((row) => {
+      const v = row.values[opts.geomIndex];
       return Buffer.isBuffer(v) ? v : null;
     });
-    const done = checkGeometriesAhead(runner, wkbs, opts.makeValid).then((found) => {
+    const checked = (tails[r] ?? Promise.resolve()).then(() => checkGeometriesAhead(runner, wkbs, opts.makeValid));
+    tails[r] = checked.catch(() => undefined);
+    const done = checked.then((found) => {
       const byPosition = new Map(found.map((f) => [f.i, f]));
       const chunks: string[] = [];
       let chunk = '';
