@@ -137,6 +137,27 @@ describe('geometry checked ahead on other connections', () => {
     }
   });
 
+  it('without extra connections to be had, checks in the import\'s own statement and lands the same', async () => {
+    await reset();
+    const serial = await importOnce({ makeValid: true });
+    await reset();
+    const pool = connections();
+    let calls = 0;
+    const refused = await importOnce({
+      makeValid: true,
+      geometryConnections: {
+        count: 2,
+        connect: () => {
+          calls += 1;
+          // The first connects, the second is refused (as at max_connections): neither is used, both closed.
+          return calls === 1 ? pool.connect() : Promise.reject(new Error('sorry, too many clients already'));
+        },
+      },
+    });
+    expect(refused).toEqual(serial);
+    expect(pool.ended.size).toBe(pool.opened.length);
+  });
+
   it('a second import of the same file checked ahead changes nothing', async () => {
     await reset();
     const pool = connections();

@@ -184,22 +184,23 @@ export async function importStream(client: pg.ClientBase, source: Readable | Asy
     };
     const copyStarted = performance.now();
     const geomIndex = def.columns.findIndex((c) => c.name === 'geom');
-    const ahead = !workers && geomIndex >= 0 && req.geometryConnections && req.geometryConnections.count > 0 ? req.geometryConnections : undefined;
-    if (ahead) {
-      const connections = Array.from({ length: ahead.count }, () => ahead.connect());
-      try {
-        const runners = (await Promise.all(connections)).map((c) => runnerOfClient(c));
+    const wanted = !workers && geomIndex >= 0 && req.geometryConnections && req.geometryConnections.count > 0 ? req.geometryConnections : undefined;
+    const connections = wanted ? Array.from({ length: wanted.count }, () => wanted.connect()) : [];
+    try {
+      // No extra connection to be had (e.g. max_connections reached): the import's own statement checks.
+      const runners = wanted ? await Promise.all(connections).then((cs) => cs.map((c) => runnerOfClient(c)), () => null) : null;
+      if (wanted && runners) {
         // ST_IsValid sends a NOTICE per invalid footprint, as on the import's own connection.
         await Promise.all(runners.map((r) => r.query('SET client_min_messages = warning')));
         const rows = stage(readRecords(source, req.format), req, counter);
-        await copyIntoStaging(client, def.columns, checkGeometryAhead(rows, { geomIndex, runners, makeValid: req.makeValid ?? false, ...(ahead.batchRows ? { batchRows: ahead.batchRows } : {}) }), true);
-      } finally {
-        await Promise.all(connections.map((c) => c.then((conn) => conn.end()).catch(() => undefined)));
+        await copyIntoStaging(client, def.columns, checkGeometryAhead(rows, { geomIndex, runners, makeValid: req.makeValid ?? false, ...(wanted.batchRows ? { batchRows: wanted.batchRows } : {}) }), true);
+      } else {
+        await copyIntoStaging(client, def.columns, workers && req.format !== 'geojson' ? parallel(req.format, workers) : lines());
       }
-    } else {
-      await copyIntoStaging(client, def.columns, workers && req.format !== 'geojson' ? parallel(req.format, workers) : lines());
+      req.onTiming?.(performance.now() - copyStarted, runners ? `parse, check, COPY into staging; geometry checked on ${runners.length} more connections` : 'parse, check, encrypt and COPY into staging');
+    } finally {
+      await Promise.all(connections.map((c) => c.then((conn) => conn.end()).catch(() => undefined)));
     }
-    req.onTiming?.(performance.now() - copyStarted, ahead ? `parse, check, COPY into staging; geometry checked on ${ahead.count} more connections` : 'parse, check, encrypt and COPY into staging');
     const report = await finish(q, req, importOptions(req, null, { name: 'import', id: null }, req.keepIndexes ? 'never' : 'auto'), counter, started);
     await q.query(report.committed ? 'COMMIT' : 'ROLLBACK');
     return report;
