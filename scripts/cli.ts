@@ -1,6 +1,6 @@
 /** Shared plumbing for the `db:*` scripts: one way to report failures with their fix. */
 import { LocalPostgresError } from '../server/db/local-postgres';
-import { MigrationError } from '../server/db/migrate';
+import { MigrationError } from '../server/db/migration-error';
 
 export function runCli(main: () => Promise<void>): void {
   main().catch((err: unknown) => {

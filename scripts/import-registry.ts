@@ -12,7 +12,9 @@
  *                                               the tables' non-unique indexes and foreign keys and rebuilds them
  *                                               before commit, locking readers out meanwhile; this keeps them
  *       [--workers N]                           CSV/NDJSON: parse, check and encrypt on N worker threads while
- *                                               the main thread streams COPY (default: the cores, at most 4; 0: none)
+ *                                               the main thread streams COPY (default: the cores, at most 4; 0: none);
+ *                                               GeoJSON footprints: validated (and repaired) on N more database
+ *                                               connections while the main thread reads the file
  *       [--effective-date YYYY-MM-DD]           when the imported state takes effect (history), default today
  *       [--timings]                             print each step's duration (stderr)
  *       [--report <file>]                       row-level error report (CSV: line,field,reason), default <file>.errors.csv
@@ -47,6 +49,12 @@ const csvField = (s: string | number): string => {
   const t = String(s);
   return /[",\n\r]/.test(t) ? `"${t.replaceAll('"', '""')}"` : t;
 };
+
+async function connectTo(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url, application_name: 'wangge-import' });
+  await client.connect();
+  return client;
+}
 
 runCli(async () => {
   const { values, positionals } = parseArgs({
@@ -83,8 +91,7 @@ runCli(async () => {
 
   const config = loadConfig();
   const target = await resolveDatabaseTarget(config);
-  const client = new pg.Client({ connectionString: target.url, application_name: 'wangge-import' });
-  await client.connect();
+  const client = await connectTo(target.url);
 
   const report = createWriteStream(reportFile, { encoding: 'utf8' });
   report.write('line,field,reason\n');
@@ -124,6 +131,7 @@ runCli(async () => {
       makeValid: values['make-valid'],
       keepIndexes: values['keep-indexes'],
       workers: { count: workers, registryKey: registryKeyFromConfig(config) },
+      geometryConnections: { count: workers, connect: () => connectTo(target.url) },
       onError,
       onProgress,
       ...(values.timings ? { onTiming: (ms: number, step: string) => console.error(`${ms.toFixed(0).padStart(7)} ms  ${step.replace(/\s+/g, ' ').trim().slice(0, 120)}`) } : {}),

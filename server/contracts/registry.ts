@@ -5,6 +5,9 @@
  */
 import { Type, type Static } from 'typebox';
 import { AnyGeometrySchema, MultiPolygonSchema, PointSchema, PolygonSchema } from './geojson';
+import { BUILDING_USES, ORGANISATION_KINDS, REGISTRATIONS, RELATIONS, TENURES } from './registry-values';
+
+export { BUILDING_USES, ORGANISATION_KINDS, REGISTRATIONS, RELATIONS, TENURES };
 
 /** A building or organisation: a footprint, or a point where none is known. */
 const PlaceGeometry = Type.Union([PointSchema, PolygonSchema, MultiPolygonSchema]);
@@ -41,7 +44,6 @@ const Placement = {
   deletedAt: Nullable(Type.String()),
 };
 
-export const BUILDING_USES = ['residential', 'commercial', 'mixed', 'public', 'industrial', 'other'] as const;
 const BuildingUse = Type.Enum(BUILDING_USES);
 
 export const BuildingSchema = Type.Object({
@@ -70,7 +72,6 @@ export type BuildingInput = Static<typeof BuildingInputSchema>;
 
 export const BuildingListSchema = Type.Object({ items: Type.Array(BuildingSchema), next: Nullable(Type.Integer()) });
 
-export const TENURES = ['owned', 'rented', 'vacant', 'other'] as const;
 const Tenure = Type.Enum(TENURES);
 
 export const HouseholdSchema = Type.Object({
@@ -96,8 +97,6 @@ export const HouseholdInputSchema = Type.Object({
 export type HouseholdInput = Static<typeof HouseholdInputSchema>;
 export const HouseholdListSchema = Type.Object({ items: Type.Array(HouseholdSchema), next: Nullable(Type.Integer()) });
 
-export const RELATIONS = ['head', 'spouse', 'child', 'parent', 'grandchild', 'child_in_law', 'sibling', 'other'] as const;
-export const REGISTRATIONS = ['registered', 'floating', 'foreign'] as const;
 export const RESIDENT_STATUSES = ['present', 'moved_out', 'deceased'] as const;
 
 export const ResidentSchema = Type.Object({
@@ -157,7 +156,6 @@ export const ResidentListSchema = Type.Object({ items: Type.Array(ResidentSchema
 export const RevealBodySchema = Type.Object({ purpose: Type.String({ minLength: 4, maxLength: 500, description: 'why the full values are needed (audited)' }) });
 export const RevealedSchema = Type.Object({ id: Type.Integer(), idNumber: Type.String(), phone: Nullable(Type.String()) });
 
-export const ORGANISATION_KINDS = ['shop', 'school', 'hospital', 'agency', 'other'] as const;
 export const OrganisationSchema = Type.Object({
   id: Type.Integer(),
   code: Type.String(),

@@ -8,6 +8,7 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationProvider, typ
 import pg from 'pg';
 import { PROJECT_ROOT } from '../config';
 import { REQUIRED_EXTENSIONS } from './local-postgres';
+import { MigrationError } from './migration-error';
 
 export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'migrations');
 
@@ -31,12 +32,7 @@ export class SqlFileMigrationProvider implements MigrationProvider {
   }
 }
 
-export class MigrationError extends Error {
-  constructor(message: string, readonly hint?: string) {
-    super(message);
-    this.name = 'MigrationError';
-  }
-}
+export { MigrationError };
 
 /**
  * Check that the server offers every extension the schema needs and create them, or fail naming the

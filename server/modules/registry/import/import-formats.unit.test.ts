@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../test/seeded-random';
 import { readRecords, type ImportFormat, type SourceItem } from './import-formats';
 
 async function all(text: string, format: ImportFormat, chunk = 1): Promise<SourceItem[]> {
@@ -49,6 +50,30 @@ describe('GeoJSON', () => {
         { line: 1, record: { id: 'f1', name: 'a "}" b', geometry: { type: 'Point', coordinates: [1, 2] } } },
         { line: 2, record: { id: 'p2', geometry: null } },
         { line: 3, error: 'not a GeoJSON Feature' },
+      ]);
+    }
+  });
+  it('finds every feature whatever the chunking, with quotes, backslash runs and braces inside strings', async () => {
+    // Deterministic mixtures of the characters the scanner jumps between, inside property strings and keys.
+    const pieces = ['"', '\\', '\\"', '\\\\', '{', '}', '[', ']', ',', 'a', '"}"', '\\\\"'];
+    const random = seededRandom(7);
+    const next = (n: number): number => Math.floor(random() * n);
+    for (let round = 0; round < 40; round += 1) {
+      const features = Array.from({ length: 1 + next(4) }, (_, i) => {
+        const name = Array.from({ length: next(8) }, () => pieces[next(pieces.length)]).join('');
+        return { type: 'Feature', id: `f${i}`, properties: { name, [`k${name}`]: [name, { x: name }] }, geometry: { type: 'Point', coordinates: [i, round] } };
+      });
+      const text = JSON.stringify({ type: 'FeatureCollection', features, after: '] } "' });
+      const expected = features.map((f, i) => ({ line: i + 1, record: { id: f.id, ...f.properties, geometry: f.geometry } }));
+      for (const chunk of [1, 2, 3, 5 + next(60), 100_000]) expect(await all(text, 'geojson', chunk)).toEqual(expected);
+    }
+  });
+  it('reports a feature cut off by the end of the file', async () => {
+    const text = '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"n":"a\\"}"},"geometry":null},{"type":"Feature","properties":{"n":"\\\\"}';
+    for (const chunk of [1, 4, 1000]) {
+      expect(await all(text, 'geojson', chunk)).toEqual([
+        { line: 1, record: { n: 'a"}', geometry: null } },
+        { line: 2, error: 'truncated feature at end of file' },
       ]);
     }
   });

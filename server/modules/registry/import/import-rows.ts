@@ -8,7 +8,7 @@
  * Columns accept the API's camelCase names, snake_case, and the demo generator's output (Chinese
  * relation, tag and role labels included), so `npm run generate` output imports as it is.
  */
-import { BUILDING_USES, ORGANISATION_KINDS, REGISTRATIONS, RELATIONS, TENURES } from '../../../contracts/registry';
+import { BUILDING_USES, ORGANISATION_KINDS, REGISTRATIONS, RELATIONS, TENURES } from '../../../contracts/registry-values';
 import type { RegistryCipher } from '../registry-crypto';
 import { validateResidentIdNumber } from '../resident-id';
 import type { MultiPolygon, Point, Polygon } from 'geojson';

@@ -29,6 +29,7 @@ import {
   type ImportOptions,
   type SqlRunner,
 } from './import.repository';
+import { checkGeometryAhead } from './import-geometry';
 import { parallelStage } from './import-parallel';
 import { stageItem } from './import-stage';
 import { ENTITIES, type ImportEntity, type RowError, type RowContext, type StagingValue } from './import-rows';
@@ -71,6 +72,12 @@ export interface ImportRequest {
    * registry key they rebuild the cipher from; absent or 0: on the calling thread.
    */
   workers?: { count: number; registryKey: string };
+  /**
+   * CLI: check footprints read on the calling thread (GeoJSON, or CSV/NDJSON without workers) on this
+   * many extra connections while the file is still being read (import-geometry.ts), instead of in one
+   * statement afterwards. The connections run only stateless SELECTs and are closed at the end.
+   */
+  geometryConnections?: { count: number; connect(): Promise<pg.Client>; /** Rows per checked batch (tests make it tiny). */ batchRows?: number };
   /** Every row-level problem, as found: Node-side checks first (streaming), then the SQL checks. */
   onError: (error: RowError) => void;
   onProgress?: (records: number) => void;
@@ -176,8 +183,24 @@ export async function importStream(client: pg.ClientBase, source: Readable | Asy
       if (chunk) yield chunk;
     };
     const copyStarted = performance.now();
-    await copyIntoStaging(client, def.columns, workers && req.format !== 'geojson' ? parallel(req.format, workers) : lines());
-    req.onTiming?.(performance.now() - copyStarted, 'parse, check, encrypt and COPY into staging');
+    const geomIndex = def.columns.findIndex((c) => c.name === 'geom');
+    const wanted = !workers && geomIndex >= 0 && req.geometryConnections && req.geometryConnections.count > 0 ? req.geometryConnections : undefined;
+    const connections = wanted ? Array.from({ length: wanted.count }, () => wanted.connect()) : [];
+    try {
+      // No extra connection to be had (e.g. max_connections reached): the import's own statement checks.
+      const runners = wanted ? await Promise.all(connections).then((cs) => cs.map((c) => runnerOfClient(c)), () => null) : null;
+      if (wanted && runners) {
+        // ST_IsValid sends a NOTICE per invalid footprint, as on the import's own connection.
+        await Promise.all(runners.map((r) => r.query('SET client_min_messages = warning')));
+        const rows = stage(readRecords(source, req.format), req, counter);
+        await copyIntoStaging(client, def.columns, checkGeometryAhead(rows, { geomIndex, runners, makeValid: req.makeValid ?? false, ...(wanted.batchRows ? { batchRows: wanted.batchRows } : {}) }), true);
+      } else {
+        await copyIntoStaging(client, def.columns, workers && req.format !== 'geojson' ? parallel(req.format, workers) : lines());
+      }
+      req.onTiming?.(performance.now() - copyStarted, runners ? `parse, check, COPY into staging; geometry checked on ${runners.length} more connections` : 'parse, check, encrypt and COPY into staging');
+    } finally {
+      await Promise.all(connections.map((c) => c.then((conn) => conn.end()).catch(() => undefined)));
+    }
     const report = await finish(q, req, importOptions(req, null, { name: 'import', id: null }, req.keepIndexes ? 'never' : 'auto'), counter, started);
     await q.query(report.committed ? 'COMMIT' : 'ROLLBACK');
     return report;
@@ -227,7 +250,7 @@ export async function importSmall(
   let report: ImportReport | undefined;
   try {
     await db.transaction().execute(async (trx) => {
-      const q = runnerOfKysely(trx);
+      const q = await runnerOfKysely(trx);
       await q.query(`SELECT set_config('wangge.scope_all', 'on', true)`);
       await createStaging(q, ENTITIES[req.entity].columns);
       await insertIntoStaging(q, ENTITIES[req.entity].columns, rows);

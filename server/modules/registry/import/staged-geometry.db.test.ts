@@ -1,11 +1,13 @@
 /**
  * Imports stage geometry as WKB written in Node (server/geo/wkb.ts) instead of GeoJSON text: PostGIS
  * must read back exactly the geometry it would have parsed from the GeoJSON — same type, same
- * coordinates to the last bit, SRID 4326 — for every shape an import accepts.
+ * coordinates to the last bit, SRID 4326 — for every shape an import accepts; likewise the hex EWKB
+ * the geometry checks made ahead stage.
  */
 import type { MultiPolygon, Point, Polygon } from 'geojson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { geometryToWkb } from '../../../geo/wkb';
+import { ewkbHex } from './import.repository';
 import { createTestDatabase, type TestDatabase } from '../../../test/database';
 
 let tdb: TestDatabase;
@@ -48,5 +50,15 @@ describe('staged WKB', () => {
       [geometryToWkb(geometry), geojson2d],
     );
     expect(rows[0]).toEqual({ same: true, srid: 4326, type: geometry.type.toUpperCase(), dims: 2 });
+  });
+
+  // Footprints checked ahead (import-geometry.ts) are staged as hex EWKB text into a geometry column.
+  it.each(shapes)('reads %s staged as hex EWKB text as the WKB with SRID 4326', async (_label, geometry) => {
+    const wkb = geometryToWkb(geometry);
+    const { rows } = await tdb.pool.query<{ same: boolean; srid: number }>(
+      `SELECT ST_AsEWKB($2::text::geometry) = ST_AsEWKB(ST_GeomFromWKB($1, 4326)) AS same, ST_SRID($2::text::geometry) AS srid`,
+      [wkb, ewkbHex(wkb)],
+    );
+    expect(rows[0]).toEqual({ same: true, srid: 4326 });
   });
 });
