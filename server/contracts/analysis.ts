@@ -196,7 +196,7 @@ export const ClusterRequestSchema = Type.Object({
   data: AnalysisFeatureCollectionSchema,
   crs: AnalysisCrsSchema,
   eps: Type.Number({ exclusiveMinimum: 0, description: 'neighbourhood radius (metres for EPSG:4326)' }),
-  minPoints: Type.Integer({ minimum: 1, description: 'a core point has ≥ minPoints points within eps, itself included' }),
+  minPoints: Type.Integer({ minimum: 1, maximum: 10000, description: 'a core point has ≥ minPoints points within eps, itself included' }),
   timeProperty: Type.Optional(Type.String({ minLength: 1, description: 'ISO 8601 time property for each cluster’s time span' })),
   idProperty: idPropertyField,
 });
@@ -282,4 +282,5 @@ export type AnalysisRejection =
   | 'DUPLICATE_ID'
   | 'COORDINATE_OUT_OF_RANGE'
   | 'EMPTY_GEOMETRY'
+  | 'GEOMETRY_INVALID'
   | 'TIME_INVALID';

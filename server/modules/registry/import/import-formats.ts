@@ -199,7 +199,6 @@ async function* readGeoJson(chunks: AsyncGenerator<string>): AsyncGenerator<Sour
   let escaped = false;
   let featureStart = -1;
   let index = 0;
-  let sawCollection = false;
 
   for await (const chunk of chunks) {
     buffer = buffer.slice(featureStart >= 0 ? featureStart : pos) + chunk;
@@ -209,12 +208,10 @@ async function* readGeoJson(chunks: AsyncGenerator<string>): AsyncGenerator<Sour
       const m = /"features"\s*:\s*\[/.exec(buffer);
       if (!m) {
         // Keep a tail long enough to hold a '"features" : [' split across chunks.
-        if (/"type"\s*:\s*"FeatureCollection"/.test(buffer)) sawCollection = true;
         buffer = buffer.slice(-64);
         pos = 0;
         continue;
       }
-      sawCollection = true;
       inFeatures = true;
       pos = m.index + m[0].length;
       depth = 0;
@@ -244,7 +241,9 @@ async function* readGeoJson(chunks: AsyncGenerator<string>): AsyncGenerator<Sour
       }
     }
   }
-  if (!sawCollection) yield { line: 0, error: 'not a GeoJSON FeatureCollection (no "features" array)' };
+  // A collection without a "features" array (or with "features": "…") is no collection: say so, rather
+  // than import nothing and call it a success.
+  if (!inFeatures) yield { line: 0, error: 'not a GeoJSON FeatureCollection (no "features" array)' };
   else if (featureStart >= 0) yield { line: index + 1, error: 'truncated feature at end of file' };
 }
 
