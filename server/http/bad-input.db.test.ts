@@ -10,7 +10,8 @@
  * Path ids and required companions are real (demo city, a draft layout, an event), so the semantic
  * cases reach the services instead of stopping at a 404. Unknown query parameters are ignored by
  * design (the querystring schemas are open), so they ride along on the query cases but are never the
- * invalid part. Hostile requests (SQL injection, traversal, tokens, escalation) live in hostile.db.test.ts.
+ * invalid part. To triage, SWEEP_DUMP=/tmp/x.txt writes every (status, code, detail keys) seen with
+ * examples. Hostile requests (SQL injection, traversal, tokens, escalation) live in hostile.db.test.ts.
  */
 import { writeFileSync } from 'node:fs';
 import { sql } from 'kysely';
@@ -444,7 +445,7 @@ function badQueryValues(p: Parameter): string[] {
 }
 
 /** Bad path values of a parameter (already URL-encoded). */
-function badPathValues(p: Parameter, rnd: () => number): string[] {
+function badPathValues(route: Route, p: Parameter, rnd: () => number): string[] {
   const s = p.schema;
   const type = Array.isArray(s.type) ? s.type[0] : s.type;
   const unicode = Array.from({ length: 8 }, () => String.fromCodePoint(0x4e00 + Math.floor(rnd() * 0x5000))).join('');
@@ -455,12 +456,11 @@ function badPathValues(p: Parameter, rnd: () => number): string[] {
     else out.push('9223372036854775808');
   } else {
     out.push(...outOfSchema(s, p.name).filter((v): v is string => typeof v === 'string').map((v) => encodeURIComponent(v)));
-    if (s.pattern) out.push(s.pattern.startsWith('^[0-9]') ? `${pathValueFor(p)}0` : `${pathValueFor(p)}-no-such`, '..%2F..%2Fetc');
+    if (s.pattern) out.push(s.pattern.startsWith('^[0-9]') ? `${pathValue(route, p.name)}0` : `${pathValue(route, p.name)}-no-such`, '..%2F..%2Fetc');
     if (!s.pattern && !s.enum) out.push('no-such-thing');
   }
   return out;
 }
-let pathValueFor: (p: Parameter) => string = () => '1';
 
 // ---------------------------------------------------------------------------------------------
 // Case generation
@@ -589,9 +589,8 @@ function casesFor(route: Route, rnd: () => number, etag?: string): Case[] {
   };
 
   // path parameters
-  pathValueFor = (p) => pathValue(route, p.name);
   for (const p of route.params) {
-    for (const v of badPathValues(p, rnd)) {
+    for (const v of badPathValues(route, p, rnd)) {
       cases.push({ name: `path ${p.name}=${v.slice(0, 40)}`, request: { ...base, url: urlOf(route, { [p.name]: v }) + queryString(rq), ...bodyOf(validBody) } });
     }
   }
