@@ -200,12 +200,23 @@ beforeAll(async () => {
       params: parameters.filter((p) => p.in === 'path'),
       query: parameters.filter((p) => p.in === 'query'),
       headers: parameters.filter((p) => p.in === 'header'),
-      ...(content['application/json']?.schema ? { body: content['application/json'].schema } : {}),
+      ...(content['application/json']?.schema ? { body: mergeAllOf(content['application/json'].schema) } : {}),
       contentTypes: Object.keys(content),
     });
   }
 }, 120_000);
 afterAll(async () => t?.close());
+
+/** An `allOf` of object schemas as one object schema (the union of their properties and requirements). */
+function mergeAllOf(s: Schema): Schema {
+  if (!s.allOf) return s;
+  const parts = s.allOf.map(mergeAllOf);
+  return {
+    type: 'object',
+    properties: Object.assign({}, ...parts.map((p) => p.properties ?? {})) as Record<string, Schema>,
+    required: parts.flatMap((p) => p.required ?? []),
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Valid companions: a value that passes the schema (as far as a generator can tell)
@@ -282,7 +293,8 @@ function sample(s: Schema | undefined, name = '', depth = 0): unknown {
     }
     case 'array': {
       if (Array.isArray(s.items)) return s.items.map((it, i) => sample(it, `${name}[${i}]`, depth + 1));
-      const n = Math.max(1, s.minItems ?? 0);
+      // collections get a few features, so analyses that need several reach their geometry checks
+      const n = Math.max(name === 'features' ? 4 : 1, s.minItems ?? 0);
       return Array.from({ length: Math.min(n, 4) }, () => sample(s.items as Schema, name, depth + 1));
     }
     case 'string':
@@ -503,6 +515,18 @@ function geometrySpots(s: Schema | undefined, path: Array<string | number> = [],
   return out;
 }
 
+/** `setAt` for every element where the path crosses an array (index 0 stands for all of them). */
+function setEach(target: unknown, path: Array<string | number>, value: unknown): unknown {
+  const i = path.findIndex((k) => typeof k === 'number');
+  if (i < 0) return setAt(target, path, value);
+  const head = path.slice(0, i);
+  let node: unknown = target;
+  for (const k of head) node = (node as Record<string, unknown> | undefined)?.[k];
+  if (!Array.isArray(node)) return setAt(target, path, value);
+  const items = node.map((item: unknown) => setEach(item, path.slice(i + 1), value));
+  return setAt(target, head, items);
+}
+
 function setAt(target: unknown, path: Array<string | number>, value: unknown): unknown {
   if (path.length === 0) return value;
   const copy = structuredClone(target) as Record<string | number, unknown>;
@@ -665,7 +689,7 @@ function casesFor(route: Route, rnd: () => number, etag?: string): Case[] {
     // geometries
     for (const spot of geometrySpots(b)) {
       for (const [what, g] of badGeometries(spot.types)) {
-        cases.push({ name: `body ${spot.path.join('.')}: ${what}`, request: { method, url, headers: { ...headers, ...JSON_HEADERS }, payload: jsonPayload(setAt(validBody, spot.path, g)) } });
+        cases.push({ name: `body ${spot.path.join('.')}: ${what}`, request: { method, url, headers: { ...headers, ...JSON_HEADERS }, payload: jsonPayload(setEach(validBody, spot.path, g)) } });
       }
     }
   }
