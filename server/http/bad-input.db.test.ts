@@ -411,6 +411,8 @@ function outOfSchema(s: Schema, name: string): unknown[] {
     if (s.minimum !== undefined) out.push(s.minimum - 1);
     if (typeof s.exclusiveMinimum === 'number') out.push(s.exclusiveMinimum);
     if (type === 'integer') out.push(1.5, 9e15 * 10);
+    // the JSON number 1e999 parses as Infinity, which is of type number
+    out.push(INF);
   }
   return out;
 }
@@ -707,6 +709,7 @@ function casesFor(route: Route, rnd: () => number, etag?: string): Case[] {
   if (route.key === 'POST /api/v1/registry/import') {
     files.push(['text/csv', 'code,name\n"unclosed,\u0000\u0001\n'], ['application/x-ndjson', '{"a":\n[]\n'], ['application/geo+json', '{"type":"FeatureCollection","features":"no"}'], ['text/csv', '']);
   }
+  if (files.length > 0) files.push(['multipart/form-data; boundary=b', '--b\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\ncode,name\r\n--b--\r\n']);
   for (const [type, payload] of files) {
     cases.push({ name: `file ${type} of garbage (${payload.length} bytes)`, request: { method, url, headers: { ...headers, 'content-type': type }, payload } });
   }
