@@ -15,7 +15,7 @@ import { PROJECT_ROOT, type AppConfig } from './config';
 import type { Database } from './db/database';
 import { NotificationHub } from './db/notifications';
 import { registerAuth } from './auth/request-auth';
-import { AppError, frameworkErrors, registerErrorHandling } from './http/errors';
+import { AppError, MAX_PARAM_LENGTH, frameworkErrors, registerErrorHandling } from './http/errors';
 import { registerRateLimiting } from './http/rate-limit';
 import { registerSecurityHeaders } from './http/security-headers';
 import { registerValidation } from './http/validation';
@@ -55,7 +55,7 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
     // Ids in URLs are numeric or short codes; a 2 KB path is already hostile.
-    routerOptions: { maxParamLength: 200 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     return503OnClosing: true,
     // Client addresses (rate limits, lockout, audit) from X-Forwarded-For only behind a trusted proxy.
     trustProxy: config.trustProxy,

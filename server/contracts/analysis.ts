@@ -11,6 +11,11 @@ import { Type, type Static } from 'typebox';
 
 /** Largest number of features one request may analyse (schema and service both enforce it). */
 export const MAX_ANALYSIS_FEATURES = 50_000;
+/**
+ * Upper bound of every distance and size parameter (metres for EPSG:4326, data units for crs none):
+ * far beyond any real extent, and it keeps a JSON 1e999 (parsed as Infinity, still a "number") out.
+ */
+export const MAX_LENGTH = 1e9;
 /** Largest number of cells a counts or density answer may hold. */
 export const MAX_ANALYSIS_CELLS = 250_000;
 
@@ -53,7 +58,7 @@ const SelfSchema = Type.Boolean({ description: 'include each unit as its own nei
 export const WeightsSpecSchema = Type.Union([
   Type.Object({
     type: Type.Literal('distance'),
-    max: Type.Number({ exclusiveMinimum: 0, description: 'band: 0 < d ≤ max (metres for EPSG:4326)' }),
+    max: Type.Number({ exclusiveMinimum: 0, maximum: MAX_LENGTH, description: 'band: 0 < d ≤ max (metres for EPSG:4326)' }),
     binary: Type.Optional(Type.Boolean({ description: 'only binary bands are supported (true)' })),
     self: Type.Optional(SelfSchema),
     transform: Type.Optional(TransformSchema),
@@ -195,8 +200,8 @@ export type WeightsResponse = Static<typeof WeightsResponseSchema>;
 export const ClusterRequestSchema = Type.Object({
   data: AnalysisFeatureCollectionSchema,
   crs: AnalysisCrsSchema,
-  eps: Type.Number({ exclusiveMinimum: 0, description: 'neighbourhood radius (metres for EPSG:4326)' }),
-  minPoints: Type.Integer({ minimum: 1, description: 'a core point has ≥ minPoints points within eps, itself included' }),
+  eps: Type.Number({ exclusiveMinimum: 0, maximum: MAX_LENGTH, description: 'neighbourhood radius (metres for EPSG:4326)' }),
+  minPoints: Type.Integer({ minimum: 1, maximum: 10000, description: 'a core point has ≥ minPoints points within eps, itself included' }),
   timeProperty: Type.Optional(Type.String({ minLength: 1, description: 'ISO 8601 time property for each cluster’s time span' })),
   idProperty: idPropertyField,
 });
@@ -232,7 +237,7 @@ export const CountsRequestSchema = Type.Object({
   data: AnalysisFeatureCollectionSchema,
   crs: AnalysisCrsSchema,
   shape: Type.Union([Type.Literal('hex'), Type.Literal('square')]),
-  size: Type.Number({ exclusiveMinimum: 0, description: 'hexagon edge length (as ST_HexagonGrid) or square side; metres for EPSG:4326' }),
+  size: Type.Number({ exclusiveMinimum: 0, maximum: MAX_LENGTH, description: 'hexagon edge length (as ST_HexagonGrid) or square side; metres for EPSG:4326' }),
   origin: Type.Optional(OriginSchema),
   weightProperty: Type.Optional(Type.String({ minLength: 1, description: 'sum this numeric property instead of counting' })),
 });
@@ -241,8 +246,8 @@ export type CountsRequest = Static<typeof CountsRequestSchema>;
 export const DensityRequestSchema = Type.Object({
   data: AnalysisFeatureCollectionSchema,
   crs: AnalysisCrsSchema,
-  radius: Type.Number({ exclusiveMinimum: 0, description: 'kernel bandwidth r (metres for EPSG:4326)' }),
-  cellSize: Type.Number({ exclusiveMinimum: 0, description: 'side of the square output cells' }),
+  radius: Type.Number({ exclusiveMinimum: 0, maximum: MAX_LENGTH, description: 'kernel bandwidth r (metres for EPSG:4326)' }),
+  cellSize: Type.Number({ exclusiveMinimum: 0, maximum: MAX_LENGTH, description: 'side of the square output cells' }),
   origin: Type.Optional(OriginSchema),
   weightProperty: Type.Optional(Type.String({ minLength: 1 })),
 });
@@ -282,4 +287,5 @@ export type AnalysisRejection =
   | 'DUPLICATE_ID'
   | 'COORDINATE_OUT_OF_RANGE'
   | 'EMPTY_GEOMETRY'
+  | 'GEOMETRY_INVALID'
   | 'TIME_INVALID';

@@ -8,7 +8,8 @@ import { PointSchema } from './geojson';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const DateTime = Type.String({ format: 'date-time' });
-const IsoDate = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'YYYY-MM-DD (Asia/Shanghai)' });
+// The format makes Ajv check the calendar too (2026-02-30 and month 13 match the pattern but are no dates).
+const IsoDate = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', format: 'date', description: 'YYYY-MM-DD (Asia/Shanghai)' });
 const CategoryCode = Type.String({ pattern: '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)?$', maxLength: 64 });
 
 export const EVENT_STATES = ['reported', 'accepted', 'rejected', 'dispatched', 'in_progress', 'resolved', 'verified', 'closed'] as const;
@@ -167,14 +168,14 @@ export const TransitionBodySchema = Type.Object(
     note: Type.Optional(Type.String({ maxLength: 2000 })),
     reason: Type.Optional(Type.String({ minLength: 2, maxLength: 2000, description: 'reject, reopen, transfer, request_extension' })),
     result: Type.Optional(Type.String({ minLength: 1, maxLength: 5000, description: 'resolve' })),
-    staffId: Type.Optional(Type.Integer({ minimum: 1, description: 'dispatch: to a staff member' })),
+    staffId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'dispatch: to a staff member' })),
     department: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'dispatch: to a department' })),
     gridCode: Type.Optional(Type.String({ pattern: '^[0-9]{15}$', description: 'transfer: the receiving grid' })),
     hours: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 2000, description: 'request_extension' })),
     category: Type.Optional(CategoryCode),
     location: Type.Optional(PointSchema),
     address: Type.Optional(Type.String({ minLength: 2, maxLength: 300 })),
-    expectedVersion: Type.Optional(Type.Integer({ minimum: 1 })),
+    expectedVersion: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
   },
   { additionalProperties: false },
 );
@@ -210,7 +211,7 @@ export const EventListQuerySchema = Type.Object({
   from: Type.Optional(DateTime),
   to: Type.Optional(DateTime),
   bbox: Type.Optional(Type.String({ pattern: '^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$', description: 'minLng,minLat,maxLng,maxLat' })),
-  after: Type.Optional(Type.Integer({ minimum: 0, description: 'keyset: the last id of the previous page (newest first)' })),
+  after: Type.Optional(Type.Integer({ minimum: 0, maximum: 9007199254740991, description: 'keyset: the last id of the previous page (newest first)' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
   format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('geojson')])),
 });

@@ -88,7 +88,7 @@ export const SplitResultSchema = Type.Object({
 export type SplitResult = Static<typeof SplitResultSchema>;
 
 export const MergeBodySchema = Type.Object({
-  ids: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 2, maxItems: 100, uniqueItems: true }),
+  ids: Type.Array(Type.Integer({ minimum: 1, maximum: 2147483647 }), { minItems: 2, maxItems: 100, uniqueItems: true }),
 });
 export const MergeResultSchema = Type.Object({
   grid: GridFeatureSchema,
@@ -122,7 +122,7 @@ export type GridAtResult = Static<typeof GridAtResultSchema>;
 
 export const GridListQuerySchema = Type.Object({
   bbox: Type.Optional(Type.String({ pattern: '^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$', description: 'minLng,minLat,maxLng,maxLat' })),
-  layout: Type.Optional(Type.Integer({ minimum: 1, description: 'a layout id; default: the published layouts' })),
+  layout: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'a layout id; default: the published layouts' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20_000, default: 5_000 })),
 });
 export const GridCollectionSchema = Type.Object({

@@ -52,7 +52,7 @@ export const PublishBodySchema = Type.Object({
 
 export const FillGapBodySchema = Type.Object({
   gap: Type.Object({ type: Type.Literal('Polygon'), coordinates: Type.Array(Type.Array(Type.Array(Type.Number()), { minItems: 4 }), { minItems: 1 }) }),
-  gridId: Type.Optional(Type.Integer({ minimum: 1, description: 'grid to absorb the gap; default the neighbour sharing the longest edge' })),
+  gridId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'grid to absorb the gap; default the neighbour sharing the longest edge' })),
 });
 
 export const AssignCodesResultSchema = Type.Object({

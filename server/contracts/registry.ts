@@ -14,7 +14,8 @@ const PlaceGeometry = Type.Union([PointSchema, PolygonSchema, MultiPolygonSchema
 
 const Code12 = Type.String({ pattern: '^[0-9]{12}$' });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
-const IsoDate = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'YYYY-MM-DD' });
+// The format makes Ajv check the calendar too (2026-02-30 and month 13 match the pattern but are no dates).
+const IsoDate = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', format: 'date', description: 'YYYY-MM-DD' });
 
 export const BBOX_PATTERN = '^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$';
 
@@ -23,12 +24,12 @@ export const IdParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maxim
 /** Common list filters; every list is keyset-paged by id (`after` = the last id of the previous page). */
 export const ListQuerySchema = Type.Object({
   grid: Type.Optional(Type.String({ pattern: '^[0-9]{9,15}$', description: 'grid code, or a street/community code prefix' })),
-  gridId: Type.Optional(Type.Integer({ minimum: 1 })),
+  gridId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
   community: Type.Optional(Code12),
   bbox: Type.Optional(Type.String({ pattern: BBOX_PATTERN, description: 'minLng,minLat,maxLng,maxLat' })),
   q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'text: name, address, code' })),
   tag: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_]*$' })),
-  after: Type.Optional(Type.Integer({ minimum: 0 })),
+  after: Type.Optional(Type.Integer({ minimum: 0, maximum: 2147483647 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
   includeDeleted: Type.Optional(Type.Boolean()),
 });
@@ -88,7 +89,7 @@ export const HouseholdSchema = Type.Object({
 export type Household = Static<typeof HouseholdSchema>;
 
 export const HouseholdInputSchema = Type.Object({
-  buildingId: Type.Integer({ minimum: 1 }),
+  buildingId: Type.Integer({ minimum: 1, maximum: 2147483647 }),
   unit: Type.Optional(Type.String({ maxLength: 20 })),
   room: Type.Optional(Type.String({ maxLength: 20 })),
   tenure: Type.Optional(Tenure),
@@ -116,7 +117,7 @@ export const ResidentSchema = Type.Object({
 export type Resident = Static<typeof ResidentSchema>;
 
 export const ResidentInputSchema = Type.Object({
-  householdId: Type.Integer({ minimum: 1 }),
+  householdId: Type.Integer({ minimum: 1, maximum: 2147483647 }),
   name: Type.String({ minLength: 1, maxLength: 100 }),
   gender: Type.Union([Type.Literal('M'), Type.Literal('F')]),
   birthDate: IsoDate,
@@ -132,7 +133,7 @@ export const ResidentInputSchema = Type.Object({
 export type ResidentInput = Static<typeof ResidentInputSchema>;
 
 export const ResidentUpdateSchema = Type.Object({
-  householdId: Type.Optional(Type.Integer({ minimum: 1 })),
+  householdId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   phone: Type.Optional(Nullable(Type.String({ pattern: '^1[0-9]{10}$' }))),
   relation: Type.Optional(Type.Enum(RELATIONS)),
@@ -148,7 +149,7 @@ export const ResidentListQuerySchema = Type.Object({
   idNumber: Type.Optional(Type.String({ minLength: 18, maxLength: 18, description: 'exact, via the keyed hash' })),
   registration: Type.Optional(Type.Enum(REGISTRATIONS)),
   status: Type.Optional(Type.Enum(RESIDENT_STATUSES)),
-  household: Type.Optional(Type.Integer({ minimum: 1 })),
+  household: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
 });
 export type ResidentListQuery = Static<typeof ResidentListQuerySchema>;
 export const ResidentListSchema = Type.Object({ items: Type.Array(ResidentSchema), next: Nullable(Type.Integer()) });
@@ -273,7 +274,7 @@ export const StaffListQuerySchema = Type.Object({
   bbox: Type.Optional(Type.String({ pattern: BBOX_PATTERN, description: 'staff assigned to published grids meeting this box' })),
   q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'name, code or phone' })),
   role: Type.Optional(Type.Enum(STAFF_ROLES)),
-  after: Type.Optional(Type.Integer({ minimum: 0 })),
+  after: Type.Optional(Type.Integer({ minimum: 0, maximum: 2147483647 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
   includeDeleted: Type.Optional(Type.Boolean()),
 });
@@ -293,13 +294,13 @@ export const GridMemberSchema = Type.Object({
 export const GridMembersSchema = Type.Object({ gridId: Type.Integer(), gridCode: Type.String(), on: IsoDate, members: Type.Array(GridMemberSchema) });
 export const GridMembersQuerySchema = Type.Object({ on: Type.Optional(IsoDate) });
 export const AssignmentInputSchema = Type.Object({
-  staffId: Type.Integer({ minimum: 1 }),
+  staffId: Type.Integer({ minimum: 1, maximum: 2147483647 }),
   role: Type.Enum(ASSIGNMENT_ROLES),
   fromDate: Type.Optional(IsoDate),
   toDate: Type.Optional(Nullable(IsoDate)),
 });
 export type AssignmentInput = Static<typeof AssignmentInputSchema>;
-export const AssignmentParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1 }), assignmentId: Type.Integer({ minimum: 1 }) });
+export const AssignmentParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }), assignmentId: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
 
 const HHMM = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'HH:MM, Asia/Shanghai; end may be 24:00' });
 export const ShiftSchema = Type.Object({ id: Type.Integer(), staffId: Type.Integer(), staffCode: Type.String(), name: Type.String(), weekday: Type.Integer({ minimum: 1, maximum: 7 }), start: HHMM, end: HHMM });
@@ -317,7 +318,7 @@ export const RosterExceptionSchema = Type.Object({
 });
 export const RosterExceptionInputSchema = Type.Object({
   kind: Type.Enum(ROSTER_EXCEPTION_KINDS),
-  staffId: Type.Optional(Type.Integer({ minimum: 1, description: 'leave and extra: whose' })),
+  staffId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'leave and extra: whose' })),
   startsAt: Type.String({ format: 'date-time' }),
   endsAt: Type.String({ format: 'date-time' }),
   reason: Type.Optional(Type.String({ maxLength: 200 })),
@@ -334,7 +335,7 @@ export const RosterSchema = Type.Object({
 export const RosterQuerySchema = Type.Object({ from: Type.Optional(Type.String({ format: 'date-time' })), to: Type.Optional(Type.String({ format: 'date-time' })) });
 export const RosterPutSchema = Type.Object({ shifts: Type.Array(ShiftInputSchema, { maxItems: 500 }) });
 export type ShiftInput = Static<typeof ShiftInputSchema>;
-export const ExceptionParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1 }), exceptionId: Type.Integer({ minimum: 1 }) });
+export const ExceptionParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }), exceptionId: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
 
 // Import ------------------------------------------------------------------------------------------
 

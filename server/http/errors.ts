@@ -91,9 +91,12 @@ function body(code: ErrorCode, message: string, details?: unknown): ErrorBody {
  * Failures the router meets before any route or hook runs (a path parameter over maxParamLength, an
  * undecodable URL): the same error shape as everything else. Pass as Fastify's `frameworkErrors`.
  */
+/** Longest path parameter the router accepts (Fastify's `routerOptions.maxParamLength`). */
+export const MAX_PARAM_LENGTH = 200;
+
 export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-    void reply.status(414).send(body('URI_TOO_LONG', 'A path parameter is longer than the server accepts.'));
+    void reply.status(414).send(body('URI_TOO_LONG', 'A path parameter is longer than the server accepts.', { in: 'params', maxLength: MAX_PARAM_LENGTH }));
     return;
   }
   void reply.status(400).send(body('VALIDATION_FAILED', 'The URL is malformed.', { in: 'url', reason: err.code }));
@@ -120,12 +123,12 @@ export function registerErrorHandling(app: FastifyInstance): void {
     switch (fe.code) {
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return reply.status(400).send(body('MALFORMED_JSON', 'The request body is not valid JSON.', { reason: fe.message }));
+        return reply.status(400).send(body('MALFORMED_JSON', 'The request body is not valid JSON.', { in: 'body', reason: fe.message }));
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return reply.status(413).send(body('PAYLOAD_TOO_LARGE', 'The request body is larger than the server accepts.', { limitBytes: app.initialConfig.bodyLimit }));
+        return reply.status(413).send(body('PAYLOAD_TOO_LARGE', 'The request body is larger than the server accepts.', { in: 'body', limitBytes: app.initialConfig.bodyLimit }));
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-        return reply.status(415).send(body('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.', { contentType: request.headers['content-type'] ?? null }));
+        return reply.status(415).send(body('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.', { in: 'headers', field: 'content-type', contentType: request.headers['content-type'] ?? null }));
       default:
         break;
     }

@@ -24,6 +24,25 @@ describe('one error shape for every failure', () => {
     expect(body.error.message.length).toBeGreaterThan(5);
   });
 
+  it('says where for failures before any schema (the body, the content type, the path)', async () => {
+    const where = async (request: Parameters<TestApp['inject']>[0]): Promise<unknown> => (await t.inject(request)).json<ErrorResponse>().error.details;
+    expect(await where({ method: 'POST', url: '/api/v1/grids/merge', payload: '{"ids": [1,', headers: { 'content-type': 'application/json' } })).toMatchObject({ in: 'body' });
+    expect(await where({ method: 'POST', url: '/api/v1/grids/merge', payload: 'ids=1,2', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).toMatchObject({ in: 'headers', field: 'content-type' });
+    expect(await where({ method: 'POST', url: '/api/v1/grids/merge', payload: JSON.stringify({ pad: 'x'.repeat(70 * 1024) }), headers: { 'content-type': 'application/json' } })).toMatchObject({ in: 'body' });
+    const long = await t.inject(`/api/v1/grids/${'1'.repeat(300)}`);
+    expect(long.statusCode).toBe(414);
+    expect(long.json<ErrorResponse>().error).toMatchObject({ code: 'URI_TOO_LONG', details: { in: 'params', maxLength: 200 } });
+  });
+
+  it('refuses NUL in any text (PostgreSQL cannot store it) with where it is, before the route runs', async () => {
+    const query = await t.inject('/api/v1/audit?actorName=a%00b');
+    expect(query.statusCode).toBe(400);
+    expect(query.json<ErrorResponse>().error).toMatchObject({ code: 'VALIDATION_FAILED', details: { in: 'querystring', problems: [{ path: '/actorName', keyword: 'nul' }] } });
+    const body = await t.inject({ method: 'POST', url: `/api/v1/communities/410105001001/layouts`, payload: { from: 'empty', name: 'x', extra: { list: ['ok', 'a\u0000b'] } } });
+    expect(body.statusCode).toBe(400);
+    expect(body.json<ErrorResponse>().error.details).toMatchObject({ in: 'body', problems: [{ path: '/extra/list/1' }] });
+  });
+
   it('reports where a schema violation is', async () => {
     const res = await t.inject({ method: 'POST', url: '/api/v1/grids/merge', payload: { ids: [1, 'x'] } });
     const details = res.json<ErrorResponse>().error.details as { in: string; problems: Array<{ path: string }> };

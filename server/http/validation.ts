@@ -2,10 +2,15 @@
  * Two Ajv instances: query strings, params and headers arrive as text, so they are coerced to the
  * schema's types ("12" → 12); bodies are JSON and are taken literally, so a coordinate sent as the
  * string "113.6" is refused instead of silently becoming a number.
+ *
+ * Before either, one check no schema states: no text may hold NUL (U+0000). PostgreSQL's text types
+ * cannot store it, so a name, a search term or a filter with one would fail in SQL as a 500 (or be
+ * dropped on one path and stored on another).
  */
 import Ajv, { type Options } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
+import { AppError } from './errors';
 
 function makeAjv(options: Options): Ajv {
   const ajv = new Ajv({ allErrors: true, removeAdditional: false, useDefaults: true, strict: false, ...options });
@@ -13,8 +18,73 @@ function makeAjv(options: Options): Ajv {
   return ajv;
 }
 
+/** Whether any string or key in `value` holds U+0000: one pass without paths (bodies can be large). */
+function hasNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (const item of v) {
+        if (typeof item === 'string') {
+          if (item.includes('\u0000')) return true;
+        } else if (item !== null && typeof item === 'object') stack.push(item);
+      }
+    } else if (v !== null && typeof v === 'object' && !Buffer.isBuffer(v)) {
+      for (const k of Object.keys(v)) {
+        if (k.includes('\u0000')) return true;
+        const item = (v as Record<string, unknown>)[k];
+        if (typeof item === 'string') {
+          if (item.includes('\u0000')) return true;
+        } else if (item !== null && typeof item === 'object') stack.push(item);
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * The JSON Pointer of the first string (or object key) in `value` holding U+0000, or undefined.
+ * Iterative, so a hostile 10,000-deep body cannot overflow the stack; files (Buffers) are not text.
+ */
+export function findNul(value: unknown): string | undefined {
+  if (!hasNul(value)) return undefined;
+  const stack: Array<[unknown, string]> = [[value, '']];
+  while (stack.length > 0) {
+    const [v, path] = stack.pop() as [unknown, string];
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return path || '/';
+    } else if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i += 1) stack.push([v[i], `${path}/${i}`]);
+    } else if (v !== null && typeof v === 'object' && !Buffer.isBuffer(v)) {
+      for (const [k, child] of Object.entries(v)) {
+        const at = `${path}/${k.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+        if (k.includes('\u0000')) return at;
+        stack.push([child, at]);
+      }
+    }
+  }
+  return undefined;
+}
+
 export function registerValidation(app: FastifyInstance): void {
   const coercing = makeAjv({ coerceTypes: 'array' });
   const literal = makeAjv({ coerceTypes: false });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? literal.compile(schema) : coercing.compile(schema)));
+
+  app.addHook('preValidation', (request, _reply, done) => {
+    for (const [where, value] of [['params', request.params], ['querystring', request.query], ['body', request.body]] as const) {
+      const path = findNul(value);
+      if (path !== undefined) {
+        done(
+          new AppError('VALIDATION_FAILED', 400, `Invalid ${where}: text must not contain the NUL character (U+0000).`, {
+            in: where,
+            problems: [{ path, keyword: 'nul', message: 'must not contain U+0000' }],
+          }),
+        );
+        return;
+      }
+    }
+    done();
+  });
 }

@@ -6,11 +6,46 @@
 import { warn, type AnalysisWarning } from '../../contracts/analysis-warnings';
 import type { Position } from 'geojson';
 import { MAX_ANALYSIS_FEATURES, type AnalysisCrs, type AnalysisFeature, type AnalysisRejection, type FeatureId } from '../../contracts/analysis';
+import { validatePolygonGeometry } from '../../geo/validate-geometry';
 import { AppError } from '../../http/errors';
 import { describeProjection, localProjection, maxScaleError, type LocalProjection } from './local-projection';
 
 export function reject(reason: AnalysisRejection, message: string, details: Record<string, unknown> = {}): AppError {
-  return new AppError('VALIDATION_FAILED', 422, message, { reason, ...details });
+  return new AppError('VALIDATION_FAILED', 422, message, { in: 'body', reason, ...details });
+}
+
+/**
+ * What is wrong with a polygon feature's outline (a ring unclosed or too short, a spike, a
+ * self-intersection), by the checks of server/geo, or null. Planar data (crs none) is first scaled
+ * into the unit square: a uniform scale and shift keep closure, crossings and spikes, and the
+ * validator's lon/lat ranges then hold.
+ */
+function outlineProblem(geometry: AnalysisFeature['geometry'], crs: AnalysisCrs): { reason: string; message: string; location?: [number, number] } | null {
+  if (geometry.type === 'Point') return null;
+  let minX = 0;
+  let minY = 0;
+  let span = 1;
+  let checked: unknown = geometry;
+  if (crs !== 'EPSG:4326') {
+    const positions = (geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates).flat(2);
+    let maxX = -Infinity;
+    let maxY = -Infinity;
+    minX = Infinity;
+    minY = Infinity;
+    for (const p of positions) {
+      minX = Math.min(minX, p[0]!);
+      minY = Math.min(minY, p[1]!);
+      maxX = Math.max(maxX, p[0]!);
+      maxY = Math.max(maxY, p[1]!);
+    }
+    span = Math.max(maxX - minX, maxY - minY) || 1;
+    const scale = (ring: Position[]): Position[] => ring.map((p) => [(p[0]! - minX) / span, (p[1]! - minY) / span]);
+    checked = geometry.type === 'Polygon' ? { type: 'Polygon', coordinates: geometry.coordinates.map(scale) } : { type: 'MultiPolygon', coordinates: geometry.coordinates.map((rings) => rings.map(scale)) };
+  }
+  const check = validatePolygonGeometry(checked);
+  if (check.valid) return null;
+  const at = check.location;
+  return { reason: check.reason, message: check.message, ...(at ? { location: [at[0] * span + minX, at[1] * span + minY] } : {}) };
 }
 
 export type GeometryKind = 'point' | 'polygon';
@@ -242,6 +277,15 @@ export function readInput(features: readonly AnalysisFeature[], crs: AnalysisCrs
     if (parts === null) visit((f.geometry as { coordinates: Position }).coordinates, index);
     else for (const rings of parts) for (const ring of rings) for (const p of ring) visit(p, index);
   });
+
+  if (first === 'polygon') {
+    features.forEach((f, index) => {
+      const problem = outlineProblem(f.geometry, crs);
+      if (problem) {
+        throw reject('GEOMETRY_INVALID', `Feature ${index}: ${problem.message}`, { index, geometryReason: problem.reason, ...(problem.location ? { location: problem.location } : {}) });
+      }
+    });
+  }
 
   const { projection, warnings, project } = projectionOf(crs, options, minX, minY, maxX, maxY);
 

@@ -54,3 +54,23 @@ describe('readInput on points', () => {
     expect(rejection(() => readInput([square, pt(0, 0)], 'none'))).toMatchObject({ reason: 'MIXED_GEOMETRY_TYPES', details: { index: 1 } });
   });
 });
+
+describe('readInput on polygons with a broken outline (found by server/http/bad-input.db.test.ts: they were analysed)', () => {
+  const poly = (ring: number[][]): AnalysisFeature => ({ type: 'Feature', properties: null, geometry: { type: 'Polygon', coordinates: [ring] } });
+  it.each([
+    ['a self-intersecting ring', [[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]], 'SELF_INTERSECTION'],
+    ['an unclosed ring', [[0, 0], [1, 0], [1, 1], [0, 1]], 'RING_NOT_CLOSED'],
+  ])('refuses %s, in projected (crs none) and lon/lat data alike', (_name, ring, reason) => {
+    const planar = ring.map(([x = 0, y = 0]) => [500_000 + x * 1000, 3_800_000 + y * 1000]);
+    const r1 = rejection(() => readInput([square, poly(planar)], 'none'));
+    expect(r1.reason).toBe('GEOMETRY_INVALID');
+    expect(r1.details).toMatchObject({ in: 'body', index: 1, geometryReason: reason });
+    const lonLat = ring.map(([x = 0, y = 0]) => [113.6 + x * 0.001, 34.75 + y * 0.001]);
+    expect(rejection(() => readInput([poly(lonLat)], 'EPSG:4326')).details).toMatchObject({ index: 0, geometryReason: reason });
+  });
+
+  it('still takes valid polygons far from lon/lat ranges (crs none)', () => {
+    const big = poly([[500_000, 3_800_000], [501_000, 3_800_000], [501_000, 3_801_000], [500_000, 3_801_000], [500_000, 3_800_000]]);
+    expect(readInput([square, big], 'none').kind).toBe('polygon');
+  });
+});

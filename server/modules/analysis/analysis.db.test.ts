@@ -433,6 +433,21 @@ describe('bad input is refused and leaves the database unchanged', () => {
     expect(await relationCount()).toBe(before);
   });
 
+  it.each([
+    ['clusters', 'eps', '{"eps":1e999,"minPoints":1}'],
+    ['counts', 'size', '{"shape":"hex","size":1e999}'],
+    ['density', 'cellSize', '{"radius":1,"cellSize":1e999}'],
+    ['density', 'radius', '{"radius":1e999,"cellSize":1}'],
+    ['weights', 'weights/max', '{"weights":{"type":"distance","max":1e999}}'],
+  ])('refuses a JSON 1e999 (Infinity) as %s %s (found by server/http/bad-input.db.test.ts: a 500, or eps null in a 200)', async (path, field, rest) => {
+    const data = JSON.stringify(six);
+    const res = await t.inject({ method: 'POST', url: `/api/v1/analysis/${path}`, headers: { 'content-type': 'application/json' }, payload: `{"data":${data},"crs":"none",${rest.slice(1)}` });
+    expect(res.statusCode).toBe(400);
+    const error = res.json<ErrorResponse>().error;
+    expect(error).toMatchObject({ code: 'VALIDATION_FAILED', details: { in: 'body' } });
+    expect(JSON.stringify(error.details)).toContain(`/${field}`);
+  });
+
   it('refuses more than 50,000 features with TOO_MANY_FEATURES', async () => {
     const many = fc(Array.from({ length: 50_001 }, (_, i) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [i % 1000, Math.floor(i / 1000)] }, properties: null })));
     const res = await post<ErrorResponse>('weights', { data: many, crs: 'none', weights: { type: 'knn', k: 1 } });

@@ -83,6 +83,14 @@ describe('daily report', () => {
     expect(res.json<DailyReport>().rows).toEqual(rows);
   });
 
+  it('refuses a day that does not exist (2026-02-30 was a report of nothing, month 13 a 500)', async () => {
+    for (const date of ['2026-02-30', '2026-13-45']) {
+      const res = await t.inject(`/api/v1/events/reports/daily?date=${date}`);
+      expect(res.statusCode, date).toBe(400);
+      expect(res.json<{ error: { code: string; details: { in: string } } }>().error).toMatchObject({ code: 'VALIDATION_FAILED', details: { in: 'querystring' } });
+    }
+  });
+
   it('per community adds the grids up, and downloads as CSV', async () => {
     const r = (await t.inject('/api/v1/events/reports/daily?date=2025-03-03&level=community')).json<DailyReport>();
     expect(r.rows).toEqual([{ unitCode: COMMUNITY, unitName: null, ...zero, reported: 3, reportedByCategory: { dispute: 2, environment: 1 }, accepted: 1, closed: 1, openAtEnd: 2 }]);

@@ -111,7 +111,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
     config: { permission: 'reports:read' },
     schema: {
       tags, summary: 'The event taxonomy (active version, or ?version=)',
-      querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }), response: { 200: TaxonomySchema, ...errors },
+      querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })) }), response: { 200: TaxonomySchema, ...errors },
     },
   }, async (request) => getTaxonomy(db, request.query.version));
 

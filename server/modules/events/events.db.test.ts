@@ -310,3 +310,26 @@ describe('routing survives a later layout publish', () => {
     expect(after.routing.gridName).toBe('合并网格');
   });
 });
+
+describe('malformed input (found by server/http/bad-input.db.test.ts)', () => {
+  it('refuses ids, cursors and versions past their range instead of failing in SQL or ignoring them', async () => {
+    const e = await report();
+    const before = (await t.inject(`/api/v1/events/${e.id}`)).json<Event>();
+    // a staff id beyond any id column was accepted beside an action that does not use it (and the event changed)
+    const accept = await act(e.id, 'accept', { staffId: 9e16 });
+    expect(accept.statusCode).toBe(400);
+    expect(accept.json<{ error: { code: string; details: { in: string } } }>().error).toMatchObject({ code: 'VALIDATION_FAILED', details: { in: 'body' } });
+    expect((await t.inject(`/api/v1/events/${e.id}`)).json<Event>()).toEqual(before);
+    for (const url of ['/api/v1/events?after=Infinity', '/api/v1/events?after=1000000000000000000000000000000', '/api/v1/event-categories?version=Infinity']) {
+      const res = await t.inject(url);
+      expect(res.statusCode, url).toBe(400);
+    }
+  });
+
+  it('refuses a text with NUL in a transition note (was a 500) and leaves the event as it was', async () => {
+    const e = await report();
+    const res = await act(e.id, 'accept', { note: 'a\u0000b' });
+    expect(res.statusCode).toBe(400);
+    expect((await t.inject(`/api/v1/events/${e.id}`)).json<Event>().state).toBe(e.state);
+  });
+});

@@ -114,6 +114,6 @@ export async function listOpen311Requests(db: Database, q: Open311RequestsQuery)
 
 export async function getOpen311Request(db: Database, id: number): Promise<Open311Request[]> {
   const [row] = await listEvents(db, { scopePrefixes: null, source: 'open311', ids: [id], limit: 1 });
-  if (!row) throw new AppError('NOT_FOUND', 404, `No service request ${id}.`);
+  if (!row) throw new AppError('NOT_FOUND', 404, `No service request ${id}.`, { in: 'params', field: 'id', serviceRequestId: id });
   return [toOpen311Request({ ...row, allowedActions: [] })];
 }

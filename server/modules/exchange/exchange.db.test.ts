@@ -292,6 +292,17 @@ describe('hostile and wrong files: clear codes, nothing written', () => {
     expect((await t.inject({ url: `/api/v1/layouts/${source.layout.id}/export?format=kml` })).json<ErrorResponse>().error.code).toBe('UNSUPPORTED_FORMAT');
   });
 
+  it('a format other than GeoJSON beside a JSON body (found by server/http/bad-input.db.test.ts: it was ignored and the import ran)', async () => {
+    const before = [await countRows(t.tdb.db, 'layouts'), await countRows(t.tdb.db, 'grids')];
+    const payload = { type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: rect(113.6, 34.75, 113.601, 34.751) }] };
+    for (const format of ['shp', 'csv']) {
+      const res = await t.inject({ method: 'POST', url: `/api/v1/communities/${COMMUNITY}/layouts/import?format=${format}`, payload });
+      expect(res.statusCode, format).toBe(400);
+      expect(res.json<ErrorResponse>().error.code, format).toBe('UNSUPPORTED_FORMAT');
+    }
+    expect([await countRows(t.tdb.db, 'layouts'), await countRows(t.tdb.db, 'grids')]).toEqual(before);
+  });
+
   it('an unsupported content type', async () => {
     const res = await importFile(Buffer.from('x'), '', 'image/png');
     expect(res.statusCode).toBe(415);

@@ -22,10 +22,11 @@ import { ImportReportSchema } from '../../contracts/registry';
 import { CommunityParamsSchema, ImportLayoutBodySchema, LayoutCollectionSchema, LayoutIdParamsSchema } from '../../contracts/layout';
 import type { AppConfig } from '../../config';
 import type { Database } from '../../db/database';
+import { AppError } from '../../http/errors';
 import { convertGeometry } from '../../geo/china-crs';
 import { importLayout } from '../layouts/layout.service';
 import { canonicalCrs } from './exchange-crs';
-import type { ExchangeFile } from './exchange';
+import { parseFormat, type ExchangeFile } from './exchange';
 import { exportDivisions, exportLayout, importLayoutFile } from './exchange.service';
 import { exportBuildings, importBuildingsFile } from './building-exchange.service';
 import { exportEvents, importEventsFile } from './event-exchange.service';
@@ -189,6 +190,10 @@ export const exchangeRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: A
       if (Buffer.isBuffer(body)) {
         collection = await importLayoutFile(db, request.params.code, { bytes: body, contentType: request.headers['content-type'] }, request.query, opts);
       } else {
+        // A JSON body is GeoJSON: a format naming something else (or nothing known) is a mistake, not a hint to ignore.
+        if (request.query.format !== undefined && parseFormat(request.query.format) !== 'geojson') {
+          throw new AppError('UNSUPPORTED_FORMAT', 400, `A JSON body is GeoJSON, not ${request.query.format}; send the file's bytes with its media type.`, { in: 'querystring', field: 'format', format: request.query.format });
+        }
         const json = body as { name?: string; features: Parameters<typeof importLayout>[2]['features'] };
         const crs = canonicalCrs(request.query.crs);
         const features =

@@ -229,6 +229,25 @@ describe('editing operations', () => {
     const again = await post(`/api/v1/layouts/${layoutId}/fill-gap`, { gap });
     expect(errorCode(again.body)).toBe('GAP_NOT_FOUND');
   });
+
+  it('refuses a self-intersecting gap with where it crosses, before GEOS fails on it (was a 500)', async () => {
+    const b = await newGrid(t.tdb.db, layoutId, rect(113.6012, 34.75, 113.602, 34.751));
+    const bowTie = { type: 'Polygon', coordinates: [[[113.601, 34.75], [113.6012, 34.751], [113.6012, 34.75], [113.601, 34.751], [113.601, 34.75]]] };
+    const res = await post(`/api/v1/layouts/${layoutId}/fill-gap`, { gap: bowTie, gridId: b });
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({ error: { code: 'GEOMETRY_INVALID', details: { in: 'body', field: 'gap', reason: 'SELF_INTERSECTION' } } });
+    expect((await t.inject(`/api/v1/grids/${b}`)).json<GridFeature>().properties.version).toBe(1);
+    // a grid id past the column's range is a schema failure, not a database error
+    const huge = await post(`/api/v1/layouts/${layoutId}/fill-gap`, { gap: rect(113.601, 34.75, 113.6012, 34.751), gridId: 9e16 });
+    expect([huge.status, errorCode(huge.body)]).toEqual([400, 'VALIDATION_FAILED']);
+  });
+
+  it('refuses a layout filter past the id range (Infinity and 1e30 were 500s)', async () => {
+    for (const layout of ['Infinity', '1000000000000000000000000000000']) {
+      const res = await t.inject(`/api/v1/grids?layout=${layout}`);
+      expect([res.statusCode, errorCode(res.json())], layout).toEqual([400, 'VALIDATION_FAILED']);
+    }
+  });
 });
 
 describe('published layouts are read-only', () => {

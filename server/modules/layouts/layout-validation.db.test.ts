@@ -282,7 +282,14 @@ describe('errors and batches', () => {
 
   it('rejects contradictory options', async () => {
     const { layoutId } = await layoutOf([]);
-    await expect(validateLayout(db, layoutId, { householdsMin: 600, householdsMax: 500 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED', statusCode: 400 });
+    await expect(validateLayout(db, layoutId, { householdsMin: 600, householdsMax: 500 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED', statusCode: 400, details: { field: 'householdsMin' } });
+  });
+
+  it('refuses a household bound past the integer range over HTTP (1e30 was a 500)', async () => {
+    const { layoutId } = await layoutOf([]);
+    const res = await t.inject(`/api/v1/layouts/${layoutId}/validation?householdsMax=1000000000000000000000000000000`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json<ErrorResponse>().error).toMatchObject({ code: 'VALIDATION_FAILED', details: { in: 'querystring' } });
   });
 
   it('serves the report over HTTP through its response schema, options from the query string', async () => {

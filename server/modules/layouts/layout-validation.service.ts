@@ -34,9 +34,10 @@ export function resolveValidationOptions(options: Partial<LayoutValidationOption
   }
   const numeric = Object.entries(resolved).filter(([key]) => key !== 'strict');
   const bad = numeric.filter(([, v]) => typeof v !== 'number' || !Number.isFinite(v) || v < 0).map(([k]) => k);
-  if (bad.length > 0) throw new AppError('VALIDATION_FAILED', 400, `Validation options must be non-negative numbers: ${bad.join(', ')}.`, { options: bad });
+  if (bad.length > 0) throw new AppError('VALIDATION_FAILED', 400, `Validation options must be non-negative numbers: ${bad.join(', ')}.`, { field: bad[0], options: bad });
   if (resolved.householdsMin > resolved.householdsMax) {
     throw new AppError('VALIDATION_FAILED', 400, 'householdsMin must not exceed householdsMax.', {
+      field: 'householdsMin',
       householdsMin: resolved.householdsMin,
       householdsMax: resolved.householdsMax,
     });

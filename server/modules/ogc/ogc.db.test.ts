@@ -242,6 +242,15 @@ describe('OGC API – Features', () => {
     expect((await get('/ogc/collections/grids/items?bbox=1,2,3')).status).toBe(400);
     expect((await get('/ogc/collections/grids/items?datetime=yesterday')).status).toBe(400);
     expect((await get('/ogc/collections/grids/items/999999')).status).toBe(404);
+    // found by server/http/bad-input.db.test.ts: a day that does not exist, an interval ending before it
+    // starts and an unknown output format were 200s; a NUL in a feature id was a 500
+    expect((await get('/ogc/collections/grids/items?datetime=2026-02-30T00:00:00Z')).status).toBe(400);
+    expect((await get('/ogc/collections/grids/items?datetime=2026-01-02T00:00:00Z/2026-01-01T00:00:00Z')).status).toBe(400);
+    expect((await get('/ogc/collections/grids/items?datetime=2024-02-29T00:00:00Z')).status).toBe(200);
+    expect((await get('/ogc/collections/grids/items?f=xml')).status).toBe(400);
+    expect((await get('/ogc/collections/grids/items?f=json')).status).toBe(200);
+    expect((await get('/ogc/collections/grids/items/1?f=xml')).status).toBe(400);
+    expect((await get('/ogc/collections/grids/items/1%00')).status).toBe(400);
     const q = (await get<{ properties: Record<string, unknown> }>('/ogc/collections/grids/queryables')).body;
     expect(Object.keys(q.properties)).toContain('code');
   });

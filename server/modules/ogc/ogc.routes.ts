@@ -9,7 +9,10 @@ import { CONFORMANCE, DEFAULT_LIMIT, describeCollection, getItem, getItems, land
 const AnyJson = Type.Record(Type.String(), Type.Unknown());
 const errors = { ...commonErrorResponses, 401: ErrorResponseSchema, 403: ErrorResponseSchema, 404: ErrorResponseSchema } as const;
 const CollectionParams = Type.Object({ collectionId: Type.String({ pattern: '^[a-z_]{1,40}$' }) });
-const FeatureId = Type.String({ maxLength: 64 });
+// No control characters: PostgreSQL text cannot hold NUL, and no feature id has one.
+const FeatureId = Type.String({ maxLength: 64, pattern: '^[^\\u0000-\\u001f]*$' });
+/** Output formats: only GeoJSON (OGC API clients send f=json); anything else is a 400, not JSON anyway. */
+const Format = Type.Union([Type.Literal('json'), Type.Literal('geojson'), Type.Literal('application/json'), Type.Literal('application/geo+json')]);
 const ItemsQuery = Type.Object(
   {
     bbox: Type.Optional(Type.String()),
@@ -18,7 +21,7 @@ const ItemsQuery = Type.Object(
     datetime: Type.Optional(Type.String()),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })),
     offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
-    f: Type.Optional(Type.String()),
+    f: Type.Optional(Format),
   },
   { additionalProperties: Type.Union([Type.String(), Type.Number()]) },
 );
@@ -75,7 +78,7 @@ export const ogcRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app
         schema: {
           ...schema(`One feature${what}`),
           params: fixedId === undefined ? Type.Object({ collectionId: CollectionParams.properties.collectionId, featureId: FeatureId }) : Type.Object({ featureId: FeatureId }),
-          querystring: Type.Object({ crs: Type.Optional(Type.String()), f: Type.Optional(Type.String()) }),
+          querystring: Type.Object({ crs: Type.Optional(Type.String()), f: Type.Optional(Format) }),
         },
       },
       async (request, reply) => {

@@ -108,7 +108,11 @@ export function parseDatetime(value: string): { start: Date | null; end: Date | 
   const parse = (s: string): Date | null => {
     if (s === '..' || s === '') return null;
     const d = new Date(s);
-    if (Number.isNaN(d.getTime())) throw new AppError('VALIDATION_FAILED', 400, `datetime "${value}" is not an RFC 3339 instant or interval.`, { in: 'querystring', field: 'datetime', value });
+    // Date rolls 2026-02-30 over to 2 March: the calendar date itself must exist.
+    const ymd = /^(\d{4})-(\d{2})-(\d{2})/.exec(s);
+    const day = ymd ? new Date(Date.UTC(Number(ymd[1]), Number(ymd[2]) - 1, Number(ymd[3]))) : undefined;
+    const realDay = !ymd || (day !== undefined && day.getUTCMonth() === Number(ymd[2]) - 1 && day.getUTCDate() === Number(ymd[3]));
+    if (Number.isNaN(d.getTime()) || !realDay) throw new AppError('VALIDATION_FAILED', 400, `datetime "${value}" is not an RFC 3339 instant or interval.`, { in: 'querystring', field: 'datetime', value });
     return d;
   };
   const parts = value.split('/');
@@ -117,7 +121,10 @@ export function parseDatetime(value: string): { start: Date | null; end: Date | 
     return { start: t, end: t };
   }
   if (parts.length !== 2) throw new AppError('VALIDATION_FAILED', 400, `datetime "${value}" has too many "/".`, { in: 'querystring', field: 'datetime' });
-  return { start: parse(parts[0] ?? ''), end: parse(parts[1] ?? '') };
+  const start = parse(parts[0] ?? '');
+  const end = parse(parts[1] ?? '');
+  if (start && end && start > end) throw new AppError('VALIDATION_FAILED', 400, `datetime "${value}" ends before it starts.`, { in: 'querystring', field: 'datetime', value });
+  return { start, end };
 }
 
 function parseBbox(value: string, crs: SupportedCrs): [number, number, number, number] {

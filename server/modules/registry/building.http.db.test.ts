@@ -90,3 +90,65 @@ describe('buildings', () => {
     expect((json(await t.inject(`/api/v1/buildings?grid=${G2}&includeDeleted=true`)).items as { id: number }[]).map((x) => x.id)).toContain(id);
   });
 });
+
+describe('malformed input (found by server/http/bad-input.db.test.ts)', () => {
+  const count = async (table: 'buildings' | 'organisations' | 'households' | 'data_versions'): Promise<number> =>
+    (await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)}`.execute(t.tdb.db)).rows[0]?.n ?? 0;
+
+  it('refuses an unclosed ring with where it is, for a Polygon and a MultiPolygon (was a 500)', async () => {
+    const before = await count('buildings');
+    const ring = [[113.6005, 34.7505], [113.6008, 34.7505], [113.6008, 34.7508], [113.6005, 34.7508]];
+    for (const geometry of [{ type: 'Polygon', coordinates: [ring] }, { type: 'MultiPolygon', coordinates: [[ring]] }]) {
+      const res = await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '未闭合', geometry } });
+      expect(res.statusCode, geometry.type).toBe(422);
+      expect(errorOf(res)).toMatchObject({ code: 'GEOMETRY_INVALID', details: { in: 'body', field: 'geometry', reason: 'RING_NOT_CLOSED' } });
+    }
+    const org = await t.inject({ method: 'POST', url: '/api/v1/organisations', payload: { name: '未闭合', kind: 'shop', geometry: { type: 'MultiPolygon', coordinates: [[ring]] } } });
+    expect(org.statusCode).toBe(422);
+    expect(errorOf(org).code).toBe('GEOMETRY_INVALID');
+    expect(await count('buildings')).toBe(before);
+  });
+
+  it('refuses impossible dates (2026-02-30, month 13) that match the YYYY-MM-DD pattern (were 500s)', async () => {
+    const before = await count('organisations');
+    for (const openedOn of ['2026-02-30', '2026-13-01']) {
+      const res = await t.inject({ method: 'POST', url: '/api/v1/organisations', payload: { name: '日期', kind: 'shop', openedOn, geometry: { type: 'Point', coordinates: [113.6005, 34.7505] } } });
+      expect(res.statusCode, openedOn).toBe(400);
+      expect(errorOf(res)).toMatchObject({ code: 'VALIDATION_FAILED', details: { in: 'body' } });
+    }
+    expect(await count('organisations')).toBe(before);
+    const members = await t.inject('/api/v1/grids/1/members?on=2026-02-30');
+    expect([members.statusCode, errorOf(members).code]).toEqual([400, 'VALIDATION_FAILED']);
+  });
+
+  it('refuses ids and cursors past the id columns (Infinity, 1e30, 2^63 were 500s)', async () => {
+    for (const url of ['/api/v1/buildings?after=Infinity', '/api/v1/buildings?gridId=1000000000000000000000000000000', '/api/v1/households?building=Infinity', '/api/v1/grids/1/members/9223372036854775808', '/api/v1/grids/1/roster/exceptions/Infinity']) {
+      const res = await t.inject({ method: url.includes('/members/') || url.includes('/exceptions/') ? 'DELETE' : 'GET', url });
+      expect(res.statusCode, url).toBe(400);
+      expect(errorOf(res).code, url).toBe('VALIDATION_FAILED');
+    }
+    const huge = await t.inject({ method: 'POST', url: '/api/v1/households', payload: { buildingId: 9e16, unit: '1', room: '1' } });
+    expect(huge.statusCode).toBe(400);
+  });
+
+  it('refuses text with NUL (PostgreSQL cannot store it; was a 500, or silently dropped on an update)', async () => {
+    const res = await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: 'a\u0000b', geometry: rect(113.6005, 34.7505, 113.6008, 34.7508) } });
+    expect(res.statusCode).toBe(400);
+    expect(errorOf(res)).toMatchObject({ code: 'VALIDATION_FAILED', details: { in: 'body', problems: [{ path: '/name', keyword: 'nul' }] } });
+    const search = await t.inject('/api/v1/buildings?q=a%00b');
+    expect(search.statusCode).toBe(400);
+    expect(errorOf(search)).toMatchObject({ details: { in: 'querystring', problems: [{ path: '/q' }] } });
+  });
+
+  it('refuses an empty import file and a collection whose "features" is no array (were 200s that bumped data versions)', async () => {
+    const versions = await sql<{ v: string }>`SELECT md5(string_agg(d::text, '|' ORDER BY d::text)) AS v FROM data_versions d`.execute(t.tdb.db);
+    const empty = await t.inject({ method: 'POST', url: '/api/v1/registry/import?entity=buildings', headers: { 'content-type': 'text/csv' }, payload: '' });
+    expect(empty.statusCode).toBe(422);
+    expect(errorOf(empty)).toMatchObject({ code: 'IMPORT_FAILED', details: { in: 'body', rows: 0 } });
+    const noArray = await t.inject({ method: 'POST', url: '/api/v1/registry/import?entity=buildings', headers: { 'content-type': 'application/geo+json' }, payload: '{"type":"FeatureCollection","features":"no"}' });
+    expect(noArray.statusCode).toBe(422);
+    expect(errorOf(noArray).code).toBe('IMPORT_FAILED');
+    const after = await sql<{ v: string }>`SELECT md5(string_agg(d::text, '|' ORDER BY d::text)) AS v FROM data_versions d`.execute(t.tdb.db);
+    expect(after.rows[0]?.v).toBe(versions.rows[0]?.v);
+  });
+});

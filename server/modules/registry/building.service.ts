@@ -10,6 +10,7 @@ import { AppError } from '../../http/errors';
 import { cascadeBuildingGrid, countLiveHouseholds, findBuilding, insertBuilding, listBuildings, lockBuildingCodes, updateBuilding } from './building.repository';
 import { placeGeometry } from './placed-record.repository';
 import { createPlaced, deletePlaced, getPlaced, listPlacedPage, replacePlaced, requirePlaced, type PlacedKind } from './placed-record.service';
+import { assertRecordGeometry } from './registry-input';
 
 const BUILDING: PlacedKind<Building> = { noun: 'Building', idKey: 'buildingId', table: 'buildings', find: findBuilding };
 
@@ -29,6 +30,7 @@ export async function createBuilding(db: Database, principal: Principal, input: 
 }
 
 export async function replaceBuilding(db: Database, principal: Principal, id: number, ifMatch: number, input: BuildingInput): Promise<Building> {
+  assertRecordGeometry(input.geometry);
   return replacePlaced(db, principal, BUILDING, id, ifMatch, async (trx, current) => {
     // A building never changes community by an edit (its code is numbered within it).
     const place = await placeGeometry(trx, input.geometry, current.communityCode);

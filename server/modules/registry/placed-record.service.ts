@@ -11,7 +11,7 @@ import { AppError } from '../../http/errors';
 import { placeGeometry, softDeletePlaced, type Place, type PlacedFilter, type PlacedTable } from './placed-record.repository';
 import { asSystem } from './registry.repository';
 import { requirePermission, requireWriteScope } from './registry-access';
-import { listFilterOf, pageOf, searchFilterOf, translateDbError } from './registry-input';
+import { assertRecordGeometry, listFilterOf, pageOf, searchFilterOf, translateDbError } from './registry-input';
 
 /** What the shared flow reads of a placed record. */
 export interface PlacedRecord extends Place {
@@ -83,6 +83,7 @@ export async function createPlaced<T extends PlacedRecord>(
   input: { geometry: unknown; communityCode?: string },
   insert: (trx: Database, place: Place) => Promise<number>,
 ): Promise<T> {
+  assertRecordGeometry(input.geometry);
   return translateDbError(() =>
     writeAsSystem(db, principal, async (trx) => {
       const place = await placeGeometry(trx, input.geometry, input.communityCode ?? null);

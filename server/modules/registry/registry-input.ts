@@ -1,5 +1,6 @@
 /** Small input helpers shared by the registry's services. */
 import type { ListQuery } from '../../contracts/registry';
+import { validatePolygonGeometry } from '../../geo/validate-geometry';
 import { AppError } from '../../http/errors';
 
 export function parseBbox(text: string): [number, number, number, number] {
@@ -11,14 +12,34 @@ export function parseBbox(text: string): [number, number, number, number] {
   return [w, s, e, n];
 }
 
+/**
+ * Gate 2 for a record's area (building footprint, organisation premises): the checks the grid editor
+ * runs, so an unclosed or self-intersecting ring is refused with where it fails instead of reaching
+ * PostGIS (whose reader fails on an unclosed ring of a MultiPolygon). Points are left to the schema.
+ */
+export function assertRecordGeometry(geometry: unknown): void {
+  const type = (geometry as { type?: unknown } | null)?.type;
+  if (type !== 'Polygon' && type !== 'MultiPolygon') return;
+  const check = validatePolygonGeometry(geometry);
+  if (!check.valid) {
+    throw new AppError('GEOMETRY_INVALID', 422, check.message, {
+      in: 'body',
+      field: 'geometry',
+      reason: check.reason,
+      ...(check.path ? { path: `geometry.${check.path}` } : {}),
+      ...(check.location ? { location: check.location } : {}),
+    });
+  }
+}
+
 /** Database constraint failures a client can fix, as AppErrors (invalid geometry, duplicates). */
 export async function translateDbError<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     const e = err as { code?: string; constraint?: string; message?: string };
-    if (e.code === '23514' && /geom/.test(e.constraint ?? '')) throw new AppError('GEOMETRY_INVALID', 422, 'The geometry is not valid (self-intersecting or empty).', { constraint: e.constraint });
-    if (e.code === 'XX000' && /GeoJSON|geometry/i.test(e.message ?? '')) throw new AppError('GEOMETRY_INVALID', 422, `The geometry could not be read: ${e.message ?? ''}`);
+    if (e.code === '23514' && /geom/.test(e.constraint ?? '')) throw new AppError('GEOMETRY_INVALID', 422, 'The geometry is not valid (self-intersecting or empty).', { in: 'body', field: 'geometry', constraint: e.constraint });
+    if (e.code === 'XX000' && /GeoJSON|geometry/i.test(e.message ?? '')) throw new AppError('GEOMETRY_INVALID', 422, `The geometry could not be read: ${e.message ?? ''}`, { in: 'body', field: 'geometry' });
     if (e.code === '23505') throw new AppError('CONFLICT', 409, 'A record with the same natural key exists.', { constraint: e.constraint });
     if (e.code === '23514' || e.code === '23503') throw new AppError('VALIDATION_FAILED', 422, `The record breaks a rule: ${e.constraint ?? e.message ?? ''}.`, { constraint: e.constraint });
     throw err;

@@ -106,7 +106,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: A
   });
 
   // Households -----------------------------------------------------------------------------------
-  const HouseholdQuery = Type.Object({ ...ListQuerySchema.properties, building: Type.Optional(Type.Integer({ minimum: 1 })) });
+  const HouseholdQuery = Type.Object({ ...ListQuerySchema.properties, building: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })) });
   app.get('/api/v1/households', { config: { permission: 'registry:read' }, schema: { tags: ['registry'], querystring: HouseholdQuery, response: { 200: HouseholdListSchema, ...errors } } }, async (request) =>
     listHouseholdPage(ctx, principalOf(request), request.query),
   );
@@ -120,7 +120,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: A
   });
   app.patch(
     '/api/v1/households/:id',
-    { config: { permission: 'registry:write' }, schema: { tags: ['registry'], params: IdParamsSchema, body: Type.Object({ tenure: HouseholdSchema.properties.tenure, effectiveDate: Type.Optional(Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' })) }), response: { 200: HouseholdSchema, ...writeErrors } } },
+    { config: { permission: 'registry:write' }, schema: { tags: ['registry'], params: IdParamsSchema, body: Type.Object({ tenure: HouseholdSchema.properties.tenure, effectiveDate: Type.Optional(Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', format: 'date' })) }), response: { 200: HouseholdSchema, ...writeErrors } } },
     async (request, reply) => {
       const h = await updateHousehold(ctx, principalOf(request), request.params.id, requireIfMatch(request.headers['if-match']), request.body);
       return reply.header('etag', etagOf(h.version)).send(h);

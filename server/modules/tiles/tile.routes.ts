@@ -94,7 +94,7 @@ export const tileRoutes: FastifyPluginAsyncTypebox<{ tiles: TileService }> = asy
         tags: ['tiles'],
         summary: 'A Mapbox Vector Tile of a layer (divisions, grids, roads, buildings); gzip, ETag, revalidated on every use',
         params: TileParams,
-        querystring: Type.Object({ layout: Type.Optional(Type.Integer({ minimum: 1, description: 'a published or archived layout (grids only)' })) }),
+        querystring: Type.Object({ layout: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'a published or archived layout (grids only)' })) }),
         response: { 200: Type.Any(), 304: Type.Null(), 404: ErrorResponseSchema, ...commonErrorResponses },
       },
     },

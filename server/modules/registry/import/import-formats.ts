@@ -205,7 +205,6 @@ async function* readGeoJson(chunks: AsyncGenerator<string>): AsyncGenerator<Sour
   let stringFrom = 0;
   let featureStart = -1;
   let index = 0;
-  let sawCollection = false;
 
   for await (const chunk of chunks) {
     let keep = featureStart >= 0 ? featureStart : pos;
@@ -218,12 +217,10 @@ async function* readGeoJson(chunks: AsyncGenerator<string>): AsyncGenerator<Sour
       const m = /"features"\s*:\s*\[/.exec(buffer);
       if (!m) {
         // Keep a tail long enough to hold a '"features" : [' split across chunks.
-        if (/"type"\s*:\s*"FeatureCollection"/.test(buffer)) sawCollection = true;
         buffer = buffer.slice(-64);
         pos = 0;
         continue;
       }
-      sawCollection = true;
       inFeatures = true;
       pos = m.index + m[0].length;
       depth = 0;
@@ -278,7 +275,9 @@ async function* readGeoJson(chunks: AsyncGenerator<string>): AsyncGenerator<Sour
       }
     }
   }
-  if (!sawCollection) yield { line: 0, error: 'not a GeoJSON FeatureCollection (no "features" array)' };
+  // A collection without a "features" array (or with "features": "…") is no collection: say so, rather
+  // than import nothing and call it a success.
+  if (!inFeatures) yield { line: 0, error: 'not a GeoJSON FeatureCollection (no "features" array)' };
   else if (featureStart >= 0) yield { line: index + 1, error: 'truncated feature at end of file' };
 }
 

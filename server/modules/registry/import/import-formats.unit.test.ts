@@ -79,5 +79,10 @@ describe('GeoJSON', () => {
   });
   it('says so when the input is no FeatureCollection', async () => {
     expect(await all('{"type":"Feature"}', 'geojson', 4)).toEqual([{ line: 0, error: 'not a GeoJSON FeatureCollection (no "features" array)' }]);
+    // a collection whose "features" is no array (or missing) is no collection either, not an empty one
+    for (const text of ['{"type":"FeatureCollection","features":"no"}', '{"type":"FeatureCollection"}']) {
+      for (const chunk of [4, 10_000]) expect(await all(text, 'geojson', chunk)).toEqual([{ line: 0, error: 'not a GeoJSON FeatureCollection (no "features" array)' }]);
+    }
+    expect(await all('{"type":"FeatureCollection","features":[]}', 'geojson', 4)).toEqual([]);
   });
 });

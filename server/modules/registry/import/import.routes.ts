@@ -39,7 +39,7 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ db: Database; cipher: Reg
     async (request) => {
       const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
       const format = request.query.format ?? FORMAT_OF_TYPE[type];
-      if (!format) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 415, 'Send text/csv, application/x-ndjson or application/geo+json (or say ?format=).', { contentType: type });
+      if (!format) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 415, 'Send text/csv, application/x-ndjson or application/geo+json (or say ?format=).', { in: 'headers', field: 'content-type', contentType: type });
       const body = typeof request.body === 'string' ? request.body : JSON.stringify(request.body ?? null);
       const q = request.query;
       return importSmall(db, principalOf(request), body, {

@@ -246,6 +246,8 @@ export async function importSmall(
       throw new AppError('PAYLOAD_TOO_LARGE', 413, `The API imports at most ${API_IMPORT_MAX_ROWS} rows; use the CLI (npm run import) for larger files.`, { maxRows: API_IMPORT_MAX_ROWS });
     }
   }
+  // An empty file (or a header alone) is a wrong file, not an import of nothing that bumps data versions.
+  if (counter.rows === 0) throw new AppError('IMPORT_FAILED', 422, `The ${req.format} file holds no ${req.entity}: nothing was imported.`, { in: 'body', rows: 0 });
   const scope = principal.scope.all ? null : principal.scope.prefixes;
   let report: ImportReport | undefined;
   try {

@@ -10,6 +10,7 @@ import type { Database } from '../../../db/database';
 import { AppError } from '../../../http/errors';
 import { placeGeometry } from '../placed-record.repository';
 import { createPlaced, deletePlaced, getPlaced, listPlacedPage, replacePlaced, requirePlaced, type PlacedKind } from '../placed-record.service';
+import { assertRecordGeometry } from '../registry-input';
 import { requireWriteScope, shanghaiToday } from '../registry-access';
 import { findOrganisation, insertOrganisation, listOrganisations, nextOrganisationCode, recordOrganisationHistory, updateOrganisation } from './organisation.repository';
 
@@ -38,6 +39,7 @@ export async function createOrganisation(db: Database, principal: Principal, inp
 }
 
 export async function replaceOrganisation(db: Database, principal: Principal, id: number, ifMatch: number, input: OrganisationInput): Promise<Organisation> {
+  assertRecordGeometry(input.geometry);
   return replacePlaced(db, principal, ORGANISATION, id, ifMatch, async (trx, current) => {
     if (current.deletedAt) throw new AppError('CONFLICT', 409, `Organisation ${id} was deleted.`, { organisationId: id });
     if (input.code !== undefined && input.code !== current.code) throw new AppError('VALIDATION_FAILED', 422, 'An organisation keeps its code.', { field: 'code' });
