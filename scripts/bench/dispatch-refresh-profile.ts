@@ -9,13 +9,14 @@
  * It uses only the service's public API, so the same script measures older code (a worktree of `main`).
  *
  * 1. Idle: each kind of refresh 8 times; the longest event-loop stall (perf_hooks monitorEventLoopDelay,
- *    1 ms resolution) between the SQL and the rebuilt index being served, and how long until then.
+ *    1 ms resolution) between the SQL and the rebuilt index being served, how long until then, and the
+ *    longest garbage-collection pause meanwhile; and as a control, as long a window with no refresh.
  * 2. Under load: autocannon (50 connections, child process) for BENCH_DURATION_S seconds with no
  *    refresh, then as long with a roster change or a layout publish every 250 ms (alternating):
  *    lookup p99/p99.9/max latency and the longest stall. Rounds alternate; medians are reported.
  */
 import os from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import { NotificationHub } from '../../server/db/notifications';
 import { dispatchRoutes } from '../../server/modules/dispatch/dispatch.routes';
@@ -30,6 +31,7 @@ const IDLE_REPEATS = 8;
 const REFRESH_EVERY_MS = 250;
 
 type Kind = 'roster' | 'layout';
+const KINDS = ['none', 'roster', 'layout'] as const;
 
 runCli(async () => {
   await withScratchDatabase('dispatchrefresh', async (handle) => {
@@ -52,6 +54,13 @@ runCli(async () => {
     if (!target) throw new Error('no published layout');
     console.log(`${grids.length} grids, ${data.staff} staff, ${data.shifts} shifts; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
+    // Garbage-collection pauses (the main thread stops for them too), to tell them from the rebuild's own work.
+    let gcPauses: number[] = [];
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gcPauses.push(e.duration);
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
+
     const change = async (kind: Kind): Promise<void> => {
       if (kind === 'roster') await handle.pool.query('UPDATE staff SET phone = phone WHERE id = $1', [target.staff]);
       else {
@@ -69,14 +78,23 @@ runCli(async () => {
       });
 
     // 1. Idle refreshes.
-    const idle: Record<Kind, { stallMs: number[]; servedAfterMs: number[] }> = { roster: { stallMs: [], servedAfterMs: [] }, layout: { stallMs: [], servedAfterMs: [] } };
+    type Report = { parts: string[]; slices: number; longestSliceMs: number; busyMs: number };
+    // What the rebuild did, where the service reports it (older code does not).
+    const lastRebuild = (): Report | undefined => (dispatch as { lastRebuild?: Report }).lastRebuild;
+    // 'none': a window as long as a layout refresh with nothing happening — this machine's own noise.
+    const idle: Record<(typeof KINDS)[number], { stallMs: number[]; servedAfterMs: number[]; gcMaxMs: number[]; rebuilds: Report[] }> = {
+      none: { stallMs: [], servedAfterMs: [], gcMaxMs: [], rebuilds: [] },
+      roster: { stallMs: [], servedAfterMs: [], gcMaxMs: [], rebuilds: [] },
+      layout: { stallMs: [], servedAfterMs: [], gcMaxMs: [], rebuilds: [] },
+    };
     for (let i = 0; i < IDLE_REPEATS; i++) {
-      for (const kind of ['roster', 'layout'] as const) {
+      for (const kind of KINDS) {
         const h = monitorEventLoopDelay({ resolution: 1 });
-        const done = nextRefresh();
+        const done = kind === 'none' ? new Promise((r) => setTimeout(r, median(idle.layout.servedAfterMs.length > 0 ? idle.layout.servedAfterMs : [100]))) : nextRefresh();
         const started = performance.now();
+        gcPauses = [];
         h.enable();
-        await change(kind);
+        if (kind !== 'none') await change(kind);
         await done;
         const servedAfter = performance.now() - started;
         // A stall at the very end of the rebuild shows once the next timer fires.
@@ -84,10 +102,27 @@ runCli(async () => {
         h.disable();
         idle[kind].stallMs.push(h.max / 1e6);
         idle[kind].servedAfterMs.push(servedAfter);
+        idle[kind].gcMaxMs.push(Math.max(0, ...gcPauses));
+        const report = lastRebuild();
+        if (report && kind !== 'none') idle[kind].rebuilds.push(report);
       }
     }
     const idleSummary = Object.fromEntries(
-      (['roster', 'layout'] as const).map((k) => [k, { medianStallMs: round(median(idle[k].stallMs)), worstStallMs: round(Math.max(...idle[k].stallMs)), medianServedAfterMs: round(median(idle[k].servedAfterMs)) }]),
+      KINDS.map((k) => {
+        const r = idle[k].rebuilds;
+        return [
+          k,
+          {
+            medianStallMs: round(median(idle[k].stallMs)),
+            worstStallMs: round(Math.max(...idle[k].stallMs)),
+            medianServedAfterMs: round(median(idle[k].servedAfterMs)),
+            medianLongestGcMs: round(median(idle[k].gcMaxMs)),
+            ...(r.length > 0
+              ? { rebuilt: r[r.length - 1]?.parts.join('+'), slices: median(r.map((x) => x.slices)), longestSliceMs: round(Math.max(...r.map((x) => x.longestSliceMs))), busyMs: round(median(r.map((x) => x.busyMs))) }
+              : {}),
+          },
+        ];
+      }),
     );
     console.table(idleSummary);
 
@@ -136,6 +171,7 @@ runCli(async () => {
     const results = { grids: grids.length, idle: idleSummary, idleRaw: idle, quiet: mid((r) => r.quiet), refreshing: { ...mid((r) => r.refreshing), everyMs: REFRESH_EVERY_MS }, perRound: rounds, loadAverage: os.loadavg() };
     console.table({ 'no refresh': results.quiet, [`refresh every ${REFRESH_EVERY_MS} ms`]: results.refreshing });
     console.log(`results: ${writeResults('dispatch-refresh', results)}`);
+    gcObserver.disconnect();
     await app.close();
     await hub.close();
   });

@@ -277,11 +277,25 @@ export class DispatchService {
     return this.loading;
   }
 
-  /** One rebuild of the stale parts; the new snapshot replaces the current one in one assignment. */
+  /**
+   * One rebuild of the stale parts; the new snapshot replaces the current one in one assignment. Parts
+   * whose rebuild fails stay stale: the next refresh reads them again.
+   */
   private async rebuild(): Promise<Snapshot> {
     const prev = this.snapshot;
     const parts = new Set<DispatchPart>(prev ? this.stale : ALL_PARTS);
     this.stale.clear();
+    try {
+      const snap = await this.build(prev, parts);
+      this.snapshot = snap;
+      return snap;
+    } catch (err) {
+      for (const part of parts) this.stale.add(part);
+      throw err;
+    }
+  }
+
+  private async build(prev: Snapshot | undefined, parts: ReadonlySet<DispatchPart>): Promise<Snapshot> {
     const loadedAt = Date.now();
     const [gridRows, divisionRows, rosterRows] = await Promise.all([
       parts.has('grids') ? listPublishedGrids(this.db) : undefined,
@@ -298,24 +312,22 @@ export class DispatchService {
     }
     const roster = rosterRows ? await runSliced(RosterIndex.build(rosterRows), this.sliceMs, stats) : prev?.roster;
     if (!roster) throw new Error('dispatch: a first load reads every part');
-    const snap: Snapshot = {
+    this.lastRebuild = { parts: ALL_PARTS.filter((p) => parts.has(p)), ...stats };
+    return {
       spatial,
       roster,
       loadedAt: prev && parts.size < ALL_PARTS.length ? Math.min(prev.loadedAt, loadedAt) : loadedAt,
       duty: { minuteMs: NaN, steady: false, byPlace: new Map(), byGrid: [] },
     };
-    this.snapshot = snap;
-    this.lastRebuild = { parts: ALL_PARTS.filter((p) => parts.has(p)), ...stats };
-    return snap;
   }
 
   /**
    * Whether a lookup at "now" is answered from memory that NOTIFY keeps in sync: a snapshot is loaded,
-   * the LISTEN connection is up and no rebuild is under way. Callers that must not route on stale data
-   * (event intake) ask PostGIS otherwise.
+   * the LISTEN connection is up, no rebuild is under way and none failed. Callers that must not route on
+   * stale data (event intake) ask PostGIS otherwise.
    */
   get live(): boolean {
-    return this.snapshot !== undefined && this.loading === undefined && this.hub?.connected === true;
+    return this.snapshot !== undefined && this.loading === undefined && this.stale.size === 0 && this.hub?.connected === true;
   }
 
   /** The current snapshot; reloaded first when there is none or it cannot be trusted any more. */
