@@ -78,7 +78,7 @@ runCli(async () => {
       });
 
     // 1. Idle refreshes.
-    type Report = { parts: string[]; slices: number; longestSliceMs: number; busyMs: number };
+    type Report = { rebuilt: string[]; slices: number; longestSliceMs: number; busyMs: number };
     // What the rebuild did, where the service reports it (older code does not).
     const lastRebuild = (): Report | undefined => (dispatch as { lastRebuild?: Report }).lastRebuild;
     // 'none': a window as long as a layout refresh with nothing happening — this machine's own noise.
@@ -118,7 +118,7 @@ runCli(async () => {
             medianServedAfterMs: round(median(idle[k].servedAfterMs)),
             medianLongestGcMs: round(median(idle[k].gcMaxMs)),
             ...(r.length > 0
-              ? { rebuilt: r[r.length - 1]?.parts.join('+'), slices: median(r.map((x) => x.slices)), longestSliceMs: round(Math.max(...r.map((x) => x.longestSliceMs))), busyMs: round(median(r.map((x) => x.busyMs))) }
+              ? { rebuilt: r[r.length - 1]?.rebuilt.join('+'), slices: median(r.map((x) => x.slices)), longestSliceMs: round(Math.max(...r.map((x) => x.longestSliceMs))), busyMs: round(median(r.map((x) => x.busyMs))) }
               : {}),
           },
         ];

@@ -59,9 +59,10 @@ export interface DispatchOptions {
 export type DispatchPart = 'grids' | 'divisions' | 'roster';
 const ALL_PARTS: readonly DispatchPart[] = ['grids', 'divisions', 'roster'];
 
-/** The last rebuild: what it rebuilt, and how its synchronous work was sliced (dispatch-steps.ts). */
+/** The last rebuild: what it read again, what of that had changed and was rebuilt, and how its synchronous work was sliced (dispatch-steps.ts). */
 export interface RebuildReport extends SliceStats {
-  parts: DispatchPart[];
+  read: DispatchPart[];
+  rebuilt: DispatchPart[];
 }
 
 interface Snapshot {
@@ -230,6 +231,8 @@ export class DispatchService {
   onRefresh: (() => void) | undefined;
   /** What the last rebuild did (tests and benchmarks read it). */
   lastRebuild: RebuildReport | undefined;
+  /** Called after each rebuild, with what it did (a refresh may rebuild more than once: see `refresh`). */
+  onRebuild: ((report: RebuildReport) => void) | undefined;
 
   constructor(
     private readonly db: Database,
@@ -303,16 +306,25 @@ export class DispatchService {
       parts.has('roster') ? readRoster(this.db) : undefined,
     ]);
     const stats = newSliceStats();
+    const rebuilt = new Set<DispatchPart>();
     let spatial = prev?.spatial;
-    if (!spatial || gridRows || divisionRows) {
-      const grids = gridRows ? await runSliced(GridLayer.build(gridRows), this.sliceMs, stats) : spatial?.gridLayer;
+    // The published grids as they were (a draft was edited, say): the grid layer stays.
+    const gridsChanged = gridRows !== undefined && !(spatial && (await runSliced(spatial.gridLayer.matches(gridRows), this.sliceMs, stats)));
+    if (!spatial || gridsChanged || divisionRows) {
+      const grids = gridsChanged ? await runSliced(GridLayer.build(gridRows), this.sliceMs, stats) : spatial?.gridLayer;
       const divisions = divisionRows ? await runSliced(DivisionLayer.build(divisionRows), this.sliceMs, stats) : spatial?.divisionLayer;
       if (!grids || !divisions) throw new Error('dispatch: a first load reads every part');
       spatial = await runSliced(SpatialIndex.build(grids, divisions), this.sliceMs, stats);
+      if (gridsChanged) rebuilt.add('grids');
+      if (divisionRows) rebuilt.add('divisions');
     }
     const roster = rosterRows ? await runSliced(RosterIndex.build(rosterRows), this.sliceMs, stats) : prev?.roster;
     if (!roster) throw new Error('dispatch: a first load reads every part');
-    this.lastRebuild = { parts: ALL_PARTS.filter((p) => parts.has(p)), ...stats };
+    if (rosterRows) rebuilt.add('roster');
+    this.lastRebuild = { read: ALL_PARTS.filter((p) => parts.has(p)), rebuilt: ALL_PARTS.filter((p) => rebuilt.has(p)), ...stats };
+    this.onRebuild?.(this.lastRebuild);
+    // Nothing it read had changed: the snapshot (and what it has worked out this minute) stays.
+    if (prev && rebuilt.size === 0 && parts.size < ALL_PARTS.length) return prev;
     return {
       spatial,
       roster,
