@@ -4,7 +4,7 @@
  *
  * The server is the dispatch route (its service following PostgreSQL's announcements, as in the app).
  * Refreshes are caused the way production causes them — by SQL that fires the triggers: a roster change
- * (an UPDATE of one staff row → `wangge_roster_changed`) and a layout publish (an UPDATE of a layout row
+ * (an UPDATE of one staff row → `wangge_roster_changed`) and a layout publish (a published grid renamed
  * → `wangge_data_changed` 'grids', then `pg_notify('wangge_layout_published')` as layout.repository does).
  * It uses only the service's public API, so the same script measures older code (a worktree of `main`).
  *
@@ -64,7 +64,8 @@ runCli(async () => {
     const change = async (kind: Kind): Promise<void> => {
       if (kind === 'roster') await handle.pool.query('UPDATE staff SET phone = phone WHERE id = $1', [target.staff]);
       else {
-        await handle.pool.query('UPDATE layouts SET published_at = published_at WHERE id = $1', [target.layout]);
+        // A published grid renamed (back and forth), so the published grids really change.
+        await handle.pool.query(`UPDATE grids SET name = CASE WHEN name LIKE '%′' THEN left(name, -1) ELSE name || '′' END WHERE id = (SELECT min(id) FROM grids WHERE layout_id = $1)`, [target.layout]);
         await handle.pool.query(`SELECT pg_notify('wangge_layout_published', $1)`, [JSON.stringify({ communityCode: target.community, layoutId: target.layout })]);
       }
     };
