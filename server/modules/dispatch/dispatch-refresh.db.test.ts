@@ -13,6 +13,7 @@ import { NotificationHub } from '../../db/notifications';
 import { createTestDatabase, type TestDatabase } from '../../test/database';
 import { seededRandom } from '../../test/seeded-random';
 import { insertDivisions, insertGridsBulk, insertPublishedLayouts, insertStaffBulk } from '../demo/demo.repository';
+import { listDivisions, listPublishedGrids, readRoster } from './dispatch.repository';
 import { DispatchService, type DispatchPart, type RebuildReport } from './dispatch.service';
 
 const STAFF_ROLE: Record<string, string> = { 网格长: 'grid_leader', 专职网格员: 'full_time_worker', 兼职网格员: 'part_time_worker', 社区值班员: 'community_duty_officer', 街道值班员: 'street_duty_officer' };
@@ -167,6 +168,30 @@ describe('what a change rebuilds', () => {
     const scratch = new DispatchService(tdb.db);
     await scratch.refresh();
     expect(await answers(service)).toEqual(await answers(scratch));
+  });
+});
+
+describe('reading the snapshot page by page', () => {
+  it('gives the rows of one query, in its order, whatever the page size (a last page full, partial or empty)', async () => {
+    const whole = {
+      grids: (await sql`SELECT g.id FROM grids g JOIN layouts l ON l.id = g.layout_id WHERE l.status = 'published' ORDER BY g.code NULLS LAST, g.id`.execute(tdb.db)).rows,
+      divisions: (await sql`SELECT code FROM divisions ORDER BY code`.execute(tdb.db)).rows,
+      staff: (await sql`SELECT code FROM staff ORDER BY code`.execute(tdb.db)).rows,
+      shifts: Number((await sql<{ n: string }>`SELECT count(*) AS n FROM roster_shifts`.execute(tdb.db)).rows[0]?.n),
+    };
+    expect(whole.grids.length).toBeGreaterThan(20);
+    const grids = await listPublishedGrids(tdb.db);
+    const divisions = await listDivisions(tdb.db);
+    const roster = await readRoster(tdb.db);
+    expect(grids.map((g) => ({ id: g.id }))).toEqual(whole.grids);
+    expect(divisions.map((d) => ({ code: d.code }))).toEqual(whole.divisions);
+    expect(roster.staff.map((r) => ({ code: r.code }))).toEqual(whole.staff);
+    expect(roster.shifts).toHaveLength(whole.shifts);
+    for (const pageRows of [1, 7, whole.grids.length, whole.grids.length + 1]) {
+      expect(await listPublishedGrids(tdb.db, pageRows)).toEqual(grids);
+      expect(await listDivisions(tdb.db, pageRows)).toEqual(divisions);
+    }
+    for (const pageRows of [13, whole.staff.length, 500]) expect(await readRoster(tdb.db, pageRows)).toEqual(roster);
   });
 });
 

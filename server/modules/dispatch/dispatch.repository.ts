@@ -86,7 +86,7 @@ export interface ExceptionRow {
 }
 
 /** Grids of every published layout (the "now" the in-memory index serves), in code order. */
-export async function listPublishedGrids(db: Database): Promise<GridSnapshotRow[]> {
+export async function listPublishedGrids(db: Database, pageRows = GRID_PAGE_ROWS): Promise<GridSnapshotRow[]> {
   return db.transaction().execute((trx) =>
     fetchInPages(
       trx,
@@ -97,12 +97,12 @@ export async function listPublishedGrids(db: Database): Promise<GridSnapshotRow[
         FROM grids g JOIN layouts l ON l.id = g.layout_id
         WHERE l.status = 'published'
         ORDER BY g.code NULLS LAST, g.id`,
-      GRID_PAGE_ROWS,
+      pageRows,
     ),
   );
 }
 
-export async function listDivisions(db: Database): Promise<DivisionSnapshotRow[]> {
+export async function listDivisions(db: Database, pageRows = GRID_PAGE_ROWS): Promise<DivisionSnapshotRow[]> {
   return db.transaction().execute((trx) =>
     fetchInPages(
       trx,
@@ -111,7 +111,7 @@ export async function listDivisions(db: Database): Promise<DivisionSnapshotRow[]
         SELECT code, level, name, parent_code AS "parentCode",
                CASE WHEN level = 'community' AND geom IS NOT NULL THEN ST_AsBinary(geom) END AS wkb
         FROM divisions ORDER BY code`,
-      GRID_PAGE_ROWS,
+      pageRows,
     ),
   );
 }
@@ -124,13 +124,13 @@ export interface RosterSnapshot {
 }
 
 /** Staff, assignments, weekly shifts and dated exceptions: whole tables, read in one snapshot (page by page). */
-export async function readRoster(db: Database): Promise<RosterSnapshot> {
+export async function readRoster(db: Database, pageRows = ROW_PAGE_ROWS): Promise<RosterSnapshot> {
   return db.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
     const staff = await fetchInPages(
       trx,
       'dispatch_staff',
       sql<StaffRow>`SELECT id, code, name, phone, role, unit_code AS "unitCode", deleted_at IS NOT NULL AS deleted FROM staff ORDER BY code`,
-      ROW_PAGE_ROWS,
+      pageRows,
     );
     const assignments = await fetchInPages(
       trx,
@@ -138,7 +138,7 @@ export async function readRoster(db: Database): Promise<RosterSnapshot> {
       sql<AssignmentRow>`
         SELECT staff_id AS "staffId", grid_code AS "gridCode", role, from_date AS "fromDate", to_date AS "toDate"
         FROM staff_assignments ORDER BY grid_code, from_date`,
-      ROW_PAGE_ROWS,
+      pageRows,
     );
     const shifts = await fetchInPages(
       trx,
@@ -147,7 +147,7 @@ export async function readRoster(db: Database): Promise<RosterSnapshot> {
         SELECT staff_id AS "staffId", scope_code AS "scopeCode", weekday,
                extract(epoch FROM start_time)::float8 AS "startS", extract(epoch FROM end_time)::float8 AS "endS"
         FROM roster_shifts`,
-      ROW_PAGE_ROWS,
+      pageRows,
     );
     const exceptions = await fetchInPages(
       trx,
@@ -156,7 +156,7 @@ export async function readRoster(db: Database): Promise<RosterSnapshot> {
         SELECT kind, staff_id AS "staffId", scope_code AS "scopeCode",
                extract(epoch FROM starts_at)::float8 * 1000 AS "startsMs", extract(epoch FROM ends_at)::float8 * 1000 AS "endsMs"
         FROM roster_exceptions`,
-      ROW_PAGE_ROWS,
+      pageRows,
     );
     return { staff, assignments, shifts, exceptions };
   });
