@@ -23,19 +23,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import Fastify from 'fastify';
 import { buildApp } from '../../server/app';
-import { hashPassword } from '../../server/auth/password';
-import { newToken } from '../../server/auth/tokens';
-import { PROJECT_ROOT, testConfig } from '../../server/config';
+import { testConfig } from '../../server/config';
 import { NotificationHub } from '../../server/db/notifications';
-import { insertDivisions, insertGridsBulk, insertPublishedLayouts, insertStaffBulk } from '../../server/modules/demo/demo.repository';
 import { dispatchRoutes } from '../../server/modules/dispatch/dispatch.routes';
 import { DispatchService } from '../../server/modules/dispatch/dispatch.service';
-import { insertApiToken } from '../../server/modules/users/api-token.repository';
-import { insertUser } from '../../server/modules/users/user.repository';
 import { ensureDebianPackages } from '../../server/test/system-packages';
 import { runCli } from '../cli';
-import { generateDemoCity } from '../generate/demo-city';
 import { median, withScratchDatabase, writeResults } from './bench-kit';
+import { lookupPaths, runAutocannon, seedLargeDistrict } from './dispatch-bench-data';
 
 const run = promisify(execFile);
 
@@ -43,7 +38,6 @@ const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP_S = 2;
-const STAFF_ROLE: Record<string, string> = { 网格长: 'grid_leader', 专职网格员: 'full_time_worker', 兼职网格员: 'part_time_worker', 社区值班员: 'community_duty_officer', 街道值班员: 'street_duty_officer' };
 
 interface Load {
   rps: number;
@@ -108,31 +102,12 @@ end
   }
 }
 
-/**
- * autocannon in a child process cycling through the paths (the issue's load generator). CPU per request
- * is this process's, as for wrk.
- */
+/** autocannon (child process) as a Load: CPU per request is this process's, as for wrk. */
 async function loadAutocannon(url: string, paths: string[], headers: Record<string, string>, durationS = DURATION_S): Promise<Load> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'wangge-autocannon-'));
-  const pathsFile = path.join(dir, 'paths.json');
-  writeFileSync(pathsFile, JSON.stringify(paths));
-  const child = `
-    import autocannon from 'autocannon';
-    import { readFileSync } from 'node:fs';
-    const [url, pathsFile, headersJson, durationS, connections] = process.argv.slice(1);
-    const headers = JSON.parse(headersJson);
-    const requests = JSON.parse(readFileSync(pathsFile, 'utf8')).map((p) => ({ method: 'GET', path: p, headers }));
-    const r = await autocannon({ url, connections: Number(connections), duration: Number(durationS), requests });
-    process.stdout.write(JSON.stringify({ total: r.requests.total, rps: r.requests.total / r.duration, p50: r.latency.p50, p99: r.latency.p99, errors: r.non2xx + r.errors + r.timeouts }));`;
-  try {
-    const cpuBefore = process.cpuUsage();
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', child, url, pathsFile, JSON.stringify(headers), String(durationS), String(CONNECTIONS)], { cwd: PROJECT_ROOT });
-    const cpu = process.cpuUsage(cpuBefore);
-    const r = JSON.parse(stdout) as { total: number; rps: number; p50: number; p99: number; errors: number };
-    return { rps: r.rps, p50: r.p50, p99: r.p99, errors: r.errors, cpuUs: Math.round((10 * (cpu.user + cpu.system)) / r.total) / 10, sysUs: Math.round((10 * cpu.system) / r.total) / 10 };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const cpuBefore = process.cpuUsage();
+  const r = await runAutocannon(url, paths, headers, durationS, CONNECTIONS);
+  const cpu = process.cpuUsage(cpuBefore);
+  return { rps: r.rps, p50: r.p50, p99: r.p99, errors: r.errors, cpuUs: Math.round((10 * (cpu.user + cpu.system)) / r.total) / 10, sysUs: Math.round((10 * cpu.system) / r.total) / 10 };
 }
 
 /** Warm the server's JIT, then measure. */
@@ -144,32 +119,8 @@ async function measure(url: string, paths: string[], headers: Record<string, str
 runCli(async () => {
   if (!ensureDebianPackages('/usr/bin/wrk', ['wrk'])) throw new Error('wrk is needed: sudo apt-get install -y wrk');
   await withScratchDatabase('dispatch', async (handle) => {
-    const city = generateDemoCity({ size: 'large' });
-    await insertDivisions(handle.db, city.divisions.map((d) => ({ code: d.code, level: d.level, name: d.name, parentCode: d.parentCode, boundary: d.boundary })));
-    const communities = city.divisions.filter((d) => d.level === 'community').map((d) => d.code);
-    const layoutOf = await insertPublishedLayouts(handle.db, communities, '2025-01-01T00:00:00Z');
-    await insertGridsBulk(handle.db, city.grids.map((g) => ({ layoutId: layoutOf.get(g.communityCode) ?? 0, code: g.code, name: g.name, kind: g.kind === '专属' ? 'dedicated' : 'general', geom: g.geom })));
-    await insertStaffBulk(
-      handle.db,
-      city.staff.map((s) => ({ ...s, role: STAFF_ROLE[s.role] ?? 'part_time_worker' })),
-      city.assignments.map((a) => ({ ...a, role: STAFF_ROLE[a.role] ?? 'part_time_worker' })),
-      city.roster,
-    );
-    await handle.pool.query('ANALYZE');
-
-    // A hotline system's credentials: an API token of a dispatcher (city-wide scope).
-    const user = await insertUser(handle.db, {
-      username: 'hotline-bench',
-      displayName: 'hotline bench',
-      passwordHash: await hashPassword('bench-password-123'),
-      roles: ['dispatcher'],
-      scope: { all: true, prefixes: [] },
-      mustChangePassword: false,
-    });
-    if (!user) throw new Error('bench user not created');
-    const { token, hash } = newToken('api');
-    await insertApiToken(handle.db, { userId: user.id, name: 'hotline', tokenHash: hash, tokenPrefix: token.slice(0, 10), roles: ['dispatcher'], scope: { all: true, prefixes: [] } });
-    const auth = { Authorization: `Bearer ${token}` };
+    const data = await seedLargeDistrict(handle);
+    const { auth } = data;
 
     // The full app, as served: every hook, LISTEN for data and credential changes.
     const app = await buildApp({ config: testConfig({ logLevel: 'silent' }), db: handle.db, pool: handle.pool });
@@ -177,10 +128,8 @@ runCli(async () => {
     const dispatch = new DispatchService(handle.db);
     const snap = await dispatch.refresh();
     const [w, s, e, n] = snap.spatial.grids.reduce((b, g) => [Math.min(b[0], g.geom.bbox[0]), Math.min(b[1], g.geom.bbox[1]), Math.max(b[2], g.geom.bbox[2]), Math.max(b[3], g.geom.bbox[3])], [Infinity, Infinity, -Infinity, -Infinity]);
-    let seed = 1;
-    const random = (): number => (seed = (seed * 16807) % 2_147_483_647) / 2_147_483_647;
-    const paths = Array.from({ length: 5_000 }, () => `/api/v1/dispatch/lookup?lon=${(w + random() * (e - w)).toFixed(7)}&lat=${(s + random() * (n - s)).toFixed(7)}`);
-    console.log(`${snap.spatial.grids.length} grids, ${city.staff.length} staff, ${city.roster.length} shifts`);
+    const paths = lookupPaths([w, s, e, n]);
+    console.log(`${snap.spatial.grids.length} grids, ${data.staff} staff, ${data.shifts} shifts`);
 
     // Answer sizes, so the baseline sends as many bytes; and a check that the token works.
     let bytes = 0;

@@ -18,6 +18,7 @@
  * decided by a cell that no edge comes near. Points outside the raster go to the exact test.
  */
 import type { FlatGeometry } from './dispatch-geometry';
+import { runAll, type Steps } from './dispatch-steps';
 
 /** Decide exactly (an edge is near, or several grids contain the cell). */
 export const EXACT = -2;
@@ -28,6 +29,8 @@ export const NONE = -1;
 const PAD = 1e-9;
 const CELLS_PER_ITEM = 1024;
 const MAX_CELLS = 1 << 20;
+/** Rows of one item filled per build step. */
+const ROWS_PER_STEP = 32;
 
 export class CoverageRaster {
   readonly x0: number;
@@ -40,7 +43,8 @@ export class CoverageRaster {
   /** Per cell (row-major): an item's position, NONE or EXACT. */
   readonly cells: Int32Array;
 
-  constructor(geoms: ReadonlyArray<FlatGeometry | null>) {
+  /** The raster of the geometries, built at once (see `build` for a build in steps). */
+  constructor(geoms: ReadonlyArray<FlatGeometry | null>, filled = true) {
     let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
     for (const g of geoms) {
       if (!g) continue;
@@ -67,10 +71,33 @@ export class CoverageRaster {
     this.w = width / this.nx;
     this.h = height / this.ny;
     this.cells = new Int32Array(this.nx * this.ny).fill(NONE);
-    geoms.forEach((g, item) => {
-      if (g) this.fill(g, item);
-    });
-    for (const g of geoms) if (g) this.markEdges(g);
+    if (filled) runAll(this.rasterise(geoms));
+  }
+
+  /**
+   * The raster in steps (dispatch-steps.ts) of at most ROWS_PER_STEP rows of one geometry, or one
+   * geometry's edges: the index rebuild yields to the event loop between them. Not used before it returns.
+   */
+  static *build(geoms: ReadonlyArray<FlatGeometry | null>): Steps<CoverageRaster> {
+    const raster = new CoverageRaster(geoms, false);
+    yield;
+    yield* raster.rasterise(geoms);
+    return raster;
+  }
+
+  /** Fill every geometry's cells, then mark the cells near edges. */
+  private *rasterise(geoms: ReadonlyArray<FlatGeometry | null>): Steps<void> {
+    if (this.cells.length === 0) return;
+    for (let item = 0; item < geoms.length; item++) {
+      const g = geoms[item];
+      if (!g) continue;
+      yield* this.fill(g, item);
+    }
+    for (const g of geoms) {
+      if (!g) continue;
+      this.markEdges(g);
+      yield;
+    }
   }
 
   /**
@@ -85,8 +112,11 @@ export class CoverageRaster {
     return this.cells[cy * this.nx + cx]!;
   }
 
-  /** Cells whose centre the item contains get the item (or EXACT when another item already has them). */
-  private fill(g: FlatGeometry, item: number): void {
+  /**
+   * Cells whose centre the item contains get the item (or EXACT when another item already has them).
+   * A step per ROWS_PER_STEP rows (a large item among small ones can span many rows).
+   */
+  private *fill(g: FlatGeometry, item: number): Steps<void> {
     const rowFrom = Math.max(0, Math.floor((g.bbox[1] - this.y0) / this.h));
     const rowTo = Math.min(this.ny - 1, Math.floor((g.bbox[3] - this.y0) / this.h));
     const crossings: number[] = [];
@@ -117,7 +147,9 @@ export class CoverageRaster {
           this.cells[cell] = this.cells[cell] === NONE ? item : EXACT;
         }
       }
+      if ((row - rowFrom) % ROWS_PER_STEP === ROWS_PER_STEP - 1) yield;
     }
+    yield;
   }
 
   /** Every cell an edge's widened bounding box touches is decided exactly. */

@@ -4,6 +4,7 @@
  * both agree over many grids and instants. Times: Asia/Shanghai is UTC+8 all year (no DST since 1991),
  * so local wall time is the instant plus 8 h.
  */
+import { runAll, type Steps } from './dispatch-steps';
 import type { AssignmentRow, ExceptionRow, RosterSnapshot, ShiftRow, StaffRow } from './dispatch.repository';
 
 export type DutyLevel = 'grid' | 'community' | 'street';
@@ -50,6 +51,8 @@ const byDispatchOrder = (a: DutyCandidate, b: DutyCandidate): number =>
   (a.staff.code < b.staff.code ? -1 : a.staff.code > b.staff.code ? 1 : 0);
 
 const NO_ROWS: readonly never[] = Object.freeze([]);
+/** Roster rows indexed per build step (dispatch-steps.ts). */
+const ROWS_PER_STEP = 512;
 
 /** Whether a sorted array holds a value strictly between from and to (an edge at `from` itself changes nothing after it). */
 function hasEdgeIn(sorted: Float64Array, from: number, to: number): boolean {
@@ -79,35 +82,57 @@ export class RosterIndex {
   private assignedDate = '';
   private assignedMemo = new Map<string, ReadonlyArray<{ staff: StaffRow; role: string }>>();
   /** Every instant (ms) at which an exception (holiday, leave, extra duty) starts or ends, sorted. */
-  private readonly exceptionEdges: Float64Array;
+  private exceptionEdges = new Float64Array();
   /** Per ISO weekday (1–7), every local second at which a weekly shift starts or ends, sorted. */
-  private readonly shiftEdges: Float64Array[];
+  private shiftEdges: Float64Array[] = [];
 
-  constructor(snapshot: RosterSnapshot) {
+  /** The roster of a snapshot, indexed at once (see `build` for a build in steps). */
+  constructor(snapshot?: RosterSnapshot) {
+    if (snapshot) runAll(this.load(snapshot));
+  }
+
+  /** The index in steps of ROWS_PER_STEP rows: the refresh yields to the event loop between them. */
+  static *build(snapshot: RosterSnapshot): Steps<RosterIndex> {
+    const index = new RosterIndex();
+    yield* index.load(snapshot);
+    return index;
+  }
+
+  private *load(snapshot: RosterSnapshot): Steps<void> {
     const push = <K, V>(map: Map<K, V[]>, key: K, value: V): void => {
       const list = map.get(key);
       if (list) list.push(value);
       else map.set(key, [value]);
     };
+    let n = 0;
+    const step = (): boolean => ++n % ROWS_PER_STEP === 0;
     for (const s of snapshot.staff) {
       this.staff.set(s.id, s);
       if (!s.deleted && (s.role === 'community_duty_officer' || s.role === 'street_duty_officer')) push(this.dutyOfficersByUnit, s.unitCode, s);
+      if (step()) yield;
     }
-    for (const a of snapshot.assignments) push(this.assignmentsByGrid, a.gridCode, a);
+    for (const a of snapshot.assignments) {
+      push(this.assignmentsByGrid, a.gridCode, a);
+      if (step()) yield;
+    }
+    const shiftEdges = Array.from({ length: 8 }, () => new Set<number>());
     for (const s of snapshot.shifts) {
       let week = this.shiftsByScope.get(s.scopeCode);
       if (!week) this.shiftsByScope.set(s.scopeCode, (week = Array.from({ length: 8 }, () => [])));
       week[s.weekday]?.push(s);
+      shiftEdges[s.weekday]?.add(s.startS).add(s.endS);
+      if (step()) yield;
     }
+    const exceptionEdges: number[] = [];
     for (const e of snapshot.exceptions) {
       if (e.kind === 'holiday') this.holidays.push(e);
       else if (e.kind === 'leave' && e.staffId !== null) push(this.leaveByStaff, e.staffId, e);
       else if (e.kind === 'extra' && e.scopeCode !== null) push(this.extrasByScope, e.scopeCode, e);
+      exceptionEdges.push(e.startsMs, e.endsMs);
+      if (step()) yield;
     }
-    this.exceptionEdges = Float64Array.from(snapshot.exceptions.flatMap((e) => [e.startsMs, e.endsMs])).sort();
-    this.shiftEdges = Array.from({ length: 8 }, (_, weekday) =>
-      Float64Array.from(new Set(snapshot.shifts.filter((x) => x.weekday === weekday).flatMap((x) => [x.startS, x.endS]))).sort(),
-    );
+    this.exceptionEdges = Float64Array.from(exceptionEdges).sort();
+    this.shiftEdges = shiftEdges.map((edges) => Float64Array.from(edges).sort());
   }
 
   /**

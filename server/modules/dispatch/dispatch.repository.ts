@@ -3,8 +3,33 @@
  * boundaries as WKB, so coordinates are bit-identical to PostGIS's), the roster tables, grid
  * resolution at past instants (layouts valid then), and address search.
  */
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../../db/database';
+import type { DB } from '../../db/schema.gen';
+
+/**
+ * A query's rows read through a cursor, `pageRows` per round trip (inside a transaction).
+ *
+ * Why (issue #6): node-postgres parses a result's rows as the socket delivers them, and on loopback
+ * the socket delivers a whole multi-megabyte result in one read burst, so a single query for the
+ * roster's ~20,000 rows blocked the event loop for ~10 ms in one turn. Page by page, each page is
+ * parsed in its own turn, with requests served between.
+ */
+async function fetchInPages<R>(trx: Transaction<DB>, cursor: string, query: RawBuilder<R>, pageRows: number): Promise<R[]> {
+  await sql`DECLARE ${sql.id(cursor)} NO SCROLL CURSOR FOR ${query}`.execute(trx);
+  const out: R[] = [];
+  for (;;) {
+    const { rows } = await sql<R>`FETCH FORWARD ${sql.lit(pageRows)} FROM ${sql.id(cursor)}`.execute(trx);
+    for (const row of rows) out.push(row);
+    if (rows.length < pageRows) break;
+  }
+  await sql`CLOSE ${sql.id(cursor)}`.execute(trx);
+  return out;
+}
+
+/** Rows per page of the snapshot reads: about a millisecond of parsing each. */
+const GRID_PAGE_ROWS = 200;
+const ROW_PAGE_ROWS = 2_000;
 
 export interface GridSnapshotRow {
   id: number;
@@ -61,22 +86,34 @@ export interface ExceptionRow {
 }
 
 /** Grids of every published layout (the "now" the in-memory index serves), in code order. */
-export async function listPublishedGrids(db: Database): Promise<GridSnapshotRow[]> {
-  const { rows } = await sql<GridSnapshotRow>`
-    SELECT g.id, g.code, g.name, g.kind, g.layout_id AS "layoutId", l.community_code AS "communityCode",
-           l.effective_from AS "effectiveFrom", ST_AsBinary(g.geom) AS wkb
-    FROM grids g JOIN layouts l ON l.id = g.layout_id
-    WHERE l.status = 'published'
-    ORDER BY g.code NULLS LAST, g.id`.execute(db);
-  return rows;
+export async function listPublishedGrids(db: Database, pageRows = GRID_PAGE_ROWS): Promise<GridSnapshotRow[]> {
+  return db.transaction().execute((trx) =>
+    fetchInPages(
+      trx,
+      'dispatch_grids',
+      sql<GridSnapshotRow>`
+        SELECT g.id, g.code, g.name, g.kind, g.layout_id AS "layoutId", l.community_code AS "communityCode",
+               l.effective_from AS "effectiveFrom", ST_AsBinary(g.geom) AS wkb
+        FROM grids g JOIN layouts l ON l.id = g.layout_id
+        WHERE l.status = 'published'
+        ORDER BY g.code NULLS LAST, g.id`,
+      pageRows,
+    ),
+  );
 }
 
-export async function listDivisions(db: Database): Promise<DivisionSnapshotRow[]> {
-  const { rows } = await sql<DivisionSnapshotRow>`
-    SELECT code, level, name, parent_code AS "parentCode",
-           CASE WHEN level = 'community' AND geom IS NOT NULL THEN ST_AsBinary(geom) END AS wkb
-    FROM divisions ORDER BY code`.execute(db);
-  return rows;
+export async function listDivisions(db: Database, pageRows = GRID_PAGE_ROWS): Promise<DivisionSnapshotRow[]> {
+  return db.transaction().execute((trx) =>
+    fetchInPages(
+      trx,
+      'dispatch_divisions',
+      sql<DivisionSnapshotRow>`
+        SELECT code, level, name, parent_code AS "parentCode",
+               CASE WHEN level = 'community' AND geom IS NOT NULL THEN ST_AsBinary(geom) END AS wkb
+        FROM divisions ORDER BY code`,
+      pageRows,
+    ),
+  );
 }
 
 export interface RosterSnapshot {
@@ -86,23 +123,42 @@ export interface RosterSnapshot {
   exceptions: ExceptionRow[];
 }
 
-/** Staff, assignments, weekly shifts and dated exceptions: small tables, read whole in one snapshot. */
-export async function readRoster(db: Database): Promise<RosterSnapshot> {
+/** Staff, assignments, weekly shifts and dated exceptions: whole tables, read in one snapshot (page by page). */
+export async function readRoster(db: Database, pageRows = ROW_PAGE_ROWS): Promise<RosterSnapshot> {
   return db.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
-    const staff = await sql<StaffRow>`
-      SELECT id, code, name, phone, role, unit_code AS "unitCode", deleted_at IS NOT NULL AS deleted FROM staff ORDER BY code`.execute(trx);
-    const assignments = await sql<AssignmentRow>`
-      SELECT staff_id AS "staffId", grid_code AS "gridCode", role, from_date AS "fromDate", to_date AS "toDate"
-      FROM staff_assignments ORDER BY grid_code, from_date`.execute(trx);
-    const shifts = await sql<ShiftRow>`
-      SELECT staff_id AS "staffId", scope_code AS "scopeCode", weekday,
-             extract(epoch FROM start_time)::float8 AS "startS", extract(epoch FROM end_time)::float8 AS "endS"
-      FROM roster_shifts`.execute(trx);
-    const exceptions = await sql<ExceptionRow>`
-      SELECT kind, staff_id AS "staffId", scope_code AS "scopeCode",
-             extract(epoch FROM starts_at)::float8 * 1000 AS "startsMs", extract(epoch FROM ends_at)::float8 * 1000 AS "endsMs"
-      FROM roster_exceptions`.execute(trx);
-    return { staff: staff.rows, assignments: assignments.rows, shifts: shifts.rows, exceptions: exceptions.rows };
+    const staff = await fetchInPages(
+      trx,
+      'dispatch_staff',
+      sql<StaffRow>`SELECT id, code, name, phone, role, unit_code AS "unitCode", deleted_at IS NOT NULL AS deleted FROM staff ORDER BY code`,
+      pageRows,
+    );
+    const assignments = await fetchInPages(
+      trx,
+      'dispatch_assignments',
+      sql<AssignmentRow>`
+        SELECT staff_id AS "staffId", grid_code AS "gridCode", role, from_date AS "fromDate", to_date AS "toDate"
+        FROM staff_assignments ORDER BY grid_code, from_date`,
+      pageRows,
+    );
+    const shifts = await fetchInPages(
+      trx,
+      'dispatch_shifts',
+      sql<ShiftRow>`
+        SELECT staff_id AS "staffId", scope_code AS "scopeCode", weekday,
+               extract(epoch FROM start_time)::float8 AS "startS", extract(epoch FROM end_time)::float8 AS "endS"
+        FROM roster_shifts`,
+      pageRows,
+    );
+    const exceptions = await fetchInPages(
+      trx,
+      'dispatch_exceptions',
+      sql<ExceptionRow>`
+        SELECT kind, staff_id AS "staffId", scope_code AS "scopeCode",
+               extract(epoch FROM starts_at)::float8 * 1000 AS "startsMs", extract(epoch FROM ends_at)::float8 * 1000 AS "endsMs"
+        FROM roster_exceptions`,
+      pageRows,
+    );
+    return { staff, assignments, shifts, exceptions };
   });
 }
 

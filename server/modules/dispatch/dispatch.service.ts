@@ -3,11 +3,15 @@
  *
  * "Now" is answered from memory: every server process holds the published grids, community boundaries
  * and the roster (SpatialIndex, RosterIndex), built from PostGIS — the source of truth — and rebuilt
- * when PostgreSQL announces a change: `wangge_layout_published` (layout.repository.ts),
- * `wangge_data_changed` (divisions, grids; migration 0009) and `wangge_roster_changed` (staff,
- * assignments, shifts, exceptions; migration 0010). A rebuild swaps in whole new indexes, so a lookup
- * sees the old or the new state, never a mix. While the LISTEN connection is down (or without one),
- * the memory is trusted for at most 1 s and reloaded on the next lookup.
+ * when PostgreSQL announces a change. Only what changed is rebuilt: `wangge_layout_published`
+ * (layout.repository.ts) and `wangge_data_changed` 'grids' (migration 0009) rebuild the grid layer
+ * (geometries, flatbush, coverage raster), `wangge_data_changed` 'divisions' the division layer, and
+ * `wangge_roster_changed` (staff, assignments, shifts, exceptions; migration 0010) the roster alone.
+ * A rebuild runs in slices that yield to the event loop (dispatch-steps.ts: no request waits more than
+ * about 2 ms behind it) while the current snapshot keeps serving, then swaps in a whole new snapshot
+ * with one assignment, so a lookup sees the old or the new state, never a mix. While the LISTEN
+ * connection is down (or without one), the memory is trusted for at most 1 s and reloaded on the next
+ * lookup.
  *
  * Instants before the live layouts took effect go to PostGIS for the grid (the layouts valid then);
  * the roster is evaluated in memory for any instant (its exceptions and assignment dates are history).
@@ -33,7 +37,8 @@ import type { NotificationHub } from '../../db/notifications';
 import { bd09ToWgs84, gcj02ToWgs84 } from '../../geo/china-crs';
 import { AppError } from '../../http/errors';
 import { RosterIndex, shanghaiClock, type DutyCandidate } from './dispatch-roster';
-import { SpatialIndex, type IndexedDivision, type IndexedGrid } from './dispatch-index';
+import { DivisionLayer, GridLayer, SpatialIndex, type IndexedDivision, type IndexedGrid } from './dispatch-index';
+import { newSliceStats, runSliced, SLICE_MS, type SliceStats } from './dispatch-steps';
 import { gridsAtInstant, listDivisions, listPublishedGrids, readRoster, searchAddress } from './dispatch.repository';
 
 export const LAYOUT_PUBLISHED_CHANNEL = 'wangge_layout_published';
@@ -46,11 +51,24 @@ const UNSYNCED_TTL_MS = 1_000;
 export interface DispatchOptions {
   /** Largest distance (m) at which the nearest grid answers for a point outside every grid. */
   nearestGridM?: number;
+  /** Synchronous time (ms) a rebuild may take before it yields to the event loop (dispatch-steps.ts). */
+  sliceMs?: number;
+}
+
+/** What a refresh reads again and rebuilds: the grid layer, the division layer, the roster. */
+export type DispatchPart = 'grids' | 'divisions' | 'roster';
+const ALL_PARTS: readonly DispatchPart[] = ['grids', 'divisions', 'roster'];
+
+/** The last rebuild: what it read again, what of that had changed and was rebuilt, and how its synchronous work was sliced (dispatch-steps.ts). */
+export interface RebuildReport extends SliceStats {
+  read: DispatchPart[];
+  rebuilt: DispatchPart[];
 }
 
 interface Snapshot {
   spatial: SpatialIndex;
   roster: RosterIndex;
+  /** When the oldest of its parts was read (ms): the trust window without notifications starts here. */
   loadedAt: number;
   /** Who answers, per place, for one steady minute (see `duty`). */
   duty: { minuteMs: number; steady: boolean; byPlace: Map<string, Duty>; byGrid: Array<Duty | undefined> };
@@ -204,51 +222,55 @@ export function isoInstant(ms: number): string {
 export class DispatchService {
   private snapshot: Snapshot | undefined;
   private loading: Promise<Snapshot> | undefined;
-  private dirty = false;
+  /** Parts announced as changed and not yet read again. */
+  private readonly stale = new Set<DispatchPart>();
   private hub: NotificationHub | undefined;
   readonly nearestGridM: number;
+  private readonly sliceMs: number;
   /** Called after every rebuild (tests wait on it). */
   onRefresh: (() => void) | undefined;
+  /** What the last rebuild did (tests and benchmarks read it). */
+  lastRebuild: RebuildReport | undefined;
+  /** Called after each rebuild, with what it did (a refresh may rebuild more than once: see `refresh`). */
+  onRebuild: ((report: RebuildReport) => void) | undefined;
 
   constructor(
     private readonly db: Database,
     options: DispatchOptions = {},
   ) {
     this.nearestGridM = options.nearestGridM ?? 100;
+    this.sliceMs = options.sliceMs ?? SLICE_MS;
   }
 
   /** Follow PostgreSQL's announcements; subscribe before the hub starts. */
   attach(hub: NotificationHub): void {
     this.hub = hub;
-    const changed = (): void => void this.refresh().catch(() => undefined);
-    hub.on(LAYOUT_PUBLISHED_CHANNEL, changed);
-    hub.on(ROSTER_CHANGED_CHANNEL, changed);
+    const changed = (parts: readonly DispatchPart[]) => (): void => void this.refresh(parts).catch(() => undefined);
+    hub.on(LAYOUT_PUBLISHED_CHANNEL, changed(['grids']));
+    hub.on(ROSTER_CHANGED_CHANNEL, changed(['roster']));
+    const grids = changed(['grids']);
+    const divisions = changed(['divisions']);
     hub.on(DATA_CHANGED_CHANNEL, (layer) => {
-      if (layer === 'grids' || layer === 'divisions') changed();
+      if (layer === 'grids') grids();
+      else if (layer === 'divisions') divisions();
     });
     // Announcements may have been missed while disconnected.
-    hub.onReconnect(changed);
+    hub.onReconnect(changed(ALL_PARTS));
   }
 
   /**
-   * Rebuild from PostGIS. Calls during a rebuild coalesce into one more rebuild after it, so the last
+   * Read the given parts again from PostGIS (all by default; all on the first load) and rebuild them,
+   * reusing the others. Calls during a rebuild coalesce into one more rebuild after it, so the last
    * announcement is always followed by a read that sees its data.
    */
-  refresh(): Promise<Snapshot> {
-    if (this.loading) {
-      this.dirty = true;
-      return this.loading;
-    }
+  refresh(parts: readonly DispatchPart[] = ALL_PARTS): Promise<Snapshot> {
+    for (const part of parts) this.stale.add(part);
+    if (this.loading) return this.loading;
     this.loading = (async () => {
       try {
         let snap: Snapshot;
-        do {
-          this.dirty = false;
-          const loadedAt = Date.now();
-          const [grids, divisions, roster] = await Promise.all([listPublishedGrids(this.db), listDivisions(this.db), readRoster(this.db)]);
-          snap = { spatial: new SpatialIndex(grids, divisions), roster: new RosterIndex(roster), loadedAt, duty: { minuteMs: NaN, steady: false, byPlace: new Map(), byGrid: [] } };
-          this.snapshot = snap;
-        } while (this.dirty);
+        do snap = await this.rebuild();
+        while (this.stale.size > 0);
         this.onRefresh?.();
         return snap;
       } finally {
@@ -259,12 +281,65 @@ export class DispatchService {
   }
 
   /**
+   * One rebuild of the stale parts; the new snapshot replaces the current one in one assignment. Parts
+   * whose rebuild fails stay stale: the next refresh reads them again.
+   */
+  private async rebuild(): Promise<Snapshot> {
+    const prev = this.snapshot;
+    const parts = new Set<DispatchPart>(prev ? this.stale : ALL_PARTS);
+    this.stale.clear();
+    try {
+      const snap = await this.build(prev, parts);
+      this.snapshot = snap;
+      return snap;
+    } catch (err) {
+      for (const part of parts) this.stale.add(part);
+      throw err;
+    }
+  }
+
+  private async build(prev: Snapshot | undefined, parts: ReadonlySet<DispatchPart>): Promise<Snapshot> {
+    const loadedAt = Date.now();
+    const [gridRows, divisionRows, rosterRows] = await Promise.all([
+      parts.has('grids') ? listPublishedGrids(this.db) : undefined,
+      parts.has('divisions') ? listDivisions(this.db) : undefined,
+      parts.has('roster') ? readRoster(this.db) : undefined,
+    ]);
+    const stats = newSliceStats();
+    const rebuilt = new Set<DispatchPart>();
+    let spatial = prev?.spatial;
+    // The published grids as they were (a draft was edited, say): the grid layer stays.
+    const gridsChanged = gridRows !== undefined && !(spatial && (await runSliced(spatial.gridLayer.matches(gridRows), this.sliceMs, stats)));
+    if (!spatial || gridsChanged || divisionRows) {
+      const grids = gridsChanged ? await runSliced(GridLayer.build(gridRows), this.sliceMs, stats) : spatial?.gridLayer;
+      const divisions = divisionRows ? await runSliced(DivisionLayer.build(divisionRows), this.sliceMs, stats) : spatial?.divisionLayer;
+      if (!grids || !divisions) throw new Error('dispatch: a first load reads every part');
+      spatial = await runSliced(SpatialIndex.build(grids, divisions), this.sliceMs, stats);
+      if (gridsChanged) rebuilt.add('grids');
+      if (divisionRows) rebuilt.add('divisions');
+    }
+    const roster = rosterRows ? await runSliced(RosterIndex.build(rosterRows), this.sliceMs, stats) : prev?.roster;
+    if (!roster) throw new Error('dispatch: a first load reads every part');
+    if (rosterRows) rebuilt.add('roster');
+    this.lastRebuild = { read: ALL_PARTS.filter((p) => parts.has(p)), rebuilt: ALL_PARTS.filter((p) => rebuilt.has(p)), ...stats };
+    this.onRebuild?.(this.lastRebuild);
+    // Nothing it read had changed: the snapshot (and what it has worked out this minute) stays.
+    if (prev && rebuilt.size === 0 && parts.size < ALL_PARTS.length) return prev;
+    return {
+      spatial,
+      roster,
+      loadedAt: prev && parts.size < ALL_PARTS.length ? Math.min(prev.loadedAt, loadedAt) : loadedAt,
+      duty: { minuteMs: NaN, steady: false, byPlace: new Map(), byGrid: [] },
+    };
+  }
+
+  /**
    * Whether a lookup at "now" is answered from memory that NOTIFY keeps in sync: a snapshot is loaded,
-   * the LISTEN connection is up and no rebuild is under way. Callers that must not route on stale data
-   * (event intake) ask PostGIS otherwise.
+   * the LISTEN connection is up, no rebuild is under way and none failed. Callers that must not route on
+   * stale data (event intake) ask PostGIS otherwise.
    */
   get live(): boolean {
-    return this.snapshot !== undefined && this.loading === undefined && this.hub?.connected === true;
+    return this.snapshot !== undefined && this.loading === undefined && this.stale.size === 0 && this.hub?.connected === true;
   }
 
   /** The current snapshot; reloaded first when there is none or it cannot be trusted any more. */
@@ -397,7 +472,7 @@ export class DispatchService {
   private answer(snap: Snapshot, located: Located, lon: number, lat: number, crs: DispatchCrs, atMs: number): DispatchResult {
     const { spatial } = snap;
     const communityCode = located.gridCommunity ?? located.community?.code ?? null;
-    const names = located.indexed?.names ?? spatial.namesOf(communityCode);
+    const names = located.indexed ? spatial.namesAt(located.indexed.position) : spatial.namesOf(communityCode);
     const grid = located.grid;
     const { staff, onDuty, chain } = this.dutyAt(snap, grid?.code ?? null, communityCode, atMs, located.indexed?.position);
 
