@@ -1,5 +1,5 @@
 /**
- * The dispatch benchmarks' data: the demo generator's large district (≈10k grids, its staff, assignments
+ * The dispatch benchmarks' data: the demo generator's large district (1,010 grids, its staff, assignments
  * and weekly roster) published into a scratch database, and a dispatcher's API token to call with.
  * Shared by dispatch.bench.ts (throughput) and dispatch-refresh-profile.ts (event-loop stalls while the
  * in-memory index is rebuilt).
@@ -13,14 +13,13 @@ import { PROJECT_ROOT } from '../../server/config';
 import type { DatabaseHandle } from '../../server/db/database';
 import { hashPassword } from '../../server/auth/password';
 import { newToken } from '../../server/auth/tokens';
-import { insertDivisions, insertGridsBulk, insertPublishedLayouts, insertStaffBulk } from '../../server/modules/demo/demo.repository';
+import { insertDemoDispatchData } from '../../server/modules/demo/demo.service';
 import { insertApiToken } from '../../server/modules/users/api-token.repository';
 import { insertUser } from '../../server/modules/users/user.repository';
 import { generateDemoCity } from '../generate/demo-city';
 
 const run = promisify(execFile);
 
-const STAFF_ROLE: Record<string, string> = { 网格长: 'grid_leader', 专职网格员: 'full_time_worker', 兼职网格员: 'part_time_worker', 社区值班员: 'community_duty_officer', 街道值班员: 'street_duty_officer' };
 
 export interface DispatchBenchData {
   staff: number;
@@ -31,16 +30,7 @@ export interface DispatchBenchData {
 
 export async function seedLargeDistrict(handle: DatabaseHandle): Promise<DispatchBenchData> {
   const city = generateDemoCity({ size: 'large' });
-  await insertDivisions(handle.db, city.divisions.map((d) => ({ code: d.code, level: d.level, name: d.name, parentCode: d.parentCode, boundary: d.boundary })));
-  const communities = city.divisions.filter((d) => d.level === 'community').map((d) => d.code);
-  const layoutOf = await insertPublishedLayouts(handle.db, communities, '2025-01-01T00:00:00Z');
-  await insertGridsBulk(handle.db, city.grids.map((g) => ({ layoutId: layoutOf.get(g.communityCode) ?? 0, code: g.code, name: g.name, kind: g.kind === '专属' ? 'dedicated' : 'general', geom: g.geom })));
-  await insertStaffBulk(
-    handle.db,
-    city.staff.map((s) => ({ ...s, role: STAFF_ROLE[s.role] ?? 'part_time_worker' })),
-    city.assignments.map((a) => ({ ...a, role: STAFF_ROLE[a.role] ?? 'part_time_worker' })),
-    city.roster,
-  );
+  await insertDemoDispatchData(handle.db, city, '2025-01-01T00:00:00Z');
   await handle.pool.query('ANALYZE');
 
   // A hotline system's credentials: an API token of a dispatcher (city-wide scope).

@@ -27,6 +27,8 @@ export interface DemoLoadResult {
   summary: Record<string, number>;
 }
 
+type DemoCity = ReturnType<typeof generateDemoCity>;
+
 const KIND: Record<string, string> = { 综合: 'general', 专属: 'dedicated' };
 const RELATION: Record<string, string> = { 户主: 'head', 配偶: 'spouse', 子女: 'child', 父母: 'parent', 孙子女: 'grandchild', 儿媳: 'child_in_law', 女婿: 'child_in_law', 兄弟姐妹: 'sibling', 其他: 'other' };
 const TAG: Record<string, string> = { 低保: 'low_income', 独居老人: 'elderly_alone', 残疾: 'disabled', 社区矫正: 'community_correction', 刑释解教: 'released_prisoner', 重点青少年: 'at_risk_youth', 严重精神障碍: 'severe_mental_illness' };
@@ -83,7 +85,7 @@ async function inChunks<T>(items: Iterable<T>, fn: (chunk: T[]) => Promise<void>
 }
 
 /** Buildings, households, residents (ID numbers and phones encrypted), organisations, staff and roster. */
-async function loadDemoRegistry(trx: Database, city: ReturnType<typeof generateDemoCity>, cipher: RegistryCipher): Promise<Record<string, number>> {
+async function loadDemoRegistry(trx: Database, city: DemoCity, cipher: RegistryCipher): Promise<Record<string, number>> {
   await asSystem(trx);
   const since = city.referenceDate;
   const buildings = await inChunks(city.buildings, (rows) => insertBuildingsBulk(trx, rows.map((b) => ({ ...b, geom: b.footprint }))));
@@ -117,11 +119,29 @@ async function loadDemoRegistry(trx: Database, city: ReturnType<typeof generateD
     ),
   );
   const organisations = await inChunks(city.organisations, (rows) => insertOrganisationsBulk(trx, rows, since));
+  await insertDemoStaff(trx, city);
+  return { buildings, households, residents, organisations, staff: city.staff.length, shifts: city.roster.length };
+}
+
+async function insertDemoStaff(db: Database, city: DemoCity): Promise<void> {
   await insertStaffBulk(
-    trx,
+    db,
     city.staff.map((s) => ({ ...s, role: STAFF_ROLE[s.role] ?? 'part_time_worker' })),
     city.assignments.map((a) => ({ ...a, role: STAFF_ROLE[a.role] ?? 'part_time_worker' })),
     city.roster,
   );
-  return { buildings, households, residents, organisations, staff: city.staff.length, shifts: city.roster.length };
+}
+
+/**
+ * What the dispatch index reads, from a generated city: its divisions, one layout per community
+ * published from `effectiveFrom` with its grids, and its staff with their assignments and weekly roster
+ * (no registry, no roads, no accounts). Dispatch tests and benchmarks seed a district of a given size
+ * with it.
+ */
+export async function insertDemoDispatchData(db: Database, city: DemoCity, effectiveFrom: string): Promise<void> {
+  await insertDivisions(db, city.divisions.map((d) => ({ code: d.code, level: d.level, name: d.name, parentCode: d.parentCode, boundary: d.boundary })));
+  const communities = city.divisions.filter((d) => d.level === 'community').map((d) => d.code);
+  const layoutOf = await insertPublishedLayouts(db, communities, effectiveFrom);
+  await insertGridsBulk(db, city.grids.map((g) => ({ layoutId: layoutOf.get(g.communityCode) ?? 0, code: g.code, name: g.name, kind: KIND[g.kind] ?? 'general', geom: g.geom })));
+  await insertDemoStaff(db, city);
 }

@@ -10,12 +10,11 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDemoCity } from '../../../scripts/generate/demo-city';
 import { createTestDatabase, type TestDatabase } from '../../test/database';
-import { insertDivisions, insertGridsBulk, insertPublishedLayouts, insertStaffBulk } from '../demo/demo.repository';
+import { insertDemoDispatchData } from '../demo/demo.service';
 import { onDutyAt } from '../registry/roster.service';
 import { DispatchService } from './dispatch.service';
 import { seededRandom } from '../../test/seeded-random';
 
-const STAFF_ROLE: Record<string, string> = { 网格长: 'grid_leader', 专职网格员: 'full_time_worker', 兼职网格员: 'part_time_worker', 社区值班员: 'community_duty_officer', 街道值班员: 'street_duty_officer' };
 
 let tdb: TestDatabase;
 let service: DispatchService;
@@ -23,16 +22,7 @@ let service: DispatchService;
 beforeAll(async () => {
   tdb = await createTestDatabase();
   const city = generateDemoCity({ size: 'medium' });
-  await insertDivisions(tdb.db, city.divisions.map((d) => ({ code: d.code, level: d.level, name: d.name, parentCode: d.parentCode, boundary: d.boundary })));
-  const communities = city.divisions.filter((d) => d.level === 'community').map((d) => d.code);
-  const layoutOf = await insertPublishedLayouts(tdb.db, communities, '2025-01-01T00:00:00+08:00');
-  await insertGridsBulk(tdb.db, city.grids.map((g) => ({ layoutId: layoutOf.get(g.communityCode) ?? 0, code: g.code, name: g.name, kind: g.kind === '专属' ? 'dedicated' : 'general', geom: g.geom })));
-  await insertStaffBulk(
-    tdb.db,
-    city.staff.map((s) => ({ ...s, role: STAFF_ROLE[s.role] ?? 'part_time_worker' })),
-    city.assignments.map((a) => ({ ...a, role: STAFF_ROLE[a.role] ?? 'part_time_worker' })),
-    city.roster,
-  );
+  await insertDemoDispatchData(tdb.db, city, '2025-01-01T00:00:00+08:00');
   service = new DispatchService(tdb.db);
   await service.refresh();
 }, 120_000);
