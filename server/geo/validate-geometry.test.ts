@@ -122,6 +122,29 @@ describe('fixtures', () => {
 });
 
 describe('validatePolygonGeometry', () => {
+  it('checks an outline of long edges stacked north to south (every edge overlaps every other in x), and finds the one crossing', () => {
+    // 4,000 vertices: strokes from a west and an east column joined in a ring, each west and east
+    // vertex nudged in and out, so no edge crosses another although all of them overlap in x.
+    const west: Position[] = [];
+    const east: Position[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const y = 34.75 + i * 1e-5;
+      west.push([113.6 + (i % 2) * 1e-4, y]);
+      east.push([113.61 - (i % 2) * 1e-4, y]);
+    }
+    const ring = [...west, ...east.reverse()];
+    ring.push(ring[0] as Position);
+    const valid = validatePolygonGeometry({ type: 'Polygon', coordinates: [ring] });
+    if (!valid.valid) return expect.fail(valid.message);
+    expect(kinks({ type: 'Polygon', coordinates: [ring] }).features).toHaveLength(0);
+    // Pull one west vertex past the east column: its two edges now cross the east column's edges.
+    const crossed = ring.map((p) => [...p]);
+    crossed[1000] = [113.62, crossed[1000]?.[1] as number];
+    const result = validatePolygonGeometry({ type: 'Polygon', coordinates: [crossed] });
+    expect(result).toMatchObject({ valid: false, reason: 'SELF_INTERSECTION' });
+    expect(kinks({ type: 'Polygon', coordinates: [crossed] }).features.length).toBeGreaterThan(0);
+  });
+
   it('returns a rewound copy of a clockwise polygon and leaves the input alone', () => {
     const input = { type: 'Polygon', coordinates: [squareRing(113.6, 34.75, 0.004).reverse()] };
     const before = JSON.stringify(input);
