@@ -41,6 +41,7 @@ export const EXCHANGE_REJECTIONS = [
   'TOO_MANY_FEATURES',
   'TOO_MANY_VERTICES',
   'TOO_MANY_FIELDS',
+  'TEXT_HOLDS_NUL',
 ] as const;
 export type ExchangeRejection = (typeof EXCHANGE_REJECTIONS)[number];
 

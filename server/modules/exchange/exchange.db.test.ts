@@ -384,6 +384,13 @@ describe('hostile and wrong files: clear codes, nothing written', () => {
     expect(bad.details).toMatchObject({ errors: [{ featureIndex: 0, code: 'VALIDATION_FAILED' }] });
   });
 
+  it('text holding NUL inside the file (a JSON escape, past the request check), with where', async () => {
+    const square = { type: 'Polygon', coordinates: [[[W, S], [W + 0.001, S], [W + 0.001, S + 0.001], [W, S + 0.001], [W, S]]] };
+    const fc = `{"type":"FeatureCollection","features":[{"type":"Feature","geometry":${JSON.stringify(square)},"properties":{"name":"a"}},{"type":"Feature","geometry":${JSON.stringify(square)},"properties":{"name":"b\\u0000c"}}]}`;
+    const e = await refused(fc, 'format=geojson', 422, 'IMPORT_FAILED', 'TEXT_HOLDS_NUL', 'application/geo+json');
+    expect(e.details).toMatchObject({ in: 'body', feature: 2, path: '/name' });
+  });
+
   it('too many features and too many vertices', async () => {
     const rows = Array.from({ length: 20_001 }, (_, i) => `"POINT (${W} ${S})",${i}`);
     await refused(`WKT,n\n${rows.join('\n')}\n`, 'format=csv', 422, 'IMPORT_FAILED', 'TOO_MANY_FEATURES');

@@ -6,6 +6,7 @@
 import { EXCHANGE_EXTENSIONS, EXCHANGE_FORMATS, EXCHANGE_MEDIA_TYPES, type ExchangeCrs, type ExchangeFormat } from '../../contracts/exchange';
 import { readCsv, writeCsv } from './csv-format';
 import { canonicalCrs, fromFileCrs } from './exchange-crs';
+import { findNul } from '../../http/validation';
 import { fileRejected, unsupportedFormat } from './exchange-error';
 import { inferFields } from './exchange-fields';
 import { DEFAULT_READ_LIMITS, type ExchangeLayer, type FieldSpec, type RawRead, type ReadLimits, type ReadOptions, type ReadResult, type WriteOptions } from './exchange-types';
@@ -101,6 +102,12 @@ export async function readLayer(format: ExchangeFormat | undefined, bytes: Uint8
       raw = await readGpkg(own, limits, opts);
       break;
   }
+  // NUL (U+0000) inside the file's text (a JSON "\u0000", a FlatGeobuf or GeoPackage string) is past the
+  // request's own NUL check, and PostgreSQL's text types cannot store it: refused here, with where.
+  raw.features.forEach((f, i) => {
+    const path = findNul(f.properties);
+    if (path !== undefined) throw fileRejected('TEXT_HOLDS_NUL', `Feature ${i + 1} has text with the NUL character (U+0000) at ${path}.`, { in: 'body', feature: i + 1, path });
+  });
   // The caller's statement wins over the file's label: Chinese data labelled EPSG:4326 is often GCJ-02.
   const crs: ExchangeCrs = opts.crs ?? raw.declaredCrs ?? 'wgs84';
   const features = raw.features.map((f) => ({ geometry: f.geometry ? fromFileCrs(f.geometry, crs) : null, properties: f.properties }));

@@ -51,17 +51,24 @@ const STAFF_ROLES = ['grid_leader', 'full_time_worker', 'part_time_worker', 'par
 const ROLE_LABELS: Record<string, string> = { 网格长: 'grid_leader', 专职网格员: 'full_time_worker', 兼职网格员: 'part_time_worker', 党支部书记: 'party_secretary', 社区民警: 'community_police', 社区值班员: 'community_duty_officer', 街道值班员: 'street_duty_officer' };
 const GENDER_LABELS: Record<string, string> = { 男: 'M', 女: 'F', m: 'M', f: 'F' };
 
+const NUL_REASON = 'must not contain the NUL character (U+0000)';
+
 class Row {
   readonly errors: Array<{ field: string; reason: string }> = [];
   constructor(private readonly r: Record<string, unknown>) {}
 
-  /** The first present alias's value as trimmed text; '' and null count as absent. */
+  /**
+   * The first present alias's value as trimmed text; '' and null count as absent. Text holding NUL
+   * (U+0000, e.g. a JSON "\u0000" in a GeoJSON or NDJSON file) fails the row here, for every field:
+   * PostgreSQL's text types cannot store it, and COPY or an INSERT would fail the whole import.
+   */
   raw(...names: string[]): { name: string; text: string | undefined; value: unknown } {
     for (const name of names) {
       const v = this.r[name];
       if (v === undefined || v === null) continue;
       const text = typeof v === 'string' ? v.trim() : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
       if (text === '') continue;
+      if (text?.includes('\u0000') && !this.errors.some((e) => e.field === name && e.reason === NUL_REASON)) this.fail(name, NUL_REASON);
       return { name, text, value: v };
     }
     return { name: names[0] ?? '', text: undefined, value: undefined };
