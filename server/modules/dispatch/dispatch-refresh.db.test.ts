@@ -154,6 +154,24 @@ describe('what a change rebuilds', () => {
     expect(own.lastRebuild).toMatchObject({ read: ['grids', 'roster'], rebuilt: ['roster'] });
   });
 
+  it('a failed rebuild is tried again on its own, without waiting for another announcement', async () => {
+    const own = new DispatchService(tdb.db, { retryFirstMs: 50 });
+    await own.refresh();
+    await sql`ALTER TABLE roster_exceptions RENAME TO roster_exceptions_away`.execute(tdb.db);
+    try {
+      await expect(own.refresh(['roster'])).rejects.toThrow(/roster_exceptions/);
+      expect(own.lastError).toBeDefined();
+      // Still failing: the retries keep failing, and keep the roster stale.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(own.lastError).toBeDefined();
+    } finally {
+      await sql`ALTER TABLE roster_exceptions_away RENAME TO roster_exceptions`.execute(tdb.db);
+    }
+    // No refresh is called here: the retry (backed off to at most 30 s; here from 50 ms) reads it.
+    await expect.poll(() => own.lastError, { timeout: 5_000, interval: 50 }).toBeUndefined();
+    expect(own.lastRebuild).toMatchObject({ read: ['roster'], rebuilt: ['roster'] });
+  });
+
   it('answers after these partial rebuilds equal those of a service built from scratch', async () => {
     const scratch = new DispatchService(tdb.db);
     await scratch.refresh();

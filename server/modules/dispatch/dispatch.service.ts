@@ -53,7 +53,17 @@ export interface DispatchOptions {
   nearestGridM?: number;
   /** Synchronous time (ms) a rebuild may take before it yields to the event loop (dispatch-steps.ts). */
   sliceMs?: number;
+  /** First wait (ms) before a failed rebuild is tried again; it doubles up to RETRY_MAX_MS. */
+  retryFirstMs?: number;
 }
+
+/**
+ * A failed rebuild (a pool timeout, a killed backend) is tried again on its own: otherwise a quiet
+ * system would keep answering from the old layout until the next announcement, which may be hours away,
+ * and event intake would ask PostGIS meanwhile (`live` is false while a part is stale).
+ */
+const RETRY_FIRST_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
 
 /** What a refresh reads again and rebuilds: the grid layer, the division layer, the roster. */
 export type DispatchPart = 'grids' | 'divisions' | 'roster';
@@ -233,6 +243,11 @@ export class DispatchService {
   lastRebuild: RebuildReport | undefined;
   /** Called after each rebuild, with what it did (a refresh may rebuild more than once: see `refresh`). */
   onRebuild: ((report: RebuildReport) => void) | undefined;
+  /** Why the last refresh failed, until one succeeds. */
+  lastError: unknown;
+  private readonly retryFirstMs: number;
+  private retryMs: number;
+  private retry: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Database,
@@ -240,6 +255,8 @@ export class DispatchService {
   ) {
     this.nearestGridM = options.nearestGridM ?? 100;
     this.sliceMs = options.sliceMs ?? SLICE_MS;
+    this.retryFirstMs = options.retryFirstMs ?? RETRY_FIRST_MS;
+    this.retryMs = this.retryFirstMs;
   }
 
   /** Follow PostgreSQL's announcements; subscribe before the hub starts. */
@@ -271,8 +288,14 @@ export class DispatchService {
         let snap: Snapshot;
         do snap = await this.rebuild();
         while (this.stale.size > 0);
+        this.lastError = undefined;
+        this.retryMs = this.retryFirstMs;
         this.onRefresh?.();
         return snap;
+      } catch (err) {
+        this.lastError = err;
+        this.retryLater();
+        throw err;
       } finally {
         this.loading = undefined;
       }
@@ -280,9 +303,22 @@ export class DispatchService {
     return this.loading;
   }
 
+  /** After a failed refresh: read the stale parts again after a wait, doubling up to RETRY_MAX_MS. */
+  private retryLater(): void {
+    if (this.retry) return;
+    const delay = this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      if (this.stale.size > 0) void this.refresh([]).catch(() => undefined);
+    }, delay);
+    // A pending retry does not keep the process alive (shutdown, the end of a test file).
+    this.retry.unref();
+  }
+
   /**
    * One rebuild of the stale parts; the new snapshot replaces the current one in one assignment. Parts
-   * whose rebuild fails stay stale: the next refresh reads them again.
+   * whose rebuild fails stay stale: the next refresh (or the retry, see `retryLater`) reads them again.
    */
   private async rebuild(): Promise<Snapshot> {
     const prev = this.snapshot;
