@@ -51,7 +51,10 @@ const csvField = (s: string | number): string => {
 };
 
 async function connectTo(url: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url, application_name: 'wangge-import' });
+  const client = new pg.Client({ connectionString: url, application_name: 'wangge-import', connectionTimeoutMillis: 15_000 });
+  // A connection lost while idle (a terminated backend) is emitted as 'error': without a listener that
+  // would crash the CLI past its ROLLBACK. Its next query fails instead, and the import rolls back.
+  client.on('error', () => undefined);
   await client.connect();
   return client;
 }

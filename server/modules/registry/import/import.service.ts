@@ -188,7 +188,17 @@ export async function importStream(client: pg.ClientBase, source: Readable | Asy
     const connections = wanted ? Array.from({ length: wanted.count }, () => wanted.connect()) : [];
     try {
       // No extra connection to be had (e.g. max_connections reached): the import's own statement checks.
-      const runners = wanted ? await Promise.all(connections).then((cs) => cs.map((c) => runnerOfClient(c)), () => null) : null;
+      const runners = wanted
+        ? await Promise.all(connections).then(
+            (cs) => cs.map((c) => runnerOfClient(c)),
+            // Those that did connect are closed now, not after the (longer) serial import.
+            async () => {
+              await Promise.all(connections.map((c) => c.then((conn) => conn.end()).catch(() => undefined)));
+              connections.length = 0;
+              return null;
+            },
+          )
+        : null;
       if (wanted && runners) {
         // ST_IsValid sends a NOTICE per invalid footprint, as on the import's own connection.
         await Promise.all(runners.map((r) => r.query('SET client_min_messages = warning')));
