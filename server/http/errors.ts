@@ -69,6 +69,26 @@ export class AppError extends Error {
 
 export const notFound = (code: ErrorCode, message: string, details?: unknown): AppError => new AppError(code, 404, message, details);
 
+/**
+ * A polygon refused by server/geo's checks (validatePolygonGeometry), as every route answers it: 422
+ * GEOMETRY_INVALID with the reason, where in the request (`field` also prefixes the path inside the
+ * geometry) and the place to show on the map. `extra` adds route-specific details (a hint).
+ */
+export function geometryInvalid(
+  rejected: { reason: string; message: string; path?: string; location?: [number, number] },
+  where?: { in: 'body'; field: string },
+  extra: Record<string, unknown> = {},
+): AppError {
+  const path = rejected.path === undefined || rejected.path === '' ? undefined : where ? `${where.field}.${rejected.path}` : rejected.path;
+  return new AppError('GEOMETRY_INVALID', 422, rejected.message, {
+    ...(where ?? {}),
+    reason: rejected.reason,
+    ...(path === undefined ? {} : { path }),
+    ...(rejected.location === undefined ? {} : { location: rejected.location }),
+    ...extra,
+  });
+}
+
 /** Postgres SQLSTATEs that mean "the database is not there right now". */
 const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300']);
 const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE']);

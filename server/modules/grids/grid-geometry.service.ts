@@ -8,7 +8,7 @@ import type { RawBuilder } from 'kysely';
 import type { GeometryRepair } from '../../contracts/grid';
 import type { Database } from '../../db/database';
 import { validatePolygonGeometry, type GeometryRejection } from '../../geo/validate-geometry';
-import { AppError } from '../../http/errors';
+import { AppError, geometryInvalid } from '../../http/errors';
 import { diagnoseGeometry, storedGeometry } from './grid.repository';
 
 /** GEOS's invalidity reasons (ST_IsValidDetail) explained for planners. */
@@ -47,12 +47,7 @@ const REPAIRABLE: ReadonlySet<GeometryRejection> = new Set(['SELF_INTERSECTION',
 function checkShape(geometry: unknown, opts: { fix?: boolean; maxVertices: number }): void {
   const result = validatePolygonGeometry(geometry, { maxVertices: opts.maxVertices });
   if (result.valid || (opts.fix && REPAIRABLE.has(result.reason))) return;
-  throw new AppError('GEOMETRY_INVALID', 422, result.message, {
-    reason: result.reason,
-    ...(result.path === undefined ? {} : { path: result.path }),
-    ...(result.location === undefined ? {} : { location: result.location }),
-    ...(REPAIRABLE.has(result.reason) ? { hint: 'Fix the outline, or send ?fix=true to let the server repair it (the answer says what changed).' } : {}),
-  });
+  throw geometryInvalid(result, undefined, REPAIRABLE.has(result.reason) ? { hint: 'Fix the outline, or send ?fix=true to let the server repair it (the answer says what changed).' } : {});
 }
 
 export async function prepareGridGeometry(

@@ -9,7 +9,7 @@ import type { Database } from '../../db/database';
 import type { Scope } from '../../auth/principal';
 import { requireInScope } from '../../auth/scope-check';
 import { validatePolygonGeometry } from '../../geo/validate-geometry';
-import { AppError } from '../../http/errors';
+import { AppError, geometryInvalid } from '../../http/errors';
 import { prepareGridGeometry } from './grid-geometry.service';
 import {
   checkGap,
@@ -265,15 +265,7 @@ export async function clipGrid(db: Database, id: number, scope: Scope): Promise<
 export async function fillGap(db: Database, layoutId: number, gap: unknown, gridId: number | undefined, scope: Scope): Promise<EditResult> {
   // Gate 2 before any SQL: GEOS cannot measure a self-intersecting ring (it throws a TopologyException).
   const shape = validatePolygonGeometry(gap);
-  if (!shape.valid) {
-    throw new AppError('GEOMETRY_INVALID', 422, shape.message, {
-      in: 'body',
-      field: 'gap',
-      reason: shape.reason,
-      ...(shape.path === undefined ? {} : { path: `gap.${shape.path}` }),
-      ...(shape.location === undefined ? {} : { location: shape.location }),
-    });
-  }
+  if (!shape.valid) throw geometryInvalid(shape, { in: 'body', field: 'gap' });
   return db.transaction().execute(async (trx) => {
     const layout = await requireDraftLayout(trx, layoutId, scope);
     const check = await checkGap(trx, layoutId, layout.communityCode, gap, gridId);

@@ -1,7 +1,7 @@
 /** Small input helpers shared by the registry's services. */
 import type { ListQuery } from '../../contracts/registry';
 import { validatePolygonGeometry } from '../../geo/validate-geometry';
-import { AppError } from '../../http/errors';
+import { AppError, geometryInvalid } from '../../http/errors';
 
 export function parseBbox(text: string): [number, number, number, number] {
   const parts = text.split(',').map(Number);
@@ -21,15 +21,7 @@ export function assertRecordGeometry(geometry: unknown): void {
   const type = (geometry as { type?: unknown } | null)?.type;
   if (type !== 'Polygon' && type !== 'MultiPolygon') return;
   const check = validatePolygonGeometry(geometry);
-  if (!check.valid) {
-    throw new AppError('GEOMETRY_INVALID', 422, check.message, {
-      in: 'body',
-      field: 'geometry',
-      reason: check.reason,
-      ...(check.path ? { path: `geometry.${check.path}` } : {}),
-      ...(check.location ? { location: check.location } : {}),
-    });
-  }
+  if (!check.valid) throw geometryInvalid(check, { in: 'body', field: 'geometry' });
 }
 
 /** Database constraint failures a client can fix, as AppErrors (invalid geometry, duplicates). */
