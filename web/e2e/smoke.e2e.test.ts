@@ -12,6 +12,11 @@ describe('web app shell in a real browser', () => {
     const page = await web.newPage();
     // The wrong-password attempt below is expected to be refused (and Chromium logs that refusal).
     const problems = watchProblems(page, { expected: (u) => u.endsWith('/api/v1/auth/sign-in') });
+    // How the browser's tile requests were answered (MapLibre fetches them in its workers).
+    const tileEncodings = new Set<string>();
+    page.context().on('response', (r) => {
+      if (new URL(r.url()).pathname.endsWith('.mvt') && r.status() === 200) tileEncodings.add(r.headers()['content-encoding'] ?? 'none');
+    });
 
     await page.goto(web.baseUrl);
     await page.waitForSelector('body[data-map-loaded="true"]', { timeout: 30_000 });
@@ -25,6 +30,8 @@ describe('web app shell in a real browser', () => {
       await expect.poll(() => page.evaluate((l) => window.wangge?.map.queryRenderedFeatures({ layers: [l] }).length ?? 0, layer), { timeout: 20_000 }).toBeGreaterThan(0);
     }
     expect(await page.title()).toContain('网格');
+    // Chromium accepts Brotli, over plain HTTP too: the cheaper encoding for the server (accept-encoding.ts).
+    expect([...tileEncodings]).toEqual(['br']);
 
     // a wrong password is refused with a clear message, and no menu appears
     await page.getByTestId('sign-in-username').fill('demo-planner');

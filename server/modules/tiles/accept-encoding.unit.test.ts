@@ -1,31 +1,47 @@
 import { describe, expect, it } from 'vitest';
-import { acceptsGzip } from './accept-encoding';
+import { tileEncoding } from './accept-encoding';
 
-describe('acceptsGzip', () => {
+describe('tileEncoding', () => {
   it.each([
-    ['gzip, deflate, br', true],
-    ['br;q=1.0, gzip;q=0.8, *;q=0.1', true],
-    ['GZIP', true],
-    ['x-gzip', true],
-    ['*', true],
-    ['identity', false],
-    ['', false],
-    [undefined, false],
-    ['gzip;q=0', false],
-    ['gzip; q=0.000', false],
-    ['br, gzip;q=0, *;q=1', false],
-    ['*;q=0', false],
-    ['deflate, *;q=0.5', true],
-    ['gzipped', false],
-    // weightless lists (decided by one regular expression)
-    ['deflate, br, zstd', false],
-    ['br,gzip', true],
-    ['  gzip  ', true],
-    ['deflate,\tx-gzip', true],
-    ['deflate, *', true],
-    ['xgzip, gzip-like', false],
-    ['identity, gzip2', false],
+    // What clients send: Chromium (over HTTP and HTTPS), Firefox, QGIS/Qt and curl --compressed.
+    ['gzip, deflate, br, zstd', 'br'],
+    ['gzip, deflate, br', 'br'],
+    ['gzip, deflate', 'gzip'],
+    ['deflate, gzip', 'gzip'],
+    // Weights decide; Brotli wins a tie.
+    ['br;q=1.0, gzip;q=0.8, *;q=0.1', 'br'],
+    ['gzip;q=1, br;q=0.5', 'gzip'],
+    ['gzip;q=0.5, br;q=0.5', 'br'],
+    ['br;q=0, gzip', 'gzip'],
+    ['br, gzip;q=0', 'br'],
+    ['br;q=0, gzip;q=0', undefined],
+    ['br; q=0.000, gzip;q=0.001', 'gzip'],
+    // `*` stands for the codings the header does not name.
+    ['*', 'br'],
+    ['br;q=0, *;q=1', 'gzip'],
+    ['gzip;q=0.2, *;q=0.5', 'br'],
+    ['br, gzip;q=0, *;q=1', 'br'],
+    ['*;q=0', undefined],
+    ['deflate, *;q=0.5', 'br'],
+    ['identity;q=1, *;q=0', undefined],
+    ['gzip;q=abc', undefined],
+    // Spelling.
+    ['GZIP', 'gzip'],
+    ['BR', 'br'],
+    ['x-gzip', 'gzip'],
+    ['  gzip  ', 'gzip'],
+    ['deflate,\tx-gzip', 'gzip'],
+    ['br,gzip', 'br'],
+    ['deflate, *', 'br'],
+    // Neither.
+    ['identity', undefined],
+    ['deflate, zstd', undefined],
+    ['', undefined],
+    [undefined, undefined],
+    ['gzipped, brotli', undefined],
+    ['xgzip, gzip-like, bro', undefined],
+    ['identity, gzip2', undefined],
   ])('%j → %s', (header, expected) => {
-    expect(acceptsGzip(header)).toBe(expected);
+    expect(tileEncoding(header)).toBe(expected);
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { etagFor, gzipOf, TileCache, type CachedTile } from './tile-cache';
+import { etagFor, encodedTile, TileCache, type CachedTile } from './tile-cache';
 
 function tile(text: string): CachedTile {
   const raw = Buffer.from(text);
@@ -79,16 +79,23 @@ describe('tile cache', () => {
   });
 });
 
-describe('gzip of a tile', () => {
-  it('compresses small tiles inline and large ones in the thread pool, once, to the same bytes', async () => {
+describe('compressing a tile', () => {
+  it('compresses small tiles inline and large ones in the thread pool, once per encoding, to the same bytes', async () => {
     // A small tile and one over the inline limit (half random, so it does not shrink to nothing).
     for (const raw of [Buffer.from('a small tile '.repeat(10)), Buffer.concat([randomBytes(40_000), Buffer.alloc(40_000, 7)])]) {
       const tile: CachedTile = { raw, etag: etagFor(raw) };
-      const zipped = await gzipOf(tile);
+      const zipped = await encodedTile(tile, 'gzip');
       expect(gunzipSync(zipped).equals(raw)).toBe(true);
+      expect(zipped.length).toBeLessThan(raw.length);
       expect(tile.gzip).toBe(zipped);
-      expect(await gzipOf(tile)).toBe(zipped);
+      expect(await encodedTile(tile, 'gzip')).toBe(zipped);
+      expect(tile.br).toBeUndefined();
+      const br = await encodedTile(tile, 'br');
+      expect(brotliDecompressSync(br).equals(raw)).toBe(true);
+      expect(br.length).toBeLessThan(raw.length);
+      expect(tile.br).toBe(br);
+      expect(await encodedTile(tile, 'br')).toBe(br);
+      expect(tile.gzip).toBe(zipped);
     }
   });
 });
-

@@ -1,4 +1,4 @@
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import { sql } from 'kysely';
@@ -43,18 +43,29 @@ describe('vector tiles built by PostGIS', () => {
     expect(divisions.map((d) => d.code).sort()).toEqual([COMMUNITY]);
   });
 
-  it('gzips for clients that accept it, and answers If-None-Match with 304', async () => {
+  it('compresses as the client accepts (Brotli, gzip or none), and answers If-None-Match with 304', async () => {
     const plain = await t.inject(tileUrl('grids'));
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers.vary).toBe('accept-encoding');
+    // What QGIS and curl --compressed send: gzip.
     const zipped = await t.inject({ url: tileUrl('grids'), headers: { 'accept-encoding': 'gzip, deflate' } });
     expect(zipped.headers['content-encoding']).toBe('gzip');
     expect(gunzipSync(zipped.rawPayload).equals(plain.rawPayload)).toBe(true);
     expect(zipped.headers.etag).toBe(plain.headers.etag);
-    // gzip;q=0 refuses gzip: the plain tile.
-    const refused = await t.inject({ url: tileUrl('grids'), headers: { 'accept-encoding': 'br, gzip;q=0' } });
+    // What browsers send: Brotli.
+    const br = await t.inject({ url: tileUrl('grids'), headers: { 'accept-encoding': 'gzip, deflate, br, zstd' } });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(brotliDecompressSync(br.rawPayload).equals(plain.rawPayload)).toBe(true);
+    expect(br.rawPayload.length).toBeLessThan(plain.rawPayload.length);
+    // Weights decide: gzip preferred over Brotli, Brotli refused, both refused.
+    const preferGzip = await t.inject({ url: tileUrl('grids'), headers: { 'accept-encoding': 'br;q=0.5, gzip' } });
+    expect(preferGzip.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(preferGzip.rawPayload).equals(plain.rawPayload)).toBe(true);
+    const refused = await t.inject({ url: tileUrl('grids'), headers: { 'accept-encoding': 'br;q=0, gzip;q=0' } });
     expect(refused.headers['content-encoding']).toBeUndefined();
     expect(refused.rawPayload.equals(plain.rawPayload)).toBe(true);
     expect(plain.headers['cache-control']).toMatch(/must-revalidate/);
-    const again = await t.inject({ url: tileUrl('grids'), headers: { 'if-none-match': String(plain.headers.etag) } });
+    const again = await t.inject({ url: tileUrl('grids'), headers: { 'if-none-match': String(plain.headers.etag), 'accept-encoding': 'gzip, br' } });
     expect(again.statusCode).toBe(304);
     expect(again.rawPayload.length).toBe(0);
   });

@@ -2,8 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ErrorResponseSchema, commonErrorResponses } from '../../contracts/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { acceptsGzip } from './accept-encoding';
-import { gzipOf, type CachedTile } from './tile-cache';
+import { tileEncoding } from './accept-encoding';
+import { encodedTile, type CachedTile } from './tile-cache';
 import type { TileService } from './tile.service';
 
 const TileParams = Type.Object({
@@ -24,8 +24,9 @@ const EventTileQuery = Type.Object({
 });
 
 /**
- * Answer with a tile: 304 when the client has it, else its gzip or raw bytes. Synchronous when nothing
- * needs compressing (a cached tile has its gzip already); the first gzip of a tile returns a promise.
+ * Answer with a tile: 304 when the client has it, else its Brotli, gzip or raw bytes, as the client
+ * accepts (accept-encoding.ts). Synchronous when nothing needs compressing (a cached tile keeps each
+ * encoding it was sent in); the first compression of a tile returns a promise.
  */
 function sendTile(request: FastifyRequest, reply: FastifyReply, tile: CachedTile, cacheControl: string): void | Promise<void> {
   // Clients revalidate each time (cheap 304s): a tile is never shown stale after an edit.
@@ -35,17 +36,19 @@ function sendTile(request: FastifyRequest, reply: FastifyReply, tile: CachedTile
     return;
   }
   void reply.type('application/vnd.mapbox-vector-tile');
-  if (!acceptsGzip(request.headers['accept-encoding'])) {
+  const encoding = tileEncoding(request.headers['accept-encoding']);
+  if (encoding === undefined) {
     void reply.send(tile.raw);
     return;
   }
-  void reply.header('content-encoding', 'gzip');
-  if (tile.gzip) {
-    void reply.send(tile.gzip);
+  void reply.header('content-encoding', encoding);
+  const kept = tile[encoding];
+  if (kept) {
+    void reply.send(kept);
     return;
   }
-  return gzipOf(tile).then((zipped) => {
-    void reply.send(zipped);
+  return encodedTile(tile, encoding).then((encoded) => {
+    void reply.send(encoded);
   });
 }
 
@@ -92,7 +95,7 @@ export const tileRoutes: FastifyPluginAsyncTypebox<{ tiles: TileService }> = asy
       config: { permission: 'public' },
       schema: {
         tags: ['tiles'],
-        summary: 'A Mapbox Vector Tile of a layer (divisions, grids, roads, buildings); gzip, ETag, revalidated on every use',
+        summary: 'A Mapbox Vector Tile of a layer (divisions, grids, roads, buildings); Brotli or gzip, ETag, revalidated on every use',
         params: TileParams,
         querystring: Type.Object({ layout: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'a published or archived layout (grids only)' })) }),
         response: { 200: Type.Any(), 304: Type.Null(), 404: ErrorResponseSchema, ...commonErrorResponses },
