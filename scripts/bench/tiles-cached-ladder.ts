@@ -9,6 +9,7 @@
  *   B  the same bare route inside buildApp (every global hook: security headers, auth, ...)
  *   C  B with a tile's headers (ETag, Cache-Control, Vary, Content-Encoding) behind events:read
  *   D  cached grids z15 tiles, E cached events z15 tiles (bearer token)
+ *   F  E asked by a gzip-only client (the others send a browser's Accept-Encoding and get Brotli)
  *
  * `flock /tmp/wangge-bench.lock npx tsx scripts/bench/tiles-cached-ladder.ts`; ROUNDS (3), RUNGS=A,D,E
  * picks rungs, PROFILE=AE writes V8 CPU profiles of those rungs to /tmp/rung-<letter>.cpuprofile.
@@ -29,8 +30,8 @@ const run = promisify(execFile);
 async function load(url: string, paths: string[], headers: Record<string, string> = {}, s = 3): Promise<number> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wangge-wrk-'));
   const script = path.join(dir, 'p.lua');
-  const extra = Object.entries(headers).map(([k, v]) => `, [${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join('');
-  writeFileSync(script, `local paths = {${paths.map((p) => JSON.stringify(p)).join(',')}}\nlocal i = 0\nrequest = function()\n i = i % #paths + 1\n return wrk.format("GET", paths[i], { ["Accept-Encoding"] = "gzip"${extra} })\nend\n`);
+  const fields = Object.entries({ 'Accept-Encoding': 'gzip, deflate, br, zstd', ...headers }).map(([k, v]) => `[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join(', ');
+  writeFileSync(script, `local paths = {${paths.map((p) => JSON.stringify(p)).join(',')}}\nlocal i = 0\nrequest = function()\n i = i % #paths + 1\n return wrk.format("GET", paths[i], { ${fields} })\nend\n`);
   const { stdout } = await run('wrk', ['-t2', '-c50', `-d${s}s`, '-s', script, url]);
   if (/Non-2xx/.test(stdout)) throw new Error(url + ' non-2xx');
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
@@ -58,6 +59,7 @@ runCli(async () => {
       ['C app headers+auth', url, P((z, x, y) => `/hdrs/${z}/${x}/${y}`), data.auth],
       ['D grids cached', url, P((z, x, y) => `/tiles/grids/${z}/${x}/${y}.mvt`), {}],
       ['E events15 cached', url, P((z, x, y) => `/tiles/events/${z}/${x}/${y}.mvt`), data.auth],
+      ['F events15 cached, gzip only', url, P((z, x, y) => `/tiles/events/${z}/${x}/${y}.mvt`), { ...data.auth, 'Accept-Encoding': 'gzip' }],
     ];
     for (const [, u, p, h] of rungs) await load(u, p, h, 1);
     const res = new Map<string, number[]>();
