@@ -7,8 +7,8 @@
  *    the tiles in sequence on one connection, unnamed against named.
  * 2. CPU per tile under load (wrk, PROFILE_CONNECTIONS, default 50): this Node process (process.cpuUsage,
  *    every thread) and the PostgreSQL server (its processes' utime + stime from /proc), for the raw SQL
- *    loop, the bare route with the same SQL, the API cold, and the API cold without Accept-Encoding (no
- *    gzip); bearer-token lookups that reached PostgreSQL during the API run (sessions scans).
+ *    loop, the bare route with the same SQL, the API cold for a gzip-only client, for a browser's
+ *    Accept-Encoding (Brotli) and without Accept-Encoding; bearer-token lookups that reached PostgreSQL during the API run (sessions scans).
  *    PROFILE_CPU=1 writes a V8 CPU profile of the API run (on a busy 2-core machine its samples land in
  *    socket writes that wake PostgreSQL; read it for JavaScript, not for totals).
  * 3. Node-side pieces: app.inject in sequence with and without gzip; kysely compile, ETag hash and gzip
@@ -66,15 +66,20 @@ async function postgresCpuSeconds(pool: pg.Pool): Promise<number> {
   return total;
 }
 
-async function wrk(url: string, paths: string[], headers: Record<string, string>, gzip = true): Promise<number> {
+/** What a gzip-only client sends, and what a browser sends (it gets Brotli). */
+const GZIP = 'gzip';
+const BROWSER = 'gzip, deflate, br, zstd';
+
+async function wrk(url: string, paths: string[], headers: Record<string, string>, acceptEncoding: string | undefined = GZIP): Promise<number> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wangge-wrk-'));
   const script = path.join(dir, 'paths.lua');
-  const extra = Object.entries(headers).map(([k, v]) => `, [${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join('');
+  const all = acceptEncoding === undefined ? headers : { ...headers, 'Accept-Encoding': acceptEncoding };
+  const fields = Object.entries(all).map(([k, v]) => `[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join(', ');
   writeFileSync(script, `local paths = {${paths.map((p) => JSON.stringify(p)).join(',')}}
 local i = 0
 request = function()
   i = i % #paths + 1
-  return wrk.format("GET", paths[i], { ${gzip ? '["Accept-Encoding"] = "gzip"' : '["X-Plain"] = "1"'}${extra} })
+  return wrk.format("GET", paths[i], { ${fields} })
 end
 `);
   const { stdout } = await run('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '-s', script, url]);
@@ -213,9 +218,10 @@ runCli(async () => {
         console.log(`CPU profile of the API under load: ${file}`);
         session.disconnect();
       }
-      const identity = await measure(handle.pool, () => wrk(appUrl, s.tiles.map(([z, x, y]) => s.path(z, x, y)), s.headers, false));
+      const br = await measure(handle.pool, () => wrk(appUrl, s.tiles.map(([z, x, y]) => s.path(z, x, y)), s.headers, BROWSER));
+      const identity = await measure(handle.pool, () => wrk(appUrl, s.tiles.map(([z, x, y]) => s.path(z, x, y)), s.headers, undefined));
       const fmt = (c: CpuPerTile): string => `${Math.round(c.rps)}/s, Node ${Math.round(c.nodeUs)} µs (GC ${Math.round(c.gcUs)}) + PostgreSQL ${Math.round(c.postgresUs)} µs CPU a tile`;
-      console.log(`${s.name}: raw SQL ${fmt(raw)}\n${s.name}: bare route ${fmt(route)}\n${s.name}: API cold ${fmt(api)}\n${s.name}: API cold without Accept-Encoding (no gzip) ${fmt(identity)}`);
+      console.log(`${s.name}: raw SQL ${fmt(raw)}\n${s.name}: bare route ${fmt(route)}\n${s.name}: API cold, gzip ${fmt(api)}\n${s.name}: API cold, a browser's Accept-Encoding (Brotli) ${fmt(br)}\n${s.name}: API cold without Accept-Encoding (no gzip) ${fmt(identity)}`);
 
       // In sequence through app.inject (no sockets): Node CPU of a request with and without gzip.
       const injectCpu = async (headers: Record<string, string>): Promise<number> => {
