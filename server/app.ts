@@ -134,7 +134,7 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
       securityHeaders.setDocumentHeaders(reply);
       return reply.type('text/html').sendFile('index.html');
     }
-    throw new AppError('NOT_FOUND', 404, `No route for ${request.method} ${request.url.split('?')[0] ?? ''}`, { method: request.method, path: request.url.split('?')[0] });
+    throw new AppError('NOT_FOUND', 404, `No route for ${request.method} ${request.url.split('?')[0] ?? ''}`, { in: 'url', method: request.method, path: request.url.split('?')[0] });
   });
 
   return app;

@@ -67,7 +67,25 @@ export class AppError extends Error {
   }
 }
 
-export const notFound = (code: ErrorCode, message: string, details?: unknown): AppError => new AppError(code, 404, message, details);
+/**
+ * Where in the request an error lies, as `details.in` and `details.field` say it: every 4xx caused by
+ * one input names it (server/http/error-where.unit.test.ts holds the services to this). `field` is the
+ * path parameter, query parameter or header (lower case) name, or a body field: a name, or a path with
+ * `/` between steps for nested fields (`ids/1`, `shifts/0`, `features/3/geometry`). A few older body
+ * fields are written with dots (`properties.code`) and stay so, since clients match on them.
+ */
+export type RequestPart = 'body' | 'querystring' | 'params' | 'headers';
+export interface Where {
+  in: RequestPart;
+  field?: string;
+}
+
+/** The id in the path (`/api/v1/grids/:id`): the where of most 404s and state conflicts. */
+export const PATH_ID: Where = { in: 'params', field: 'id' };
+/** The version a writer sent (optimistic concurrency): the where of every VERSION_CONFLICT. */
+export const IF_MATCH: Where = { in: 'headers', field: 'if-match' };
+
+export const notFound = (code: ErrorCode, message: string, details: Where & Record<string, unknown>): AppError => new AppError(code, 404, message, details);
 
 /**
  * A polygon refused by server/geo's checks (validatePolygonGeometry), as every route answers it: 422

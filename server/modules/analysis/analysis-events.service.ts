@@ -89,7 +89,7 @@ export function eventFilterOf(principal: Principal, q: FilterQuery): EventFilter
   const from = q.from ? new Date(q.from) : undefined;
   const to = q.to ? new Date(q.to) : undefined;
   if (from && to && !(from < to)) throw badQuery('from', '"from" must be before "to".', { from: q.from, to: q.to });
-  if (q.community) requireInScope(principal.scope, q.community, 'That community');
+  if (q.community) requireInScope(principal.scope, q.community, 'That community', { in: 'querystring', field: 'community' });
   return {
     scopePrefixes: principal.scope.all ? null : principal.scope.prefixes,
     limit: 0,

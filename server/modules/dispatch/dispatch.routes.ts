@@ -85,7 +85,7 @@ export const dispatchRoutes: FastifyPluginAsyncTypebox<{ dispatch: DispatchServi
       void reply.header('cache-control', 'no-store');
       if (address !== undefined) {
         if (lon !== undefined || lat !== undefined) {
-          throw new AppError('VALIDATION_FAILED', 400, 'Send either address or lon/lat, not both.', { in: 'querystring', reason: 'ADDRESS_AND_POSITION' });
+          throw new AppError('VALIDATION_FAILED', 400, 'Send either address or lon/lat, not both.', { in: 'querystring', field: 'address', reason: 'ADDRESS_AND_POSITION' });
         }
         return dispatch.lookupAddress(address, { at, limit }).then((answer) => {
           const serialize = (serializeAddress ??= reply.compileSerializationSchema(ADDRESS_SCHEMA, '200'));
@@ -95,6 +95,7 @@ export const dispatchRoutes: FastifyPluginAsyncTypebox<{ dispatch: DispatchServi
       if (lon === undefined || lat === undefined) {
         throw new AppError('VALIDATION_FAILED', 400, 'Send lon and lat (or address).', {
           in: 'querystring',
+          field: lon === undefined ? 'lon' : 'lat',
           reason: 'POSITION_REQUIRED',
           missing: [lon === undefined ? 'lon' : null, lat === undefined ? 'lat' : null].filter((f) => f !== null),
         });

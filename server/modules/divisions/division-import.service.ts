@@ -31,7 +31,7 @@ export async function importDivisions(db: Database, body: ImportDivisionsBody): 
     parsed = body.format === 'csv' ? parseCsvImport(body.content) : parseGeoJsonImport(body.content.features);
   } catch (err) {
     if (err instanceof ImportFileError) {
-      throw new AppError('IMPORT_FAILED', 422, err.message, { errors: [err.problem], notes: [] });
+      throw new AppError('IMPORT_FAILED', 422, err.message, { in: 'body', field: 'content', errors: [err.problem], notes: [] });
     }
     throw err;
   }
@@ -41,7 +41,7 @@ export async function importDivisions(db: Database, body: ImportDivisionsBody): 
     const outcomes = await applyCandidates(trx, parsed.candidates, errors);
     if (errors.length > 0 && mode === 'all-or-nothing') {
       // Thrown inside the transaction: everything written above is rolled back.
-      throw new AppError('IMPORT_FAILED', 422, `${errors.length} problem(s) in the file; nothing was imported.`, { errors, notes });
+      throw new AppError('IMPORT_FAILED', 422, `${errors.length} problem(s) in the file; nothing was imported.`, { in: 'body', field: 'content', errors, notes });
     }
     const badRows = new Set(errors.map((e) => refKey(e)));
     const count = (o: Outcome): number => [...outcomes.values()].filter((v) => v === o).length;

@@ -42,11 +42,17 @@ function storedBoundary(geometry: PolygonalGeometry): RawBuilder<string> {
   return sql<string>`ST_Multi(ST_ForcePolygonCCW(ST_Force2D(${fromGeoJson(geometry)})))`;
 }
 
-function translateWriteError(err: unknown, code: string): never {
+/**
+ * `bulk` says whose rows these are: one division of POST /divisions (its body fields code and
+ * parentCode) or an import's rows (its body's `content`, which the import's own checks name by line).
+ */
+function translateWriteError(err: unknown, code: string, bulk: boolean): never {
   const pgCode = (err as { code?: string }).code;
-  if (pgCode === '23505') throw new AppError('DIVISION_EXISTS', 409, `Division ${code} already exists.`, { code });
+  if (pgCode === '23505') throw new AppError('DIVISION_EXISTS', 409, `Division ${code} already exists.`, { in: 'body', field: bulk ? 'content' : 'code', code });
   if (pgCode === '23503') {
     throw new AppError('DIVISION_INVALID', 422, `The parent of ${code} does not exist.`, {
+      in: 'body',
+      field: bulk ? 'content' : 'parentCode',
       problems: [{ field: 'parentCode', reason: 'PARENT_NOT_FOUND', message: 'The parent does not exist.' }],
     });
   }
@@ -83,7 +89,7 @@ export async function insertDivision(db: Database, d: NewDivision): Promise<void
       .values({ code: d.code, name: d.name, level: d.level, parent_code: d.parentCode, geom: d.boundary ? storedBoundary(d.boundary) : null })
       .execute();
   } catch (err) {
-    translateWriteError(err, d.code);
+    translateWriteError(err, d.code, false);
   }
 }
 
@@ -97,7 +103,7 @@ export async function insertDivisions(db: Database, divisions: readonly Division
         .values(chunk.map((d) => ({ code: d.code, name: d.name, level: d.level, parent_code: d.parentCode })))
         .execute();
     } catch (err) {
-      translateWriteError(err, chunk.length === 1 ? (chunk[0]?.code ?? '') : `(one of ${chunk[0]?.code ?? ''} … ${chunk.at(-1)?.code ?? ''})`);
+      translateWriteError(err, chunk.length === 1 ? (chunk[0]?.code ?? '') : `(one of ${chunk[0]?.code ?? ''} … ${chunk.at(-1)?.code ?? ''})`, true);
     }
   }
 }

@@ -5,7 +5,7 @@
 import type { CreateDivisionBody, DivisionDetail, DivisionList, DivisionListQuery, UpdateDivisionBody } from '../../contracts/division';
 import type { PolygonalGeometry } from '../../contracts/geojson';
 import type { Database } from '../../db/database';
-import { AppError, notFound } from '../../http/errors';
+import { AppError, notFound, type Where } from '../../http/errors';
 import { checkDivisionFields, checkParent, type DivisionProblem } from './division-rules';
 import { checkBoundary, findDivisionDetail, findDivisions, insertDivision, listDivisions as listDivisionRows, updateDivision as updateDivisionRow } from './division.repository';
 
@@ -31,25 +31,29 @@ export function explainInvalidity(reason: string | null): string {
 export async function assertValidBoundary(db: Database, boundary: PolygonalGeometry): Promise<void> {
   const check = await checkBoundary(db, boundary);
   if (!check.valid) {
-    throw new AppError('GEOMETRY_INVALID', 422, explainInvalidity(check.reason), { field: 'boundary', reason: check.reason, location: check.location });
+    throw new AppError('GEOMETRY_INVALID', 422, explainInvalidity(check.reason), { in: 'body', field: 'boundary', reason: check.reason, location: check.location });
   }
 }
 
+/** Every problem names its body field; the first one is the error's where (as its message is). */
 function invalid(problems: DivisionProblem[]): AppError {
-  return new AppError('DIVISION_INVALID', 422, problems[0]?.message ?? 'The division is not valid.', { problems });
+  return new AppError('DIVISION_INVALID', 422, problems[0]?.message ?? 'The division is not valid.', { in: 'body', field: problems[0]?.field, problems });
 }
+
+/** Routes name one division by the path's code (`/divisions/:code`, `/divisions/:code/export`). */
+const PATH_CODE: Where = { in: 'params', field: 'code' };
 
 export async function listDivisions(db: Database, query: DivisionListQuery): Promise<DivisionList> {
   const parentCode = query.parent ?? null;
   if (parentCode !== null && !(await findDivisions(db, [parentCode])).has(parentCode)) {
-    throw notFound('DIVISION_NOT_FOUND', `Division ${parentCode} does not exist.`, { code: parentCode });
+    throw notFound('DIVISION_NOT_FOUND', `Division ${parentCode} does not exist.`, { in: 'querystring', field: 'parent', code: parentCode });
   }
   return { parentCode, items: await listDivisionRows(db, { parentCode, ...(query.level ? { level: query.level } : {}) }) };
 }
 
 export async function getDivision(db: Database, code: string): Promise<DivisionDetail> {
   const detail = await findDivisionDetail(db, code);
-  if (!detail) throw notFound('DIVISION_NOT_FOUND', `Division ${code} does not exist.`, { code });
+  if (!detail) throw notFound('DIVISION_NOT_FOUND', `Division ${code} does not exist.`, { ...PATH_CODE, code });
   return detail;
 }
 
@@ -72,10 +76,10 @@ export async function updateDivision(db: Database, code: string, body: UpdateDiv
   const name = body.name?.trim();
   if (name === '') throw invalid([{ field: 'name', reason: 'NAME_EMPTY', message: 'The name is empty.' }]);
   return db.transaction().execute(async (trx) => {
-    if (!(await findDivisions(trx, [code])).has(code)) throw notFound('DIVISION_NOT_FOUND', `Division ${code} does not exist.`, { code });
+    if (!(await findDivisions(trx, [code])).has(code)) throw notFound('DIVISION_NOT_FOUND', `Division ${code} does not exist.`, { ...PATH_CODE, code });
     if (body.boundary) await assertValidBoundary(trx, body.boundary);
     const found = await updateDivisionRow(trx, code, { ...(name !== undefined ? { name } : {}), ...(body.boundary !== undefined ? { boundary: body.boundary } : {}) });
-    if (!found) throw notFound('DIVISION_NOT_FOUND', `Division ${code} does not exist.`, { code });
+    if (!found) throw notFound('DIVISION_NOT_FOUND', `Division ${code} does not exist.`, { ...PATH_CODE, code });
     return getDivision(trx, code);
   });
 }

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { inScope, type Principal } from '../../auth/principal';
 import type { CreateEventBody, Event, EventAction, EventList, EventListQuery, EventState, StageHours, Taxonomy, TaxonomyInput, Timeline, TransitionBody, TransitionResult } from '../../contracts/events';
 import type { Database } from '../../db/database';
-import { AppError } from '../../http/errors';
+import { AppError, IF_MATCH, PATH_ID } from '../../http/errors';
 import { writeAudit, type AuditActor } from '../audit/audit.service';
 import type { DispatchService } from '../dispatch/dispatch.service';
 import { maskPhone } from '../registry/resident-id';
@@ -120,7 +120,7 @@ function eventInScope(principal: Principal, e: Pick<EventRecord, 'routing'>): bo
 async function requireEvent(db: Database, principal: Principal, id: number, lock?: 'update'): Promise<EventRecord> {
   const e = await findEvent(db, id, lock);
   // Out of scope reads as absent, so ids do not leak.
-  if (!e || !eventInScope(principal, e)) throw new AppError('NOT_FOUND', 404, `Event ${id} does not exist.`, { eventId: id });
+  if (!e || !eventInScope(principal, e)) throw new AppError('NOT_FOUND', 404, `Event ${id} does not exist.`, { ...PATH_ID, eventId: id });
   return e;
 }
 
@@ -206,9 +206,10 @@ export interface IntakeResult {
 async function replayOf(db: Database, principalKey: string, key: string, requestHash: string): Promise<IntakeResult | undefined> {
   const first = await findIdempotencyKey(db, principalKey, key);
   if (!first) return undefined;
-  if (first.statusCode === null) throw new AppError('CONFLICT', 409, 'A request with this Idempotency-Key is still being processed; retry shortly.');
+  const where = { in: 'headers', field: 'idempotency-key' } as const;
+  if (first.statusCode === null) throw new AppError('CONFLICT', 409, 'A request with this Idempotency-Key is still being processed; retry shortly.', where);
   if (first.requestHash !== requestHash) {
-    throw new AppError('CONFLICT', 409, 'This Idempotency-Key was used for a different request.', { reason: 'IDEMPOTENCY_KEY_REUSED' });
+    throw new AppError('CONFLICT', 409, 'This Idempotency-Key was used for a different request.', { ...where, reason: 'IDEMPOTENCY_KEY_REUSED' });
   }
   return { statusCode: first.statusCode, event: first.response as Event, replayed: true };
 }
@@ -366,12 +367,15 @@ export async function transitionEvent(
     const e = await requireEvent(trx, principal, id, 'update');
     const expected = opts.ifMatch ?? body.expectedVersion;
     if (expected !== undefined && expected !== e.version) {
-      throw new AppError('VERSION_CONFLICT', 412, `The event changed since you read it (version ${e.version}, you sent ${expected}).`, { currentVersion: e.version });
+      throw new AppError('VERSION_CONFLICT', 412, `The event changed since you read it (version ${e.version}, you sent ${expected}).`, {
+        ...(opts.ifMatch === undefined ? { in: 'body', field: 'expectedVersion' } : IF_MATCH),
+        currentVersion: e.version,
+      });
     }
     const allowed = allowedActions(e.state, e.pendingExtension !== null);
     if (!allowed.includes(body.action)) {
       throw new AppError('CONFLICT', 409, `"${body.action}" is not allowed while the event is ${e.state}.`, {
-        reason: 'TRANSITION_NOT_ALLOWED', state: e.state, action: body.action, allowedActions: allowed,
+        in: 'body', field: 'action', reason: 'TRANSITION_NOT_ALLOWED', state: e.state, action: body.action, allowedActions: allowed,
       });
     }
     const now = ctx.now?.() ?? new Date();
@@ -428,7 +432,7 @@ export async function transitionEvent(
         const code = need(body.gridCode, 'gridCode', 'transfer');
         if (code === e.routing.gridCode) throw new AppError('VALIDATION_FAILED', 400, 'The event is in that grid already.', { in: 'body', field: 'gridCode' });
         const target = await findGridByCodeAt(trx, code, now);
-        if (!target) throw new AppError('GRID_NOT_FOUND', 404, `No grid ${code} is in force now.`, { gridCode: code });
+        if (!target) throw new AppError('GRID_NOT_FOUND', 404, `No grid ${code} is in force now.`, { in: 'body', field: 'gridCode', gridCode: code });
         const routing = await routingForGrid(trx, target, now, 'transfer', `transferred from ${e.routing.gridCode ?? 'no grid'}: ${reason}`);
         patch = { ...patch, state: 'reported', ...enterStage('reported'), routing, transferCount: e.transferCount + 1, assigneeStaffId: null, assigneeDepartment: null };
         details.fromGridCode = e.routing.gridCode;
@@ -551,7 +555,8 @@ export function toEventFeatureCollection(list: EventList): { type: 'FeatureColle
 export async function getTaxonomy(db: Database, version?: number): Promise<Taxonomy> {
   const v = version ?? (await findActiveTaxonomyVersion(db));
   const t = v === undefined ? undefined : await findTaxonomy(db, v);
-  if (!t) throw new AppError('NOT_FOUND', 404, `No event taxonomy version ${v ?? '(active)'}.`);
+  // Only GET /event-categories?version= names a version that may not exist (the active one always does).
+  if (!t) throw new AppError('NOT_FOUND', 404, `No event taxonomy version ${v ?? '(active)'}.`, { in: 'querystring', field: 'version' });
   return t;
 }
 
@@ -559,14 +564,14 @@ export async function getTaxonomy(db: Database, version?: number): Promise<Taxon
 export async function publishTaxonomy(db: Database, principal: Principal, input: TaxonomyInput, actor: AuditActor): Promise<Taxonomy> {
   if (!principal.scope.all) throw new AppError('FORBIDDEN', 403, 'The event taxonomy is city-wide; only users with city-wide scope change it.');
   const codes = new Set(input.categories.map((c) => c.code));
-  for (const c of input.categories) {
+  for (const [i, c] of input.categories.entries()) {
     const parent = c.parentCode ?? null;
     if (parent !== null && (!codes.has(parent) || !c.code.startsWith(`${parent}.`) || !c.hours)) {
-      throw new AppError('VALIDATION_FAILED', 400, `Sub-type ${c.code} needs an existing parent it is named after ("${parent}.…") and hours for every stage.`, { in: 'body', code: c.code });
+      throw new AppError('VALIDATION_FAILED', 400, `Sub-type ${c.code} needs an existing parent it is named after ("${parent}.…") and hours for every stage.`, { in: 'body', field: `categories/${i}`, code: c.code });
     }
-    if (parent === null && c.code.includes('.')) throw new AppError('VALIDATION_FAILED', 400, `Category ${c.code} needs its parentCode.`, { in: 'body', code: c.code });
+    if (parent === null && c.code.includes('.')) throw new AppError('VALIDATION_FAILED', 400, `Category ${c.code} needs its parentCode.`, { in: 'body', field: `categories/${i}/parentCode`, code: c.code });
   }
-  if (codes.size !== input.categories.length) throw new AppError('VALIDATION_FAILED', 400, 'Category codes must be unique.', { in: 'body' });
+  if (codes.size !== input.categories.length) throw new AppError('VALIDATION_FAILED', 400, 'Category codes must be unique.', { in: 'body', field: 'categories' });
   return db.transaction().execute(async (trx) => {
     const version = await insertTaxonomy(trx, input, principal.userId);
     clearIntakeCache(db);

@@ -32,7 +32,7 @@ function text(value: unknown, type: FieldType): string {
 export function writeCsv(layer: ExchangeLayer, fields: readonly FieldSpec[], opts: WriteOptions): Uint8Array {
   const lonlat = opts.csvGeometry === 'lonlat';
   if (lonlat && layer.features.some((f) => f.geometry !== null && f.geometry.type !== 'Point')) {
-    throw fileRejected('GEOMETRY_TYPE', 'geometry=lonlat is for point layers; this layer has lines or polygons (use geometry=wkt).');
+    throw fileRejected('GEOMETRY_TYPE', 'geometry=lonlat is for point layers; this layer has lines or polygons (use geometry=wkt).', { in: 'querystring', field: 'geometry' });
   }
   const geomColumns = lonlat ? ['lon', 'lat'] : ['WKT'];
   const names = columnNames(fields, geomColumns);

@@ -187,7 +187,7 @@ export async function importEventsFile(
     else bodies.push({ index: i, body: r, key: importKey(f) });
   });
   if (problems.length > 0) {
-    throw new AppError('IMPORT_FAILED', 422, `${problems.length} feature(s) are not valid events; nothing was reported.`, { errors: problems.slice(0, 100) });
+    throw new AppError('IMPORT_FAILED', 422, `${problems.length} feature(s) are not valid events; nothing was reported.`, { in: 'body', errors: problems.slice(0, 100) });
   }
   const report: EventImportReport = { features: read.features.length, created: 0, replayed: 0, failed: 0, events: [], errors: [] };
   for (const { index, body, key } of bodies) {

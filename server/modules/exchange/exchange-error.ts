@@ -4,14 +4,21 @@
  * switch on the reason; an unknown format is `UNSUPPORTED_FORMAT` (400).
  */
 import { EXCHANGE_FORMATS, type ExchangeRejection } from '../../contracts/exchange';
-import { AppError } from '../../http/errors';
+import { AppError, type Where } from '../../http/errors';
 
-export function fileRejected(reason: ExchangeRejection, message: string, details: Record<string, unknown> = {}): AppError {
-  return new AppError('IMPORT_FAILED', 422, message, { reason, ...details });
+/**
+ * The uploaded file is the body (`in: 'body'`; `featureIndex` or `line` say where inside it when
+ * known). A refusal caused by a query parameter instead (`?layer=`, `?geometry=`) overrides `in`/`field`.
+ */
+export function fileRejected(reason: ExchangeRejection, message: string, details: Record<string, unknown> & Partial<Where> = {}): AppError {
+  return new AppError('IMPORT_FAILED', 422, message, { in: 'body', reason, ...details });
 }
 
+/** `?format=` names no format this server reads or writes. */
 export function unsupportedFormat(format: string): AppError {
   return new AppError('UNSUPPORTED_FORMAT', 400, `Unknown format "${format}". Supported: ${EXCHANGE_FORMATS.join(', ')}.`, {
+    in: 'querystring',
+    field: 'format',
     format,
     supported: EXCHANGE_FORMATS,
   });

@@ -144,7 +144,7 @@ export function geometryToWkt(geometry: Geometry): string {
     case 'MultiPolygon':
       return `MULTIPOLYGON (${geometry.coordinates.map(poly).join(', ')})`;
     case 'GeometryCollection':
-      throw fileRejected('GEOMETRY_TYPE', 'Geometry collections cannot be written.');
+      throw fileRejected('GEOMETRY_TYPE', 'Geometry collections cannot be written.', { in: 'querystring', field: 'format' });
   }
 }
 

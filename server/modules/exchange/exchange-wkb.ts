@@ -11,7 +11,7 @@ import { WkbWriter, writeWkb } from '../../geo/wkb';
 
 /** A GeoPackage geometry blob (GPKG 1.3 §2.1.3), little-endian with an XY envelope. */
 export function geometryToGpkgBlob(geometry: Geometry, srsId: number): Uint8Array {
-  if (geometry.type === 'GeometryCollection') throw fileRejected('GEOMETRY_TYPE', 'Geometry collections cannot be written.');
+  if (geometry.type === 'GeometryCollection') throw fileRejected('GEOMETRY_TYPE', 'Geometry collections cannot be written.', { in: 'querystring', field: 'format' });
   const ps = flatPositions(geometry);
   const w = new WkbWriter();
   w.u8(0x47); // 'G'

@@ -118,7 +118,7 @@ export async function importLayoutFile(
   });
   if (errors.length > 0) {
     const reason = errors.every((e) => e.code === 'GEOMETRY_MISSING') ? 'GEOMETRY_MISSING' : errors.every((e) => e.code.startsWith('GEOMETRY_')) ? 'GEOMETRY_TYPE' : undefined;
-    throw new AppError('IMPORT_FAILED', 422, `${errors.length} feature(s) cannot be grids; nothing was created.`, { ...(reason ? { reason } : {}), errors: errors.slice(0, 100) });
+    throw new AppError('IMPORT_FAILED', 422, `${errors.length} feature(s) cannot be grids; nothing was created.`, { in: 'body', ...(reason ? { reason } : {}), errors: errors.slice(0, 100) });
   }
   const name = query.name ?? read.name ?? 'import';
   return importLayout(db, communityCode, { name: name.slice(0, 200), features: inputs }, { fix: query.fix === true, maxVertices: opts.maxVertices, scope: opts.scope });

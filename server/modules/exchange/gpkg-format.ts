@@ -175,7 +175,7 @@ export async function readGpkg(bytes: Uint8Array, limits: ReadLimits, opts: { la
     if (layers.length === 0) throw fileRejected('NOT_A_GEOPACKAGE', 'The GeoPackage has no feature layer.');
     const chosen = opts.layer === undefined ? (layers.length === 1 ? layers[0] : undefined) : layers.find((l) => l.t === opts.layer);
     if (!chosen) {
-      throw fileRejected('LAYER_AMBIGUOUS', opts.layer === undefined ? `The GeoPackage has ${layers.length} feature layers; name one with ?layer=.` : `The GeoPackage has no feature layer "${opts.layer}".`, { layers: layerNames });
+      throw fileRejected('LAYER_AMBIGUOUS', opts.layer === undefined ? `The GeoPackage has ${layers.length} feature layers; name one with ?layer=.` : `The GeoPackage has no feature layer "${opts.layer}".`, { in: 'querystring', field: 'layer', layers: layerNames });
     }
     const table = String(chosen.t);
     const geomColumn = String(chosen.col);

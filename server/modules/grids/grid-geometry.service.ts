@@ -43,30 +43,41 @@ export interface PreparedGeometry {
  */
 const REPAIRABLE: ReadonlySet<GeometryRejection> = new Set(['SELF_INTERSECTION', 'SPIKE', 'RINGS_INTERSECT', 'HOLE_OUTSIDE_SHELL', 'NESTED_HOLES', 'PARTS_OVERLAP']);
 
+/**
+ * `where` is the geometry's place in the request: a grid body's `geometry`, or `features/3/geometry`
+ * of a layout import (the callers know the request shape; this service serves both).
+ */
+interface GeometryOptions {
+  fix?: boolean;
+  maxVertices: number;
+  where: { in: 'body'; field: string };
+}
+
 /** Gate 2 (server/geo): spec conformance, ranges, closure, vertex budget, self-intersection. */
-function checkShape(geometry: unknown, opts: { fix?: boolean; maxVertices: number }): void {
+function checkShape(geometry: unknown, opts: GeometryOptions): void {
   const result = validatePolygonGeometry(geometry, { maxVertices: opts.maxVertices });
   if (result.valid || (opts.fix && REPAIRABLE.has(result.reason))) return;
-  throw geometryInvalid(result, undefined, REPAIRABLE.has(result.reason) ? { hint: 'Fix the outline, or send ?fix=true to let the server repair it (the answer says what changed).' } : {});
+  throw geometryInvalid(result, opts.where, REPAIRABLE.has(result.reason) ? { hint: 'Fix the outline, or send ?fix=true to let the server repair it (the answer says what changed).' } : {});
 }
 
 export async function prepareGridGeometry(
   db: Database,
   geometry: { type: string; coordinates: unknown },
-  opts: { fix?: boolean; maxVertices: number },
+  opts: GeometryOptions,
 ): Promise<PreparedGeometry> {
   checkShape(geometry, opts);
   const d = await diagnoseGeometry(db, geometry);
   if (d.valid) return { geom: storedGeometry(geometry) };
   if (!opts.fix) {
     throw new AppError('GEOMETRY_INVALID', 422, explainInvalidity(d.reason), {
+      ...opts.where,
       reason: d.reason,
       location: d.location,
       hint: 'Fix the outline, or send ?fix=true to let the server repair it (the answer says what changed).',
     });
   }
   if (!d.repaired || d.repaired.empty) {
-    throw new AppError('GEOMETRY_INVALID', 422, `${explainInvalidity(d.reason)} It cannot be repaired into an area.`, { reason: d.reason, location: d.location });
+    throw new AppError('GEOMETRY_INVALID', 422, `${explainInvalidity(d.reason)} It cannot be repaired into an area.`, { ...opts.where, reason: d.reason, location: d.location });
   }
   return {
     geom: storedGeometry(geometry, true),

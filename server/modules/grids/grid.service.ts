@@ -9,7 +9,7 @@ import type { Database } from '../../db/database';
 import type { Scope } from '../../auth/principal';
 import { requireInScope } from '../../auth/scope-check';
 import { validatePolygonGeometry } from '../../geo/validate-geometry';
-import { AppError, geometryInvalid } from '../../http/errors';
+import { AppError, IF_MATCH, PATH_ID, geometryInvalid, type Where } from '../../http/errors';
 import { prepareGridGeometry } from './grid-geometry.service';
 import {
   checkGap,
@@ -45,26 +45,33 @@ export interface GridWriteOptions {
   scope: Scope;
 }
 
+/** A grid's outline in a grid body (POST/PUT): where its GEOMETRY_INVALID points. */
+const GEOMETRY_FIELD = { in: 'body', field: 'geometry' } as const;
+
 /** Gap and split leftovers below this are floating-point noise, not area (m²). */
 const NOISE_M2 = 0.01;
 
-async function requireDraftLayout(trx: Database, layoutId: number, scope: Scope): Promise<LayoutOfGrid> {
+/**
+ * `where` is the input that named the layout: the path id of a layout route, or the grid id(s) whose
+ * layout it is (a grid route's path id, merge's body ids).
+ */
+async function requireDraftLayout(trx: Database, layoutId: number, scope: Scope, where: Where): Promise<LayoutOfGrid> {
   const layout = await lockLayoutForGridWrite(trx, layoutId);
-  if (!layout) throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${layoutId} does not exist.`, { layoutId });
-  requireInScope(scope, layout.communityCode, `Layout ${layoutId}`);
+  if (!layout) throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${layoutId} does not exist.`, { ...where, layoutId });
+  requireInScope(scope, layout.communityCode, `Layout ${layoutId}`, where);
   if (layout.status !== 'draft') {
-    throw new AppError('LAYOUT_PUBLISHED', 409, `Layout ${layoutId} is ${layout.status} and read-only; create a draft to change it.`, { layoutId, status: layout.status });
+    throw new AppError('LAYOUT_PUBLISHED', 409, `Layout ${layoutId} is ${layout.status} and read-only; create a draft to change it.`, { ...where, layoutId, status: layout.status });
   }
   return layout;
 }
 
-/** Lock the grid's layout, then read the grid (in that order, so the read is not stale). */
+/** Lock the grid's layout, then read the grid (in that order, so the read is not stale). The grid is the path's id. */
 async function requireDraftGrid(trx: Database, gridId: number, scope: Scope): Promise<{ grid: GridRecord; layout: LayoutOfGrid }> {
   const layoutId = await findLayoutIdOfGrid(trx, gridId);
-  if (layoutId === undefined) throw new AppError('GRID_NOT_FOUND', 404, `Grid ${gridId} does not exist.`, { gridId });
-  const layout = await requireDraftLayout(trx, layoutId, scope);
+  if (layoutId === undefined) throw new AppError('GRID_NOT_FOUND', 404, `Grid ${gridId} does not exist.`, { ...PATH_ID, gridId });
+  const layout = await requireDraftLayout(trx, layoutId, scope, PATH_ID);
   const grid = await findGrid(trx, gridId);
-  if (!grid) throw new AppError('GRID_NOT_FOUND', 404, `Grid ${gridId} does not exist.`, { gridId });
+  if (!grid) throw new AppError('GRID_NOT_FOUND', 404, `Grid ${gridId} does not exist.`, { ...PATH_ID, gridId });
   return { grid, layout };
 }
 
@@ -86,12 +93,17 @@ function splitProperties(properties: GridInput['properties']): SplitProperties {
 
 function checkCodeBelongs(code: string | null | undefined, communityCode: string): void {
   if (code && !code.startsWith(communityCode)) {
-    throw new AppError('VALIDATION_FAILED', 422, `Grid code ${code} does not start with the community code ${communityCode}.`, { field: 'properties.code', code, communityCode });
+    throw new AppError('VALIDATION_FAILED', 422, `Grid code ${code} does not start with the community code ${communityCode}.`, { in: 'body', field: 'properties.code', code, communityCode });
   }
 }
 
-function versionConflict(gridId: number, current: GridRecord | undefined): AppError {
+/**
+ * `where` is IF_MATCH when the writer sent the version it edited; an edit that read the version itself
+ * (split, merge, snap) only loses a race, which no input of the request caused.
+ */
+function versionConflict(gridId: number, current: GridRecord | undefined, where?: Where): AppError {
   return new AppError('VERSION_CONFLICT', 412, `Grid ${gridId} was changed by someone else; reload it and apply your change again.`, {
+    ...where,
     gridId,
     currentVersion: current?.version ?? null,
     current: current ? toGridFeature(current) : null,
@@ -100,10 +112,10 @@ function versionConflict(gridId: number, current: GridRecord | undefined): AppEr
 
 export async function createGrid(db: Database, layoutId: number, input: GridInput, opts: GridWriteOptions): Promise<GridWriteResult> {
   return db.transaction().execute(async (trx) => {
-    const layout = await requireDraftLayout(trx, layoutId, opts.scope);
+    const layout = await requireDraftLayout(trx, layoutId, opts.scope, PATH_ID);
     const props = splitProperties(input.properties);
     checkCodeBelongs(props.code, layout.communityCode);
-    const prepared = await prepareGridGeometry(trx, input.geometry, opts);
+    const prepared = await prepareGridGeometry(trx, input.geometry, { ...opts, where: GEOMETRY_FIELD });
     const grid = await insertGrid(trx, {
       layoutId,
       code: props.code ?? null,
@@ -117,26 +129,26 @@ export async function createGrid(db: Database, layoutId: number, input: GridInpu
 }
 
 /** Published and archived layouts are public history; a draft is visible inside its community's scope. */
-async function requireReadableLayout(db: Database, layoutId: number, scope: Scope): Promise<void> {
+async function requireReadableLayout(db: Database, layoutId: number, scope: Scope, where: Where): Promise<void> {
   const layout = await findLayoutHeader(db, layoutId);
-  if (!layout) throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${layoutId} does not exist.`, { layoutId });
-  if (layout.status === 'draft') requireInScope(scope, layout.communityCode, `Draft layout ${layoutId}`);
+  if (!layout) throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${layoutId} does not exist.`, { ...where, layoutId });
+  if (layout.status === 'draft') requireInScope(scope, layout.communityCode, `Draft layout ${layoutId}`, where);
 }
 
 export async function getGrid(db: Database, id: number, scope: Scope): Promise<GridFeature> {
   const grid = await findGrid(db, id);
-  if (!grid) throw new AppError('GRID_NOT_FOUND', 404, `Grid ${id} does not exist.`, { gridId: id });
-  await requireReadableLayout(db, grid.layoutId, scope);
+  if (!grid) throw new AppError('GRID_NOT_FOUND', 404, `Grid ${id} does not exist.`, { ...PATH_ID, gridId: id });
+  await requireReadableLayout(db, grid.layoutId, scope, PATH_ID);
   return toGridFeature(grid);
 }
 
 export async function replaceGrid(db: Database, id: number, expectedVersion: number, input: GridInput, opts: GridWriteOptions): Promise<GridWriteResult> {
   return db.transaction().execute(async (trx) => {
     const { grid, layout } = await requireDraftGrid(trx, id, opts.scope);
-    if (grid.version !== expectedVersion) throw versionConflict(id, grid);
+    if (grid.version !== expectedVersion) throw versionConflict(id, grid, IF_MATCH);
     const props = splitProperties(input.properties);
     checkCodeBelongs(props.code, layout.communityCode);
-    const prepared = await prepareGridGeometry(trx, input.geometry, opts);
+    const prepared = await prepareGridGeometry(trx, input.geometry, { ...opts, where: GEOMETRY_FIELD });
     const updated = await updateGrid(trx, id, expectedVersion, {
       name: props.name ?? grid.name,
       kind: props.kind ?? grid.kind,
@@ -145,7 +157,7 @@ export async function replaceGrid(db: Database, id: number, expectedVersion: num
       properties: props.free,
       geom: prepared.geom,
     });
-    if (!updated) throw versionConflict(id, await findGrid(trx, id));
+    if (!updated) throw versionConflict(id, await findGrid(trx, id), IF_MATCH);
     return { grid: toGridFeature(updated), ...(prepared.repair ? { repair: prepared.repair } : {}) };
   });
 }
@@ -153,8 +165,8 @@ export async function replaceGrid(db: Database, id: number, expectedVersion: num
 export async function removeGrid(db: Database, id: number, expectedVersion: number | undefined, scope: Scope): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const { grid } = await requireDraftGrid(trx, id, scope);
-    if (expectedVersion !== undefined && grid.version !== expectedVersion) throw versionConflict(id, grid);
-    if (!(await deleteGridIfVersion(trx, id, expectedVersion))) throw versionConflict(id, await findGrid(trx, id));
+    if (expectedVersion !== undefined && grid.version !== expectedVersion) throw versionConflict(id, grid, IF_MATCH);
+    if (!(await deleteGridIfVersion(trx, id, expectedVersion))) throw versionConflict(id, await findGrid(trx, id), expectedVersion === undefined ? undefined : IF_MATCH);
   });
 }
 
@@ -168,6 +180,8 @@ export async function splitGrid(db: Database, id: number, line: unknown, scope: 
     const parts = (await splitGeometry(trx, id, line)).filter((p) => p.areaM2 > NOISE_M2);
     if (parts.length < 2) {
       throw new AppError('SPLIT_FAILED', 422, 'The line does not cut the grid into pieces: draw it across the grid from one edge to another.', {
+        in: 'body',
+        field: 'line',
         gridId: id,
         parts: parts.length,
       });
@@ -196,27 +210,29 @@ export async function splitGrid(db: Database, id: number, line: unknown, scope: 
 /** Merge adjacent grids of one draft layout; the largest keeps its id, code and attributes. */
 export async function mergeGrids(db: Database, ids: readonly number[], scope: Scope): Promise<MergeResult> {
   return db.transaction().execute(async (trx) => {
+    const where: Where = { in: 'body', field: 'ids' };
     const layoutIds = new Set<number>();
-    for (const id of ids) {
+    for (const [i, id] of ids.entries()) {
       const layoutId = await findLayoutIdOfGrid(trx, id);
-      if (layoutId === undefined) throw new AppError('GRID_NOT_FOUND', 404, `Grid ${id} does not exist.`, { gridId: id });
+      if (layoutId === undefined) throw new AppError('GRID_NOT_FOUND', 404, `Grid ${id} does not exist.`, { in: 'body', field: `ids/${i}`, gridId: id });
       layoutIds.add(layoutId);
     }
     if (layoutIds.size !== 1) {
-      throw new AppError('GRIDS_NOT_IN_ONE_LAYOUT', 422, 'Only grids of the same layout can be merged.', { layoutIds: [...layoutIds] });
+      throw new AppError('GRIDS_NOT_IN_ONE_LAYOUT', 422, 'Only grids of the same layout can be merged.', { ...where, layoutIds: [...layoutIds] });
     }
     const [layoutId] = [...layoutIds];
-    await requireDraftLayout(trx, layoutId ?? 0, scope);
+    await requireDraftLayout(trx, layoutId ?? 0, scope, where);
     const grids = await findGrids(trx, ids);
     const union = await unionOfGrids(trx, ids);
     if (union.parts !== 1) {
       throw new AppError('GRIDS_NOT_ADJACENT', 422, 'These grids do not share edges that join them into one area; merge only neighbouring grids.', {
+        ...where,
         ids,
         parts: union.parts,
       });
     }
     const keeper = [...grids].sort((a, b) => b.areaM2 - a.areaM2 || a.id - b.id)[0];
-    if (!keeper) throw new AppError('GRID_NOT_FOUND', 404, 'No grids to merge.');
+    if (!keeper) throw new AppError('GRID_NOT_FOUND', 404, 'No grids to merge.', where);
     const others = grids.filter((g) => g.id !== keeper.id).map((g) => g.id);
     const merged = await updateGrid(trx, keeper.id, keeper.version, { geom: unionGeometry(ids) });
     if (!merged) throw versionConflict(keeper.id, await findGrid(trx, keeper.id));
@@ -225,13 +241,14 @@ export async function mergeGrids(db: Database, ids: readonly number[], scope: Sc
   });
 }
 
-async function applyGeometryEdit(trx: Database, grid: GridRecord, geom: ReturnType<typeof snappedGeometry>, what: string): Promise<EditResult> {
+/** `where` is the input that asked for the edit (snap's tolerance, the gap, the clipped grid's id). */
+async function applyGeometryEdit(trx: Database, grid: GridRecord, geom: ReturnType<typeof snappedGeometry>, what: string, where: Where): Promise<EditResult> {
   const result = await inspectGeometry(trx, geom);
   if (result.empty || result.type === null) {
-    throw new AppError('GEOMETRY_INVALID', 422, `${what} would leave nothing of the grid.`, { gridId: grid.id });
+    throw new AppError('GEOMETRY_INVALID', 422, `${what} would leave nothing of the grid.`, { ...where, gridId: grid.id });
   }
   if (!result.valid) {
-    throw new AppError('GEOMETRY_INVALID', 422, `${what} would make the grid invalid; use a smaller tolerance or edit the vertices by hand.`, { gridId: grid.id });
+    throw new AppError('GEOMETRY_INVALID', 422, `${what} would make the grid invalid; use a smaller tolerance or edit the vertices by hand.`, { ...where, gridId: grid.id });
   }
   const updated = await updateGrid(trx, grid.id, grid.version, { geom });
   if (!updated) throw versionConflict(grid.id, await findGrid(trx, grid.id));
@@ -243,7 +260,7 @@ async function applyGeometryEdit(trx: Database, grid: GridRecord, geom: ReturnTy
 export async function snapGrid(db: Database, id: number, toleranceM: number, scope: Scope): Promise<EditResult> {
   return db.transaction().execute(async (trx) => {
     const { grid } = await requireDraftGrid(trx, id, scope);
-    return applyGeometryEdit(trx, grid, snappedGeometry(id, toleranceM), 'Snapping');
+    return applyGeometryEdit(trx, grid, snappedGeometry(id, toleranceM), 'Snapping', { in: 'body', field: 'toleranceM' });
   });
 }
 
@@ -252,9 +269,9 @@ export async function clipGrid(db: Database, id: number, scope: Scope): Promise<
   return db.transaction().execute(async (trx) => {
     const { grid, layout } = await requireDraftGrid(trx, id, scope);
     if (!(await communityHasBoundary(trx, layout.communityCode))) {
-      throw new AppError('COMMUNITY_HAS_NO_BOUNDARY', 422, `Community ${layout.communityCode} has no boundary to clip to.`, { communityCode: layout.communityCode });
+      throw new AppError('COMMUNITY_HAS_NO_BOUNDARY', 422, `Community ${layout.communityCode} has no boundary to clip to.`, { ...PATH_ID, communityCode: layout.communityCode });
     }
-    return applyGeometryEdit(trx, grid, clippedGeometry(id), 'Clipping');
+    return applyGeometryEdit(trx, grid, clippedGeometry(id), 'Clipping', PATH_ID);
   });
 }
 
@@ -267,21 +284,24 @@ export async function fillGap(db: Database, layoutId: number, gap: unknown, grid
   const shape = validatePolygonGeometry(gap);
   if (!shape.valid) throw geometryInvalid(shape, { in: 'body', field: 'gap' });
   return db.transaction().execute(async (trx) => {
-    const layout = await requireDraftLayout(trx, layoutId, scope);
+    const layout = await requireDraftLayout(trx, layoutId, scope, PATH_ID);
     const check = await checkGap(trx, layoutId, layout.communityCode, gap, gridId);
     const tolerance = Math.max(1, check.areaM2 * 0.01);
+    const atGap: Where = { in: 'body', field: 'gap' };
     if (check.coveredM2 > tolerance) {
-      throw new AppError('GAP_NOT_FOUND', 422, 'That area is already covered by grids; it is not a gap.', { coveredM2: check.coveredM2, areaM2: check.areaM2 });
+      throw new AppError('GAP_NOT_FOUND', 422, 'That area is already covered by grids; it is not a gap.', { ...atGap, coveredM2: check.coveredM2, areaM2: check.areaM2 });
     }
     if (check.outsideM2 !== null && check.outsideM2 > tolerance) {
-      throw new AppError('GRID_OUTSIDE_BOUNDARY', 422, 'That area lies outside the community boundary.', { outsideM2: check.outsideM2 });
+      throw new AppError('GRID_OUTSIDE_BOUNDARY', 422, 'That area lies outside the community boundary.', { ...atGap, outsideM2: check.outsideM2 });
     }
+    // A named grid that is not a neighbour is that field's fault; otherwise the gap has no neighbour.
+    const atNeighbour: Where = gridId === undefined ? atGap : { in: 'body', field: 'gridId' };
     if (!check.neighbour) {
-      throw new AppError('GAP_NOT_FOUND', 422, gridId === undefined ? 'No grid shares an edge with that gap.' : `Grid ${gridId} does not share an edge with that gap.`, { gridId: gridId ?? null });
+      throw new AppError('GAP_NOT_FOUND', 422, gridId === undefined ? 'No grid shares an edge with that gap.' : `Grid ${gridId} does not share an edge with that gap.`, { ...atNeighbour, gridId: gridId ?? null });
     }
     const target = await findGrid(trx, check.neighbour.id);
-    if (!target) throw new AppError('GRID_NOT_FOUND', 404, `Grid ${check.neighbour.id} does not exist.`);
-    return applyGeometryEdit(trx, target, gridPlusGapGeometry(target.id, gap), 'Filling the gap');
+    if (!target) throw new AppError('GRID_NOT_FOUND', 404, `Grid ${check.neighbour.id} does not exist.`, atNeighbour);
+    return applyGeometryEdit(trx, target, gridPlusGapGeometry(target.id, gap), 'Filling the gap', atGap);
   });
 }
 
@@ -312,7 +332,7 @@ export function parseBbox(text: string): [number, number, number, number] {
 
 export async function listGridCollection(db: Database, opts: { layoutId?: number; bbox?: string; limit?: number }, scope: Scope): Promise<GridCollection> {
   const limit = opts.limit ?? 5_000;
-  if (opts.layoutId !== undefined) await requireReadableLayout(db, opts.layoutId, scope);
+  if (opts.layoutId !== undefined) await requireReadableLayout(db, opts.layoutId, scope, { in: 'querystring', field: 'layout' });
   const grids = await listGrids(db, {
     limit: limit + 1,
     ...(opts.layoutId === undefined ? {} : { layoutId: opts.layoutId }),

@@ -14,7 +14,7 @@ import {
   type ValidationNote,
 } from '../../contracts/layout-validation';
 import type { Database } from '../../db/database';
-import { AppError } from '../../http/errors';
+import { AppError, PATH_ID } from '../../http/errors';
 import {
   findLayoutsToValidate,
   findTopologyProblems,
@@ -25,7 +25,7 @@ import {
   withJitOff,
 } from './layout-validation.repository';
 
-/** Defaults for whatever the caller left out; rejects contradictory or negative values. */
+/** Defaults for whatever the caller left out; rejects contradictory or negative values (the options are GET …/validation's querystring). */
 export function resolveValidationOptions(options: Partial<LayoutValidationOptions> = {}): LayoutValidationOptions {
   const resolved: LayoutValidationOptions = { ...LAYOUT_VALIDATION_DEFAULTS };
   for (const key of Object.keys(LAYOUT_VALIDATION_DEFAULTS) as Array<keyof LayoutValidationOptions>) {
@@ -34,9 +34,10 @@ export function resolveValidationOptions(options: Partial<LayoutValidationOption
   }
   const numeric = Object.entries(resolved).filter(([key]) => key !== 'strict');
   const bad = numeric.filter(([, v]) => typeof v !== 'number' || !Number.isFinite(v) || v < 0).map(([k]) => k);
-  if (bad.length > 0) throw new AppError('VALIDATION_FAILED', 400, `Validation options must be non-negative numbers: ${bad.join(', ')}.`, { field: bad[0], options: bad });
+  if (bad.length > 0) throw new AppError('VALIDATION_FAILED', 400, `Validation options must be non-negative numbers: ${bad.join(', ')}.`, { in: 'querystring', field: bad[0], options: bad });
   if (resolved.householdsMin > resolved.householdsMax) {
     throw new AppError('VALIDATION_FAILED', 400, 'householdsMin must not exceed householdsMax.', {
+      in: 'querystring',
       field: 'householdsMin',
       householdsMin: resolved.householdsMin,
       householdsMax: resolved.householdsMax,
@@ -48,7 +49,7 @@ export function resolveValidationOptions(options: Partial<LayoutValidationOption
 /** The topology report of one layout; 404 LAYOUT_NOT_FOUND when it does not exist. */
 export async function validateLayout(db: Database, layoutId: number, options?: Partial<LayoutValidationOptions>): Promise<LayoutValidationReport> {
   const [report] = await validateLayouts(db, [layoutId], options);
-  if (!report) throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${layoutId} does not exist.`, { layoutId });
+  if (!report) throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${layoutId} does not exist.`, { ...PATH_ID, layoutId });
   return report;
 }
 
@@ -70,7 +71,8 @@ export async function validateLayouts(db: Database, layoutIds: readonly number[]
       const layouts = await findLayoutsToValidate(trx, ids);
       const missing = ids.filter((id) => !layouts.some((l) => l.layoutId === id));
       if (missing.length > 0) {
-        throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${missing.join(', ')} does not exist.`, missing.length === 1 ? { layoutId: missing[0] } : { layoutIds: missing });
+        // Routes validate one layout, their path id; several ids come only from scripts (the bench).
+        throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${missing.join(', ')} does not exist.`, { ...PATH_ID, ...(missing.length === 1 ? { layoutId: missing[0] } : { layoutIds: missing }) });
       }
       return { layouts, findings: await findTopologyProblems(trx, ids, opts), households: await listGridHouseholds(trx, ids, opts) };
     });

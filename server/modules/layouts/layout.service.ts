@@ -7,7 +7,7 @@ import type { AssignCodesResult, Layout, LayoutCollection } from '../../contract
 import type { Database } from '../../db/database';
 import type { Scope } from '../../auth/principal';
 import { requireInScope } from '../../auth/scope-check';
-import { AppError } from '../../http/errors';
+import { AppError, PATH_ID } from '../../http/errors';
 import { SYSTEM_ACTOR, writeAudit, type AuditActor } from '../audit/audit.service';
 import { assignGridCodes } from '../grids/grid-codes';
 import { prepareGridGeometry } from '../grids/grid-geometry.service';
@@ -33,38 +33,42 @@ import {
   switchPublishedLayout,
 } from './layout.repository';
 
+// Every route of this service names its community in the path (`/communities/:code/…`, also the
+// exchange import) and its layout as the path id (`/layouts/:id/…`, also the exchange export).
+const COMMUNITY_CODE = { in: 'params', field: 'code' } as const;
+
 async function requireCommunity(db: Database, code: string, scope: Scope): Promise<void> {
   const division = await findCommunity(db, code);
-  if (!division) throw new AppError('DIVISION_NOT_FOUND', 404, `Community ${code} does not exist.`, { code });
+  if (!division) throw new AppError('DIVISION_NOT_FOUND', 404, `Community ${code} does not exist.`, { ...COMMUNITY_CODE, code });
   if (division.level !== 'community') {
-    throw new AppError('DIVISION_INVALID', 422, `${code} is a ${division.level}; layouts belong to communities (社区/村).`, { code, level: division.level });
+    throw new AppError('DIVISION_INVALID', 422, `${code} is a ${division.level}; layouts belong to communities (社区/村).`, { ...COMMUNITY_CODE, code, level: division.level });
   }
-  requireInScope(scope, code, `Community ${code}`);
+  requireInScope(scope, code, `Community ${code}`, COMMUNITY_CODE);
 }
 
 async function requireLayout(db: Database, id: number, lock?: 'update'): Promise<Layout> {
   const layout = await findLayout(db, id, lock);
-  if (!layout) throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${id} does not exist.`, { layoutId: id });
+  if (!layout) throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${id} does not exist.`, { ...PATH_ID, layoutId: id });
   return layout;
 }
 
 /** For changes: the layout's community must lie inside the caller's scope. */
 async function requireLayoutInScope(db: Database, id: number, scope: Scope, lock?: 'update'): Promise<Layout> {
   const layout = await requireLayout(db, id, lock);
-  requireInScope(scope, layout.communityCode, `Layout ${id}`);
+  requireInScope(scope, layout.communityCode, `Layout ${id}`, PATH_ID);
   return layout;
 }
 
 /** For reads: published and archived layouts are public history; drafts stay inside their scope. */
 export async function requireReadableLayout(db: Database, id: number, scope: Scope): Promise<Layout> {
   const layout = await requireLayout(db, id);
-  if (layout.status === 'draft') requireInScope(scope, layout.communityCode, `Draft layout ${id}`);
+  if (layout.status === 'draft') requireInScope(scope, layout.communityCode, `Draft layout ${id}`, PATH_ID);
   return layout;
 }
 
 function requireDraft(layout: Layout): void {
   if (layout.status !== 'draft') {
-    throw new AppError('LAYOUT_NOT_DRAFT', 409, `Layout ${layout.id} is ${layout.status}; only drafts can be changed or published.`, { layoutId: layout.id, status: layout.status });
+    throw new AppError('LAYOUT_NOT_DRAFT', 409, `Layout ${layout.id} is ${layout.status}; only drafts can be changed or published.`, { ...PATH_ID, layoutId: layout.id, status: layout.status });
   }
 }
 
@@ -94,7 +98,7 @@ export async function deleteDraft(db: Database, id: number, scope: Scope): Promi
   await db.transaction().execute(async (trx) => {
     const layout = await requireLayoutInScope(trx, id, scope, 'update');
     if (layout.status !== 'draft') {
-      throw new AppError('LAYOUT_PUBLISHED', 409, `Layout ${id} is ${layout.status}; published and archived layouts are kept as history.`, { layoutId: id, status: layout.status });
+      throw new AppError('LAYOUT_PUBLISHED', 409, `Layout ${id} is ${layout.status}; published and archived layouts are kept as history.`, { ...PATH_ID, layoutId: id, status: layout.status });
     }
     await deleteLayout(trx, id);
   });
@@ -127,12 +131,13 @@ export async function importLayout(
         const props = feature.properties ?? {};
         const code = props.code ?? null;
         if (code !== null) {
-          if (!code.startsWith(communityCode)) throw new AppError('VALIDATION_FAILED', 422, `code ${code} does not start with the community code ${communityCode}`);
+          const atCode = { in: 'body', field: `features/${index}/properties/code` } as const;
+          if (!code.startsWith(communityCode)) throw new AppError('VALIDATION_FAILED', 422, `code ${code} does not start with the community code ${communityCode}`, atCode);
           const dup = seenCodes.get(code);
-          if (dup !== undefined) throw new AppError('VALIDATION_FAILED', 422, `code ${code} is used by feature ${dup} too`);
+          if (dup !== undefined) throw new AppError('VALIDATION_FAILED', 422, `code ${code} is used by feature ${dup} too`, atCode);
           seenCodes.set(code, index);
         }
-        const prepared = await prepareGridGeometry(trx, feature.geometry, opts);
+        const prepared = await prepareGridGeometry(trx, feature.geometry, { ...opts, where: { in: 'body', field: `features/${index}/geometry` } });
         const free = Object.fromEntries(Object.entries(props).filter(([k]) => !(RESERVED_GRID_PROPERTIES as readonly string[]).includes(k)));
         await insertGrid(trx, { layoutId: id, code, name: props.name ?? '', kind: props.kind ?? 'general', properties: free, geom: prepared.geom });
       } catch (err) {
@@ -142,7 +147,7 @@ export async function importLayout(
       }
     }
     if (errors.length > 0) {
-      throw new AppError('IMPORT_FAILED', 422, `${errors.length} feature(s) could not be imported; nothing was created.`, { errors });
+      throw new AppError('IMPORT_FAILED', 422, `${errors.length} feature(s) could not be imported; nothing was created.`, { in: 'body', field: 'features', errors });
     }
     return id;
   });
@@ -215,12 +220,13 @@ export async function publishLayout(db: Database, id: number, opts: { strict?: b
     await lockCommunityForPublish(trx, first.communityCode);
     const layout = await requireLayout(trx, id, 'update');
     requireDraft(layout);
-    if (layout.gridCount === 0) throw new AppError('LAYOUT_INVALID', 422, 'An empty layout cannot be published.', { layoutId: id });
+    if (layout.gridCount === 0) throw new AppError('LAYOUT_INVALID', 422, 'An empty layout cannot be published.', { ...PATH_ID, layoutId: id });
 
     const report = await validateLayout(trx, id, { strict: opts.strict === true });
     if (!report.summary.publishable) {
       const code = report.summary.overlaps > 0 ? 'GRID_OVERLAP' : report.summary.outside > 0 ? 'GRID_OUTSIDE_BOUNDARY' : 'LAYOUT_INVALID';
       throw new AppError(code, 422, 'The layout has problems that block publishing; see details.problems (GET …/validation shows them on the map).', {
+        ...PATH_ID,
         layoutId: id,
         summary: report.summary,
         problems: report.problems.filter((p) => p.severity === 'error'),

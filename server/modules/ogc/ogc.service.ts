@@ -54,7 +54,7 @@ export function sourceContext(principal: Principal): SourceContext {
 
 export function requireCollection(id: string, principal: Principal): OgcCollection {
   const c = findCollection(id);
-  if (!c) throw new AppError('NOT_FOUND', 404, `No collection "${id}". Collections: ${OGC_COLLECTIONS.map((x) => x.id).join(', ')}.`, { collection: id });
+  if (!c) throw new AppError('NOT_FOUND', 404, `No collection "${id}". Collections: ${OGC_COLLECTIONS.map((x) => x.id).join(', ')}.`, { in: 'params', field: 'collectionId', collection: id });
   if (!mayRead(principal, c)) {
     if (principal.kind === 'anonymous') throw new AppError('UNAUTHENTICATED', 401, `Collection "${id}" needs signing in.`, { reason: 'missing' });
     throw new AppError('FORBIDDEN', 403, `Collection "${id}" needs the permission ${c.permission ?? ''}.`, { permission: c.permission });
@@ -199,7 +199,7 @@ export async function getItems(db: Database, base: string, c: OgcCollection, ctx
 export async function getItem(db: Database, base: string, c: OgcCollection, ctx: SourceContext, fid: string, crsParam?: string): Promise<{ body: Record<string, unknown>; crs: SupportedCrs }> {
   const crs = parseCrs(crsParam, 'crs');
   const feature = (await queryItem(db, c, ctx, fid, latFirst(crs))) as Record<string, unknown> | undefined;
-  if (!feature) throw new AppError('NOT_FOUND', 404, `No feature "${fid}" in ${c.id}.`, { collection: c.id, featureId: fid });
+  if (!feature) throw new AppError('NOT_FOUND', 404, `No feature "${fid}" in ${c.id}.`, { in: 'params', field: 'featureId', collection: c.id, featureId: fid });
   return {
     crs,
     body: {

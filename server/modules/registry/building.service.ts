@@ -6,7 +6,7 @@
 import type { Principal } from '../../auth/principal';
 import type { Building, BuildingInput, ListQuery } from '../../contracts/registry';
 import type { Database } from '../../db/database';
-import { AppError } from '../../http/errors';
+import { AppError, PATH_ID } from '../../http/errors';
 import { cascadeBuildingGrid, countLiveHouseholds, findBuilding, insertBuilding, listBuildings, lockBuildingCodes, updateBuilding } from './building.repository';
 import { placeGeometry } from './placed-record.repository';
 import { createPlaced, deletePlaced, getPlaced, listPlacedPage, replacePlaced, requirePlaced, type PlacedKind } from './placed-record.service';
@@ -43,7 +43,7 @@ export async function replaceBuilding(db: Database, principal: Principal, id: nu
 export async function deleteBuilding(db: Database, principal: Principal, id: number, ifMatch: number | undefined, reason: string): Promise<void> {
   await deletePlaced(db, principal, BUILDING, id, ifMatch, reason, {
     beforeDelete: async (trx) => {
-      if ((await countLiveHouseholds(trx, id)) > 0) throw new AppError('CONFLICT', 409, `Building ${id} still has households; move or delete them first.`, { buildingId: id });
+      if ((await countLiveHouseholds(trx, id)) > 0) throw new AppError('CONFLICT', 409, `Building ${id} still has households; move or delete them first.`, { ...PATH_ID, buildingId: id });
     },
   });
 }

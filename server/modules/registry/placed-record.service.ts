@@ -7,7 +7,7 @@
 import type { Principal } from '../../auth/principal';
 import type { ListQuery } from '../../contracts/registry';
 import type { Database } from '../../db/database';
-import { AppError } from '../../http/errors';
+import { AppError, IF_MATCH, PATH_ID } from '../../http/errors';
 import { placeGeometry, softDeletePlaced, type Place, type PlacedFilter, type PlacedTable } from './placed-record.repository';
 import { asSystem } from './registry.repository';
 import { requirePermission, requireWriteScope } from './registry-access';
@@ -30,10 +30,13 @@ export interface PlacedKind<T extends PlacedRecord> {
   find(db: Database, id: number, lock?: 'update'): Promise<T | undefined>;
 }
 
-/** The record, or 404 NOT_FOUND. With `lock`, the row stays locked to the end of the transaction. */
+/**
+ * The record, or 404 NOT_FOUND. With `lock`, the row stays locked to the end of the transaction. The id
+ * is the path's (`/buildings/:id`, `/organisations/:id`); a record just written is always found.
+ */
 export async function requirePlaced<T extends PlacedRecord>(db: Database, kind: PlacedKind<T>, id: number, lock?: 'update'): Promise<T> {
   const record = await kind.find(db, id, lock);
-  if (!record) throw new AppError('NOT_FOUND', 404, `${kind.noun} ${id} does not exist.`, { [kind.idKey]: id });
+  if (!record) throw new AppError('NOT_FOUND', 404, `${kind.noun} ${id} does not exist.`, { ...PATH_ID, [kind.idKey]: id });
   return record;
 }
 
@@ -68,7 +71,7 @@ async function writeAsSystem<R>(db: Database, principal: Principal, fn: (trx: Da
 /** The record locked for update, or 404; 403 when it lies outside the principal's scope. */
 async function lockInScope<T extends PlacedRecord>(trx: Database, principal: Principal, kind: PlacedKind<T>, id: number): Promise<T> {
   const current = await requirePlaced(trx, kind, id, 'update');
-  requireWriteScope(principal, current, true);
+  requireWriteScope(principal, current, true, PATH_ID);
   return current;
 }
 
@@ -87,7 +90,7 @@ export async function createPlaced<T extends PlacedRecord>(
   return translateDbError(() =>
     writeAsSystem(db, principal, async (trx) => {
       const place = await placeGeometry(trx, input.geometry, input.communityCode ?? null);
-      requireWriteScope(principal, place, true);
+      requireWriteScope(principal, place, true, { in: 'body', field: 'geometry' });
       const id = await insert(trx, place);
       return requirePlaced(trx, kind, id);
     }),
@@ -106,7 +109,7 @@ export async function replacePlaced<T extends PlacedRecord>(
   return translateDbError(() =>
     writeAsSystem(db, principal, async (trx) => {
       const current = await lockInScope(trx, principal, kind, id);
-      if (current.version !== ifMatch) throw new AppError('VERSION_CONFLICT', 412, `${kind.noun} ${id} is at version ${current.version}, not ${ifMatch}.`, { current: current.version });
+      if (current.version !== ifMatch) throw new AppError('VERSION_CONFLICT', 412, `${kind.noun} ${id} is at version ${current.version}, not ${ifMatch}.`, { ...IF_MATCH, current: current.version });
       return replace(trx, current);
     }),
   );
@@ -127,7 +130,7 @@ export async function deletePlaced<T extends PlacedRecord>(
 ): Promise<void> {
   await writeAsSystem(db, principal, async (trx) => {
     const current = await lockInScope(trx, principal, kind, id);
-    if (ifMatch !== undefined && current.version !== ifMatch) throw new AppError('VERSION_CONFLICT', 412, `${kind.noun} ${id} is at version ${current.version}.`, { current: current.version });
+    if (ifMatch !== undefined && current.version !== ifMatch) throw new AppError('VERSION_CONFLICT', 412, `${kind.noun} ${id} is at version ${current.version}.`, { ...IF_MATCH, current: current.version });
     if (current.deletedAt) return;
     await hooks.beforeDelete?.(trx, current);
     await softDeletePlaced(trx, kind.table, id, reason);

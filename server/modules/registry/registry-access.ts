@@ -6,7 +6,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { ANONYMOUS, inScope, type Permission, type Principal } from '../../auth/principal';
-import { AppError } from '../../http/errors';
+import { AppError, type Where } from '../../http/errors';
 import type { AuditActor } from '../audit/audit.service';
 
 /** The request's principal, set by the security plugin; anonymous when there is none. */
@@ -26,12 +26,13 @@ export function placeInScope(principal: Principal, place: { gridCode: string | n
 
 /**
  * Writes outside the scope are refused with 404 for rows the principal cannot read (so ids do not leak)
- * and 403 for rows it can read but not change (buildings are readable everywhere).
+ * and 403 for rows it can read but not change (buildings are readable everywhere). `where` is the input
+ * that placed the row: the path id of the record changed, or the body's geometry or parent id.
  */
-export function requireWriteScope(principal: Principal, place: { gridCode: string | null; communityCode: string | null }, visible: boolean): void {
+export function requireWriteScope(principal: Principal, place: { gridCode: string | null; communityCode: string | null }, visible: boolean, where: Where): void {
   if (placeInScope(principal, place)) return;
-  if (!visible) throw new AppError('NOT_FOUND', 404, 'No such record.');
-  throw new AppError('FORBIDDEN', 403, 'This record lies outside your grids.', { gridCode: place.gridCode, communityCode: place.communityCode });
+  if (!visible) throw new AppError('NOT_FOUND', 404, 'No such record.', where);
+  throw new AppError('FORBIDDEN', 403, 'This record lies outside your grids.', { ...where, gridCode: place.gridCode, communityCode: place.communityCode });
 }
 
 export function auditActorOf(principal: Principal, ip: string | null = null): AuditActor {

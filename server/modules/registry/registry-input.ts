@@ -32,8 +32,9 @@ export async function translateDbError<T>(fn: () => Promise<T>): Promise<T> {
     const e = err as { code?: string; constraint?: string; message?: string };
     if (e.code === '23514' && /geom/.test(e.constraint ?? '')) throw new AppError('GEOMETRY_INVALID', 422, 'The geometry is not valid (self-intersecting or empty).', { in: 'body', field: 'geometry', constraint: e.constraint });
     if (e.code === 'XX000' && /GeoJSON|geometry/i.test(e.message ?? '')) throw new AppError('GEOMETRY_INVALID', 422, `The geometry could not be read: ${e.message ?? ''}`, { in: 'body', field: 'geometry' });
-    if (e.code === '23505') throw new AppError('CONFLICT', 409, 'A record with the same natural key exists.', { constraint: e.constraint });
-    if (e.code === '23514' || e.code === '23503') throw new AppError('VALIDATION_FAILED', 422, `The record breaks a rule: ${e.constraint ?? e.message ?? ''}.`, { constraint: e.constraint });
+    // The record written is the body's; the constraint names the rule (no one field is known here).
+    if (e.code === '23505') throw new AppError('CONFLICT', 409, 'A record with the same natural key exists.', { in: 'body', constraint: e.constraint });
+    if (e.code === '23514' || e.code === '23503') throw new AppError('VALIDATION_FAILED', 422, `The record breaks a rule: ${e.constraint ?? e.message ?? ''}.`, { in: 'body', constraint: e.constraint });
     throw err;
   }
 }

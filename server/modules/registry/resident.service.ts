@@ -10,7 +10,7 @@ import type { Principal } from '../../auth/principal';
 import type { Household, HouseholdInput, ListQuery, Resident, ResidentInput, ResidentListQuery, ResidentUpdate } from '../../contracts/registry';
 import type { Database } from '../../db/database';
 import { withScope } from '../../db/scoped';
-import { AppError } from '../../http/errors';
+import { AppError, IF_MATCH, PATH_ID, type Where } from '../../http/errors';
 import { writeAudit } from '../audit/audit.service';
 import { findBuilding } from './building.repository';
 import {
@@ -58,7 +58,7 @@ export function checkIdNumber(idNumber: string, record: { birthDate: string; gen
   const id = idNumber.trim().toUpperCase();
   const v = validateResidentIdNumber(id);
   const fail = (reason: string, message: string): never => {
-    throw new AppError('ID_NUMBER_INVALID', 422, message, { field: 'idNumber', reason });
+    throw new AppError('ID_NUMBER_INVALID', 422, message, { in: 'body', field: 'idNumber', reason });
   };
   if (!v.valid) return fail(v.reason, `The ID number is not valid (${v.reason}).`);
   if (v.birthDate !== record.birthDate) return fail('BIRTH_DATE_MISMATCH', `The ID number says born ${v.birthDate}, the record says ${record.birthDate}.`);
@@ -70,20 +70,24 @@ async function checkTags(db: Database, tags: readonly string[] | undefined): Pro
   if (!tags || tags.length === 0) return;
   const active = await listActiveTagCodes(db);
   const unknown = tags.filter((t) => !active.has(t));
-  if (unknown.length > 0) throw new AppError('VALIDATION_FAILED', 422, `Unknown or retired tag(s): ${unknown.join(', ')}.`, { field: 'tags', unknown });
+  if (unknown.length > 0) throw new AppError('VALIDATION_FAILED', 422, `Unknown or retired tag(s): ${unknown.join(', ')}.`, { in: 'body', field: 'tags', unknown });
 }
 
-async function requireResident(trx: Database, id: number, lock?: 'update'): Promise<ResidentRecord> {
+/** `where`: the path id of /residents/:id routes unless the caller says otherwise. */
+async function requireResident(trx: Database, id: number, lock?: 'update', where: Where = PATH_ID): Promise<ResidentRecord> {
   const r = await findResident(trx, id, lock);
-  if (!r) throw new AppError('NOT_FOUND', 404, `Resident ${id} does not exist or is outside your grids.`, { residentId: id });
+  if (!r) throw new AppError('NOT_FOUND', 404, `Resident ${id} does not exist or is outside your grids.`, { ...where, residentId: id });
   return r;
 }
 
-async function requireHousehold(trx: Database, id: number, lock?: 'update'): Promise<Household> {
+/** `where`: the path id of /households/:id routes, or a resident body's householdId. */
+async function requireHousehold(trx: Database, id: number, lock?: 'update', where: Where = PATH_ID): Promise<Household> {
   const h = await findHousehold(trx, id, lock);
-  if (!h) throw new AppError('NOT_FOUND', 404, `Household ${id} does not exist or is outside your grids.`, { householdId: id });
+  if (!h) throw new AppError('NOT_FOUND', 404, `Household ${id} does not exist or is outside your grids.`, { ...where, householdId: id });
   return h;
 }
+
+const HOUSEHOLD_ID_FIELD: Where = { in: 'body', field: 'householdId' };
 
 /** What the shared write flow reads of a resident or household. */
 type ScopedRecord = { version: number; deletedAt: string | null };
@@ -108,7 +112,7 @@ function inScope<R>(ctx: RegistryContext, principal: Principal, fn: (trx: Databa
 async function lockAtVersion<T extends ScopedRecord>(trx: Database, kind: ScopedKind<T>, id: number, ifMatch: number | undefined): Promise<T> {
   const current = await kind.require(trx, id, 'update');
   if (ifMatch !== undefined && current.version !== ifMatch) {
-    throw new AppError('VERSION_CONFLICT', 412, `${kind.noun} ${id} is at version ${current.version}, not ${ifMatch}.`, { current: current.version });
+    throw new AppError('VERSION_CONFLICT', 412, `${kind.noun} ${id} is at version ${current.version}, not ${ifMatch}.`, { ...IF_MATCH, current: current.version });
   }
   return current;
 }
@@ -188,8 +192,8 @@ export async function createResident(ctx: RegistryContext, principal: Principal,
   return translateDbError(() =>
     inScope(ctx, principal, async (trx) => {
       await checkTags(trx, input.tags);
-      const household = await requireHousehold(trx, input.householdId);
-      if (household.deletedAt) throw new AppError('CONFLICT', 409, `Household ${household.id} was deleted.`, { householdId: household.id });
+      const household = await requireHousehold(trx, input.householdId, undefined, HOUSEHOLD_ID_FIELD);
+      if (household.deletedAt) throw new AppError('CONFLICT', 409, `Household ${household.id} was deleted.`, { ...HOUSEHOLD_ID_FIELD, householdId: household.id });
       const id = await insertResident(trx, {
         householdId: household.id,
         name: input.name.trim(),
@@ -226,7 +230,7 @@ export async function updateResidentRecord(ctx: RegistryContext, principal: Prin
     inScope(ctx, principal, async (trx) => {
       const current = await lockAtVersion(trx, RESIDENT, id, ifMatch);
       await checkTags(trx, u.tags);
-      if (u.householdId !== undefined) await requireHousehold(trx, u.householdId);
+      if (u.householdId !== undefined) await requireHousehold(trx, u.householdId, undefined, HOUSEHOLD_ID_FIELD);
       const changes: ResidentChanges = {
         ...(u.householdId === undefined ? {} : { householdId: u.householdId }),
         ...(u.name === undefined ? {} : { name: u.name.trim() }),
@@ -260,7 +264,7 @@ export async function revealResident(
   ip: string | null = null,
 ): Promise<{ id: number; idNumber: string; phone: string | null }> {
   requirePermission(principal, 'registry:unmask');
-  if (purpose.trim().length < 4) throw new AppError('VALIDATION_FAILED', 400, 'State the purpose of revealing personal data.', { field: 'purpose' });
+  if (purpose.trim().length < 4) throw new AppError('VALIDATION_FAILED', 400, 'State the purpose of revealing personal data.', { in: 'body', field: 'purpose' });
   const record = await inScope(ctx, principal, (trx) => requireResident(trx, id));
   const revealed = { id, idNumber: ctx.cipher.decrypt(record.idNumberEnc), phone: record.phoneEnc ? ctx.cipher.decrypt(record.phoneEnc) : null };
   await writeAudit(ctx.db, { actor: auditActorOf(principal, ip), action: 'registry.unmask', target: { type: 'resident', id }, details: { purpose: purpose.trim(), fields: ['idNumber', 'phone'] } });
@@ -285,8 +289,8 @@ export async function createHousehold(ctx: RegistryContext, principal: Principal
   return translateDbError(() =>
     inScope(ctx, principal, async (trx) => {
       const building = await findBuilding(trx, input.buildingId);
-      if (!building || building.deletedAt) throw new AppError('NOT_FOUND', 404, `Building ${input.buildingId} does not exist.`, { buildingId: input.buildingId });
-      requireWriteScope(principal, building, true);
+      if (!building || building.deletedAt) throw new AppError('NOT_FOUND', 404, `Building ${input.buildingId} does not exist.`, { in: 'body', field: 'buildingId', buildingId: input.buildingId });
+      requireWriteScope(principal, building, true, { in: 'body', field: 'buildingId' });
       const id = await insertHousehold(trx, { buildingId: building.id, unit: input.unit ?? '', room: input.room ?? '', tenure: input.tenure ?? 'owned' });
       await recordHouseholdHistory(trx, id, 'registered', input.effectiveDate ?? shanghaiToday(), actorOf(principal));
       return requireHousehold(trx, id);
@@ -306,6 +310,6 @@ export async function updateHousehold(ctx: RegistryContext, principal: Principal
 
 export async function deleteHousehold(ctx: RegistryContext, principal: Principal, id: number, ifMatch: number | undefined, reason: string): Promise<void> {
   await deleteInScope(ctx, principal, HOUSEHOLD, id, ifMatch, reason, (current) => {
-    if (current.members > 0) throw new AppError('CONFLICT', 409, `Household ${id} still has ${current.members} present resident(s).`, { householdId: id });
+    if (current.members > 0) throw new AppError('CONFLICT', 409, `Household ${id} still has ${current.members} present resident(s).`, { ...PATH_ID, householdId: id });
   });
 }

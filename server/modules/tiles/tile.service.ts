@@ -31,14 +31,14 @@ export const DATA_CHANGED_CHANNEL = 'wangge_data_changed';
 
 export function requireLayer(id: string): TileLayerDefinition {
   const layer = TILE_LAYERS[id];
-  if (!layer) throw new AppError('NOT_FOUND', 404, `No tile layer "${id}". Layers: ${Object.keys(TILE_LAYERS).join(', ')}.`, { layer: id, layers: Object.keys(TILE_LAYERS) });
+  if (!layer) throw new AppError('NOT_FOUND', 404, `No tile layer "${id}". Layers: ${Object.keys(TILE_LAYERS).join(', ')}.`, { in: 'params', field: 'layer', layer: id, layers: Object.keys(TILE_LAYERS) });
   return layer;
 }
 
 export function checkTileAddress(z: number, x: number, y: number): void {
   const n = 2 ** z;
   if (x >= n || y >= n) {
-    throw new AppError('VALIDATION_FAILED', 400, `Tile ${z}/${x}/${y} does not exist: at zoom ${z}, x and y run from 0 to ${n - 1}.`, { in: 'params', z, x, y });
+    throw new AppError('VALIDATION_FAILED', 400, `Tile ${z}/${x}/${y} does not exist: at zoom ${z}, x and y run from 0 to ${n - 1}.`, { in: 'params', field: x >= n ? 'x' : 'y', z, x, y });
   }
 }
 
@@ -77,7 +77,7 @@ export class TileService {
   /** A grids tile of a given (published or archived) layout. */
   private async layoutTile(layer: TileLayerDefinition, z: number, x: number, y: number, layoutId: number): Promise<CachedTile> {
     if (layer.id !== 'grids') throw new AppError('VALIDATION_FAILED', 400, 'Only the grids layer takes ?layout=.', { in: 'querystring', field: 'layout' });
-    if (!(await isTileableLayout(this.db, layoutId))) throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${layoutId} is not a published or archived layout.`, { layoutId });
+    if (!(await isTileableLayout(this.db, layoutId))) throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${layoutId} is not a published or archived layout.`, { in: 'querystring', field: 'layout', layoutId });
     const key = this.cache.key(layer.versionKey, `${layer.id}/${layoutId}/${z}/${x}/${y}`);
     return this.cache.get(key) ?? this.render(key, () => renderTile(this.db, layer, z, x, y, layoutId));
   }

@@ -7,7 +7,7 @@ import { scopeWithin, type Principal } from '../../auth/principal';
 import { newToken } from '../../auth/tokens';
 import type { ApiToken, CreateApiTokenBody } from '../../contracts/auth';
 import type { Database } from '../../db/database';
-import { AppError } from '../../http/errors';
+import { AppError, PATH_ID } from '../../http/errors';
 import { writeAudit, type AuditActor } from '../audit/audit.service';
 import { findApiToken, insertApiToken, listApiTokens, revokeApiTokenRow } from './api-token.repository';
 
@@ -21,9 +21,9 @@ function requireSessionUser(principal: Principal): number {
 export async function createApiToken(db: Database, principal: Principal, body: CreateApiTokenBody, actor: AuditActor): Promise<{ token: string; apiToken: ApiToken }> {
   const userId = requireSessionUser(principal);
   const extra = body.roles.filter((r) => !principal.roles.includes(r));
-  if (extra.length > 0) throw new AppError('FORBIDDEN', 403, `A token cannot have roles its creator lacks: ${extra.join(', ')}.`, { roles: extra });
+  if (extra.length > 0) throw new AppError('FORBIDDEN', 403, `A token cannot have roles its creator lacks: ${extra.join(', ')}.`, { in: 'body', field: 'roles', roles: extra });
   const scope = body.scope ?? principal.scope;
-  if (!scopeWithin(scope, principal.scope)) throw new AppError('OUT_OF_SCOPE', 403, 'A token\'s scope must lie inside its creator\'s.', { scope });
+  if (!scopeWithin(scope, principal.scope)) throw new AppError('OUT_OF_SCOPE', 403, 'A token\'s scope must lie inside its creator\'s.', { in: 'body', field: 'scope', scope });
   const { token, hash } = newToken('api');
   return db.transaction().execute(async (trx) => {
     const apiToken = await insertApiToken(trx, {
@@ -52,7 +52,7 @@ export async function revokeApiToken(db: Database, principal: Principal, id: num
     const token = await findApiToken(trx, id);
     // Someone else's token is "not found" to a non-admin: no probing for ids.
     if (!token || (token.userId !== userId && !principal.permissions.has('users:admin'))) {
-      throw new AppError('API_TOKEN_NOT_FOUND', 404, `API token ${id} does not exist.`, { tokenId: id });
+      throw new AppError('API_TOKEN_NOT_FOUND', 404, `API token ${id} does not exist.`, { ...PATH_ID, tokenId: id });
     }
     await revokeApiTokenRow(trx, id);
     await writeAudit(trx, { actor, action: 'api_token.revoke', target: { type: 'api_token', id }, details: { name: token.name, ownerUserId: token.userId } });

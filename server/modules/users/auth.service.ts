@@ -134,19 +134,21 @@ export async function signIn(db: Database, username: string, password: string, c
  * means two parties hold it (one stole it), so the whole family is revoked and both must sign in.
  */
 export async function refreshSession(db: Database, refreshToken: string, client: ClientInfo, settings: SessionSettings): Promise<SessionTokens> {
-  if (tokenKind(refreshToken) !== 'refresh') throw new AppError('UNAUTHENTICATED', 401, 'That is not a refresh token.', { reason: 'malformed' });
+  // Every refusal here is about the one input, the body's refresh token.
+  const where = { in: 'body', field: 'refreshToken' } as const;
+  if (tokenKind(refreshToken) !== 'refresh') throw new AppError('UNAUTHENTICATED', 401, 'That is not a refresh token.', { ...where, reason: 'malformed' });
   const outcome = await db.transaction().execute(async (trx): Promise<AppError | SessionTokens> => {
     const found = await findSessionByRefreshHash(trx, hashToken(refreshToken));
-    if (!found) return new AppError('UNAUTHENTICATED', 401, 'The refresh token is not valid.', { reason: 'unknown' });
+    if (!found) return new AppError('UNAUTHENTICATED', 401, 'The refresh token is not valid.', { ...where, reason: 'unknown' });
     const user = await findUserById(trx, found.userId);
     const actor = clientActor(client, user);
     if (found.rotated) {
       const revoked = await revokeFamily(trx, found.familyId, 'refresh_token_reuse');
       await writeAudit(trx, { actor, action: 'auth.refresh_reuse', outcome: 'denied', target: { type: 'user', id: found.userId }, details: { familyId: found.familyId, revokedSessions: revoked } });
-      return new AppError('REFRESH_TOKEN_REUSED', 401, 'This refresh token was already used; every session of its sign-in is now revoked. Sign in again.');
+      return new AppError('REFRESH_TOKEN_REUSED', 401, 'This refresh token was already used; every session of its sign-in is now revoked. Sign in again.', where);
     }
-    if (found.revoked || !user) return new AppError('UNAUTHENTICATED', 401, 'The session has been revoked; sign in again.', { reason: 'revoked' });
-    if (found.expired) return new AppError('TOKEN_EXPIRED', 401, 'The refresh token has expired; sign in again.', { kind: 'refresh' });
+    if (found.revoked || !user) return new AppError('UNAUTHENTICATED', 401, 'The session has been revoked; sign in again.', { ...where, reason: 'revoked' });
+    if (found.expired) return new AppError('TOKEN_EXPIRED', 401, 'The refresh token has expired; sign in again.', { ...where, kind: 'refresh' });
     await markRotated(trx, found.sessionId);
     return issueSession(trx, user, settings, client, found.familyId);
   });
@@ -178,11 +180,11 @@ export async function changePassword(db: Database, principal: Principal, current
   const actor: AuditActor = { kind: 'user', userId: user.id, name: user.username, ip };
   if (!(await verifyPassword(currentPassword, user.passwordHash))) {
     await writeAudit(db, { actor, action: 'auth.password_change', outcome: 'failure', target: { type: 'user', id: user.id }, details: { reason: 'wrong_current_password' } });
-    throw new AppError('INVALID_CREDENTIALS', 401, 'The current password is wrong.');
+    throw new AppError('INVALID_CREDENTIALS', 401, 'The current password is wrong.', { in: 'body', field: 'currentPassword' });
   }
   const weakness = passwordWeakness(newPassword, user.username);
-  if (weakness) throw new AppError('PASSWORD_TOO_WEAK', 422, `The new password is too weak: ${weakness}.`, { reason: weakness });
-  if (await verifyPassword(newPassword, user.passwordHash)) throw new AppError('PASSWORD_TOO_WEAK', 422, 'The new password must differ from the current one.', { reason: 'unchanged' });
+  if (weakness) throw new AppError('PASSWORD_TOO_WEAK', 422, `The new password is too weak: ${weakness}.`, { in: 'body', field: 'newPassword', reason: weakness });
+  if (await verifyPassword(newPassword, user.passwordHash)) throw new AppError('PASSWORD_TOO_WEAK', 422, 'The new password must differ from the current one.', { in: 'body', field: 'newPassword', reason: 'unchanged' });
   const passwordHash = await hashPassword(newPassword);
   const sessionId = principal.sessionId;
   await db.transaction().execute(async (trx) => {

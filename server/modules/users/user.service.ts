@@ -6,15 +6,16 @@ import type { Role } from '../../auth/principal';
 import { hashPassword, passwordWeakness, randomPassword } from '../../auth/password';
 import type { CreateUserBody, UpdateUserBody, User } from '../../contracts/auth';
 import type { Database } from '../../db/database';
-import { AppError } from '../../http/errors';
+import { AppError, PATH_ID } from '../../http/errors';
 import { SYSTEM_ACTOR, writeAudit, type AuditActor } from '../audit/audit.service';
 import { revokeUserApiTokens } from './api-token.repository';
 import { revokeUserSessions } from './session.repository';
 import { anyAdminExists, countEnabledAdmins, lockInitialAdminCreation, findUserById, insertUser, listUserRecords, toUser, updateUserRow, type UserRecord } from './user.repository';
 
+/** The user named by the path (`/users/:id`, `/users/:id/password-reset`). */
 async function requireUser(db: Database, id: number, lock?: 'update'): Promise<UserRecord> {
   const user = await findUserById(db, id, lock);
-  if (!user) throw new AppError('USER_NOT_FOUND', 404, `User ${id} does not exist.`, { userId: id });
+  if (!user) throw new AppError('USER_NOT_FOUND', 404, `User ${id} does not exist.`, { ...PATH_ID, userId: id });
   return user;
 }
 
@@ -34,7 +35,7 @@ export async function createUser(db: Database, body: CreateUserBody, actor: Audi
   const oneTimePassword = body.password === undefined ? randomPassword() : null;
   const password = body.password ?? (oneTimePassword as string);
   const weakness = body.password === undefined ? undefined : passwordWeakness(body.password, body.username);
-  if (weakness) throw new AppError('PASSWORD_TOO_WEAK', 422, `The password is too weak: ${weakness}.`, { reason: weakness });
+  if (weakness) throw new AppError('PASSWORD_TOO_WEAK', 422, `The password is too weak: ${weakness}.`, { in: 'body', field: 'password', reason: weakness });
   const passwordHash = await hashPassword(password);
   return db.transaction().execute(async (trx) => {
     const created = await insertUser(trx, {
@@ -45,7 +46,7 @@ export async function createUser(db: Database, body: CreateUserBody, actor: Audi
       scope: normaliseScope(body.scope),
       mustChangePassword: oneTimePassword !== null,
     });
-    if (!created) throw new AppError('USER_EXISTS', 409, `The username ${body.username} is taken.`, { username: body.username });
+    if (!created) throw new AppError('USER_EXISTS', 409, `The username ${body.username} is taken.`, { in: 'body', field: 'username', username: body.username });
     await writeAudit(trx, {
       actor,
       action: 'user.create',
@@ -62,7 +63,8 @@ export async function updateUser(db: Database, id: number, body: UpdateUserBody,
     const roles = body.roles;
     const losesAdmin = (roles !== undefined && before.roles.includes('admin') && !roles.includes('admin')) || (body.disabled === true && before.roles.includes('admin'));
     if (losesAdmin && (await countEnabledAdmins(trx, id)) === 0) {
-      throw new AppError('LAST_ADMIN', 409, 'This is the last enabled administrator; make another one first.', { userId: id });
+      const field = roles !== undefined && !roles.includes('admin') ? 'roles' : 'disabled';
+      throw new AppError('LAST_ADMIN', 409, 'This is the last enabled administrator; make another one first.', { in: 'body', field, userId: id });
     }
     const scope = body.scope === undefined ? undefined : normaliseScope(body.scope);
     await updateUserRow(trx, id, {

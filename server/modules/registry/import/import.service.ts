@@ -253,7 +253,7 @@ export async function importSmall(
   for await (const row of stage(readRecords([body], req.format), request, counter)) {
     rows.push(row);
     if (counter.rows > API_IMPORT_MAX_ROWS) {
-      throw new AppError('PAYLOAD_TOO_LARGE', 413, `The API imports at most ${API_IMPORT_MAX_ROWS} rows; use the CLI (npm run import) for larger files.`, { maxRows: API_IMPORT_MAX_ROWS });
+      throw new AppError('PAYLOAD_TOO_LARGE', 413, `The API imports at most ${API_IMPORT_MAX_ROWS} rows; use the CLI (npm run import) for larger files.`, { in: 'body', maxRows: API_IMPORT_MAX_ROWS });
     }
   }
   // An empty file (or a header alone) is a wrong file, not an import of nothing that bumps data versions.
@@ -277,7 +277,7 @@ export async function importSmall(
   errors.sort((a, b) => a.line - b.line);
   const full = { ...report, errors, errorsTruncated: errorCount > errors.length };
   if (!report.committed) {
-    throw new AppError('IMPORT_FAILED', 422, `${report.rejected} of ${report.rows} rows are invalid; nothing was imported (mode all-or-nothing).`, full);
+    throw new AppError('IMPORT_FAILED', 422, `${report.rejected} of ${report.rows} rows are invalid; nothing was imported (mode all-or-nothing).`, { in: 'body', ...full });
   }
   return full;
 }

@@ -7,7 +7,7 @@
 import type { Principal } from '../../../auth/principal';
 import type { Organisation, OrganisationInput, OrganisationListQuery } from '../../../contracts/registry';
 import type { Database } from '../../../db/database';
-import { AppError } from '../../../http/errors';
+import { AppError, PATH_ID } from '../../../http/errors';
 import { placeGeometry } from '../placed-record.repository';
 import { createPlaced, deletePlaced, getPlaced, listPlacedPage, replacePlaced, requirePlaced, type PlacedKind } from '../placed-record.service';
 import { assertRecordGeometry } from '../registry-input';
@@ -28,7 +28,7 @@ export async function createOrganisation(db: Database, principal: Principal, inp
   return createPlaced(db, principal, ORGANISATION, input, async (trx, place) => {
     let code = input.code;
     if (code === undefined) {
-      if (!place.communityCode) throw new AppError('VALIDATION_FAILED', 422, 'This place lies in no community: give the organisation a code.', { field: 'code' });
+      if (!place.communityCode) throw new AppError('VALIDATION_FAILED', 422, 'This place lies in no community: give the organisation a code.', { in: 'body', field: 'code' });
       code = await nextOrganisationCode(trx, place.communityCode);
     }
     const openedOn = input.openedOn ?? input.effectiveDate ?? shanghaiToday();
@@ -41,10 +41,10 @@ export async function createOrganisation(db: Database, principal: Principal, inp
 export async function replaceOrganisation(db: Database, principal: Principal, id: number, ifMatch: number, input: OrganisationInput): Promise<Organisation> {
   assertRecordGeometry(input.geometry);
   return replacePlaced(db, principal, ORGANISATION, id, ifMatch, async (trx, current) => {
-    if (current.deletedAt) throw new AppError('CONFLICT', 409, `Organisation ${id} was deleted.`, { organisationId: id });
-    if (input.code !== undefined && input.code !== current.code) throw new AppError('VALIDATION_FAILED', 422, 'An organisation keeps its code.', { field: 'code' });
+    if (current.deletedAt) throw new AppError('CONFLICT', 409, `Organisation ${id} was deleted.`, { ...PATH_ID, organisationId: id });
+    if (input.code !== undefined && input.code !== current.code) throw new AppError('VALIDATION_FAILED', 422, 'An organisation keeps its code.', { in: 'body', field: 'code' });
     const place = await placeGeometry(trx, input.geometry, current.communityCode);
-    requireWriteScope(principal, place, true);
+    requireWriteScope(principal, place, true, { in: 'body', field: 'geometry' });
     await updateOrganisation(trx, id, input, place);
     const next = await requirePlaced(trx, ORGANISATION, id);
     if (next.employees !== current.employees || next.kind !== current.kind || next.gridCode !== current.gridCode) {

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { inScope, type Principal } from '../../../auth/principal';
 import type { AssignmentInput, RosterExceptionInput, ShiftInput, Staff, StaffInput, StaffListQuery } from '../../../contracts/registry';
 import type { Database } from '../../../db/database';
-import { AppError } from '../../../http/errors';
+import { AppError, IF_MATCH, PATH_ID, type Where } from '../../../http/errors';
 import { requirePermission, shanghaiToday } from '../registry-access';
 import { parseBbox, translateDbError } from '../registry-input';
 import {
@@ -34,15 +34,20 @@ import {
   type ShiftRow,
 } from './staff.repository';
 
-function requireUnitScope(principal: Principal, code: string): void {
-  if (!inScope(principal.scope, code)) throw new AppError('FORBIDDEN', 403, `${code} lies outside your area.`, { code });
+/** `where`: the input naming the unit — the body's unitCode, or the path id of the staff member or grid. */
+function requireUnitScope(principal: Principal, code: string, where: Where): void {
+  if (!inScope(principal.scope, code)) throw new AppError('FORBIDDEN', 403, `${code} lies outside your area.`, { ...where, code });
 }
 
-async function requireStaff(db: Database, id: number, lock?: 'update'): Promise<Staff> {
+/** `where`: the path id of /staff/:id routes, or the body's staffId of an assignment or exception. */
+async function requireStaff(db: Database, id: number, lock?: 'update', where: Where = PATH_ID): Promise<Staff> {
   const s = await findStaff(db, id, lock);
-  if (!s) throw new AppError('NOT_FOUND', 404, `Staff member ${id} does not exist.`, { staffId: id });
+  if (!s) throw new AppError('NOT_FOUND', 404, `Staff member ${id} does not exist.`, { ...where, staffId: id });
   return s;
 }
+
+const STAFF_ID_FIELD: Where = { in: 'body', field: 'staffId' };
+const UNIT_CODE_FIELD: Where = { in: 'body', field: 'unitCode' };
 
 export async function getStaff(db: Database, principal: Principal, id: number): Promise<Staff> {
   requirePermission(principal, 'staff:read');
@@ -68,7 +73,7 @@ export async function listStaffPage(db: Database, principal: Principal, q: Staff
 
 export async function createStaff(db: Database, principal: Principal, input: StaffInput): Promise<Staff> {
   requirePermission(principal, 'staff:write');
-  requireUnitScope(principal, input.unitCode);
+  requireUnitScope(principal, input.unitCode, UNIT_CODE_FIELD);
   return translateDbError(() =>
     db.transaction().execute(async (trx) => {
       const id = await insertStaff(trx, input);
@@ -82,11 +87,11 @@ export async function replaceStaff(db: Database, principal: Principal, id: numbe
   return translateDbError(() =>
     db.transaction().execute(async (trx) => {
       const current = await requireStaff(trx, id, 'update');
-      requireUnitScope(principal, current.unitCode);
-      requireUnitScope(principal, input.unitCode);
-      if (current.version !== ifMatch) throw new AppError('VERSION_CONFLICT', 412, `Staff member ${id} is at version ${current.version}, not ${ifMatch}.`, { current: current.version });
-      if (current.deletedAt) throw new AppError('CONFLICT', 409, `Staff member ${id} was deleted.`, { staffId: id });
-      if (input.code !== current.code) throw new AppError('VALIDATION_FAILED', 422, 'A staff member keeps their code.', { field: 'code' });
+      requireUnitScope(principal, current.unitCode, PATH_ID);
+      requireUnitScope(principal, input.unitCode, UNIT_CODE_FIELD);
+      if (current.version !== ifMatch) throw new AppError('VERSION_CONFLICT', 412, `Staff member ${id} is at version ${current.version}, not ${ifMatch}.`, { ...IF_MATCH, current: current.version });
+      if (current.deletedAt) throw new AppError('CONFLICT', 409, `Staff member ${id} was deleted.`, { ...PATH_ID, staffId: id });
+      if (input.code !== current.code) throw new AppError('VALIDATION_FAILED', 422, 'A staff member keeps their code.', { in: 'body', field: 'code' });
       await updateStaff(trx, id, input);
       return requireStaff(trx, id);
     }),
@@ -97,8 +102,8 @@ export async function deleteStaff(db: Database, principal: Principal, id: number
   requirePermission(principal, 'staff:write');
   await db.transaction().execute(async (trx) => {
     const current = await requireStaff(trx, id, 'update');
-    requireUnitScope(principal, current.unitCode);
-    if (ifMatch !== undefined && current.version !== ifMatch) throw new AppError('VERSION_CONFLICT', 412, `Staff member ${id} is at version ${current.version}.`, { current: current.version });
+    requireUnitScope(principal, current.unitCode, PATH_ID);
+    if (ifMatch !== undefined && current.version !== ifMatch) throw new AppError('VERSION_CONFLICT', 412, `Staff member ${id} is at version ${current.version}.`, { ...IF_MATCH, current: current.version });
     if (current.deletedAt) return;
     await softDeleteStaff(trx, id, reason, shanghaiToday());
   });
@@ -106,10 +111,11 @@ export async function deleteStaff(db: Database, principal: Principal, id: number
 
 // Members -----------------------------------------------------------------------------------------
 
+/** The grid of `/grids/:id/members|roster…`: the path id. */
 async function requireGridCode(db: Database, gridId: number): Promise<string> {
   const code = await findGridCode(db, gridId);
-  if (code === undefined) throw new AppError('GRID_NOT_FOUND', 404, `Grid ${gridId} does not exist.`, { gridId });
-  if (code === null) throw new AppError('VALIDATION_FAILED', 422, `Grid ${gridId} has no code yet (a draft); staff are assigned to coded grids.`, { gridId });
+  if (code === undefined) throw new AppError('GRID_NOT_FOUND', 404, `Grid ${gridId} does not exist.`, { ...PATH_ID, gridId });
+  if (code === null) throw new AppError('VALIDATION_FAILED', 422, `Grid ${gridId} has no code yet (a draft); staff are assigned to coded grids.`, { ...PATH_ID, gridId });
   return code;
 }
 
@@ -125,11 +131,11 @@ export async function assignMember(db: Database, principal: Principal, gridId: n
   return translateDbError(() =>
     db.transaction().execute(async (trx) => {
       const gridCode = await requireGridCode(trx, gridId);
-      requireUnitScope(principal, gridCode);
-      const staff = await requireStaff(trx, input.staffId);
-      if (staff.deletedAt) throw new AppError('CONFLICT', 409, `Staff member ${staff.id} was deleted.`, { staffId: staff.id });
+      requireUnitScope(principal, gridCode, PATH_ID);
+      const staff = await requireStaff(trx, input.staffId, undefined, STAFF_ID_FIELD);
+      if (staff.deletedAt) throw new AppError('CONFLICT', 409, `Staff member ${staff.id} was deleted.`, { ...STAFF_ID_FIELD, staffId: staff.id });
       const fromDate = input.fromDate ?? shanghaiToday();
-      if (input.toDate && input.toDate <= fromDate) throw new AppError('VALIDATION_FAILED', 422, 'toDate must be after fromDate.', { field: 'toDate' });
+      if (input.toDate && input.toDate <= fromDate) throw new AppError('VALIDATION_FAILED', 422, 'toDate must be after fromDate.', { in: 'body', field: 'toDate' });
       const id = await insertAssignment(trx, { staffId: staff.id, gridCode, role: input.role, fromDate, toDate: input.toDate ?? null });
       const member = (await listMembers(trx, gridCode, fromDate)).find((m) => m.assignmentId === id);
       if (!member) throw new Error('assignment not readable');
@@ -138,7 +144,7 @@ export async function assignMember(db: Database, principal: Principal, gridId: n
   ).catch((err: unknown) => {
     // The exclusion constraint (23P01): the same person twice in one grid over overlapping dates.
     if ((err as { code?: string }).code === '23P01') {
-      throw new AppError('CONFLICT', 409, 'This staff member is already assigned to the grid over these dates.', { staffId: input.staffId });
+      throw new AppError('CONFLICT', 409, 'This staff member is already assigned to the grid over these dates.', { ...STAFF_ID_FIELD, staffId: input.staffId });
     }
     throw err;
   });
@@ -148,9 +154,9 @@ export async function unassignMember(db: Database, principal: Principal, gridId:
   requirePermission(principal, 'staff:write');
   await db.transaction().execute(async (trx) => {
     const gridCode = await requireGridCode(trx, gridId);
-    requireUnitScope(principal, gridCode);
+    requireUnitScope(principal, gridCode, PATH_ID);
     if (!(await endAssignment(trx, gridCode, assignmentId, shanghaiToday()))) {
-      throw new AppError('NOT_FOUND', 404, `No current assignment ${assignmentId} in grid ${gridCode}.`, { assignmentId });
+      throw new AppError('NOT_FOUND', 404, `No current assignment ${assignmentId} in grid ${gridCode}.`, { in: 'params', field: 'assignmentId', assignmentId });
     }
   });
 }
@@ -183,16 +189,16 @@ export async function getGridRoster(db: Database, principal: Principal, gridId: 
 export async function putGridShifts(db: Database, principal: Principal, gridId: number, ifMatch: number, shifts: readonly ShiftInput[]): Promise<GridRoster> {
   requirePermission(principal, 'staff:write');
   for (const [i, s] of shifts.entries()) {
-    if (s.end !== '24:00' && s.end <= s.start) throw new AppError('VALIDATION_FAILED', 422, `Shift ${i + 1} ends before it starts (overnight duty is two shifts).`, { field: `shifts/${i}` });
+    if (s.end !== '24:00' && s.end <= s.start) throw new AppError('VALIDATION_FAILED', 422, `Shift ${i + 1} ends before it starts (overnight duty is two shifts).`, { in: 'body', field: `shifts/${i}` });
   }
   await translateDbError(() =>
     db.transaction().execute(async (trx) => {
       const gridCode = await requireGridCode(trx, gridId);
-      requireUnitScope(principal, gridCode);
+      requireUnitScope(principal, gridCode, PATH_ID);
       // Serialise edits of one grid's week, then compare versions.
       await lockRoster(trx, gridCode);
       const current = rosterVersion(await listShifts(trx, gridCode));
-      if (current !== ifMatch) throw new AppError('VERSION_CONFLICT', 412, `The roster of ${gridCode} changed meanwhile (version ${current}).`, { current });
+      if (current !== ifMatch) throw new AppError('VERSION_CONFLICT', 412, `The roster of ${gridCode} changed meanwhile (version ${current}).`, { ...IF_MATCH, current });
       await replaceShifts(trx, gridCode, shifts);
     }),
   );
@@ -201,15 +207,15 @@ export async function putGridShifts(db: Database, principal: Principal, gridId: 
 
 export async function addRosterException(db: Database, principal: Principal, gridId: number, input: RosterExceptionInput): Promise<ExceptionRow> {
   requirePermission(principal, 'staff:write');
-  if (Date.parse(input.endsAt) <= Date.parse(input.startsAt)) throw new AppError('VALIDATION_FAILED', 422, 'endsAt must be after startsAt.', { field: 'endsAt' });
+  if (Date.parse(input.endsAt) <= Date.parse(input.startsAt)) throw new AppError('VALIDATION_FAILED', 422, 'endsAt must be after startsAt.', { in: 'body', field: 'endsAt' });
   if (input.kind === 'holiday' ? input.staffId !== undefined : input.staffId === undefined) {
-    throw new AppError('VALIDATION_FAILED', 422, 'Leave and extra shifts name a staffId; holidays do not.', { field: 'staffId' });
+    throw new AppError('VALIDATION_FAILED', 422, 'Leave and extra shifts name a staffId; holidays do not.', STAFF_ID_FIELD);
   }
   return translateDbError(() =>
     db.transaction().execute(async (trx) => {
       const gridCode = await requireGridCode(trx, gridId);
-      requireUnitScope(principal, gridCode);
-      if (input.staffId !== undefined) await requireStaff(trx, input.staffId);
+      requireUnitScope(principal, gridCode, PATH_ID);
+      if (input.staffId !== undefined) await requireStaff(trx, input.staffId, undefined, STAFF_ID_FIELD);
       const id = await insertException(trx, {
         kind: input.kind,
         staffId: input.staffId ?? null,
@@ -219,7 +225,7 @@ export async function addRosterException(db: Database, principal: Principal, gri
         reason: input.reason ?? '',
       });
       const row = (await listExceptions(trx, gridCode, input.startsAt, input.endsAt)).find((e) => e.id === id);
-      if (!row) throw new AppError('VALIDATION_FAILED', 422, 'Leave is recorded for staff assigned to this grid.', { field: 'staffId' });
+      if (!row) throw new AppError('VALIDATION_FAILED', 422, 'Leave is recorded for staff assigned to this grid.', STAFF_ID_FIELD);
       return row;
     }),
   );
@@ -229,7 +235,7 @@ export async function removeRosterException(db: Database, principal: Principal, 
   requirePermission(principal, 'staff:write');
   await db.transaction().execute(async (trx) => {
     const gridCode = await requireGridCode(trx, gridId);
-    requireUnitScope(principal, gridCode);
-    if (!(await deleteException(trx, exceptionId, gridCode))) throw new AppError('NOT_FOUND', 404, `No roster exception ${exceptionId} in grid ${gridCode}.`, { exceptionId });
+    requireUnitScope(principal, gridCode, PATH_ID);
+    if (!(await deleteException(trx, exceptionId, gridCode))) throw new AppError('NOT_FOUND', 404, `No roster exception ${exceptionId} in grid ${gridCode}.`, { in: 'params', field: 'exceptionId', exceptionId });
   });
 }
