@@ -17,11 +17,11 @@ import { writeFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorResponse } from '../contracts/common';
-import type { Database } from '../db/database';
 import { testConfig } from '../config';
 import { loadDemoIfEmpty } from '../modules/demo/demo.service';
 import { registryCipherFromConfig } from '../modules/registry/registry-crypto';
 import { createTestApp, type TestApp, type TestInjectOptions } from '../test/app';
+import { changedTables, fingerprint } from '../test/fingerprint';
 import { seededRandom } from '../test/seeded-random';
 
 /** Routes not swept, each with its reason. */
@@ -54,28 +54,6 @@ const NO_INPUT = new Set([
   'GET /ogc/collections/events',
   'GET /ogc/collections/events/queryables',
 ]);
-
-// Refusals are audited (audit_log and its hash chain head) and failed sign-ins counted per address:
-// those append-only logs legitimately grow. spatial_ref_sys is PostGIS's read-only catalogue.
-const NOT_FINGERPRINTED = new Set(['audit_log', 'audit_chain_head', 'sign_in_failures', 'spatial_ref_sys']);
-
-async function fingerprint(db: Database): Promise<Map<string, string>> {
-  const { rows: tables } = await sql<{ name: string }>`
-    SELECT table_name AS name FROM information_schema.tables
-    WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`.execute(db);
-  const out = new Map<string, string>();
-  for (const { name } of tables) {
-    if (NOT_FINGERPRINTED.has(name)) continue;
-    const { rows } = await sql<{ h: string | null }>`SELECT md5(string_agg(x::text, '|' ORDER BY x::text)) AS h FROM ${sql.table(name)} x`.execute(db);
-    out.set(name, rows[0]?.h ?? 'empty');
-  }
-  return out;
-}
-
-function changedTables(before: Map<string, string>, after: Map<string, string>): string[] {
-  const names = new Set([...before.keys(), ...after.keys()]);
-  return [...names].filter((n) => before.get(n) !== after.get(n));
-}
 
 // ---------------------------------------------------------------------------------------------
 // The route table and its schemas (OpenAPI 3, as the app generates it)
@@ -718,8 +696,11 @@ function casesFor(route: Route, rnd: () => number, etag?: string): Case[] {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Codes that mean "this part of your request is malformed": their details must say which part. */
-const LOCATED = new Set(['VALIDATION_FAILED', 'MALFORMED_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'URI_TOO_LONG', 'PRECONDITION_REQUIRED']);
+/**
+ * Codes about who asks, not what they sent: the only 4xx whose details need not say where
+ * (error-where.unit.test.ts lists the same exceptions at their source).
+ */
+const NOT_LOCATED = new Set(['UNAUTHENTICATED', 'TOKEN_EXPIRED', 'FORBIDDEN', 'PASSWORD_CHANGE_REQUIRED', 'INVALID_CREDENTIALS', 'ACCOUNT_LOCKED', 'RATE_LIMITED']);
 
 function errorProblem(res: { statusCode: number; body: string; headers: Record<string, unknown> }): string | undefined {
   if (res.statusCode < 400) return `answered ${res.statusCode}`;
@@ -734,10 +715,11 @@ function errorProblem(res: { statusCode: number; body: string; headers: Record<s
   if (!e || typeof e.code !== 'string' || !/^[A-Z][A-Z_]+$/.test(e.code)) return `${res.statusCode} without an error code`;
   if (typeof e.message !== 'string' || e.message.length < 5) return `${res.statusCode} ${e.code} without a message`;
   if (typeof e.details !== 'object' || e.details === null) return `${res.statusCode} ${e.code} without details`;
-  // Malformed input says where: the part of the request (in) or the field, as the error helpers write it.
-  if (LOCATED.has(e.code)) {
+  // Bad input says where: the part of the request (in), and the field when one is to blame.
+  if (!NOT_LOCATED.has(e.code)) {
     const d = e.details as { in?: unknown; field?: unknown };
-    if (typeof d.in !== 'string' && typeof d.field !== 'string') return `${res.statusCode} ${e.code} without details.in or details.field`;
+    if (typeof d.in !== 'string') return `${res.statusCode} ${e.code} without details.in`;
+    if (d.field !== undefined && (typeof d.field !== 'string' || d.field === '')) return `${res.statusCode} ${e.code} with a details.field that is not a name`;
   }
   return undefined;
 }

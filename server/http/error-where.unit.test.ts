@@ -13,6 +13,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { fieldOfProblem } from './errors';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -135,5 +136,22 @@ describe('client errors say where', () => {
   it('lists no exception that no longer exists or that now says where', () => {
     const stale = Object.keys(NO_WHERE).filter((key) => !all.some((c) => c.key === key && !c.hasWhere));
     expect(stale).toEqual([]);
+  });
+});
+
+describe('schema failures name their field the same way', () => {
+  it('turns the JSON Pointer of the first problem into a field', () => {
+    expect(fieldOfProblem({ instancePath: '/features/0/geometry', params: { type: 'object' } })).toBe('features/0/geometry');
+    expect(fieldOfProblem({ instancePath: '/code', params: { pattern: '^[0-9]{12}$' } })).toBe('code');
+  });
+
+  it('names a missing or unexpected property under its parent', () => {
+    expect(fieldOfProblem({ instancePath: '', params: { missingProperty: 'name' } })).toBe('name');
+    expect(fieldOfProblem({ instancePath: '/properties', params: { additionalProperty: 'a/b' } })).toBe('properties/a~1b');
+  });
+
+  it('has no field when the whole part is at fault', () => {
+    expect(fieldOfProblem({ instancePath: '', params: { type: 'object' } })).toBeUndefined();
+    expect(fieldOfProblem(undefined)).toBeUndefined();
   });
 });

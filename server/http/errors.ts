@@ -107,6 +107,19 @@ export function geometryInvalid(
   });
 }
 
+/**
+ * The field of a schema failure in the `field` convention: the JSON Pointer without its leading slash
+ * (`features/0/geometry`), or for a missing or unexpected property its name under that path.
+ */
+export function fieldOfProblem(problem: { instancePath: string; params?: unknown } | undefined): string | undefined {
+  if (!problem) return undefined;
+  const params = (problem.params ?? {}) as { missingProperty?: unknown; additionalProperty?: unknown };
+  const name = typeof params.missingProperty === 'string' ? params.missingProperty : typeof params.additionalProperty === 'string' ? params.additionalProperty : undefined;
+  const steps = problem.instancePath.split('/').filter((s) => s !== '');
+  if (name !== undefined) steps.push(name.replaceAll('~', '~0').replaceAll('/', '~1'));
+  return steps.length === 0 ? undefined : steps.join('/');
+}
+
 /** Postgres SQLSTATEs that mean "the database is not there right now". */
 const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300']);
 const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE']);
@@ -151,9 +164,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const fe = err as FastifyError & { validation?: Array<{ instancePath: string; message?: string; params?: unknown; keyword: string }>; validationContext?: string };
     if (fe.validation) {
       const where = fe.validationContext ?? 'request';
+      const field = fieldOfProblem(fe.validation[0]);
       return reply.status(400).send(
         body('VALIDATION_FAILED', `Invalid ${where}: ${fe.message}`, {
           in: where,
+          ...(field === undefined ? {} : { field }),
           problems: fe.validation.map((v) => ({ path: v.instancePath || '/', keyword: v.keyword, message: v.message ?? '', params: v.params })),
         }),
       );

@@ -85,6 +85,7 @@ export function registerValidation(app: FastifyInstance): void {
         done(
           new AppError('VALIDATION_FAILED', 400, `Invalid ${where}: text must not contain the NUL character (U+0000).`, {
             in: where,
+            ...(path === '/' ? {} : { field: path.slice(1) }),
             problems: [{ path, keyword: 'nul', message: 'must not contain U+0000' }],
           }),
         );
