@@ -8,7 +8,12 @@ export const ErrorResponseSchema = Type.Object(
     error: Type.Object({
       code: Type.String({ description: 'Stable machine-readable code, e.g. GEOMETRY_INVALID' }),
       message: Type.String(),
-      details: Type.Optional(Type.Unknown()),
+      details: Type.Optional(
+        Type.Unknown({
+          description:
+            'Facts of the failure. A 4xx caused by the request says where: `in` (body, querystring, params, headers) and `field` (the parameter or header name, or a body path such as `ids/1`).',
+        }),
+      ),
     }),
   },
   { description: 'Every failure has this shape.' },
