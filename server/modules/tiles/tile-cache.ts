@@ -10,7 +10,7 @@ import { brotliCompress, brotliCompressSync, constants, gzip, gzipSync, type Bro
 import type { TileEncoding } from './accept-encoding';
 
 export interface CachedTile {
-  /** Uncompressed MVT, as PostGIS built it (the ETag is its hash). */
+  /** Uncompressed MVT, as PostGIS built it (the ETag is its hash, whatever the encoding sent). */
   raw: Buffer;
   /**
    * The tile compressed, per encoding: made on the first request that needs it (`encodedTile`) and kept
@@ -27,8 +27,12 @@ interface Entry {
   insertedAt: number;
 }
 
+/**
+ * A weak ETag (`W/"…"`): the tile goes out as Brotli, gzip or raw bytes under the same tag, so the tag
+ * says "the same MVT", not "the same bytes" (RFC 9110 §8.8.1). Revalidation compares weakly anyway.
+ */
 export function etagFor(raw: Buffer): string {
-  return `"${hash('sha1', raw, 'base64url')}"`;
+  return `W/"${hash('sha1', raw, 'base64url')}"`;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ErrorResponseSchema, commonErrorResponses } from '../../contracts/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ifNoneMatchHits } from '../../http/preconditions';
 import { tileEncoding } from './accept-encoding';
 import { encodedTile, type CachedTile } from './tile-cache';
 import type { TileService } from './tile.service';
@@ -31,7 +32,7 @@ const EventTileQuery = Type.Object({
 function sendTile(request: FastifyRequest, reply: FastifyReply, tile: CachedTile, cacheControl: string): void | Promise<void> {
   // Clients revalidate each time (cheap 304s): a tile is never shown stale after an edit.
   void reply.header('etag', tile.etag).header('cache-control', cacheControl).header('vary', 'accept-encoding');
-  if (request.headers['if-none-match'] === tile.etag) {
+  if (ifNoneMatchHits(request.headers['if-none-match'], tile.etag)) {
     void reply.status(304).send(null);
     return;
   }
