@@ -13,7 +13,7 @@ export interface CachedTile {
   /** Uncompressed MVT, as PostGIS built it (the ETag is its hash, whatever the encoding sent). */
   raw: Buffer;
   /**
-   * The tile compressed, per encoding: made on the first request that needs it (`encodedTile`) and kept
+   * The tile compressed, per encoding: made on the first request that needs it (`TileCache.encoded`) and kept
    * with the tile, so a 304 or a client without compression never pays for compressing.
    */
   gzip?: Buffer;
@@ -22,15 +22,14 @@ export interface CachedTile {
 }
 
 interface Entry {
+  key: string;
   tile: CachedTile;
   /** `clock` when last (re-)inserted. */
   insertedAt: number;
+  /** Bytes held: the raw tile and every encoding made of it so far. */
+  bytes: number;
 }
 
-/**
- * A weak ETag (`W/"…"`): the tile goes out as Brotli, gzip or raw bytes under the same tag, so the tag
- * says "the same MVT", not "the same bytes" (RFC 9110 §8.8.1). Revalidation compares weakly anyway.
- */
 export function etagFor(raw: Buffer): string {
   return `W/"${hash('sha1', raw, 'base64url')}"`;
 }
@@ -79,14 +78,32 @@ export async function encodedTile(tile: CachedTile, encoding: TileEncoding): Pro
   return encoded;
 }
 
+export interface TileCacheLimits {
+  /** Tiles kept at most. */
+  maxEntries?: number;
+  /**
+   * Bytes kept at most: raw tiles and their encodings (TILE_CACHE_MB). Tiles differ a hundredfold in
+   * size (a grids tile ~1 KB, a dense buildings tile 100 KB and more), so a count alone bounds nothing.
+   */
+  maxBytes?: number;
+}
+
 export class TileCache {
   private readonly entries = new Map<string, Entry>();
+  /** The entry holding a tile, to count its encodings when they are made after it was cached. */
+  private readonly entryOf = new WeakMap<CachedTile, Entry>();
   /** Insertions so far (including re-insertions of hits): an entry's age in the eviction order. */
   private clock = 0;
+  private held = 0;
   private readonly versions = new Map<string, number>();
   private live = false;
+  private readonly maxEntries: number;
+  private readonly maxBytes: number;
 
-  constructor(private readonly maxEntries = 20_000) {}
+  constructor(limits: TileCacheLimits = {}) {
+    this.maxEntries = limits.maxEntries ?? 20_000;
+    this.maxBytes = limits.maxBytes ?? 256 * 1024 * 1024;
+  }
 
   /** Whether cached tiles may be served (versions are known and being followed). */
   get enabled(): boolean {
@@ -95,7 +112,10 @@ export class TileCache {
 
   setLive(live: boolean): void {
     this.live = live;
-    if (!live) this.entries.clear();
+    if (!live) {
+      this.entries.clear();
+      this.held = 0;
+    }
   }
 
   setVersions(versions: Iterable<[string, number]>): void {
@@ -105,7 +125,7 @@ export class TileCache {
   /** A layer changed: forget its tiles. */
   bump(layer: string, version?: number): void {
     this.versions.set(layer, version ?? (this.versions.get(layer) ?? 0) + 1);
-    for (const key of this.entries.keys()) if (key.startsWith(`${layer}|`)) this.entries.delete(key);
+    for (const [key, entry] of this.entries) if (key.startsWith(`${layer}|`)) this.remove(entry);
   }
 
   key(versionKey: string, tileKey: string): string {
@@ -129,15 +149,57 @@ export class TileCache {
 
   set(key: string, tile: CachedTile): void {
     if (!this.live) return;
-    this.entries.delete(key);
-    this.entries.set(key, { tile, insertedAt: this.clock++ });
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+    const old = this.entries.get(key);
+    if (old) this.remove(old);
+    const entry: Entry = { key, tile, insertedAt: this.clock++, bytes: bytesOf(tile) };
+    this.entries.set(key, entry);
+    this.entryOf.set(tile, entry);
+    this.held += entry.bytes;
+    this.evictOverLimits();
+  }
+
+  /**
+   * The tile in this encoding (encodedTile), counted against the byte limit when the tile is cached:
+   * encodings are made on first use, after the tile went in.
+   */
+  async encoded(tile: CachedTile, encoding: TileEncoding): Promise<Buffer> {
+    const kept = tile[encoding];
+    if (kept) return kept;
+    const encoded = await encodedTile(tile, encoding);
+    const entry = this.entryOf.get(tile);
+    if (entry && this.entries.get(entry.key) === entry) {
+      const bytes = bytesOf(tile);
+      this.held += bytes - entry.bytes;
+      entry.bytes = bytes;
+      this.evictOverLimits();
     }
+    return encoded;
   }
 
   get size(): number {
     return this.entries.size;
   }
+
+  /** Bytes held by the cached tiles and their encodings. */
+  get bytes(): number {
+    return this.held;
+  }
+
+  private remove(entry: Entry): void {
+    this.entries.delete(entry.key);
+    this.held -= entry.bytes;
+  }
+
+  /** Oldest first, until both limits hold (a single tile over the byte limit is not kept at all). */
+  private evictOverLimits(): void {
+    while (this.entries.size > this.maxEntries || this.held > this.maxBytes) {
+      const oldest = this.entries.values().next().value;
+      if (oldest === undefined) return;
+      this.remove(oldest);
+    }
+  }
+}
+
+function bytesOf(tile: CachedTile): number {
+  return tile.raw.length + (tile.gzip?.length ?? 0) + (tile.br?.length ?? 0);
 }

@@ -5,11 +5,11 @@ import { etagFor, encodedTile, TileCache, type CachedTile } from './tile-cache';
 
 function tile(text: string): CachedTile {
   const raw = Buffer.from(text);
-  return { raw, gzip: raw, etag: etagFor(raw) };
+  return { raw, etag: etagFor(raw) };
 }
 
-function liveCache(maxEntries: number): TileCache {
-  const cache = new TileCache(maxEntries);
+function liveCache(maxEntries: number, maxBytes?: number): TileCache {
+  const cache = new TileCache({ maxEntries, ...(maxBytes === undefined ? {} : { maxBytes }) });
   cache.setLive(true);
   return cache;
 }
@@ -70,6 +70,53 @@ describe('tile cache', () => {
     cache.set('grids|0|u', tile('u'));
     cache.setLive(true);
     expect(cache.size).toBe(0);
+  });
+
+  it('holds at most maxBytes of tiles and encodings, the least recently used going first', async () => {
+    const cache = liveCache(1_000, 1_000);
+    const big = (c: string): CachedTile => tile(c.repeat(300));
+    cache.set('buildings|0|a', big('a'));
+    cache.set('buildings|0|b', big('b'));
+    cache.set('buildings|0|c', big('c'));
+    expect(cache.bytes).toBe(900);
+    // A fourth pushes the oldest out, whatever the count limit says.
+    cache.set('buildings|0|d', big('d'));
+    expect(cache.size).toBe(3);
+    expect(cache.bytes).toBe(900);
+    expect(cache.get('buildings|0|a')).toBeUndefined();
+    // An encoding made later counts too: b's Brotli (a few bytes of 300 repeated letters) still fits...
+    const b = cache.get('buildings|0|b');
+    if (!b) throw new Error('b was evicted');
+    await cache.encoded(b, 'br');
+    expect(cache.bytes).toBe(900 + (b.br?.length ?? 0));
+    expect(cache.size).toBe(3);
+    // ...a tile that does not compress pushes out as many old ones as its encodings need.
+    const noise: CachedTile = { raw: randomBytes(400), etag: 'W/"n"' };
+    cache.set('buildings|0|n', noise);
+    expect(cache.get('buildings|0|b')).toBeUndefined();
+    await cache.encoded(noise, 'gzip');
+    expect(cache.bytes).toBeLessThanOrEqual(1_000);
+    expect(cache.get('buildings|0|n')).toBe(noise);
+    // Its gzip (~420 bytes) needed room for 2 more: c and d, the oldest, went.
+    expect(cache.get('buildings|0|c')).toBeUndefined();
+    expect(cache.get('buildings|0|d')).toBeUndefined();
+    expect(cache.size).toBe(1);
+    expect(cache.bytes).toBe(noise.raw.length + (noise.gzip?.length ?? 0));
+  });
+
+  it('keeps no tile larger than the byte limit, and forgets bytes with the tiles', () => {
+    const cache = liveCache(1_000, 100);
+    cache.set('buildings|0|huge', tile('x'.repeat(101)));
+    expect(cache.size).toBe(0);
+    expect(cache.bytes).toBe(0);
+    cache.set('grids|0|a', tile('a'.repeat(40)));
+    cache.set('roads|0|b', tile('b'.repeat(40)));
+    cache.bump('grids');
+    expect(cache.bytes).toBe(40);
+    cache.set('roads|0|b', tile('b'.repeat(30)));
+    expect(cache.bytes).toBe(30);
+    cache.setLive(false);
+    expect(cache.bytes).toBe(0);
   });
 
   it('the ETag is a weak quoted hash (one tag for every encoding) that differs when the bytes differ', () => {

@@ -4,7 +4,7 @@ import { ErrorResponseSchema, commonErrorResponses } from '../../contracts/commo
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ifNoneMatchHits } from '../../http/preconditions';
 import { tileEncoding } from './accept-encoding';
-import { encodedTile, type CachedTile } from './tile-cache';
+import type { CachedTile } from './tile-cache';
 import type { TileService } from './tile.service';
 
 const TileParams = Type.Object({
@@ -29,7 +29,7 @@ const EventTileQuery = Type.Object({
  * accepts (accept-encoding.ts). Synchronous when nothing needs compressing (a cached tile keeps each
  * encoding it was sent in); the first compression of a tile returns a promise.
  */
-function sendTile(request: FastifyRequest, reply: FastifyReply, tile: CachedTile, cacheControl: string): void | Promise<void> {
+function sendTile(tiles: TileService, request: FastifyRequest, reply: FastifyReply, tile: CachedTile, cacheControl: string): void | Promise<void> {
   // Clients revalidate each time (cheap 304s): a tile is never shown stale after an edit.
   void reply.header('etag', tile.etag).header('cache-control', cacheControl).header('vary', 'accept-encoding');
   if (ifNoneMatchHits(request.headers['if-none-match'], tile.etag)) {
@@ -48,15 +48,15 @@ function sendTile(request: FastifyRequest, reply: FastifyReply, tile: CachedTile
     void reply.send(kept);
     return;
   }
-  return encodedTile(tile, encoding).then((encoded) => {
+  return tiles.encoded(tile, encoding).then((encoded) => {
     void reply.send(encoded);
   });
 }
 
 /** Send a tile the service returned: at once when it came from the cache, else when rendered. */
-function answerTile(request: FastifyRequest, reply: FastifyReply, tile: CachedTile | Promise<CachedTile>, cacheControl: string): void | Promise<void> {
-  if (tile instanceof Promise) return tile.then((t) => sendTile(request, reply, t, cacheControl));
-  return sendTile(request, reply, tile, cacheControl);
+function answerTile(tiles: TileService, request: FastifyRequest, reply: FastifyReply, tile: CachedTile | Promise<CachedTile>, cacheControl: string): void | Promise<void> {
+  if (tile instanceof Promise) return tile.then((t) => sendTile(tiles, request, reply, t, cacheControl));
+  return sendTile(tiles, request, reply, tile, cacheControl);
 }
 
 export const tileRoutes: FastifyPluginAsyncTypebox<{ tiles: TileService }> = async (app, { tiles }) => {
@@ -78,7 +78,7 @@ export const tileRoutes: FastifyPluginAsyncTypebox<{ tiles: TileService }> = asy
     (request, reply) => {
       const { z, x, y } = request.params;
       // private: the answer depends on who asks (scope), so shared caches must not keep it.
-      return answerTile(request, reply, tiles.eventTile(request.principal, z, x, y, request.query), 'private, max-age=0, must-revalidate');
+      return answerTile(tiles, request, reply, tiles.eventTile(request.principal, z, x, y, request.query), 'private, max-age=0, must-revalidate');
     },
   );
 
@@ -104,7 +104,7 @@ export const tileRoutes: FastifyPluginAsyncTypebox<{ tiles: TileService }> = asy
     },
     (request, reply) => {
       const { layer, z, x, y } = request.params;
-      return answerTile(request, reply, tiles.tile(layer, z, x, y, request.query.layout), 'public, max-age=0, must-revalidate');
+      return answerTile(tiles, request, reply, tiles.tile(layer, z, x, y, request.query.layout), 'public, max-age=0, must-revalidate');
     },
   );
 
