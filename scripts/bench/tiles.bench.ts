@@ -46,7 +46,7 @@ const PARTS = process.env.TILES_BENCH_PARTS ?? 'cold,cached';
 const SETS = (process.env.TILES_BENCH_SETS ?? 'grids,events15,events13').split(',');
 /**
  * The two kinds of tile client: a browser (what Chromium sends, over plain HTTP too; the web map's
- * requests get Brotli, web/e2e/smoke) and a client that takes gzip only (QGIS, curl --compressed).
+ * requests get Brotli, web/e2e/smoke) and a client that takes gzip only (GDAL's MVT driver, QGIS on Qt 5).
  */
 const BROWSER = { 'Accept-Encoding': 'gzip, deflate, br, zstd' };
 const GZIP_ONLY = { 'Accept-Encoding': 'gzip' };

@@ -5,7 +5,8 @@
  * Brotli on a tie because it is the cheaper of the two for the server at the same size: at quality 1 an
  * 8.6 KB events tile takes ~61 µs against gzip level 1's ~123 µs, and both shrink it to ~58 %
  * (README "Benchmarks"). Browsers send "gzip, deflate, br, zstd", over plain HTTP too (the web map's
- * tile requests, checked in web/e2e); GIS desktop clients and curl --compressed send gzip only.
+ * tile requests, checked in web/e2e), and curl --compressed (Debian's libcurl) "deflate, gzip, br,
+ * zstd"; GDAL's MVT driver sends "gzip" only, QGIS on Qt 5 "gzip, deflate": they get gzip.
  *
  * An entry counts with a non-zero weight (`gzip;q=0` is a refusal); `*` stands for a coding the header
  * does not name; `x-gzip` is gzip.

@@ -3,7 +3,7 @@ import { tileEncoding } from './accept-encoding';
 
 describe('tileEncoding', () => {
   it.each([
-    // What clients send: Chromium (over HTTP and HTTPS), Firefox, QGIS/Qt and curl --compressed.
+    // What clients send: Chromium (over HTTP and HTTPS), Firefox, curl --compressed, GDAL's MVT driver.
     ['gzip, deflate, br, zstd', 'br'],
     ['gzip, deflate, br', 'br'],
     ['gzip, deflate', 'gzip'],
