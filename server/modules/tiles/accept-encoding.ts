@@ -21,10 +21,10 @@ export function tileEncoding(header: string | undefined): TileEncoding | undefin
   if (!header) return undefined;
   // Browsers and tile clients send weightless lists: every entry is accepted, so regular expressions
   // decide without splitting the header (the cached tile's hot path).
+  // Every entry weighs 1 there, so Brotli wins whenever it is named or `*` stands for it.
   if (!header.includes(';')) {
-    if (BR.test(header)) return 'br';
-    if (GZIP.test(header)) return 'gzip';
-    return STAR.test(header) ? 'br' : undefined;
+    if (BR.test(header) || STAR.test(header)) return 'br';
+    return GZIP.test(header) ? 'gzip' : undefined;
   }
   let br: number | undefined;
   let gzip: number | undefined;
@@ -38,7 +38,8 @@ export function tileEncoding(header: string | undefined): TileEncoding | undefin
     const weight = Number.isFinite(parsed) && parsed > 0 ? parsed : 0;
     if (name === 'br') br = weight;
     else if (name === '*') star = weight;
-    else gzip = weight;
+    // gzip and x-gzip name one coding: the higher weight counts.
+    else gzip = Math.max(gzip ?? 0, weight);
   }
   const brWeight = br ?? star ?? 0;
   const gzipWeight = gzip ?? star ?? 0;

@@ -33,6 +33,11 @@ describe('tileEncoding', () => {
     ['deflate,\tx-gzip', 'gzip'],
     ['br,gzip', 'br'],
     ['deflate, *', 'br'],
+    // With and without weights alike: `*` stands for Brotli, and gzip/x-gzip are one coding.
+    ['gzip, *', 'br'],
+    ['gzip;q=1, *;q=1', 'br'],
+    ['gzip, x-gzip;q=0', 'gzip'],
+    ['x-gzip;q=0, gzip;q=0.5', 'gzip'],
     // Neither.
     ['identity', undefined],
     ['deflate, zstd', undefined],

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { etagFor, encodedTile, TileCache, type CachedTile } from './tile-cache';
+import { etagFor, encodedTile, ownBytes, TileCache, type CachedTile } from './tile-cache';
 
 function tile(text: string): CachedTile {
   const raw = Buffer.from(text);
@@ -90,18 +90,52 @@ describe('tile cache', () => {
     await cache.encoded(b, 'br');
     expect(cache.bytes).toBe(900 + (b.br?.length ?? 0));
     expect(cache.size).toBe(3);
-    // ...a tile that does not compress pushes out as many old ones as its encodings need.
+    // ...a tile that does not compress pushes out as many of the least recently used as it needs: b was
+    // just used (it moved behind c and d), so c and d go.
     const noise: CachedTile = { raw: randomBytes(400), etag: 'W/"n"' };
     cache.set('buildings|0|n', noise);
-    expect(cache.get('buildings|0|b')).toBeUndefined();
-    await cache.encoded(noise, 'gzip');
-    expect(cache.bytes).toBeLessThanOrEqual(1_000);
-    expect(cache.get('buildings|0|n')).toBe(noise);
-    // Its gzip (~420 bytes) needed room for 2 more: c and d, the oldest, went.
+    // (Counted in bytes: a get would itself mark b as used.)
+    expect(cache.size).toBe(2);
+    expect(cache.bytes).toBe(700 + (b.br?.length ?? 0));
     expect(cache.get('buildings|0|c')).toBeUndefined();
     expect(cache.get('buildings|0|d')).toBeUndefined();
+    // Its gzip (~420 bytes) needs room too: b, now the least recently used, goes.
+    await cache.encoded(noise, 'gzip');
+    expect(cache.get('buildings|0|b')).toBeUndefined();
+    expect(cache.get('buildings|0|n')).toBe(noise);
     expect(cache.size).toBe(1);
     expect(cache.bytes).toBe(noise.raw.length + (noise.gzip?.length ?? 0));
+  });
+
+  it('keeps a tile in use when bytes, not the count, are the limit', () => {
+    const cache = liveCache(1_000, 1_000);
+    cache.set('buildings|0|hot', tile('h'.repeat(100)));
+    for (let i = 0; i < 50; i += 1) {
+      cache.set(`buildings|0|cold${i}`, tile(String(i % 10).repeat(100)));
+      expect(cache.get('buildings|0|hot')?.raw.length).toBe(100);
+    }
+    expect(cache.size).toBe(10);
+    expect(cache.bytes).toBe(1_000);
+    expect(cache.get('buildings|0|cold40')).toBeUndefined();
+    expect(cache.get('buildings|0|cold49')).toBeDefined();
+  });
+
+  it('a tile over the whole limit is not kept, and does not push the others out', async () => {
+    const cache = liveCache(1_000, 1_000);
+    for (const k of ['a', 'b', 'c']) cache.set(`buildings|0|${k}`, tile(k.repeat(300)));
+    cache.set('buildings|0|huge', tile('x'.repeat(1_001)));
+    expect(cache.get('buildings|0|huge')).toBeUndefined();
+    expect(cache.size).toBe(3);
+    expect(cache.bytes).toBe(900);
+    // An encoding that takes one tile over the limit drops that tile only.
+    const cache2 = liveCache(1_000, 1_000);
+    cache2.set('buildings|0|a', tile('a'.repeat(300)));
+    const noise: CachedTile = { raw: randomBytes(600), etag: 'W/"n"' };
+    cache2.set('buildings|0|n', noise);
+    await cache2.encoded(noise, 'gzip');
+    expect(cache2.get('buildings|0|n')).toBeUndefined();
+    expect(cache2.get('buildings|0|a')?.raw.length).toBe(300);
+    expect(cache2.bytes).toBe(300);
   });
 
   it('keeps no tile larger than the byte limit, and forgets bytes with the tiles', () => {
@@ -127,22 +161,39 @@ describe('tile cache', () => {
 });
 
 describe('compressing a tile', () => {
-  it('compresses small tiles inline and large ones in the thread pool, once per encoding, to the same bytes', async () => {
+  it('compresses a small and a large tile (over the inline limit) once per encoding, into buffers of their own', async () => {
     // A small tile and one over the inline limit (half random, so it does not shrink to nothing).
     for (const raw of [Buffer.from('a small tile '.repeat(10)), Buffer.concat([randomBytes(40_000), Buffer.alloc(40_000, 7)])]) {
       const tile: CachedTile = { raw, etag: etagFor(raw) };
       const zipped = await encodedTile(tile, 'gzip');
       expect(gunzipSync(zipped).equals(raw)).toBe(true);
+      // Not a slice of zlib's 16 KiB output chunk: the cache counts what it holds.
+      expect(zipped.buffer.byteLength).toBe(zipped.length);
       expect(zipped.length).toBeLessThan(raw.length);
       expect(tile.gzip).toBe(zipped);
       expect(await encodedTile(tile, 'gzip')).toBe(zipped);
       expect(tile.br).toBeUndefined();
       const br = await encodedTile(tile, 'br');
       expect(brotliDecompressSync(br).equals(raw)).toBe(true);
+      expect(br.buffer.byteLength).toBe(br.length);
       expect(br.length).toBeLessThan(raw.length);
       expect(tile.br).toBe(br);
       expect(await encodedTile(tile, 'br')).toBe(br);
       expect(tile.gzip).toBe(zipped);
     }
+  });
+});
+
+describe('ownBytes', () => {
+  it('copies a slice out of a larger memory block, and leaves a buffer that owns its memory alone', () => {
+    const block = Buffer.alloc(16_384, 1);
+    const slice = block.subarray(100, 2_100);
+    const own = ownBytes(slice);
+    expect(own.equals(slice)).toBe(true);
+    expect(own.buffer.byteLength).toBe(2_000);
+    expect(ownBytes(own)).toBe(own);
+    // Node's small buffers share an 8 KiB slab.
+    const pooled = Buffer.from('a small tile');
+    expect(ownBytes(pooled).buffer.byteLength).toBe(pooled.length);
   });
 });

@@ -160,3 +160,24 @@ describe('building tiles', () => {
     await expect.poll(() => households('4号楼'), { timeout: 2_000, interval: 50 }).toBe(3);
   });
 });
+
+describe('tiles for other origins (CORS_ORIGINS)', () => {
+  let c: TestApp;
+  beforeAll(async () => {
+    c = await createTestApp({ corsOrigins: ['https://a.example'] });
+    await newDivisions(c.tdb.db);
+    const layout = await newLayout(c.tdb.db, { status: 'published' });
+    await newGrid(c.tdb.db, layout, lattice(113.6, 34.75, 113.604, 34.753, 1, 1)[0]!, { code: `${COMMUNITY}001` });
+  });
+  afterAll(async () => c.close());
+
+  it('vary by Origin as well as by Accept-Encoding, so a shared cache keeps both apart', async () => {
+    const res = await c.inject({ url: tileUrl('grids'), headers: { origin: 'https://a.example', 'accept-encoding': 'gzip, deflate, br, zstd' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['access-control-allow-origin']).toBe('https://a.example');
+    const vary = String(res.headers.vary).split(',').map((v) => v.trim().toLowerCase());
+    expect(vary).toContain('origin');
+    expect(vary).toContain('accept-encoding');
+    expect(decode(brotliDecompressSync(res.rawPayload), 'grids')).toHaveLength(1);
+  });
+});

@@ -27,30 +27,41 @@ const EventTileQuery = Type.Object({
 /**
  * Answer with a tile: 304 when the client has it, else its Brotli, gzip or raw bytes, as the client
  * accepts (accept-encoding.ts). Synchronous when nothing needs compressing (a cached tile keeps each
- * encoding it was sent in); the first compression of a tile returns a promise.
+ * encoding it was sent in); the first compression of a tile returns a promise. The tile's headers go
+ * on only with its bytes, so an error while compressing is a plain error answer, not one that claims
+ * to be a compressed, cacheable tile.
  */
 function sendTile(tiles: TileService, request: FastifyRequest, reply: FastifyReply, tile: CachedTile, cacheControl: string): void | Promise<void> {
-  // Clients revalidate each time (cheap 304s): a tile is never shown stale after an edit.
-  void reply.header('etag', tile.etag).header('cache-control', cacheControl).header('vary', 'accept-encoding');
   if (ifNoneMatchHits(request.headers['if-none-match'], tile.etag)) {
-    void reply.status(304).send(null);
+    void tileHeaders(reply, tile, cacheControl).status(304).send(null);
     return;
   }
-  void reply.type('application/vnd.mapbox-vector-tile');
   const encoding = tileEncoding(request.headers['accept-encoding']);
   if (encoding === undefined) {
-    void reply.send(tile.raw);
+    void tileHeaders(reply, tile, cacheControl).type('application/vnd.mapbox-vector-tile').send(tile.raw);
     return;
   }
-  void reply.header('content-encoding', encoding);
   const kept = tile[encoding];
   if (kept) {
-    void reply.send(kept);
+    void tileHeaders(reply, tile, cacheControl).type('application/vnd.mapbox-vector-tile').header('content-encoding', encoding).send(kept);
     return;
   }
   return tiles.encoded(tile, encoding).then((encoded) => {
-    void reply.send(encoded);
+    void tileHeaders(reply, tile, cacheControl).type('application/vnd.mapbox-vector-tile').header('content-encoding', encoding).send(encoded);
   });
+}
+
+/**
+ * Validators and caching: clients revalidate each time (cheap 304s), so a tile is never shown stale
+ * after an edit. Vary is added to, not replaced: CORS puts `Origin` there, and a shared cache must keep
+ * both apart.
+ */
+function tileHeaders(reply: FastifyReply, tile: CachedTile, cacheControl: string): FastifyReply {
+  const vary = reply.getHeader('vary');
+  return reply
+    .header('etag', tile.etag)
+    .header('cache-control', cacheControl)
+    .header('vary', vary === undefined ? 'accept-encoding' : `${String(vary)}, accept-encoding`);
 }
 
 /** Send a tile the service returned: at once when it came from the cache, else when rendered. */

@@ -8,7 +8,7 @@ import type { Database } from '../../db/database';
 import type { NotificationHub } from '../../db/notifications';
 import { AppError } from '../../http/errors';
 import type { TileEncoding } from './accept-encoding';
-import { etagFor, TileCache, type CachedTile, type TileCacheLimits } from './tile-cache';
+import { etagFor, ownBytes, TileCache, type CachedTile, type TileCacheLimits } from './tile-cache';
 import { TILE_LAYERS, type TileLayerDefinition } from './tile-layers';
 import { eventBounds, isTileableLayout, layerBounds, readDataVersions, renderEventTile, renderTile } from './tile.repository';
 import { EVENT_CELL_FIELDS, EVENT_MAXZOOM, EVENT_MINZOOM, EVENT_POINT_FIELDS, EVENT_POINT_MINZOOM, type EventTileFilter } from './event-tiles';
@@ -95,7 +95,7 @@ export class TileService {
 
   /** Render a tile that is not cached, and cache it. */
   private async render(key: string, render: () => Promise<Buffer>): Promise<CachedTile> {
-    const raw = await render();
+    const raw = ownBytes(await render());
     const tile: CachedTile = { raw, etag: etagFor(raw) };
     this.cache.set(key, tile);
     return tile;
