@@ -45,8 +45,9 @@ const PARTS = process.env.TILES_BENCH_PARTS ?? 'cold,cached';
 /** Comma-separated tile sets to run (`grids`, `events15`, `events13`); all by default. */
 const SETS = (process.env.TILES_BENCH_SETS ?? 'grids,events15,events13').split(',');
 /**
- * The two kinds of tile client: a browser (what Chromium sends, over plain HTTP too; the web map's
- * requests get Brotli, web/e2e/smoke) and a client that takes gzip only (GDAL's MVT driver, QGIS on Qt 5).
+ * The two kinds of tile client: a browser over HTTPS or on localhost (what Chromium sends there; the
+ * web map's requests get Brotli, web/e2e/smoke) and a client that takes gzip only (GDAL's MVT driver,
+ * QGIS on Qt 5, and Chromium itself over plain HTTP to another host).
  */
 const BROWSER = { 'Accept-Encoding': 'gzip, deflate, br, zstd' };
 const GZIP_ONLY = { 'Accept-Encoding': 'gzip' };

@@ -4,9 +4,10 @@
  *
  * Brotli on a tie because it is the cheaper of the two for the server at the same size: at quality 1 an
  * 8.6 KB events tile takes ~61 µs against gzip level 1's ~123 µs, and both shrink it to ~58 %
- * (README "Benchmarks"). Browsers send "gzip, deflate, br, zstd", over plain HTTP too (the web map's
- * tile requests, checked in web/e2e), and curl --compressed (Debian's libcurl) "deflate, gzip, br,
- * zstd"; GDAL's MVT driver sends "gzip" only, QGIS on Qt 5 "gzip, deflate": they get gzip.
+ * (README "Benchmarks"). Chromium sends "gzip, deflate, br, zstd" over HTTPS and to localhost (the
+ * web map's tile requests, checked in web/e2e) but "gzip, deflate" over plain HTTP to any other host;
+ * curl --compressed (Debian's libcurl) sends "deflate, gzip, br, zstd"; GDAL's MVT driver "gzip", QGIS
+ * on Qt 5 "gzip, deflate". So a deployment served over HTTPS gives browsers Brotli (README).
  *
  * An entry counts with a non-zero weight (`gzip;q=0` is a refusal); `*` stands for a coding the header
  * does not name; `x-gzip` is gzip.
