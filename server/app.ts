@@ -108,7 +108,7 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
   await app.register(eventRoutes, { db, config, dispatch, context: eventContext });
   await app.register(open311Routes, { db, config, dispatch, context: eventContext });
 
-  const tiles = new TileService(db);
+  const tiles = new TileService(db, { maxBytes: config.tileCacheMb * 1024 * 1024 });
   await app.register(tileRoutes, { tiles });
   await app.register(ogcRoutes, { db });
   await app.register(dispatchRoutes, { dispatch });

@@ -44,6 +44,8 @@ export interface AppConfig {
   registryKey: string | undefined;
   /** Dispatch: a point outside every grid goes to the nearest grid within this distance (metres). */
   dispatchNearestGridM: number;
+  /** Memory for cached vector tiles and their compressed forms, MiB (0: no tile cache). */
+  tileCacheMb: number;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -83,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     trustProxy: boolFromEnv(env, 'TRUST_PROXY', false),
     registryKey: env.REGISTRY_KEY || undefined,
     dispatchNearestGridM: intFromEnv(env, 'DISPATCH_NEAREST_GRID_M', 100),
+    tileCacheMb: intFromEnv(env, 'TILE_CACHE_MB', 256),
   };
 }
 

@@ -26,3 +26,19 @@ export function requireIfMatch(header: string | string[] | undefined): number {
   }
   return version;
 }
+
+/**
+ * Whether a GET's If-None-Match names this ETag (RFC 9110 §13.1.2), so the answer is 304: `*`, or a
+ * list holding it, compared weakly (`W/"x"` and `"x"` match). The usual request echoes the one ETag it
+ * was given: one string comparison.
+ */
+export function ifNoneMatchHits(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header === etag) return true;
+  const opaque = etag.startsWith('W/') ? etag.slice(2) : etag;
+  for (const part of header.split(',')) {
+    const tag = part.trim();
+    if (tag === '*' || (tag.startsWith('W/') ? tag.slice(2) : tag) === opaque) return true;
+  }
+  return false;
+}

@@ -30,7 +30,8 @@ describe('web app shell in a real browser', () => {
       await expect.poll(() => page.evaluate((l) => window.wangge?.map.queryRenderedFeatures({ layers: [l] }).length ?? 0, layer), { timeout: 20_000 }).toBeGreaterThan(0);
     }
     expect(await page.title()).toContain('网格');
-    // Chromium accepts Brotli, over plain HTTP too: the cheaper encoding for the server (accept-encoding.ts).
+    // Chromium accepts Brotli over HTTPS and on localhost (this test): the cheaper encoding for the server
+    // (accept-encoding.ts).
     expect([...tileEncodings]).toEqual(['br']);
 
     // a wrong password is refused with a clear message, and no menu appears

@@ -3,7 +3,7 @@ import { tileEncoding } from './accept-encoding';
 
 describe('tileEncoding', () => {
   it.each([
-    // What clients send: Chromium (over HTTP and HTTPS), Firefox, QGIS/Qt and curl --compressed.
+    // What clients send: Chromium (over HTTP and HTTPS), Firefox, curl --compressed, GDAL's MVT driver.
     ['gzip, deflate, br, zstd', 'br'],
     ['gzip, deflate, br', 'br'],
     ['gzip, deflate', 'gzip'],
@@ -33,6 +33,11 @@ describe('tileEncoding', () => {
     ['deflate,\tx-gzip', 'gzip'],
     ['br,gzip', 'br'],
     ['deflate, *', 'br'],
+    // With and without weights alike: `*` stands for Brotli, and gzip/x-gzip are one coding.
+    ['gzip, *', 'br'],
+    ['gzip;q=1, *;q=1', 'br'],
+    ['gzip, x-gzip;q=0', 'gzip'],
+    ['x-gzip;q=0, gzip;q=0.5', 'gzip'],
     // Neither.
     ['identity', undefined],
     ['deflate, zstd', undefined],

@@ -10,10 +10,10 @@ import { brotliCompress, brotliCompressSync, constants, gzip, gzipSync, type Bro
 import type { TileEncoding } from './accept-encoding';
 
 export interface CachedTile {
-  /** Uncompressed MVT, as PostGIS built it (the ETag is its hash). */
+  /** Uncompressed MVT, as PostGIS built it (the ETag is its hash, whatever the encoding sent). */
   raw: Buffer;
   /**
-   * The tile compressed, per encoding: made on the first request that needs it (`encodedTile`) and kept
+   * The tile compressed, per encoding: made on the first request that needs it (`TileCache.encoded`) and kept
    * with the tile, so a 304 or a client without compression never pays for compressing.
    */
   gzip?: Buffer;
@@ -22,13 +22,16 @@ export interface CachedTile {
 }
 
 interface Entry {
+  key: string;
   tile: CachedTile;
   /** `clock` when last (re-)inserted. */
   insertedAt: number;
+  /** Bytes held: the raw tile and every encoding made of it so far. */
+  bytes: number;
 }
 
 export function etagFor(raw: Buffer): string {
-  return `"${hash('sha1', raw, 'base64url')}"`;
+  return `W/"${hash('sha1', raw, 'base64url')}"`;
 }
 
 /**
@@ -59,6 +62,18 @@ function compressInline(raw: Buffer, encoding: TileEncoding): Buffer {
   return encoding === 'br' ? brotliCompressSync(raw, brotliOptions(raw.length)) : gzipSync(raw, GZIP_OPTIONS);
 }
 
+/**
+ * These bytes in memory of their own. zlib hands back a slice of its 16 KiB output chunk, and Node's
+ * small buffers are slices of a shared 8 KiB slab: kept in the cache, a 2 KB slice would hold its whole
+ * chunk (5,000 cached tiles counted 20 MiB and held 167 MiB). A copy of a tile costs well under 1 µs.
+ */
+export function ownBytes(buf: Buffer): Buffer {
+  if (buf.byteOffset === 0 && buf.buffer.byteLength === buf.length) return buf;
+  const own = Buffer.allocUnsafeSlow(buf.length);
+  buf.copy(own);
+  return own;
+}
+
 function compressInPool(raw: Buffer, encoding: TileEncoding): Promise<Buffer> {
   return encoding === 'br' ? brotliAsync(raw, brotliOptions(raw.length)) : gzipAsync(raw, GZIP_OPTIONS);
 }
@@ -70,19 +85,37 @@ function compressInPool(raw: Buffer, encoding: TileEncoding): Promise<Buffer> {
 export async function encodedTile(tile: CachedTile, encoding: TileEncoding): Promise<Buffer> {
   const kept = tile[encoding];
   if (kept) return kept;
-  const encoded = tile.raw.length <= INLINE_COMPRESS_MAX_BYTES ? compressInline(tile.raw, encoding) : await compressInPool(tile.raw, encoding);
+  const encoded = ownBytes(tile.raw.length <= INLINE_COMPRESS_MAX_BYTES ? compressInline(tile.raw, encoding) : await compressInPool(tile.raw, encoding));
   tile[encoding] = encoded;
   return encoded;
 }
 
+export interface TileCacheLimits {
+  /** Tiles kept at most. */
+  maxEntries?: number;
+  /**
+   * Bytes kept at most: raw tiles and their encodings (TILE_CACHE_MB). Tiles differ a hundredfold in
+   * size (a grids tile ~1 KB, a dense buildings tile 100 KB and more), so a count alone bounds nothing.
+   */
+  maxBytes?: number;
+}
+
 export class TileCache {
   private readonly entries = new Map<string, Entry>();
+  /** The entry holding a tile, to count its encodings when they are made after it was cached. */
+  private readonly entryOf = new WeakMap<CachedTile, Entry>();
   /** Insertions so far (including re-insertions of hits): an entry's age in the eviction order. */
   private clock = 0;
+  private held = 0;
   private readonly versions = new Map<string, number>();
   private live = false;
+  private readonly maxEntries: number;
+  private readonly maxBytes: number;
 
-  constructor(private readonly maxEntries = 20_000) {}
+  constructor(limits: TileCacheLimits = {}) {
+    this.maxEntries = limits.maxEntries ?? 20_000;
+    this.maxBytes = limits.maxBytes ?? 256 * 1024 * 1024;
+  }
 
   /** Whether cached tiles may be served (versions are known and being followed). */
   get enabled(): boolean {
@@ -91,7 +124,10 @@ export class TileCache {
 
   setLive(live: boolean): void {
     this.live = live;
-    if (!live) this.entries.clear();
+    if (!live) {
+      this.entries.clear();
+      this.held = 0;
+    }
   }
 
   setVersions(versions: Iterable<[string, number]>): void {
@@ -101,7 +137,7 @@ export class TileCache {
   /** A layer changed: forget its tiles. */
   bump(layer: string, version?: number): void {
     this.versions.set(layer, version ?? (this.versions.get(layer) ?? 0) + 1);
-    for (const key of this.entries.keys()) if (key.startsWith(`${layer}|`)) this.entries.delete(key);
+    for (const [key, entry] of this.entries) if (key.startsWith(`${layer}|`)) this.remove(entry);
   }
 
   key(versionKey: string, tileKey: string): string {
@@ -114,8 +150,9 @@ export class TileCache {
     if (!hit) return undefined;
     // Map keeps insertion order and the oldest insertion is evicted first. A hit is re-inserted (marked
     // recently used) only once it has drifted into the older half of that order: a tile used at least
-    // once every maxEntries / 2 insertions is never evicted, and hot tiles skip the delete + insert.
-    if (this.clock - hit.insertedAt > this.maxEntries / 2) {
+    // once every size / 2 insertions is never evicted, and hot tiles skip the delete + insert. The
+    // current size, not maxEntries: when bytes bind first the cache holds far fewer tiles.
+    if (this.clock - hit.insertedAt > this.entries.size / 2) {
       this.entries.delete(key);
       hit.insertedAt = this.clock++;
       this.entries.set(key, hit);
@@ -125,15 +162,60 @@ export class TileCache {
 
   set(key: string, tile: CachedTile): void {
     if (!this.live) return;
-    this.entries.delete(key);
-    this.entries.set(key, { tile, insertedAt: this.clock++ });
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+    const old = this.entries.get(key);
+    if (old) this.remove(old);
+    // A tile over the whole limit is served but not kept (making room for it would empty the cache).
+    if (bytesOf(tile) > this.maxBytes) return;
+    const entry: Entry = { key, tile, insertedAt: this.clock++, bytes: bytesOf(tile) };
+    this.entries.set(key, entry);
+    this.entryOf.set(tile, entry);
+    this.held += entry.bytes;
+    this.evictOverLimits();
+  }
+
+  /**
+   * The tile in this encoding (encodedTile), counted against the byte limit when the tile is cached:
+   * encodings are made on first use, after the tile went in.
+   */
+  async encoded(tile: CachedTile, encoding: TileEncoding): Promise<Buffer> {
+    const kept = tile[encoding];
+    if (kept) return kept;
+    const encoded = await encodedTile(tile, encoding);
+    const entry = this.entryOf.get(tile);
+    if (entry && this.entries.get(entry.key) === entry) {
+      const bytes = bytesOf(tile);
+      this.held += bytes - entry.bytes;
+      entry.bytes = bytes;
+      if (bytes > this.maxBytes) this.remove(entry);
+      else this.evictOverLimits();
     }
+    return encoded;
   }
 
   get size(): number {
     return this.entries.size;
   }
+
+  /** Bytes held by the cached tiles and their encodings. */
+  get bytes(): number {
+    return this.held;
+  }
+
+  private remove(entry: Entry): void {
+    this.entries.delete(entry.key);
+    this.held -= entry.bytes;
+  }
+
+  /** Oldest first, until both limits hold. */
+  private evictOverLimits(): void {
+    while (this.entries.size > this.maxEntries || this.held > this.maxBytes) {
+      const oldest = this.entries.values().next().value;
+      if (oldest === undefined) return;
+      this.remove(oldest);
+    }
+  }
+}
+
+function bytesOf(tile: CachedTile): number {
+  return tile.raw.length + (tile.gzip?.length ?? 0) + (tile.br?.length ?? 0);
 }

@@ -47,7 +47,7 @@ describe('vector tiles built by PostGIS', () => {
     const plain = await t.inject(tileUrl('grids'));
     expect(plain.headers['content-encoding']).toBeUndefined();
     expect(plain.headers.vary).toBe('accept-encoding');
-    // What QGIS and curl --compressed send: gzip.
+    // What GDAL's MVT driver sends: gzip only.
     const zipped = await t.inject({ url: tileUrl('grids'), headers: { 'accept-encoding': 'gzip, deflate' } });
     expect(zipped.headers['content-encoding']).toBe('gzip');
     expect(gunzipSync(zipped.rawPayload).equals(plain.rawPayload)).toBe(true);
@@ -68,6 +68,13 @@ describe('vector tiles built by PostGIS', () => {
     const again = await t.inject({ url: tileUrl('grids'), headers: { 'if-none-match': String(plain.headers.etag), 'accept-encoding': 'gzip, br' } });
     expect(again.statusCode).toBe(304);
     expect(again.rawPayload.length).toBe(0);
+    // One weak tag for every encoding; a list naming it, or its strong spelling, revalidates too.
+    expect(String(plain.headers.etag)).toMatch(/^W\//);
+    const listed = await t.inject({ url: tileUrl('grids'), headers: { 'if-none-match': `"old", ${String(plain.headers.etag).slice(2)}` } });
+    expect(listed.statusCode).toBe(304);
+    const other = await t.inject({ url: tileUrl('grids'), headers: { 'if-none-match': 'W/"old"' } });
+    expect(other.statusCode).toBe(200);
+    expect(other.rawPayload.equals(plain.rawPayload)).toBe(true);
   });
 
   it('never serves a stale tile after an edit: the next request shows the change', async () => {
@@ -151,5 +158,26 @@ describe('building tiles', () => {
       await sql`UPDATE households SET building_id = ${other} WHERE building_id = ${building} AND room = '105'`.execute(trx);
     });
     await expect.poll(() => households('4号楼'), { timeout: 2_000, interval: 50 }).toBe(3);
+  });
+});
+
+describe('tiles for other origins (CORS_ORIGINS)', () => {
+  let c: TestApp;
+  beforeAll(async () => {
+    c = await createTestApp({ corsOrigins: ['https://a.example'] });
+    await newDivisions(c.tdb.db);
+    const layout = await newLayout(c.tdb.db, { status: 'published' });
+    await newGrid(c.tdb.db, layout, lattice(113.6, 34.75, 113.604, 34.753, 1, 1)[0]!, { code: `${COMMUNITY}001` });
+  });
+  afterAll(async () => c.close());
+
+  it('vary by Origin as well as by Accept-Encoding, so a shared cache keeps both apart', async () => {
+    const res = await c.inject({ url: tileUrl('grids'), headers: { origin: 'https://a.example', 'accept-encoding': 'gzip, deflate, br, zstd' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['access-control-allow-origin']).toBe('https://a.example');
+    const vary = String(res.headers.vary).split(',').map((v) => v.trim().toLowerCase());
+    expect(vary).toContain('origin');
+    expect(vary).toContain('accept-encoding');
+    expect(decode(brotliDecompressSync(res.rawPayload), 'grids')).toHaveLength(1);
   });
 });

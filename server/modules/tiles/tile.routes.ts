@@ -2,8 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ErrorResponseSchema, commonErrorResponses } from '../../contracts/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ifNoneMatchHits } from '../../http/preconditions';
 import { tileEncoding } from './accept-encoding';
-import { encodedTile, type CachedTile } from './tile-cache';
+import type { CachedTile } from './tile-cache';
 import type { TileService } from './tile.service';
 
 const TileParams = Type.Object({
@@ -26,36 +27,47 @@ const EventTileQuery = Type.Object({
 /**
  * Answer with a tile: 304 when the client has it, else its Brotli, gzip or raw bytes, as the client
  * accepts (accept-encoding.ts). Synchronous when nothing needs compressing (a cached tile keeps each
- * encoding it was sent in); the first compression of a tile returns a promise.
+ * encoding it was sent in); the first compression of a tile returns a promise. The tile's headers go
+ * on only with its bytes, so an error while compressing is a plain error answer, not one that claims
+ * to be a compressed, cacheable tile.
  */
-function sendTile(request: FastifyRequest, reply: FastifyReply, tile: CachedTile, cacheControl: string): void | Promise<void> {
-  // Clients revalidate each time (cheap 304s): a tile is never shown stale after an edit.
-  void reply.header('etag', tile.etag).header('cache-control', cacheControl).header('vary', 'accept-encoding');
-  if (request.headers['if-none-match'] === tile.etag) {
-    void reply.status(304).send(null);
+function sendTile(tiles: TileService, request: FastifyRequest, reply: FastifyReply, tile: CachedTile, cacheControl: string): void | Promise<void> {
+  if (ifNoneMatchHits(request.headers['if-none-match'], tile.etag)) {
+    void tileHeaders(reply, tile, cacheControl).status(304).send(null);
     return;
   }
-  void reply.type('application/vnd.mapbox-vector-tile');
   const encoding = tileEncoding(request.headers['accept-encoding']);
   if (encoding === undefined) {
-    void reply.send(tile.raw);
+    void tileHeaders(reply, tile, cacheControl).type('application/vnd.mapbox-vector-tile').send(tile.raw);
     return;
   }
-  void reply.header('content-encoding', encoding);
   const kept = tile[encoding];
   if (kept) {
-    void reply.send(kept);
+    void tileHeaders(reply, tile, cacheControl).type('application/vnd.mapbox-vector-tile').header('content-encoding', encoding).send(kept);
     return;
   }
-  return encodedTile(tile, encoding).then((encoded) => {
-    void reply.send(encoded);
+  return tiles.encoded(tile, encoding).then((encoded) => {
+    void tileHeaders(reply, tile, cacheControl).type('application/vnd.mapbox-vector-tile').header('content-encoding', encoding).send(encoded);
   });
 }
 
+/**
+ * Validators and caching: clients revalidate each time (cheap 304s), so a tile is never shown stale
+ * after an edit. Vary is added to, not replaced: CORS puts `Origin` there, and a shared cache must keep
+ * both apart.
+ */
+function tileHeaders(reply: FastifyReply, tile: CachedTile, cacheControl: string): FastifyReply {
+  const vary = reply.getHeader('vary');
+  return reply
+    .header('etag', tile.etag)
+    .header('cache-control', cacheControl)
+    .header('vary', vary === undefined ? 'accept-encoding' : `${String(vary)}, accept-encoding`);
+}
+
 /** Send a tile the service returned: at once when it came from the cache, else when rendered. */
-function answerTile(request: FastifyRequest, reply: FastifyReply, tile: CachedTile | Promise<CachedTile>, cacheControl: string): void | Promise<void> {
-  if (tile instanceof Promise) return tile.then((t) => sendTile(request, reply, t, cacheControl));
-  return sendTile(request, reply, tile, cacheControl);
+function answerTile(tiles: TileService, request: FastifyRequest, reply: FastifyReply, tile: CachedTile | Promise<CachedTile>, cacheControl: string): void | Promise<void> {
+  if (tile instanceof Promise) return tile.then((t) => sendTile(tiles, request, reply, t, cacheControl));
+  return sendTile(tiles, request, reply, tile, cacheControl);
 }
 
 export const tileRoutes: FastifyPluginAsyncTypebox<{ tiles: TileService }> = async (app, { tiles }) => {
@@ -77,7 +89,7 @@ export const tileRoutes: FastifyPluginAsyncTypebox<{ tiles: TileService }> = asy
     (request, reply) => {
       const { z, x, y } = request.params;
       // private: the answer depends on who asks (scope), so shared caches must not keep it.
-      return answerTile(request, reply, tiles.eventTile(request.principal, z, x, y, request.query), 'private, max-age=0, must-revalidate');
+      return answerTile(tiles, request, reply, tiles.eventTile(request.principal, z, x, y, request.query), 'private, max-age=0, must-revalidate');
     },
   );
 
@@ -103,7 +115,7 @@ export const tileRoutes: FastifyPluginAsyncTypebox<{ tiles: TileService }> = asy
     },
     (request, reply) => {
       const { layer, z, x, y } = request.params;
-      return answerTile(request, reply, tiles.tile(layer, z, x, y, request.query.layout), 'public, max-age=0, must-revalidate');
+      return answerTile(tiles, request, reply, tiles.tile(layer, z, x, y, request.query.layout), 'public, max-age=0, must-revalidate');
     },
   );
 

@@ -7,7 +7,8 @@ import type { Principal, Scope } from '../../auth/principal';
 import type { Database } from '../../db/database';
 import type { NotificationHub } from '../../db/notifications';
 import { AppError } from '../../http/errors';
-import { etagFor, TileCache, type CachedTile } from './tile-cache';
+import type { TileEncoding } from './accept-encoding';
+import { etagFor, ownBytes, TileCache, type CachedTile, type TileCacheLimits } from './tile-cache';
 import { TILE_LAYERS, type TileLayerDefinition } from './tile-layers';
 import { eventBounds, isTileableLayout, layerBounds, readDataVersions, renderEventTile, renderTile } from './tile.repository';
 import { EVENT_CELL_FIELDS, EVENT_MAXZOOM, EVENT_MINZOOM, EVENT_POINT_FIELDS, EVENT_POINT_MINZOOM, type EventTileFilter } from './event-tiles';
@@ -43,9 +44,19 @@ export function checkTileAddress(z: number, x: number, y: number): void {
 }
 
 export class TileService {
-  readonly cache = new TileCache();
+  readonly cache: TileCache;
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    cacheLimits: TileCacheLimits = {},
+  ) {
+    this.cache = new TileCache(cacheLimits);
+  }
+
+  /** A tile in this encoding, made on first use and kept with it (and counted by the cache). */
+  encoded(tile: CachedTile, encoding: TileEncoding): Promise<Buffer> {
+    return this.cache.encoded(tile, encoding);
+  }
 
   /** Follow data changes; the cache serves only while the notification connection is up. */
   attach(hub: NotificationHub): void {
@@ -84,7 +95,7 @@ export class TileService {
 
   /** Render a tile that is not cached, and cache it. */
   private async render(key: string, render: () => Promise<Buffer>): Promise<CachedTile> {
-    const raw = await render();
+    const raw = ownBytes(await render());
     const tile: CachedTile = { raw, etag: etagFor(raw) };
     this.cache.set(key, tile);
     return tile;
