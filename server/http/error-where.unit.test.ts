@@ -3,8 +3,8 @@
  * when one field is to blame): "bad input always gets a clear error (code, message, where)".
  *
  * This reads the server's source with the TypeScript type checker and finds every `new AppError(…)`
- * and `notFound(…)` with a 4xx status. Its details must be of a type that has an `in` property (a
- * literal `in:`, a spread of PATH_ID / IF_MATCH / a `where` parameter, or a `Where` passed as is).
+ * and `notFound(…)` with a 4xx status. Its details must be of a type with a required `in` property (a
+ * literal `in:`, a spread of PATH_ID / IF_MATCH / a required `where` parameter, or a `Where` as is).
  * The exceptions are listed below, each with its reason, so a new input-caused error without a where
  * fails here until it gets one (or a reviewed entry). The HTTP side — that real requests get these
  * details — is server/http/domain-errors.db.test.ts.
@@ -74,8 +74,11 @@ function constructions(): Construction[] {
   const hasIn = (node: ts.Expression): boolean => {
     const type = checker.getTypeAtLocation(node);
     const types = type.isUnion() ? type.types : [type];
-    // Every branch of a conditional details object must say where.
-    return types.every((t) => t.getProperty('in') !== undefined);
+    // Every branch of a conditional details object must say where, and not just maybe (`in?:`).
+    return types.every((t) => {
+      const where = t.getProperty('in');
+      return where !== undefined && (where.flags & ts.SymbolFlags.Optional) === 0;
+    });
   };
 
   for (const file of files) {

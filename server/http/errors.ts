@@ -94,12 +94,12 @@ export const notFound = (code: ErrorCode, message: string, details: Where & Reco
  */
 export function geometryInvalid(
   rejected: { reason: string; message: string; path?: string; location?: [number, number] },
-  where?: { in: 'body'; field: string },
+  where: { in: 'body'; field: string },
   extra: Record<string, unknown> = {},
 ): AppError {
-  const path = rejected.path === undefined || rejected.path === '' ? undefined : where ? `${where.field}.${rejected.path}` : rejected.path;
+  const path = rejected.path === undefined || rejected.path === '' ? undefined : `${where.field}.${rejected.path}`;
   return new AppError('GEOMETRY_INVALID', 422, rejected.message, {
-    ...(where ?? {}),
+    ...where,
     reason: rejected.reason,
     ...(path === undefined ? {} : { path }),
     ...(rejected.location === undefined ? {} : { location: rejected.location }),

@@ -22,8 +22,8 @@ export async function populationReport(db: Database, principal: Principal, q: { 
   const within = q.within ?? (principal.scope.all ? '' : undefined);
   // Without a `within`, a scoped analyst gets each of their areas; the counts stay inside their scope.
   const areas = within !== undefined ? [within] : principal.scope.prefixes;
-  const where = within === undefined ? undefined : ({ in: 'querystring', field: 'within' } as const);
-  for (const area of areas) if (area) requireInScope(principal.scope, area, 'That area', where);
+  // Without `within` the areas are the caller's own scope, which cannot be refused.
+  for (const area of areas) if (area) requireInScope(principal.scope, area, 'That area', { in: 'querystring', field: 'within' });
   const asOf = today.toISOString().slice(0, 10);
   // The registry tables force Row Level Security; reading counts needs the area in the transaction's scope.
   const counts = await withScope(db, { all: principal.scope.all, prefixes: principal.scope.prefixes }, async (trx) => {

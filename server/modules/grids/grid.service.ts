@@ -99,9 +99,9 @@ function checkCodeBelongs(code: string | null | undefined, communityCode: string
 
 /**
  * `where` is IF_MATCH when the writer sent the version it edited; an edit that read the version itself
- * (split, merge, snap) only loses a race, which no input of the request caused.
+ * (split, merge, snap) can only lose a race, and then names the input that named the grid.
  */
-function versionConflict(gridId: number, current: GridRecord | undefined, where?: Where): AppError {
+function versionConflict(gridId: number, current: GridRecord | undefined, where: Where): AppError {
   return new AppError('VERSION_CONFLICT', 412, `Grid ${gridId} was changed by someone else; reload it and apply your change again.`, {
     ...where,
     gridId,
@@ -166,7 +166,7 @@ export async function removeGrid(db: Database, id: number, expectedVersion: numb
   await db.transaction().execute(async (trx) => {
     const { grid } = await requireDraftGrid(trx, id, scope);
     if (expectedVersion !== undefined && grid.version !== expectedVersion) throw versionConflict(id, grid, IF_MATCH);
-    if (!(await deleteGridIfVersion(trx, id, expectedVersion))) throw versionConflict(id, await findGrid(trx, id), expectedVersion === undefined ? undefined : IF_MATCH);
+    if (!(await deleteGridIfVersion(trx, id, expectedVersion))) throw versionConflict(id, await findGrid(trx, id), expectedVersion === undefined ? PATH_ID : IF_MATCH);
   });
 }
 
@@ -202,7 +202,7 @@ export async function splitGrid(db: Database, id: number, line: unknown, scope: 
       );
     }
     const kept = await updateGrid(trx, id, grid.version, { geom: splitPartGeometry(id, line, 0) });
-    if (!kept) throw versionConflict(id, await findGrid(trx, id));
+    if (!kept) throw versionConflict(id, await findGrid(trx, id), PATH_ID);
     return { kept: toGridFeature(kept), created: created.map(toGridFeature) };
   });
 }
@@ -235,7 +235,7 @@ export async function mergeGrids(db: Database, ids: readonly number[], scope: Sc
     if (!keeper) throw new AppError('GRID_NOT_FOUND', 404, 'No grids to merge.', where);
     const others = grids.filter((g) => g.id !== keeper.id).map((g) => g.id);
     const merged = await updateGrid(trx, keeper.id, keeper.version, { geom: unionGeometry(ids) });
-    if (!merged) throw versionConflict(keeper.id, await findGrid(trx, keeper.id));
+    if (!merged) throw versionConflict(keeper.id, await findGrid(trx, keeper.id), where);
     await deleteGrids(trx, others);
     return { grid: toGridFeature(merged), removedIds: others };
   });
@@ -251,7 +251,7 @@ async function applyGeometryEdit(trx: Database, grid: GridRecord, geom: ReturnTy
     throw new AppError('GEOMETRY_INVALID', 422, `${what} would make the grid invalid; use a smaller tolerance or edit the vertices by hand.`, { ...where, gridId: grid.id });
   }
   const updated = await updateGrid(trx, grid.id, grid.version, { geom });
-  if (!updated) throw versionConflict(grid.id, await findGrid(trx, grid.id));
+  if (!updated) throw versionConflict(grid.id, await findGrid(trx, grid.id), where);
   const changed = JSON.stringify(updated.geometry) !== JSON.stringify(grid.geometry);
   return { grid: toGridFeature(updated), changed, areaBeforeM2: grid.areaM2, areaAfterM2: updated.areaM2 };
 }
