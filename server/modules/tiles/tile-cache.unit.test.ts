@@ -29,10 +29,10 @@ describe('tile cache', () => {
     expect(cache.get('grids|0|cold39')?.raw.toString()).toBe('cold39');
   });
 
-  it('evicts the least recently used tile first', () => {
+  it('evicts a tile not used since it last came up first (second chance)', () => {
     const cache = liveCache(4);
     for (const k of ['a', 'b', 'c', 'd']) cache.set(`roads|0|${k}`, tile(k));
-    // a, b are the older half: touching them moves them behind c and d.
+    // a and b are the oldest, but used: they get a second chance, and c and d, unused, go.
     expect(cache.get('roads|0|a')).toBeDefined();
     expect(cache.get('roads|0|b')).toBeDefined();
     cache.set('roads|0|e', tile('e'));
