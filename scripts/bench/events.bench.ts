@@ -38,6 +38,7 @@ import { groupCommitOf } from '../../server/modules/events/intake-group-commit';
 import { createRegistryCipher } from '../../server/modules/registry/registry-crypto';
 import { median, percentile, withScratchDatabase, writeResults } from './bench-kit';
 import { CHANNELS, COLS, COMMUNITY, E, N, ROWS, runPool, S, seededRandom, setUpCommunity, SUBTYPES, W } from './events-bench-data';
+import { IDEMPOTENCY_KEY } from '../../server/http/errors';
 
 const INTAKE_EVENTS = Number(process.env.EVENTS_BENCH_INTAKE ?? 2000);
 const CONCURRENCY = 8;
@@ -101,7 +102,7 @@ async function benchIntake(db: Database, pool: pg.Pool, dispatch: DispatchServic
     );
     const before = { ...group.stats };
     const intakeSeconds = await runPool(bodies, CONCURRENCY, (b) =>
-      reportEvent(ctx, admin, b, { source: 'api', principalKey: 'bench', idempotencyKey: `bench-${k++}`, actor: SYSTEM_ACTOR }),
+      reportEvent(ctx, admin, b, { source: 'api', principalKey: 'bench', idempotency: { key: `bench-${k++}`, where: IDEMPOTENCY_KEY }, actor: SYSTEM_ACTOR }),
     );
     const meanBatch = (group.stats.intakes - before.intakes) / Math.max(1, group.stats.batches - before.batches);
     const { rows } = await pool.query<{ n: number; routed: number; staffed: number; keys: number; transitions: number }>(
@@ -126,7 +127,7 @@ async function benchIntake(db: Database, pool: pg.Pool, dispatch: DispatchServic
     // For continuity: the same intake without group commit (each event its own statement and commit).
     await pool.query('TRUNCATE events CASCADE');
     const unbatchedSeconds = await runPool(bodies, CONCURRENCY, (b) =>
-      reportEvent(unbatchedCtx, admin, b, { source: 'api', principalKey: 'bench', idempotencyKey: `bench-${k++}`, actor: SYSTEM_ACTOR }),
+      reportEvent(unbatchedCtx, admin, b, { source: 'api', principalKey: 'bench', idempotency: { key: `bench-${k++}`, where: IDEMPOTENCY_KEY }, actor: SYSTEM_ACTOR }),
     );
     rounds.push({ bareSeconds, intakeSeconds, sameRowsSeconds, unbatchedSeconds, meanBatch });
     console.log(`round ${round + 1}: intake (group commit, ${meanBatch.toFixed(1)} events a commit) ${(INTAKE_EVENTS / intakeSeconds).toFixed(0)}/s, same rows ${(INTAKE_EVENTS / sameRowsSeconds).toFixed(0)}/s (${(sameRowsSeconds / intakeSeconds).toFixed(2)}×); without group commit ${(INTAKE_EVENTS / unbatchedSeconds).toFixed(0)}/s (${(sameRowsSeconds / unbatchedSeconds).toFixed(2)}×); index-free table ${(INTAKE_EVENTS / bareSeconds).toFixed(0)}/s (${(bareSeconds / intakeSeconds).toFixed(2)}×)`);
@@ -142,7 +143,7 @@ async function benchIntake(db: Database, pool: pg.Pool, dispatch: DispatchServic
   // The fallback when the index is not live (PostGIS routing and the registry roster), for reference.
   await pool.query('TRUNCATE events CASCADE');
   const postgisSeconds = await runPool(bodies, CONCURRENCY, (b) =>
-    reportEvent(postgisCtx, admin, b, { source: 'api', principalKey: 'bench', idempotencyKey: `bench-pg-${k++}`, actor: SYSTEM_ACTOR }),
+    reportEvent(postgisCtx, admin, b, { source: 'api', principalKey: 'bench', idempotency: { key: `bench-pg-${k++}`, where: IDEMPOTENCY_KEY }, actor: SYSTEM_ACTOR }),
   );
   const { rows: sync } = await pool.query<{ synchronous_commit: string; fsync: string }>(`SELECT current_setting('synchronous_commit') AS synchronous_commit, current_setting('fsync') AS fsync`);
   const intakePerS = INTAKE_EVENTS / intakeSeconds;

@@ -27,6 +27,7 @@ import { groupCommitOf } from '../../server/modules/events/intake-group-commit';
 import { createRegistryCipher } from '../../server/modules/registry/registry-crypto';
 import { withScratchDatabase } from './bench-kit';
 import { CHANNELS, E, N, runPool, S, seededRandom, setUpCommunity, SUBTYPES, W } from './events-bench-data';
+import { IDEMPOTENCY_KEY } from '../../server/http/errors';
 
 const EVENTS = 2000;
 const OPEN = Number(process.env.INTAKE_PROFILE_OPEN ?? 0);
@@ -89,7 +90,7 @@ await withScratchDatabase('intakeprof', async ({ db, pool, url }) => {
   const cipher = createRegistryCipher(randomBytes(32).toString('base64'));
   const ctx: EventContext = { db, cipher, dispatch, groupCommit: process.env.INTAKE_PROFILE_UNBATCHED ? false : { maxInFlight: Number(process.env.INTAKE_PROFILE_INFLIGHT ?? 2), maxBatch: Number(process.env.INTAKE_PROFILE_MAXBATCH ?? 64) } };
   let k = 0;
-  const intake = (b: CreateEventBody): Promise<unknown> => reportEvent(ctx, admin, b, { source: 'api', principalKey: 'bench', idempotencyKey: `p-${k++}`, actor: SYSTEM_ACTOR });
+  const intake = (b: CreateEventBody): Promise<unknown> => reportEvent(ctx, admin, b, { source: 'api', principalKey: 'bench', idempotency: { key: `p-${k++}`, where: IDEMPOTENCY_KEY }, actor: SYSTEM_ACTOR });
   for (let i = 0; i < 50; i++) await intake(body(i));
   if (OPEN > 0) {
     // As in events.bench.ts rounds: from an emptied table (TRUNCATE drops the statistics plans were made with).
@@ -137,7 +138,7 @@ await withScratchDatabase('intakeprof', async ({ db, pool, url }) => {
   client.on('notice', (n) => notices.push(n.message ?? ''));
   client.release();
   const oneCtx: EventContext = { db: one.db, cipher, dispatch, groupCommit: { maxInFlight: 1 } };
-  const several = (n: number, tag: string) => Promise.all(Array.from({ length: n }, (_, i) => reportEvent(oneCtx, admin, body(i), { source: 'api', principalKey: 'bench', idempotencyKey: `${tag}-${k++}`, actor: SYSTEM_ACTOR })));
+  const several = (n: number, tag: string) => Promise.all(Array.from({ length: n }, (_, i) => reportEvent(oneCtx, admin, body(i), { source: 'api', principalKey: 'bench', idempotency: { key: `${tag}-${k++}`, where: IDEMPOTENCY_KEY }, actor: SYSTEM_ACTOR })));
   // Warm both plans (events_report alone; events_report_batch: one goes alone, the rest together).
   for (let i = 0; i < 8; i++) await several(4, 'w');
   notices.length = 0;
@@ -145,7 +146,7 @@ await withScratchDatabase('intakeprof', async ({ db, pool, url }) => {
   console.log('---- events_report_batch, one alone then 8 together (auto_explain, nested) ----');
   for (const n of notices) console.log(n);
   notices.length = 0;
-  await reportEvent(oneCtx, admin, body(1), { source: 'api', principalKey: 'bench', idempotencyKey: `x-${k++}`, actor: SYSTEM_ACTOR });
+  await reportEvent(oneCtx, admin, body(1), { source: 'api', principalKey: 'bench', idempotency: { key: `x-${k++}`, where: IDEMPOTENCY_KEY }, actor: SYSTEM_ACTOR });
   console.log('---- events_report_batch, one event (auto_explain, nested) ----');
   for (const n of notices) console.log(n);
   notices.length = 0;
@@ -156,7 +157,7 @@ await withScratchDatabase('intakeprof', async ({ db, pool, url }) => {
   // Serial latency, one connection: intake against the bare INSERT (auto_explain off again).
   await sql`SET auto_explain.log_min_duration = -1`.execute(one.db);
   const t0 = performance.now();
-  for (let i = 0; i < 200; i++) await reportEvent(oneCtx, admin, body(i), { source: 'api', principalKey: 'bench', idempotencyKey: `y-${k++}`, actor: SYSTEM_ACTOR });
+  for (let i = 0; i < 200; i++) await reportEvent(oneCtx, admin, body(i), { source: 'api', principalKey: 'bench', idempotency: { key: `y-${k++}`, where: IDEMPOTENCY_KEY }, actor: SYSTEM_ACTOR });
   const t1 = performance.now();
   for (let i = 0; i < 200; i++) await one.pool.query(insertRow, columns.map((x) => stored[i]![x]));
   const t2 = performance.now();

@@ -11,7 +11,7 @@ export const ErrorResponseSchema = Type.Object(
       details: Type.Optional(
         Type.Unknown({
           description:
-            'Facts of the failure. A 4xx caused by the request says where: `in` (body, querystring, params, headers) and `field` (the parameter or header name, or a body path such as `ids/1`).',
+            'Facts of the failure. A 4xx caused by the request says where: `in` (body, querystring, params, headers, or url for the URL itself) and `field` (the parameter or header name, or a body path such as `ids/1`).',
         }),
       ),
     }),

@@ -63,6 +63,8 @@ interface Case {
   in: 'body' | 'querystring' | 'params' | 'headers';
   /** The field; omitted where the whole part is to blame (an uploaded file). */
   field?: string;
+  /** Other details the answer must hold (as clients match on them). */
+  details?: Record<string, unknown>;
 }
 
 const CASES: Case[] = [
@@ -81,7 +83,7 @@ const CASES: Case[] = [
   { name: 'grids of two layouts merged', request: () => ({ method: 'POST', url: '/api/v1/grids/merge', payload: { ids: [w.a, w.d] } }), status: 422, code: 'GRIDS_NOT_IN_ONE_LAYOUT', in: 'body', field: 'ids' },
   { name: 'grids that do not touch merged', request: () => ({ method: 'POST', url: '/api/v1/grids/merge', payload: { ids: [w.a, w.c] } }), status: 422, code: 'GRIDS_NOT_ADJACENT', in: 'body', field: 'ids' },
   { name: 'a split line that misses the grid', request: () => ({ method: 'POST', url: `/api/v1/grids/${w.a}/split`, payload: { line: { type: 'LineString', coordinates: [[113.61, 34.76], [113.62, 34.77]] } } }), status: 422, code: 'SPLIT_FAILED', in: 'body', field: 'line' },
-  { name: 'a self-intersecting grid outline', request: () => ({ method: 'POST', url: `/api/v1/layouts/${w.draft}/grids`, payload: feature(BOW_TIE) }), status: 422, code: 'GEOMETRY_INVALID', in: 'body', field: 'geometry' },
+  { name: 'a self-intersecting grid outline', request: () => ({ method: 'POST', url: `/api/v1/layouts/${w.draft}/grids`, payload: feature(BOW_TIE) }), status: 422, code: 'GEOMETRY_INVALID', in: 'body', field: 'geometry', details: { reason: 'SELF_INTERSECTION', path: 'coordinates[0][0]' } },
   { name: 'a grid code of another community', request: () => ({ method: 'POST', url: `/api/v1/layouts/${w.draft}/grids`, payload: feature(rect(113.6035, 34.75, 113.604, 34.7505), { code: '410105001009001' }) }), status: 422, code: 'VALIDATION_FAILED', in: 'body', field: 'properties.code' },
   { name: 'a grid replaced at a stale version', request: () => ({ method: 'PUT', url: `/api/v1/grids/${w.a}`, headers: { 'if-match': '"99"' }, payload: feature(rect(113.6, 34.75, 113.601, 34.753)) }), status: 412, code: 'VERSION_CONFLICT', in: 'headers', field: 'if-match' },
   { name: 'a grid clipped in a community without boundary', request: () => ({ method: 'POST', url: `/api/v1/grids/${w.bare}/clip` }), status: 422, code: 'COMMUNITY_HAS_NO_BOUNDARY', in: 'params', field: 'id' },
@@ -158,7 +160,7 @@ const NOT_DRIVEN: Record<string, string> = {
   PASSWORD_CHANGE_REQUIRED: 'who asks (a one-time password): auth.db.test.ts',
   ACCOUNT_LOCKED: 'who asks (a locked account): auth.db.test.ts',
   RATE_LIMITED: 'how often one asks: auth.db.test.ts',
-  REFRESH_TOKEN_REUSED: 'revokes the sign-in family, so it cannot leave nothing changed; its where (body refreshToken) is asserted in auth.db.test.ts terms by the scan',
+  REFRESH_TOKEN_REUSED: 'revokes the sign-in family, so it cannot leave nothing changed; the source scan (error-where.unit.test.ts) checks that it has a where; which one (body refreshToken) no test asserts',
 };
 
 function errorCodes(): string[] {
@@ -227,6 +229,7 @@ describe('domain errors say where and change nothing', () => {
       const details = error.details as { in?: unknown; field?: unknown } | undefined;
       expect(details?.in, res.body).toBe(c.in);
       if (c.field !== undefined) expect(details?.field, res.body).toBe(c.field);
+      if (c.details !== undefined) expect(details, res.body).toMatchObject(c.details);
       expect(changedTables(before, await fingerprint(t.tdb.db))).toEqual([]);
     });
   }

@@ -72,9 +72,10 @@ export class AppError extends Error {
  * one input names it (server/http/error-where.unit.test.ts holds the services to this). `field` is the
  * path parameter, query parameter or header (lower case) name, or a body field: a name, or a path with
  * `/` between steps for nested fields (`ids/1`, `shifts/0`, `features/3/geometry`). A few older body
- * fields are written with dots (`properties.code`) and stay so, since clients match on them.
+ * fields are written with dots (`properties.code`) and stay so, since clients match on them. `url` is
+ * the URL itself: malformed, or no route there.
  */
-export type RequestPart = 'body' | 'querystring' | 'params' | 'headers';
+export type RequestPart = 'body' | 'querystring' | 'params' | 'headers' | 'url';
 export interface Where {
   in: RequestPart;
   field?: string;
@@ -84,20 +85,23 @@ export interface Where {
 export const PATH_ID: Where = { in: 'params', field: 'id' };
 /** The version a writer sent (optimistic concurrency): the where of every VERSION_CONFLICT. */
 export const IF_MATCH: Where = { in: 'headers', field: 'if-match' };
+/** The key that makes a retry safe (events, Open311). */
+export const IDEMPOTENCY_KEY: Where = { in: 'headers', field: 'idempotency-key' };
 
 export const notFound = (code: ErrorCode, message: string, details: Where & Record<string, unknown>): AppError => new AppError(code, 404, message, details);
 
 /**
  * A polygon refused by server/geo's checks (validatePolygonGeometry), as every route answers it: 422
- * GEOMETRY_INVALID with the reason, where in the request (`field` also prefixes the path inside the
- * geometry) and the place to show on the map. `extra` adds route-specific details (a hint).
+ * GEOMETRY_INVALID with the reason, where in the request (`in`/`field`: the geometry), `path` inside
+ * that geometry (`coordinates[0][3]`, as the grid routes always said it) and the place to show on the
+ * map. `extra` adds route-specific details (a hint).
  */
 export function geometryInvalid(
   rejected: { reason: string; message: string; path?: string; location?: [number, number] },
   where: { in: 'body'; field: string },
   extra: Record<string, unknown> = {},
 ): AppError {
-  const path = rejected.path === undefined || rejected.path === '' ? undefined : `${where.field}.${rejected.path}`;
+  const path = rejected.path === undefined || rejected.path === '' ? undefined : rejected.path;
   return new AppError('GEOMETRY_INVALID', 422, rejected.message, {
     ...where,
     reason: rejected.reason,

@@ -28,6 +28,7 @@ import {
 } from '../../contracts/events';
 import type { Database } from '../../db/database';
 import { auditActor } from '../../auth/request-auth';
+import { IDEMPOTENCY_KEY } from '../../http/errors';
 import { etagOf, parseIfMatch } from '../../http/preconditions';
 import type { DispatchService } from '../dispatch/dispatch.service';
 import { registryCipherFromConfig } from '../registry/registry-crypto';
@@ -62,7 +63,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
       source: 'api',
       principalKey: principal.userId !== null ? `user:${principal.userId}` : `token:${principal.tokenId ?? 0}`,
       actor: auditActor(request),
-      ...(request.headers['idempotency-key'] ? { idempotencyKey: request.headers['idempotency-key'] } : {}),
+      ...(request.headers['idempotency-key'] ? { idempotency: { key: request.headers['idempotency-key'], where: IDEMPOTENCY_KEY } } : {}),
     });
     if (result.replayed) void reply.header('idempotent-replayed', 'true');
     void reply.header('location', `/api/v1/events/${result.event.id}`).header('etag', etagOf(result.event.version));

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { inScope, type Principal } from '../../auth/principal';
 import type { CreateEventBody, Event, EventAction, EventList, EventListQuery, EventState, StageHours, Taxonomy, TaxonomyInput, Timeline, TransitionBody, TransitionResult } from '../../contracts/events';
 import type { Database } from '../../db/database';
-import { AppError, IF_MATCH, PATH_ID } from '../../http/errors';
+import { AppError, IF_MATCH, PATH_ID, type Where } from '../../http/errors';
 import { writeAudit, type AuditActor } from '../audit/audit.service';
 import type { DispatchService } from '../dispatch/dispatch.service';
 import { maskPhone } from '../registry/resident-id';
@@ -190,7 +190,11 @@ export function maskName(name: string): string {
 export interface IntakeOptions {
   /** 'import': an event read from a file (POST /api/v1/events/import), through this same intake. */
   source: 'api' | 'open311' | 'import';
-  idempotencyKey?: string;
+  /**
+   * Makes a retry safe: the same key and request answer as the first time. `where` is what carried the
+   * key (the Idempotency-Key header, or an imported feature's id), named when the key is refused.
+   */
+  idempotency?: { key: string; where: Where };
   /** Who the key belongs to: keys are scoped per caller. */
   principalKey: string;
   actor: AuditActor;
@@ -203,10 +207,10 @@ export interface IntakeResult {
 }
 
 /** A retry's answer: the stored first answer, or 409 while it is unfinished or for a different request. */
-async function replayOf(db: Database, principalKey: string, key: string, requestHash: string): Promise<IntakeResult | undefined> {
-  const first = await findIdempotencyKey(db, principalKey, key);
+async function replayOf(db: Database, principalKey: string, idempotency: { key: string; where: Where }, requestHash: string): Promise<IntakeResult | undefined> {
+  const first = await findIdempotencyKey(db, principalKey, idempotency.key);
   if (!first) return undefined;
-  const where = { in: 'headers', field: 'idempotency-key' } as const;
+  const { where } = idempotency;
   if (first.statusCode === null) throw new AppError('CONFLICT', 409, 'A request with this Idempotency-Key is still being processed; retry shortly.', where);
   if (first.requestHash !== requestHash) {
     throw new AppError('CONFLICT', 409, 'This Idempotency-Key was used for a different request.', { ...where, reason: 'IDEMPOTENCY_KEY_REUSED' });
@@ -227,14 +231,15 @@ export async function reportEvent(ctx: EventContext, principal: Principal, body:
     throw new AppError('VALIDATION_FAILED', 400, 'Give a location (GeoJSON Point) or an address.', { in: 'body', field: 'location' });
   }
   const requestHash = createHash('sha256').update(JSON.stringify([opts.source, body])).digest('hex');
-  const key = opts.idempotencyKey;
+  const idempotency = opts.idempotency;
+  const key = idempotency?.key;
   let prepared: PreparedIntake;
   try {
     prepared = await prepareIntake(ctx, principal, body, opts);
   } catch (err) {
     // A retry whose first request was answered gets that answer even if it would not pass today
     // (a category retired since, a pinned clock): the key decides first, as when it was claimed first.
-    const replay = err instanceof AppError && key !== undefined ? await replayOf(ctx.db, opts.principalKey, key, requestHash) : undefined;
+    const replay = err instanceof AppError && idempotency !== undefined ? await replayOf(ctx.db, opts.principalKey, idempotency, requestHash) : undefined;
     if (replay) return replay;
     throw err;
   }
@@ -247,7 +252,7 @@ export async function reportEvent(ctx: EventContext, principal: Principal, body:
     : await groupCommitOf(ctx.db, ctx.groupCommit).write({ row, dup, ...(intakeKey ? { key: intakeKey } : {}) });
   if (!written) {
     // Only with a key: another request holds it (committed by now, since the claim waited for it).
-    const replay = key === undefined ? undefined : await replayOf(ctx.db, opts.principalKey, key, requestHash);
+    const replay = idempotency === undefined ? undefined : await replayOf(ctx.db, opts.principalKey, idempotency, requestHash);
     if (!replay) throw new Error('event insert returned no id');
     return replay;
   }

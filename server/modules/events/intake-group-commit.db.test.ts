@@ -15,6 +15,7 @@ import { SYSTEM_ACTOR } from '../audit/audit.service';
 import { createRegistryCipher } from '../registry/registry-crypto';
 import { reportEvent, type EventContext, type IntakeResult } from './event.service';
 import { groupCommitOf } from './intake-group-commit';
+import { IDEMPOTENCY_KEY } from '../../http/errors';
 
 const G1 = `${COMMUNITY}001`;
 const admin: Principal = { kind: 'user', userId: null, username: 'test', roles: ['admin'], permissions: permissionsOf(['admin']), scope: { all: true, prefixes: [] } };
@@ -41,7 +42,7 @@ async function withOwnGroup<T>(opts: { maxInFlight: number }, fn: (ctx: EventCon
 }
 
 const intake = (ctx: EventContext, b: CreateEventBody, key?: string): Promise<IntakeResult> =>
-  reportEvent(ctx, admin, b, { source: 'api', principalKey: 'user:test', actor: SYSTEM_ACTOR, ...(key ? { idempotencyKey: key } : {}) });
+  reportEvent(ctx, admin, b, { source: 'api', principalKey: 'user:test', actor: SYSTEM_ACTOR, ...(key ? { idempotency: { key, where: IDEMPOTENCY_KEY } } : {}) });
 
 /**
  * Runs `lead` first and holds it in flight (its key is held by an open transaction until the others

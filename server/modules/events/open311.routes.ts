@@ -18,6 +18,7 @@ import {
 import { IdempotencyHeadersSchema } from '../../contracts/events';
 import type { Database } from '../../db/database';
 import { auditActor } from '../../auth/request-auth';
+import { IDEMPOTENCY_KEY } from '../../http/errors';
 import { rateLimitFor } from '../../http/rate-limit';
 import { registryCipherFromConfig } from '../registry/registry-crypto';
 import type { DispatchService } from '../dispatch/dispatch.service';
@@ -49,7 +50,7 @@ export const open311Routes: FastifyPluginAsyncTypebox<{ db: Database; config: Ap
   }, async (request, reply) => {
     const result = await submitOpen311Request(ctx, request.principal, request.body, {
       ip: request.ip, actor: auditActor(request),
-      ...(request.headers['idempotency-key'] ? { idempotencyKey: request.headers['idempotency-key'] } : {}),
+      ...(request.headers['idempotency-key'] ? { idempotency: { key: request.headers['idempotency-key'], where: IDEMPOTENCY_KEY } } : {}),
     });
     return reply.status(result.statusCode === 200 ? 200 : 201).send(result.body);
   });

@@ -9,7 +9,7 @@ import type { Database } from '../../db/database';
 import { AppError } from '../../http/errors';
 import type { AuditActor } from '../audit/audit.service';
 import { findActiveTaxonomyVersion, findTaxonomy, listEvents } from './event.repository';
-import { reportEvent, type EventContext } from './event.service';
+import { reportEvent, type EventContext, type IntakeOptions } from './event.service';
 
 export async function listOpen311Services(db: Database): Promise<Open311Service[]> {
   const version = await findActiveTaxonomyVersion(db);
@@ -64,7 +64,7 @@ export async function submitOpen311Request(
   ctx: EventContext,
   principal: Principal,
   body: Open311CreateBody,
-  opts: { ip: string; actor: AuditActor; idempotencyKey?: string },
+  opts: { ip: string; actor: AuditActor; idempotency?: IntakeOptions['idempotency'] },
 ): Promise<{ statusCode: number; body: Array<{ service_request_id: string; service_notice: string; account_id: string | null }> }> {
   const hasPoint = body.lat !== undefined && body.long !== undefined;
   if (!hasPoint && !body.address_string) {
@@ -90,7 +90,7 @@ export async function submitOpen311Request(
     // Anonymous clients share keys per address; a signed-in client has its own.
     principalKey: principal.userId !== null ? `user:${principal.userId}` : `open311:${opts.ip}`,
     actor: opts.actor,
-    ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
+    ...(opts.idempotency ? { idempotency: opts.idempotency } : {}),
   });
   const notice = result.event.possibleDuplicates.length > 0 ? `possible duplicate of ${result.event.possibleDuplicates.map((d) => d.id).join(', ')}` : result.event.routing.note;
   return { statusCode: result.statusCode, body: [{ service_request_id: String(result.event.id), service_notice: notice, account_id: body.account_id ?? null }] };

@@ -249,4 +249,18 @@ describe('events: export → import', () => {
     const after = await sql<{ n: number }>`SELECT count(*)::int AS n FROM events`.execute(b.tdb.db);
     expect(after.rows[0]?.n).toBe(before.rows[0]?.n);
   });
+
+  it('an id imported before with other content is refused on its feature, naming the feature, not a header', async () => {
+    const fc = JSON.parse((await download(a, '/api/v1/events/export?format=geojson')).toString('utf8')) as { features: Array<{ properties: Record<string, unknown>; geometry: { type: string; coordinates: number[] } }> };
+    fc.features = fc.features.slice(0, 2).map((f, i) => ({ ...f, properties: { ...f.properties, id: `where-test-${i}` } }));
+    const first = await upload(b, '/api/v1/events/import?format=geojson', Buffer.from(JSON.stringify(fc)));
+    expect(first.statusCode).toBe(200);
+    const moved = fc.features[1]!;
+    moved.geometry = { ...moved.geometry, coordinates: [moved.geometry.coordinates[0]! + 0.0003, moved.geometry.coordinates[1]!] };
+    const again = await upload(b, '/api/v1/events/import?format=geojson', Buffer.from(JSON.stringify(fc)));
+    expect(again.statusCode).toBe(200);
+    const report = again.json<{ replayed: number; failed: number; errors: Array<{ featureIndex: number; code: string; details: unknown }> }>();
+    expect([report.replayed, report.failed]).toEqual([1, 1]);
+    expect(report.errors).toEqual([{ featureIndex: 1, code: 'CONFLICT', message: expect.any(String) as string, details: { in: 'body', field: 'features/1/properties/id', reason: 'IDEMPOTENCY_KEY_REUSED' } }]);
+  });
 });

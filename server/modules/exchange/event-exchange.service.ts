@@ -20,7 +20,7 @@ import { Value } from 'typebox/value';
 import type { Principal } from '../../auth/principal';
 import { CreateEventBodySchema, EVENT_STATES, type CreateEventBody } from '../../contracts/events';
 import type { EventExportQuery, EventImportQuery, EventImportReport } from '../../contracts/exchange';
-import { AppError } from '../../http/errors';
+import { AppError, type Where } from '../../http/errors';
 import type { AuditActor } from '../audit/audit.service';
 import { writeAudit } from '../audit/audit.service';
 import type { EventFilter } from '../events/event.repository';
@@ -192,7 +192,9 @@ export async function importEventsFile(
   const report: EventImportReport = { features: read.features.length, created: 0, replayed: 0, failed: 0, events: [], errors: [] };
   for (const { index, body, key } of bodies) {
     try {
-      const r = await reportEvent(ctx, principal, body, { source: 'import', principalKey: opts.principalKey, idempotencyKey: key, actor: opts.actor });
+      // The key comes from the feature's id (or its content): a refused key names that, not a header.
+      const where: Where = { in: 'body', field: `features/${index}/properties/id` };
+      const r = await reportEvent(ctx, principal, body, { source: 'import', principalKey: opts.principalKey, idempotency: { key, where }, actor: opts.actor });
       report.events.push({ featureIndex: index, id: r.event.id, replayed: r.replayed });
       if (r.replayed) report.replayed += 1;
       else report.created += 1;

@@ -260,7 +260,8 @@ async function applyGeometryEdit(trx: Database, grid: GridRecord, geom: ReturnTy
 export async function snapGrid(db: Database, id: number, toleranceM: number, scope: Scope): Promise<EditResult> {
   return db.transaction().execute(async (trx) => {
     const { grid } = await requireDraftGrid(trx, id, scope);
-    return applyGeometryEdit(trx, grid, snappedGeometry(id, toleranceM), 'Snapping', { in: 'body', field: 'toleranceM' });
+    // A lost race names the grid (the path id), as the other edits do; toleranceM may not even be sent.
+    return applyGeometryEdit(trx, grid, snappedGeometry(id, toleranceM), 'Snapping', PATH_ID);
   });
 }
 
