@@ -74,14 +74,14 @@ async function checkTags(db: Database, tags: readonly string[] | undefined): Pro
 }
 
 /** `where`: the path id of /residents/:id routes unless the caller says otherwise. */
-async function requireResident(trx: Database, id: number, lock?: 'update', where: Where = PATH_ID): Promise<ResidentRecord> {
+async function requireResident(trx: Database, id: number, where: Where, lock?: 'update'): Promise<ResidentRecord> {
   const r = await findResident(trx, id, lock);
   if (!r) throw new AppError('NOT_FOUND', 404, `Resident ${id} does not exist or is outside your grids.`, { ...where, residentId: id });
   return r;
 }
 
 /** `where`: the path id of /households/:id routes, or a resident body's householdId. */
-async function requireHousehold(trx: Database, id: number, lock?: 'update', where: Where = PATH_ID): Promise<Household> {
+async function requireHousehold(trx: Database, id: number, where: Where, lock?: 'update'): Promise<Household> {
   const h = await findHousehold(trx, id, lock);
   if (!h) throw new AppError('NOT_FOUND', 404, `Household ${id} does not exist or is outside your grids.`, { ...where, householdId: id });
   return h;
@@ -95,7 +95,7 @@ type ScopedRecord = { version: number; deletedAt: string | null };
 /** Residents and households alike: found within the scope, soft-deleted, every change kept as history. */
 interface ScopedKind<T extends ScopedRecord> {
   noun: 'Resident' | 'Household';
-  require(trx: Database, id: number, lock?: 'update'): Promise<T>;
+  require(trx: Database, id: number, where: Where, lock?: 'update'): Promise<T>;
   softDelete(trx: Database, id: number, reason: string): Promise<void>;
   recordHistory(trx: Database, id: number, change: string, on: string, actor: { id: number | null; name: string | null }): Promise<void>;
 }
@@ -110,7 +110,7 @@ function inScope<R>(ctx: RegistryContext, principal: Principal, fn: (trx: Databa
 
 /** The record locked for update (404 outside the scope), when given at version `ifMatch` (else 412). */
 async function lockAtVersion<T extends ScopedRecord>(trx: Database, kind: ScopedKind<T>, id: number, ifMatch: number | undefined): Promise<T> {
-  const current = await kind.require(trx, id, 'update');
+  const current = await kind.require(trx, id, PATH_ID, 'update');
   if (ifMatch !== undefined && current.version !== ifMatch) {
     throw new AppError('VERSION_CONFLICT', 412, `${kind.noun} ${id} is at version ${current.version}, not ${ifMatch}.`, { ...IF_MATCH, current: current.version });
   }
@@ -142,7 +142,7 @@ async function deleteInScope<T extends ScopedRecord>(
 
 export async function getResident(ctx: RegistryContext, principal: Principal, id: number): Promise<Resident> {
   requirePermission(principal, 'registry:read');
-  const resident = await inScope(ctx, principal, async (trx) => toResident(ctx.cipher, await requireResident(trx, id)));
+  const resident = await inScope(ctx, principal, async (trx) => toResident(ctx.cipher, await requireResident(trx, id, PATH_ID)));
   // Reads of personal data are audited too (masked values, but still who looked at whom).
   await writeAudit(ctx.db, { actor: auditActorOf(principal), action: 'registry.read', target: { type: 'resident', id }, details: {} });
   return resident;
@@ -192,7 +192,7 @@ export async function createResident(ctx: RegistryContext, principal: Principal,
   return translateDbError(() =>
     inScope(ctx, principal, async (trx) => {
       await checkTags(trx, input.tags);
-      const household = await requireHousehold(trx, input.householdId, undefined, HOUSEHOLD_ID_FIELD);
+      const household = await requireHousehold(trx, input.householdId, HOUSEHOLD_ID_FIELD);
       if (household.deletedAt) throw new AppError('CONFLICT', 409, `Household ${household.id} was deleted.`, { ...HOUSEHOLD_ID_FIELD, householdId: household.id });
       const id = await insertResident(trx, {
         householdId: household.id,
@@ -210,7 +210,7 @@ export async function createResident(ctx: RegistryContext, principal: Principal,
       const arrival = input.arrival ?? 'registered';
       const on = input.effectiveDate ?? (arrival === 'birth' ? input.birthDate : shanghaiToday());
       await recordResidentHistory(trx, id, arrival, on, actorOf(principal));
-      return toResident(ctx.cipher, await requireResident(trx, id));
+      return toResident(ctx.cipher, await requireResident(trx, id, PATH_ID));
     }),
   );
 }
@@ -230,7 +230,7 @@ export async function updateResidentRecord(ctx: RegistryContext, principal: Prin
     inScope(ctx, principal, async (trx) => {
       const current = await lockAtVersion(trx, RESIDENT, id, ifMatch);
       await checkTags(trx, u.tags);
-      if (u.householdId !== undefined) await requireHousehold(trx, u.householdId, undefined, HOUSEHOLD_ID_FIELD);
+      if (u.householdId !== undefined) await requireHousehold(trx, u.householdId, HOUSEHOLD_ID_FIELD);
       const changes: ResidentChanges = {
         ...(u.householdId === undefined ? {} : { householdId: u.householdId }),
         ...(u.name === undefined ? {} : { name: u.name.trim() }),
@@ -243,7 +243,7 @@ export async function updateResidentRecord(ctx: RegistryContext, principal: Prin
       const kind = changeKind(current, u);
       await updateResident(trx, id, changes);
       await recordResidentHistory(trx, id, kind, u.effectiveDate ?? shanghaiToday(), actorOf(principal));
-      return toResident(ctx.cipher, await requireResident(trx, id));
+      return toResident(ctx.cipher, await requireResident(trx, id, PATH_ID));
     }),
   );
 }
@@ -265,7 +265,7 @@ export async function revealResident(
 ): Promise<{ id: number; idNumber: string; phone: string | null }> {
   requirePermission(principal, 'registry:unmask');
   if (purpose.trim().length < 4) throw new AppError('VALIDATION_FAILED', 400, 'State the purpose of revealing personal data.', { in: 'body', field: 'purpose' });
-  const record = await inScope(ctx, principal, (trx) => requireResident(trx, id));
+  const record = await inScope(ctx, principal, (trx) => requireResident(trx, id, PATH_ID));
   const revealed = { id, idNumber: ctx.cipher.decrypt(record.idNumberEnc), phone: record.phoneEnc ? ctx.cipher.decrypt(record.phoneEnc) : null };
   await writeAudit(ctx.db, { actor: auditActorOf(principal, ip), action: 'registry.unmask', target: { type: 'resident', id }, details: { purpose: purpose.trim(), fields: ['idNumber', 'phone'] } });
   return revealed;
@@ -275,7 +275,7 @@ export async function revealResident(
 
 export async function getHousehold(ctx: RegistryContext, principal: Principal, id: number): Promise<Household> {
   requirePermission(principal, 'registry:read');
-  return inScope(ctx, principal, (trx) => requireHousehold(trx, id));
+  return inScope(ctx, principal, (trx) => requireHousehold(trx, id, PATH_ID));
 }
 
 export async function listHouseholdPage(ctx: RegistryContext, principal: Principal, q: ListQuery & { building?: number }): Promise<{ items: Household[]; next: number | null }> {
@@ -293,7 +293,7 @@ export async function createHousehold(ctx: RegistryContext, principal: Principal
       requireWriteScope(principal, building, true, { in: 'body', field: 'buildingId' });
       const id = await insertHousehold(trx, { buildingId: building.id, unit: input.unit ?? '', room: input.room ?? '', tenure: input.tenure ?? 'owned' });
       await recordHouseholdHistory(trx, id, 'registered', input.effectiveDate ?? shanghaiToday(), actorOf(principal));
-      return requireHousehold(trx, id);
+      return requireHousehold(trx, id, PATH_ID);
     }),
   );
 }
@@ -304,7 +304,7 @@ export async function updateHousehold(ctx: RegistryContext, principal: Principal
     await lockAtVersion(trx, HOUSEHOLD, id, ifMatch);
     await updateHouseholdTenure(trx, id, body.tenure);
     await recordHouseholdHistory(trx, id, 'details', body.effectiveDate ?? shanghaiToday(), actorOf(principal));
-    return requireHousehold(trx, id);
+    return requireHousehold(trx, id, PATH_ID);
   });
 }
 

@@ -40,7 +40,7 @@ function requireUnitScope(principal: Principal, code: string, where: Where): voi
 }
 
 /** `where`: the path id of /staff/:id routes, or the body's staffId of an assignment or exception. */
-async function requireStaff(db: Database, id: number, lock?: 'update', where: Where = PATH_ID): Promise<Staff> {
+async function requireStaff(db: Database, id: number, where: Where, lock?: 'update'): Promise<Staff> {
   const s = await findStaff(db, id, lock);
   if (!s) throw new AppError('NOT_FOUND', 404, `Staff member ${id} does not exist.`, { ...where, staffId: id });
   return s;
@@ -51,7 +51,7 @@ const UNIT_CODE_FIELD: Where = { in: 'body', field: 'unitCode' };
 
 export async function getStaff(db: Database, principal: Principal, id: number): Promise<Staff> {
   requirePermission(principal, 'staff:read');
-  return requireStaff(db, id);
+  return requireStaff(db, id, PATH_ID);
 }
 
 export async function listStaffPage(db: Database, principal: Principal, q: StaffListQuery): Promise<{ items: Staff[]; next: number | null }> {
@@ -77,7 +77,7 @@ export async function createStaff(db: Database, principal: Principal, input: Sta
   return translateDbError(() =>
     db.transaction().execute(async (trx) => {
       const id = await insertStaff(trx, input);
-      return requireStaff(trx, id);
+      return requireStaff(trx, id, PATH_ID);
     }),
   );
 }
@@ -86,14 +86,14 @@ export async function replaceStaff(db: Database, principal: Principal, id: numbe
   requirePermission(principal, 'staff:write');
   return translateDbError(() =>
     db.transaction().execute(async (trx) => {
-      const current = await requireStaff(trx, id, 'update');
+      const current = await requireStaff(trx, id, PATH_ID, 'update');
       requireUnitScope(principal, current.unitCode, PATH_ID);
       requireUnitScope(principal, input.unitCode, UNIT_CODE_FIELD);
       if (current.version !== ifMatch) throw new AppError('VERSION_CONFLICT', 412, `Staff member ${id} is at version ${current.version}, not ${ifMatch}.`, { ...IF_MATCH, current: current.version });
       if (current.deletedAt) throw new AppError('CONFLICT', 409, `Staff member ${id} was deleted.`, { ...PATH_ID, staffId: id });
       if (input.code !== current.code) throw new AppError('VALIDATION_FAILED', 422, 'A staff member keeps their code.', { in: 'body', field: 'code' });
       await updateStaff(trx, id, input);
-      return requireStaff(trx, id);
+      return requireStaff(trx, id, PATH_ID);
     }),
   );
 }
@@ -101,7 +101,7 @@ export async function replaceStaff(db: Database, principal: Principal, id: numbe
 export async function deleteStaff(db: Database, principal: Principal, id: number, ifMatch: number | undefined, reason: string): Promise<void> {
   requirePermission(principal, 'staff:write');
   await db.transaction().execute(async (trx) => {
-    const current = await requireStaff(trx, id, 'update');
+    const current = await requireStaff(trx, id, PATH_ID, 'update');
     requireUnitScope(principal, current.unitCode, PATH_ID);
     if (ifMatch !== undefined && current.version !== ifMatch) throw new AppError('VERSION_CONFLICT', 412, `Staff member ${id} is at version ${current.version}.`, { ...IF_MATCH, current: current.version });
     if (current.deletedAt) return;
@@ -132,7 +132,7 @@ export async function assignMember(db: Database, principal: Principal, gridId: n
     db.transaction().execute(async (trx) => {
       const gridCode = await requireGridCode(trx, gridId);
       requireUnitScope(principal, gridCode, PATH_ID);
-      const staff = await requireStaff(trx, input.staffId, undefined, STAFF_ID_FIELD);
+      const staff = await requireStaff(trx, input.staffId, STAFF_ID_FIELD);
       if (staff.deletedAt) throw new AppError('CONFLICT', 409, `Staff member ${staff.id} was deleted.`, { ...STAFF_ID_FIELD, staffId: staff.id });
       const fromDate = input.fromDate ?? shanghaiToday();
       if (input.toDate && input.toDate <= fromDate) throw new AppError('VALIDATION_FAILED', 422, 'toDate must be after fromDate.', { in: 'body', field: 'toDate' });
@@ -215,7 +215,7 @@ export async function addRosterException(db: Database, principal: Principal, gri
     db.transaction().execute(async (trx) => {
       const gridCode = await requireGridCode(trx, gridId);
       requireUnitScope(principal, gridCode, PATH_ID);
-      if (input.staffId !== undefined) await requireStaff(trx, input.staffId, undefined, STAFF_ID_FIELD);
+      if (input.staffId !== undefined) await requireStaff(trx, input.staffId, STAFF_ID_FIELD);
       const id = await insertException(trx, {
         kind: input.kind,
         staffId: input.staffId ?? null,
