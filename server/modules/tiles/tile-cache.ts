@@ -85,10 +85,27 @@ function compressInPool(raw: Buffer, encoding: TileEncoding): Promise<Buffer> {
 export async function encodedTile(tile: CachedTile, encoding: TileEncoding): Promise<Buffer> {
   const kept = tile[encoding];
   if (kept) return kept;
-  const encoded = ownBytes(tile.raw.length <= INLINE_COMPRESS_MAX_BYTES ? compressInline(tile.raw, encoding) : await compressInPool(tile.raw, encoding));
-  tile[encoding] = encoded;
-  return encoded;
+  if (tile.raw.length <= INLINE_COMPRESS_MAX_BYTES) {
+    const encoded = ownBytes(compressInline(tile.raw, encoding));
+    tile[encoding] = encoded;
+    return encoded;
+  }
+  // In the pool a large tile takes a while: requests for it meanwhile wait for the same compression.
+  const pending = inPool.get(tile) ?? {};
+  inPool.set(tile, pending);
+  const running = pending[encoding] ?? compressInPool(tile.raw, encoding).then((compressed) => {
+    const encoded = ownBytes(compressed);
+    tile[encoding] = encoded;
+    return encoded;
+  }).finally(() => {
+    delete pending[encoding];
+  });
+  pending[encoding] = running;
+  return running;
 }
+
+/** Compressions of large tiles under way in the thread pool, per tile and encoding. */
+const inPool = new WeakMap<CachedTile, Partial<Record<TileEncoding, Promise<Buffer>>>>();
 
 export interface TileCacheLimits {
   /** Tiles kept at most. */

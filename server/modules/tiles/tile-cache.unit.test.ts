@@ -184,6 +184,19 @@ describe('compressing a tile', () => {
   });
 });
 
+describe('compressing a large tile for requests that arrive together', () => {
+  it('compresses it once: every request gets the same bytes', async () => {
+    const raw = Buffer.concat([randomBytes(40_000), Buffer.alloc(40_000, 7)]);
+    const tile: CachedTile = { raw, etag: etagFor(raw) };
+    const [a, b, c] = await Promise.all([encodedTile(tile, 'br'), encodedTile(tile, 'br'), encodedTile(tile, 'gzip')]);
+    expect(a).toBe(b);
+    expect(a).toBe(tile.br);
+    expect(c).toBe(tile.gzip);
+    expect(brotliDecompressSync(a).equals(raw)).toBe(true);
+    expect(gunzipSync(c).equals(raw)).toBe(true);
+  });
+});
+
 describe('ownBytes', () => {
   it('copies a slice out of a larger memory block, and leaves a buffer that owns its memory alone', () => {
     const block = Buffer.alloc(16_384, 1);
