@@ -4,7 +4,8 @@
  *
  * This reads the server's source with the TypeScript type checker and finds every `new AppError(…)`
  * and `notFound(…)` with a 4xx status. Its details must be of a type with a required `in` property (a
- * literal `in:`, a spread of PATH_ID / IF_MATCH / a required `where` parameter, or a `Where` as is).
+ * literal `in:`, a spread of PATH_ID / IF_MATCH / a required `where` parameter, or a `Where` as is), and
+ * the `in` values it spells out must be request parts.
  * The exceptions are listed below, each with its reason, so a new input-caused error without a where
  * fails here until it gets one (or a reviewed entry). The HTTP side — that real requests get these
  * details — is server/http/domain-errors.db.test.ts.
@@ -59,8 +60,13 @@ interface Construction {
   key: string;
   status: number | undefined;
   hasWhere: boolean;
+  /** The `in` values the details can hold, where the source spells them out (literals). */
+  parts: string[];
   text: string;
 }
+
+/** What `details.in` may say (RequestPart in errors.ts). */
+const REQUEST_PARTS = ['body', 'querystring', 'params', 'headers', 'url'];
 
 function constructions(): Construction[] {
   const configPath = path.join(ROOT, 'tsconfig.json');
@@ -79,6 +85,26 @@ function constructions(): Construction[] {
       const where = t.getProperty('in');
       return where !== undefined && (where.flags & ts.SymbolFlags.Optional) === 0;
     });
+  };
+
+  // The `in` values a details expression can hold: the literal types the checker knows of its `in`
+  // property, and string literals written as `in: '…'` anywhere in it (an object literal handed to an
+  // `unknown` parameter is widened to string, so its types alone would let a typo through).
+  const partsOf = (node: ts.Expression): string[] => {
+    const parts: string[] = [];
+    const type = checker.getTypeAtLocation(node);
+    for (const t of type.isUnion() ? type.types : [type]) {
+      const where = t.getProperty('in');
+      if (!where) continue;
+      const inType = checker.getTypeOfSymbolAtLocation(where, node);
+      for (const it of inType.isUnion() ? inType.types : [inType]) if (it.isStringLiteral()) parts.push(it.value);
+    }
+    const walk = (n: ts.Node): void => {
+      if (ts.isPropertyAssignment(n) && n.name.getText() === 'in' && ts.isStringLiteral(n.initializer)) parts.push(n.initializer.text);
+      ts.forEachChild(n, walk);
+    };
+    walk(node);
+    return parts;
   };
 
   for (const file of files) {
@@ -108,6 +134,7 @@ function constructions(): Construction[] {
           key: `${rel} ${code}`,
           status,
           hasWhere: details !== undefined && hasIn(details),
+          parts: details === undefined ? [] : partsOf(details),
           text: node.getText(source).replace(/\s+/g, ' ').slice(0, 140),
         });
       }
@@ -135,6 +162,12 @@ describe('client errors say where', () => {
   it('every 4xx names where in the request it lies, unless listed with a reason', () => {
     const missing = all.filter((c) => c.status !== undefined && c.status >= 400 && c.status < 500 && !c.hasWhere && NO_WHERE[c.key] === undefined);
     expect(missing.map((c) => `${c.at} ${c.text}`)).toEqual([]);
+  });
+
+  it('says where with one of the request parts (a typo such as "query" fails here)', () => {
+    expect(all.filter((c) => c.parts.length > 0).length).toBeGreaterThan(100);
+    const wrong = all.flatMap((c) => c.parts.filter((p) => !REQUEST_PARTS.includes(p)).map((p) => `${c.at} in: '${p}'`));
+    expect(wrong).toEqual([]);
   });
 
   it('the listed exceptions are exactly the errors without a where (none added, none gone)', () => {
