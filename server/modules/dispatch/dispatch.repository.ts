@@ -27,6 +27,11 @@ async function fetchInPages<R>(trx: Transaction<DB>, cursor: string, query: RawB
   return out;
 }
 
+/** One query read page by page in a transaction of its own (a cursor lives in a transaction). */
+function readInPages<R>(db: Database, cursor: string, query: RawBuilder<R>, pageRows: number): Promise<R[]> {
+  return db.transaction().execute((trx) => fetchInPages(trx, cursor, query, pageRows));
+}
+
 /** Rows per page of the snapshot reads: about a millisecond of parsing each. */
 const GRID_PAGE_ROWS = 200;
 const ROW_PAGE_ROWS = 2_000;
@@ -87,32 +92,28 @@ export interface ExceptionRow {
 
 /** Grids of every published layout (the "now" the in-memory index serves), in code order. */
 export async function listPublishedGrids(db: Database, pageRows = GRID_PAGE_ROWS): Promise<GridSnapshotRow[]> {
-  return db.transaction().execute((trx) =>
-    fetchInPages(
-      trx,
-      'dispatch_grids',
-      sql<GridSnapshotRow>`
-        SELECT g.id, g.code, g.name, g.kind, g.layout_id AS "layoutId", l.community_code AS "communityCode",
-               l.effective_from AS "effectiveFrom", ST_AsBinary(g.geom) AS wkb
-        FROM grids g JOIN layouts l ON l.id = g.layout_id
-        WHERE l.status = 'published'
-        ORDER BY g.code NULLS LAST, g.id`,
-      pageRows,
-    ),
+  return readInPages(
+    db,
+    'dispatch_grids',
+    sql<GridSnapshotRow>`
+      SELECT g.id, g.code, g.name, g.kind, g.layout_id AS "layoutId", l.community_code AS "communityCode",
+             l.effective_from AS "effectiveFrom", ST_AsBinary(g.geom) AS wkb
+      FROM grids g JOIN layouts l ON l.id = g.layout_id
+      WHERE l.status = 'published'
+      ORDER BY g.code NULLS LAST, g.id`,
+    pageRows,
   );
 }
 
 export async function listDivisions(db: Database, pageRows = GRID_PAGE_ROWS): Promise<DivisionSnapshotRow[]> {
-  return db.transaction().execute((trx) =>
-    fetchInPages(
-      trx,
-      'dispatch_divisions',
-      sql<DivisionSnapshotRow>`
-        SELECT code, level, name, parent_code AS "parentCode",
-               CASE WHEN level = 'community' AND geom IS NOT NULL THEN ST_AsBinary(geom) END AS wkb
-        FROM divisions ORDER BY code`,
-      pageRows,
-    ),
+  return readInPages(
+    db,
+    'dispatch_divisions',
+    sql<DivisionSnapshotRow>`
+      SELECT code, level, name, parent_code AS "parentCode",
+             CASE WHEN level = 'community' AND geom IS NOT NULL THEN ST_AsBinary(geom) END AS wkb
+      FROM divisions ORDER BY code`,
+    pageRows,
   );
 }
 
