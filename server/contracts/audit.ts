@@ -1,5 +1,6 @@
 /** The audit log on the wire (issue #4): read-only, for auditors. */
 import { Type, type Static } from 'typebox';
+import { PG_INT_MAX } from './common';
 
 export const AuditEntrySchema = Type.Object({
   id: Type.Integer(),
@@ -21,7 +22,7 @@ export type AuditEntry = Static<typeof AuditEntrySchema>;
 export const AuditQuerySchema = Type.Object(
   {
     action: Type.Optional(Type.String({ pattern: '^[a-z_.]{1,100}$', description: 'exact action, or a prefix ending in "." (e.g. auth.)' })),
-    actorUserId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
+    actorUserId: Type.Optional(Type.Integer({ minimum: 1, maximum: PG_INT_MAX })),
     actorName: Type.Optional(Type.String({ maxLength: 64 })),
     targetType: Type.Optional(Type.String({ maxLength: 64 })),
     targetId: Type.Optional(Type.String({ maxLength: 200 })),

@@ -3,6 +3,9 @@
  */
 import { Type, type Static } from 'typebox';
 
+/** The largest int4 (PostgreSQL `integer`, every id and counter column here): a larger number is a 400, not a database error. */
+export const PG_INT_MAX = 2_147_483_647;
+
 export const ErrorResponseSchema = Type.Object(
   {
     error: Type.Object({

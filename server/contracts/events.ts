@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { PointSchema } from './geojson';
+import { PG_INT_MAX } from './common';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const DateTime = Type.String({ format: 'date-time' });
@@ -168,14 +169,14 @@ export const TransitionBodySchema = Type.Object(
     note: Type.Optional(Type.String({ maxLength: 2000 })),
     reason: Type.Optional(Type.String({ minLength: 2, maxLength: 2000, description: 'reject, reopen, transfer, request_extension' })),
     result: Type.Optional(Type.String({ minLength: 1, maxLength: 5000, description: 'resolve' })),
-    staffId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'dispatch: to a staff member' })),
+    staffId: Type.Optional(Type.Integer({ minimum: 1, maximum: PG_INT_MAX, description: 'dispatch: to a staff member' })),
     department: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'dispatch: to a department' })),
     gridCode: Type.Optional(Type.String({ pattern: '^[0-9]{15}$', description: 'transfer: the receiving grid' })),
     hours: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 2000, description: 'request_extension' })),
     category: Type.Optional(CategoryCode),
     location: Type.Optional(PointSchema),
     address: Type.Optional(Type.String({ minLength: 2, maxLength: 300 })),
-    expectedVersion: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
+    expectedVersion: Type.Optional(Type.Integer({ minimum: 1, maximum: PG_INT_MAX })),
   },
   { additionalProperties: false },
 );

@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { AnyGeometrySchema, LineStringSchema, PolygonalSchema } from './geojson';
+import { PG_INT_MAX } from './common';
 
 export const GRID_KINDS = ['general', 'dedicated'] as const;
 export const GridKindSchema = Type.Union([Type.Literal('general'), Type.Literal('dedicated')], {
@@ -57,7 +58,7 @@ export const GridInputSchema = Type.Object(
 );
 export type GridInput = Static<typeof GridInputSchema>;
 
-export const GridIdParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
+export const GridIdParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: PG_INT_MAX }) });
 
 export const GeometryFixQuerySchema = Type.Object({
   fix: Type.Optional(Type.Boolean({ description: 'repair an invalid geometry with ST_MakeValid and report what changed' })),
@@ -88,7 +89,7 @@ export const SplitResultSchema = Type.Object({
 export type SplitResult = Static<typeof SplitResultSchema>;
 
 export const MergeBodySchema = Type.Object({
-  ids: Type.Array(Type.Integer({ minimum: 1, maximum: 2147483647 }), { minItems: 2, maxItems: 100, uniqueItems: true }),
+  ids: Type.Array(Type.Integer({ minimum: 1, maximum: PG_INT_MAX }), { minItems: 2, maxItems: 100, uniqueItems: true }),
 });
 export const MergeResultSchema = Type.Object({
   grid: GridFeatureSchema,
@@ -122,7 +123,7 @@ export type GridAtResult = Static<typeof GridAtResultSchema>;
 
 export const GridListQuerySchema = Type.Object({
   bbox: Type.Optional(Type.String({ pattern: '^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$', description: 'minLng,minLat,maxLng,maxLat' })),
-  layout: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'a layout id; default: the published layouts' })),
+  layout: Type.Optional(Type.Integer({ minimum: 1, maximum: PG_INT_MAX, description: 'a layout id; default: the published layouts' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20_000, default: 5_000 })),
 });
 export const GridCollectionSchema = Type.Object({

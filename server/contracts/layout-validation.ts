@@ -6,6 +6,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { AnyGeometrySchema } from './geojson';
+import { PG_INT_MAX } from './common';
 
 /** Defaults of every option; the querystring schema documents them and the service applies them. */
 export const LAYOUT_VALIDATION_DEFAULTS = {
@@ -32,8 +33,8 @@ export const LayoutValidationOptionsSchema = Type.Object(
     minCompactness: Type.Optional(
       Type.Number({ minimum: 0, maximum: 1, default: d.minCompactness, description: 'a grid part whose Polsby–Popper compactness 4πA/P² is below this is a sliver' }),
     ),
-    householdsMin: Type.Optional(Type.Integer({ minimum: 0, maximum: 2147483647, default: d.householdsMin, description: 'fewest households a grid should hold' })),
-    householdsMax: Type.Optional(Type.Integer({ minimum: 0, maximum: 2147483647, default: d.householdsMax, description: 'most households a grid should hold' })),
+    householdsMin: Type.Optional(Type.Integer({ minimum: 0, maximum: PG_INT_MAX, default: d.householdsMin, description: 'fewest households a grid should hold' })),
+    householdsMax: Type.Optional(Type.Integer({ minimum: 0, maximum: PG_INT_MAX, default: d.householdsMax, description: 'most households a grid should hold' })),
     strict: Type.Optional(Type.Boolean({ default: d.strict, description: 'gaps become errors, and any warning makes the layout unpublishable' })),
   },
   { additionalProperties: false },

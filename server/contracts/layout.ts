@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { GridFeatureSchema, GridInputSchema } from './grid';
+import { PG_INT_MAX } from './common';
 
 export const LayoutStatusSchema = Type.Union([Type.Literal('draft'), Type.Literal('published'), Type.Literal('archived')]);
 export type LayoutStatus = Static<typeof LayoutStatusSchema>;
@@ -22,7 +23,7 @@ export type Layout = Static<typeof LayoutSchema>;
 
 export const LayoutListSchema = Type.Object({ layouts: Type.Array(LayoutSchema) });
 
-export const LayoutIdParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
+export const LayoutIdParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: PG_INT_MAX }) });
 export const CommunityParamsSchema = Type.Object({ code: Type.String({ pattern: '^[0-9]{12}$' }) });
 
 export const CreateLayoutBodySchema = Type.Object({
@@ -52,7 +53,7 @@ export const PublishBodySchema = Type.Object({
 
 export const FillGapBodySchema = Type.Object({
   gap: Type.Object({ type: Type.Literal('Polygon'), coordinates: Type.Array(Type.Array(Type.Array(Type.Number()), { minItems: 4 }), { minItems: 1 }) }),
-  gridId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'grid to absorb the gap; default the neighbour sharing the longest edge' })),
+  gridId: Type.Optional(Type.Integer({ minimum: 1, maximum: PG_INT_MAX, description: 'grid to absorb the gap; default the neighbour sharing the longest edge' })),
 });
 
 export const AssignCodesResultSchema = Type.Object({

@@ -6,6 +6,7 @@
 import { Type, type Static } from 'typebox';
 import { AnyGeometrySchema, MultiPolygonSchema, PointSchema, PolygonSchema } from './geojson';
 import { BUILDING_USES, ORGANISATION_KINDS, REGISTRATIONS, RELATIONS, TENURES } from './registry-values';
+import { PG_INT_MAX } from './common';
 
 export { BUILDING_USES, ORGANISATION_KINDS, REGISTRATIONS, RELATIONS, TENURES };
 
@@ -19,17 +20,17 @@ const IsoDate = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', format: '
 
 export const BBOX_PATTERN = '^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$';
 
-export const IdParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
+export const IdParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: PG_INT_MAX }) });
 
 /** Common list filters; every list is keyset-paged by id (`after` = the last id of the previous page). */
 export const ListQuerySchema = Type.Object({
   grid: Type.Optional(Type.String({ pattern: '^[0-9]{9,15}$', description: 'grid code, or a street/community code prefix' })),
-  gridId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
+  gridId: Type.Optional(Type.Integer({ minimum: 1, maximum: PG_INT_MAX })),
   community: Type.Optional(Code12),
   bbox: Type.Optional(Type.String({ pattern: BBOX_PATTERN, description: 'minLng,minLat,maxLng,maxLat' })),
   q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'text: name, address, code' })),
   tag: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_]*$' })),
-  after: Type.Optional(Type.Integer({ minimum: 0, maximum: 2147483647 })),
+  after: Type.Optional(Type.Integer({ minimum: 0, maximum: PG_INT_MAX })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
   includeDeleted: Type.Optional(Type.Boolean()),
 });
@@ -89,7 +90,7 @@ export const HouseholdSchema = Type.Object({
 export type Household = Static<typeof HouseholdSchema>;
 
 export const HouseholdInputSchema = Type.Object({
-  buildingId: Type.Integer({ minimum: 1, maximum: 2147483647 }),
+  buildingId: Type.Integer({ minimum: 1, maximum: PG_INT_MAX }),
   unit: Type.Optional(Type.String({ maxLength: 20 })),
   room: Type.Optional(Type.String({ maxLength: 20 })),
   tenure: Type.Optional(Tenure),
@@ -117,7 +118,7 @@ export const ResidentSchema = Type.Object({
 export type Resident = Static<typeof ResidentSchema>;
 
 export const ResidentInputSchema = Type.Object({
-  householdId: Type.Integer({ minimum: 1, maximum: 2147483647 }),
+  householdId: Type.Integer({ minimum: 1, maximum: PG_INT_MAX }),
   name: Type.String({ minLength: 1, maxLength: 100 }),
   gender: Type.Union([Type.Literal('M'), Type.Literal('F')]),
   birthDate: IsoDate,
@@ -133,7 +134,7 @@ export const ResidentInputSchema = Type.Object({
 export type ResidentInput = Static<typeof ResidentInputSchema>;
 
 export const ResidentUpdateSchema = Type.Object({
-  householdId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
+  householdId: Type.Optional(Type.Integer({ minimum: 1, maximum: PG_INT_MAX })),
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   phone: Type.Optional(Nullable(Type.String({ pattern: '^1[0-9]{10}$' }))),
   relation: Type.Optional(Type.Enum(RELATIONS)),
@@ -149,7 +150,7 @@ export const ResidentListQuerySchema = Type.Object({
   idNumber: Type.Optional(Type.String({ minLength: 18, maxLength: 18, description: 'exact, via the keyed hash' })),
   registration: Type.Optional(Type.Enum(REGISTRATIONS)),
   status: Type.Optional(Type.Enum(RESIDENT_STATUSES)),
-  household: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
+  household: Type.Optional(Type.Integer({ minimum: 1, maximum: PG_INT_MAX })),
 });
 export type ResidentListQuery = Static<typeof ResidentListQuerySchema>;
 export const ResidentListSchema = Type.Object({ items: Type.Array(ResidentSchema), next: Nullable(Type.Integer()) });
@@ -274,7 +275,7 @@ export const StaffListQuerySchema = Type.Object({
   bbox: Type.Optional(Type.String({ pattern: BBOX_PATTERN, description: 'staff assigned to published grids meeting this box' })),
   q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'name, code or phone' })),
   role: Type.Optional(Type.Enum(STAFF_ROLES)),
-  after: Type.Optional(Type.Integer({ minimum: 0, maximum: 2147483647 })),
+  after: Type.Optional(Type.Integer({ minimum: 0, maximum: PG_INT_MAX })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
   includeDeleted: Type.Optional(Type.Boolean()),
 });
@@ -294,13 +295,13 @@ export const GridMemberSchema = Type.Object({
 export const GridMembersSchema = Type.Object({ gridId: Type.Integer(), gridCode: Type.String(), on: IsoDate, members: Type.Array(GridMemberSchema) });
 export const GridMembersQuerySchema = Type.Object({ on: Type.Optional(IsoDate) });
 export const AssignmentInputSchema = Type.Object({
-  staffId: Type.Integer({ minimum: 1, maximum: 2147483647 }),
+  staffId: Type.Integer({ minimum: 1, maximum: PG_INT_MAX }),
   role: Type.Enum(ASSIGNMENT_ROLES),
   fromDate: Type.Optional(IsoDate),
   toDate: Type.Optional(Nullable(IsoDate)),
 });
 export type AssignmentInput = Static<typeof AssignmentInputSchema>;
-export const AssignmentParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }), assignmentId: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
+export const AssignmentParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: PG_INT_MAX }), assignmentId: Type.Integer({ minimum: 1, maximum: PG_INT_MAX }) });
 
 const HHMM = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'HH:MM, Asia/Shanghai; end may be 24:00' });
 export const ShiftSchema = Type.Object({ id: Type.Integer(), staffId: Type.Integer(), staffCode: Type.String(), name: Type.String(), weekday: Type.Integer({ minimum: 1, maximum: 7 }), start: HHMM, end: HHMM });
@@ -318,7 +319,7 @@ export const RosterExceptionSchema = Type.Object({
 });
 export const RosterExceptionInputSchema = Type.Object({
   kind: Type.Enum(ROSTER_EXCEPTION_KINDS),
-  staffId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'leave and extra: whose' })),
+  staffId: Type.Optional(Type.Integer({ minimum: 1, maximum: PG_INT_MAX, description: 'leave and extra: whose' })),
   startsAt: Type.String({ format: 'date-time' }),
   endsAt: Type.String({ format: 'date-time' }),
   reason: Type.Optional(Type.String({ maxLength: 200 })),
@@ -335,7 +336,7 @@ export const RosterSchema = Type.Object({
 export const RosterQuerySchema = Type.Object({ from: Type.Optional(Type.String({ format: 'date-time' })), to: Type.Optional(Type.String({ format: 'date-time' })) });
 export const RosterPutSchema = Type.Object({ shifts: Type.Array(ShiftInputSchema, { maxItems: 500 }) });
 export type ShiftInput = Static<typeof ShiftInputSchema>;
-export const ExceptionParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }), exceptionId: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
+export const ExceptionParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: PG_INT_MAX }), exceptionId: Type.Integer({ minimum: 1, maximum: PG_INT_MAX }) });
 
 // Import ------------------------------------------------------------------------------------------
 

@@ -83,6 +83,8 @@ export interface Where {
 
 /** The id in the path (`/api/v1/grids/:id`): the where of most 404s and state conflicts. */
 export const PATH_ID: Where = { in: 'params', field: 'id' };
+/** The code in the path (`/api/v1/divisions/:code`, `/api/v1/communities/:code/layouts`). */
+export const PATH_CODE: Where = { in: 'params', field: 'code' };
 /** The version a writer sent (optimistic concurrency): the where of every VERSION_CONFLICT. */
 export const IF_MATCH: Where = { in: 'headers', field: 'if-match' };
 /** The key that makes a retry safe (events, Open311). */

@@ -5,7 +5,7 @@
 import type { CreateDivisionBody, DivisionDetail, DivisionList, DivisionListQuery, UpdateDivisionBody } from '../../contracts/division';
 import type { PolygonalGeometry } from '../../contracts/geojson';
 import type { Database } from '../../db/database';
-import { AppError, notFound, type Where } from '../../http/errors';
+import { AppError, PATH_CODE, notFound } from '../../http/errors';
 import { checkDivisionFields, checkParent, type DivisionProblem } from './division-rules';
 import { checkBoundary, findDivisionDetail, findDivisions, insertDivision, listDivisions as listDivisionRows, updateDivision as updateDivisionRow } from './division.repository';
 
@@ -41,7 +41,6 @@ function invalid(problems: DivisionProblem[]): AppError {
 }
 
 /** Routes name one division by the path's code (`/divisions/:code`, `/divisions/:code/export`). */
-const PATH_CODE: Where = { in: 'params', field: 'code' };
 
 export async function listDivisions(db: Database, query: DivisionListQuery): Promise<DivisionList> {
   const parentCode = query.parent ?? null;

@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppConfig } from '../../config';
-import { ErrorResponseSchema, commonErrorResponses } from '../../contracts/common';
+import { ErrorResponseSchema, commonErrorResponses, PG_INT_MAX } from '../../contracts/common';
 import {
   CreateEventBodySchema,
   DailyReportQuerySchema,
@@ -112,7 +112,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
     config: { permission: 'reports:read' },
     schema: {
       tags, summary: 'The event taxonomy (active version, or ?version=)',
-      querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })) }), response: { 200: TaxonomySchema, ...errors },
+      querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1, maximum: PG_INT_MAX })) }), response: { 200: TaxonomySchema, ...errors },
     },
   }, async (request) => getTaxonomy(db, request.query.version));
 

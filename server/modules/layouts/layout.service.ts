@@ -7,7 +7,7 @@ import type { AssignCodesResult, Layout, LayoutCollection } from '../../contract
 import type { Database } from '../../db/database';
 import type { Scope } from '../../auth/principal';
 import { requireInScope } from '../../auth/scope-check';
-import { AppError, PATH_ID } from '../../http/errors';
+import { AppError, PATH_CODE, PATH_ID } from '../../http/errors';
 import { SYSTEM_ACTOR, writeAudit, type AuditActor } from '../audit/audit.service';
 import { assignGridCodes } from '../grids/grid-codes';
 import { prepareGridGeometry } from '../grids/grid-geometry.service';
@@ -34,16 +34,16 @@ import {
 } from './layout.repository';
 
 // Every route of this service names its community in the path (`/communities/:code/…`, also the
-// exchange import) and its layout as the path id (`/layouts/:id/…`, also the exchange export).
-const COMMUNITY_CODE = { in: 'params', field: 'code' } as const;
+// exchange import: PATH_CODE) and its layout as the path id (`/layouts/:id/…`, also the exchange
+// export: PATH_ID).
 
 async function requireCommunity(db: Database, code: string, scope: Scope): Promise<void> {
   const division = await findCommunity(db, code);
-  if (!division) throw new AppError('DIVISION_NOT_FOUND', 404, `Community ${code} does not exist.`, { ...COMMUNITY_CODE, code });
+  if (!division) throw new AppError('DIVISION_NOT_FOUND', 404, `Community ${code} does not exist.`, { ...PATH_CODE, code });
   if (division.level !== 'community') {
-    throw new AppError('DIVISION_INVALID', 422, `${code} is a ${division.level}; layouts belong to communities (社区/村).`, { ...COMMUNITY_CODE, code, level: division.level });
+    throw new AppError('DIVISION_INVALID', 422, `${code} is a ${division.level}; layouts belong to communities (社区/村).`, { ...PATH_CODE, code, level: division.level });
   }
-  requireInScope(scope, code, `Community ${code}`, COMMUNITY_CODE);
+  requireInScope(scope, code, `Community ${code}`, PATH_CODE);
 }
 
 async function requireLayout(db: Database, id: number, lock?: 'update'): Promise<Layout> {

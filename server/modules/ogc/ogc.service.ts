@@ -8,6 +8,7 @@ import { AppError } from '../../http/errors';
 import { findCollection, OGC_COLLECTIONS, type OgcCollection, type SourceContext } from './ogc-collections';
 import { CRS84, latFirst, parseCrs, SUPPORTED_CRS, type SupportedCrs } from './ogc-crs';
 import { collectionExtent, queryItem, queryItems } from './ogc.repository';
+import { isRealDate } from '../../contracts/calendar';
 
 export const CONFORMANCE = [
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core',
@@ -110,8 +111,7 @@ export function parseDatetime(value: string): { start: Date | null; end: Date | 
     const d = new Date(s);
     // Date rolls 2026-02-30 over to 2 March: the calendar date itself must exist.
     const ymd = /^(\d{4})-(\d{2})-(\d{2})/.exec(s);
-    const day = ymd ? new Date(Date.UTC(Number(ymd[1]), Number(ymd[2]) - 1, Number(ymd[3]))) : undefined;
-    const realDay = !ymd || (day !== undefined && day.getUTCMonth() === Number(ymd[2]) - 1 && day.getUTCDate() === Number(ymd[3]));
+    const realDay = !ymd || isRealDate(Number(ymd[1]), Number(ymd[2]), Number(ymd[3]));
     if (Number.isNaN(d.getTime()) || !realDay) throw new AppError('VALIDATION_FAILED', 400, `datetime "${value}" is not an RFC 3339 instant or interval.`, { in: 'querystring', field: 'datetime', value });
     return d;
   };

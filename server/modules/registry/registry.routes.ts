@@ -6,7 +6,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppConfig } from '../../config';
-import { ErrorResponseSchema, commonErrorResponses } from '../../contracts/common';
+import { ErrorResponseSchema, commonErrorResponses, PG_INT_MAX } from '../../contracts/common';
 import { LayoutIdParamsSchema } from '../../contracts/layout';
 import {
   BuildingInputSchema,
@@ -106,7 +106,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: A
   });
 
   // Households -----------------------------------------------------------------------------------
-  const HouseholdQuery = Type.Object({ ...ListQuerySchema.properties, building: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })) });
+  const HouseholdQuery = Type.Object({ ...ListQuerySchema.properties, building: Type.Optional(Type.Integer({ minimum: 1, maximum: PG_INT_MAX })) });
   app.get('/api/v1/households', { config: { permission: 'registry:read' }, schema: { tags: ['registry'], querystring: HouseholdQuery, response: { 200: HouseholdListSchema, ...errors } } }, async (request) =>
     listHouseholdPage(ctx, principalOf(request), request.query),
   );

@@ -9,6 +9,7 @@
  *
  * Pure and isomorphic: no Node APIs, so it can move to `geo/`-like shared code if the web app needs it.
  */
+import { isRealDate } from '../../contracts/calendar';
 
 /** ISO 7064 MOD 11-2 weights 2^(17-i) mod 11 for positions 1..17. */
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] as const;
@@ -41,12 +42,6 @@ export function residentIdCheckDigit(first17: string): string {
   let sum = 0;
   for (const [index, weight] of WEIGHTS.entries()) sum += (first17.charCodeAt(index) - 48) * weight;
   return CHECK_CHARS.charAt(sum % 11);
-}
-
-function isRealDate(year: number, month: number, day: number): boolean {
-  // Date.UTC normalises overflow (Feb 30 → Mar 2), so a round trip detects impossible dates.
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 function todayIso(): string {

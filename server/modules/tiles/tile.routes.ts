@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { ErrorResponseSchema, commonErrorResponses } from '../../contracts/common';
+import { ErrorResponseSchema, commonErrorResponses, PG_INT_MAX } from '../../contracts/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ifNoneMatchHits } from '../../http/preconditions';
 import { tileEncoding } from './accept-encoding';
@@ -109,7 +109,7 @@ export const tileRoutes: FastifyPluginAsyncTypebox<{ tiles: TileService }> = asy
         tags: ['tiles'],
         summary: 'A Mapbox Vector Tile of a layer (divisions, grids, roads, buildings); Brotli or gzip, ETag, revalidated on every use',
         params: TileParams,
-        querystring: Type.Object({ layout: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'a published or archived layout (grids only)' })) }),
+        querystring: Type.Object({ layout: Type.Optional(Type.Integer({ minimum: 1, maximum: PG_INT_MAX, description: 'a published or archived layout (grids only)' })) }),
         response: { 200: Type.Any(), 304: Type.Null(), 404: ErrorResponseSchema, ...commonErrorResponses },
       },
     },

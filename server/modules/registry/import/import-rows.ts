@@ -13,6 +13,7 @@ import type { RegistryCipher } from '../registry-crypto';
 import { validateResidentIdNumber } from '../resident-id';
 import type { MultiPolygon, Point, Polygon } from 'geojson';
 import { geometryToWkb } from '../../../geo/wkb';
+import { PG_INT_MAX } from '../../../contracts/common';
 
 export const IMPORT_ENTITIES = ['buildings', 'households', 'residents', 'organisations', 'staff'] as const;
 export type ImportEntity = (typeof IMPORT_ENTITIES)[number];
@@ -191,7 +192,7 @@ function householdRef(row: Row): StagingValue[] {
     }
     return [null, null, parts[0] ?? null, parts[1] ?? null, parts[2] ?? '', parts[3] ?? ''];
   }
-  const id = row.int(['householdId', 'household_id'], 1, 2147483647);
+  const id = row.int(['householdId', 'household_id'], 1, PG_INT_MAX);
   const ext = row.text(['buildingExternalId', 'building_external_id'], { max: 100 });
   const community = row.text(['communityCode', 'community_code', 'community'], { pattern: CODE12, hint: 'must be a 12-digit community code' });
   const building = row.text(['buildingCode', 'building_code'], { pattern: /^\d{5}$/, hint: 'must be a 5-digit building code' });
@@ -245,7 +246,7 @@ export const ENTITIES: Record<ImportEntity, EntityDefinition> = {
     ],
     toStaging(record) {
       const row = new Row(record);
-      const buildingId = row.int(['buildingId', 'building_id'], 1, 2147483647);
+      const buildingId = row.int(['buildingId', 'building_id'], 1, PG_INT_MAX);
       const ext = row.text(['buildingExternalId', 'building_external_id'], { max: 100 });
       const community = row.text(['communityCode', 'community_code', 'community'], { pattern: CODE12, hint: 'must be a 12-digit community code' });
       const code = row.text(['buildingCode', 'building_code'], { pattern: /^\d{5}$/, hint: 'must be a 5-digit building code' });
