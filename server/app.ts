@@ -16,6 +16,7 @@ import type { Database } from './db/database';
 import { NotificationHub } from './db/notifications';
 import { registerAuth } from './auth/request-auth';
 import { AppError, MAX_PARAM_LENGTH, frameworkErrors, registerErrorHandling } from './http/errors';
+import { registerQueryParameterCheck } from './http/query-parameters';
 import { registerRateLimiting } from './http/rate-limit';
 import { registerSecurityHeaders } from './http/security-headers';
 import { registerValidation } from './http/validation';
@@ -67,12 +68,14 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
   const securityHeaders = registerSecurityHeaders(app, { externalBasemap: Boolean(config.basemapStyleUrl) });
   // Schema failures report every problem, not the first, so a client can fix them in one go.
   registerValidation(app);
+  // Before any route: unknown query parameters are refused (server/http/query-parameters.ts).
+  const queryParameters = registerQueryParameterCheck(app);
   // Before any route: every route must declare its permission, and every request gets its principal.
   const auth = registerAuth(app, { db });
   await registerRateLimiting(app);
 
   // Without configured origins there is nothing to allow: no CORS hook at all (it costs on every request).
-  if (config.corsOrigins.length > 0) await auth.registerPublic(() => app.register(cors, { origin: config.corsOrigins }));
+  if (config.corsOrigins.length > 0) await auth.registerPublic(() => queryParameters.registerForeign(() => app.register(cors, { origin: config.corsOrigins })));
 
   await app.register(swagger, {
     openapi: {
@@ -82,7 +85,8 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
     },
   });
   // The web app's files and the API docs page are public documents: the document security headers.
-  const registerDocuments = (register: () => PromiseLike<unknown>): Promise<void> => auth.registerPublic(() => securityHeaders.registerDocuments(register));
+  const registerDocuments = (register: () => PromiseLike<unknown>): Promise<void> =>
+    auth.registerPublic(() => securityHeaders.registerDocuments(() => queryParameters.registerForeign(register)));
   await registerDocuments(() => app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true }));
   app.get('/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () => app.swagger());
 

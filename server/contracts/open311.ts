@@ -69,14 +69,30 @@ export const Open311RequestSchema = Type.Object({
 export type Open311Request = Static<typeof Open311RequestSchema>;
 export const Open311RequestListSchema = Type.Array(Open311RequestSchema);
 
-export const Open311RequestsQuerySchema = Type.Object({
-  service_request_id: Type.Optional(Type.String({ pattern: '^[0-9]+(,[0-9]+)*$', maxLength: 2000 })),
-  service_code: Type.Optional(Type.String({ maxLength: 64 })),
-  start_date: Type.Optional(Type.String({ format: 'date-time' })),
-  end_date: Type.Optional(Type.String({ format: 'date-time' })),
-  status: Type.Optional(Type.String({ pattern: '^(open|closed)(,(open|closed))?$' })),
+/**
+ * Open311 query strings stay open: the one exception to this API's refusal of unknown query parameters
+ * besides OGC items (server/http/query-parameters.ts). GeoReport v2 clients are written for many
+ * servers and send the same arguments to each: jurisdiction_id (optional on every method), api_key
+ * (which some send on every call, not only with POST), and the extensions of the servers they were
+ * built for. A server that does not use one must not refuse the request for it.
+ */
+const Open311Arguments = {
   jurisdiction_id: Type.Optional(Type.String({ maxLength: 200 })),
-});
+  api_key: Type.Optional(Type.String({ maxLength: 200 })),
+};
+export const Open311QuerySchema = Type.Object(Open311Arguments, { additionalProperties: true });
+
+export const Open311RequestsQuerySchema = Type.Object(
+  {
+    service_request_id: Type.Optional(Type.String({ pattern: '^[0-9]+(,[0-9]+)*$', maxLength: 2000 })),
+    service_code: Type.Optional(Type.String({ maxLength: 64 })),
+    start_date: Type.Optional(Type.String({ format: 'date-time' })),
+    end_date: Type.Optional(Type.String({ format: 'date-time' })),
+    status: Type.Optional(Type.String({ pattern: '^(open|closed)(,(open|closed))?$' })),
+    ...Open311Arguments,
+  },
+  { additionalProperties: true },
+);
 export type Open311RequestsQuery = Static<typeof Open311RequestsQuerySchema>;
 
 export const Open311IdParamsSchema = Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$' }) });

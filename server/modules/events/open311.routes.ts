@@ -11,6 +11,7 @@ import {
   Open311CreateBodySchema,
   Open311CreatedSchema,
   Open311IdParamsSchema,
+  Open311QuerySchema,
   Open311RequestListSchema,
   Open311RequestsQuerySchema,
   Open311ServiceListSchema,
@@ -38,14 +39,14 @@ export const open311Routes: FastifyPluginAsyncTypebox<{ db: Database; config: Ap
 
   app.get('/open311/v2/services.json', {
     config: { permission: 'public' },
-    schema: { tags, summary: 'GeoReport v2 service list: the event sub-types', response: { 200: Open311ServiceListSchema, ...errors } },
+    schema: { tags, summary: 'GeoReport v2 service list: the event sub-types', querystring: Open311QuerySchema, response: { 200: Open311ServiceListSchema, ...errors } },
   }, async () => listOpen311Services(db));
 
   app.post('/open311/v2/requests.json', {
     config: { permission: 'public', rateLimit: rateLimitFor('publicIntake', config) },
     schema: {
       tags, summary: 'GeoReport v2: file a service request (form-encoded or JSON)',
-      headers: IdempotencyHeadersSchema, body: Open311CreateBodySchema, response: { 201: Open311CreatedSchema, 200: Open311CreatedSchema, ...errors },
+      headers: IdempotencyHeadersSchema, querystring: Open311QuerySchema, body: Open311CreateBodySchema, response: { 201: Open311CreatedSchema, 200: Open311CreatedSchema, ...errors },
     },
   }, async (request, reply) => {
     const result = await submitOpen311Request(ctx, request.principal, request.body, {
@@ -62,6 +63,6 @@ export const open311Routes: FastifyPluginAsyncTypebox<{ db: Database; config: Ap
 
   app.get('/open311/v2/requests/:id.json', {
     config: { permission: 'public' },
-    schema: { tags, summary: 'GeoReport v2: one service request', params: Open311IdParamsSchema, response: { 200: Open311RequestListSchema, ...errors } },
+    schema: { tags, summary: 'GeoReport v2: one service request', params: Open311IdParamsSchema, querystring: Open311QuerySchema, response: { 200: Open311RequestListSchema, ...errors } },
   }, async (request) => getOpen311Request(db, Number(request.params.id)));
 };

@@ -13,6 +13,12 @@ const CollectionParams = Type.Object({ collectionId: Type.String({ pattern: '^[a
 const FeatureId = Type.String({ maxLength: 64, pattern: '^[^\\u0000-\\u001f]*$' });
 /** Output formats: only GeoJSON (OGC API clients send f=json); anything else is a 400, not JSON anyway. */
 const Format = Type.Union([Type.Literal('json'), Type.Literal('geojson'), Type.Literal('application/json'), Type.Literal('application/geo+json')]);
+/**
+ * Every OGC resource takes `f` (clients send f=json to each). Unknown query parameters are refused, as
+ * OGC API – Features requires (/req/core/query-param-unknown), here by server/http/query-parameters.ts;
+ * on items they are property filters, checked by the service against the collection's queryables.
+ */
+const FormatQuery = Type.Object({ f: Type.Optional(Format) });
 const ItemsQuery = Type.Object(
   {
     bbox: Type.Optional(Type.String()),
@@ -28,7 +34,7 @@ const ItemsQuery = Type.Object(
 
 export const ogcRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
   const base = (request: { protocol: string; host: string }): string => `${request.protocol}://${request.host}`;
-  const schema = (summary: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ tags: ['ogc'], summary, response: { 200: AnyJson, ...errors }, ...extra });
+  const schema = (summary: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ tags: ['ogc'], summary, querystring: FormatQuery, response: { 200: AnyJson, ...errors }, ...extra });
 
   app.get('/ogc', { config: { permission: 'public' }, schema: schema('OGC API – Features landing page') }, async (request) => landingPage(base(request)));
   app.get('/ogc/conformance', { config: { permission: 'public' }, schema: schema('Conformance classes') }, async () => ({ conformsTo: CONFORMANCE }));
