@@ -58,6 +58,13 @@ describe('an unknown query parameter is a 400 naming it', () => {
     expect(e.message).toContain('Unknown query parameters "State", "gird".');
   });
 
+  it('refuses a parameter without a name (?=1), with no name to give as the field', async () => {
+    const e = refusal(await t.inject('/api/v1/grids?=1'));
+    expect(e.details).toMatchObject({ in: 'querystring', unknown: [''] });
+    expect(e.details.field).toBeUndefined();
+    expect(refusal(await t.inject('/api/v1/grids?=1&gird=2')).details).toMatchObject({ field: 'gird', unknown: ['', 'gird'] });
+  });
+
   it('names inherited object names too, without a crash', async () => {
     for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
       expect(refusal(await t.inject(`/api/v1/grids?${name}=1`)).details, name).toMatchObject({ in: 'querystring', field: name });
@@ -69,6 +76,8 @@ describe('an unknown query parameter is a 400 naming it', () => {
     expect(e).toMatchObject({ code: 'VALIDATION_FAILED', details: { in: 'querystring', field: 'verbose', accepted: [] } });
     expect(e.message).toBe('Unknown query parameter "verbose": this route takes no query parameters.');
     expect(refusal(await t.inject('/openapi.json?v=2')).details.field).toBe('v');
+    // HEAD routes (made by Fastify from the GET ones) check too
+    expect((await t.inject({ method: 'HEAD', url: '/health?verbose=1', as: 'anonymous' })).statusCode).toBe(400);
     expect((await t.inject({ url: '/health', as: 'anonymous' })).statusCode).not.toBe(400);
   });
 

@@ -51,7 +51,9 @@ function unknownParameters(unknown: string[], accepted: string[]): AppError {
     accepted.length === 0
       ? `Unknown query parameter${unknown.length > 1 ? 's' : ''} ${names}: this route takes no query parameters.`
       : `Unknown query parameter${unknown.length > 1 ? 's' : ''} ${names}. Accepted: ${accepted.join(', ')}.`;
-  return new AppError('VALIDATION_FAILED', 400, message, { in: 'querystring', field: unknown[0], unknown, accepted });
+  // `?=1` has a parameter without a name: refused too, but there is no name to give as the field.
+  const field = unknown.find((n) => n !== '');
+  return new AppError('VALIDATION_FAILED', 400, message, { in: 'querystring', ...(field === undefined ? {} : { field }), unknown, accepted });
 }
 
 /** Call before any route is registered (the hook sees only routes registered after it). */
