@@ -26,7 +26,7 @@ import { createTestApp, type TestApp, type TestInjectOptions } from '../test/app
 import { changedTables, fingerprint } from '../test/fingerprint';
 import { seededRandom } from '../test/seeded-random';
 
- /** Routes not swept, each with its reason: swagger-ui's, a third-party plugin whose query strings are its own. */
+/** Routes not swept, each with its reason: swagger-ui's, a third-party plugin whose query strings are its own. */
 const SKIPPED: Record<string, string> = {
   'GET /docs': 'swagger-ui page (third-party plugin serving static files, no data)',
   'GET /docs/static/index.html': 'swagger-ui static file',
