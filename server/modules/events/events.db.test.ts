@@ -326,6 +326,26 @@ describe('malformed input (found by server/http/bad-input.db.test.ts)', () => {
     }
   });
 
+  it('refuses date-times no instant can hold (a leap second, year 0, past 9999 UTC) with a 400, not a 500', async () => {
+    // RFC 3339 admits 23:59:60 (JavaScript: Invalid Date) and year 0000 / 9999 in any offset (PostgreSQL
+    // refuses year 0 and years past 9999): each passed validation and failed on the way to SQL.
+    const before = (await sql<{ n: number }>`SELECT count(*)::int AS n FROM events`.execute(t.tdb.db)).rows[0]!.n;
+    for (const at of ['2016-12-31T23:59:60Z', '0000-01-01T00:00:00Z', '0001-01-01T07:00:00+08:00', '9999-12-31T23:00:00-08:00']) {
+      const q = encodeURIComponent(at);
+      for (const url of [`/api/v1/events?from=${q}`, `/api/v1/events?to=${q}`, `/open311/v2/requests.json?start_date=${q}`, `/api/v1/grids/${G1}/on-duty?at=${q}`, `/api/v1/events/kpis?from=${q}&to=2030-01-01T00:00:00Z`]) {
+        const res = await t.inject(url);
+        expect(res.statusCode, `${url}: ${res.body}`).toBe(400);
+        expect(res.json<{ error: { code: string; details: { in: string } } }>().error).toMatchObject({ code: 'VALIDATION_FAILED', details: { in: 'querystring' } });
+      }
+      const intake = await t.inject({ method: 'POST', url: '/api/v1/events', payload: { category: 'dispute.neighbour', description: 'x', channel: 'patrol', location: point(LEFT), occurredAt: at } });
+      expect(intake.statusCode, `occurredAt ${at}: ${intake.body}`).toBe(400);
+      expect(intake.json<{ error: { details: { in: string } } }>().error.details.in).toBe('body');
+    }
+    expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM events`.execute(t.tdb.db)).rows[0]!.n).toBe(before);
+    // The edges themselves still pass.
+    expect((await t.inject(`/api/v1/events?from=${encodeURIComponent('0001-01-01T00:00:00Z')}&to=${encodeURIComponent('9999-12-31T23:59:59Z')}`)).statusCode).toBe(200);
+  });
+
   it('refuses a text with NUL in a transition note (was a 500) and leaves the event as it was', async () => {
     const e = await report();
     const res = await act(e.id, 'accept', { note: 'a\u0000b' });
