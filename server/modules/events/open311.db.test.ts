@@ -122,6 +122,16 @@ describe('Open311 GeoReport v2', () => {
     expect(closedList.map((r) => r.service_request_id)).toEqual([String(id)]);
   });
 
+  it('refuses a service_request_id past the id column (was a 500 in SQL), as the one-request path does', async () => {
+    for (const ids of ['99999999999999999999', '9223372036854775808', `1,${'9'.repeat(16)}`]) {
+      const res = await t.inject({ url: `/open311/v2/requests.json?service_request_id=${ids}`, as: 'anonymous' });
+      expect(res.statusCode, `${ids}: ${res.body}`).toBe(400);
+      expect(res.json<{ error: { code: string; details: { in: string } } }>().error).toMatchObject({ code: 'VALIDATION_FAILED', details: { in: 'querystring' } });
+    }
+    const ok = await t.inject({ url: `/open311/v2/requests.json?service_request_id=1,${'9'.repeat(15)}`, as: 'anonymous' });
+    expect(ok.statusCode, ok.body).toBe(200);
+  });
+
   it('accepts JSON too, lists only Open311 requests, and refuses a request without a place', async () => {
     const internal = await report({ category: 'dispute.family', location: pt(113.601, 34.751) });
     const posted = await t.inject({ method: 'POST', url: '/open311/v2/requests.json', as: 'anonymous', payload: { service_code: 'environment.garbage', lat: 34.751, long: 113.601, description: '垃圾' } });
