@@ -395,6 +395,14 @@ export async function transitionEvent(
     const to = WORKFLOW[body.action].to ?? e.state;
     let patch: EventPatch = to !== e.state ? { state: to, ...enterStage(to) } : {};
     const details: Record<string, unknown> = {};
+    // An extension is asked for and granted while handling. Leaving handling (resolved, or transferred
+    // to another grid that accepts afresh) lapses an unanswered request: it would otherwise ride along
+    // to the closed event and become approvable after a reopen, moving the reworked case's deadlines.
+    // (A request left on an event outside handling by earlier versions lapses on its next transition.)
+    if (e.pendingExtension && !(HANDLING.includes(e.state) && HANDLING.includes(to))) {
+      patch.pendingExtension = null;
+      details.lapsedExtension = { hours: e.pendingExtension.hours, reason: e.pendingExtension.reason };
+    }
 
     switch (body.action) {
       case 'accept':

@@ -261,6 +261,30 @@ describe('workflow', () => {
     expect(approved).toMatchObject({ extensionCount: 1, extensionHours: 7, pendingExtension: null });
   });
 
+  it('a pending extension lapses when the event is resolved or transferred (it was still approvable after a reopen)', async () => {
+    const asked = { hours: 6, reason: '需要物业配合' };
+    const e = await eventIn('in_progress');
+    expect((await act(e.id, 'request_extension', asked, worker)).statusCode).toBe(200);
+    const resolved = (await act(e.id, 'resolve', PARAMS.resolve, worker)).json<TransitionResult>();
+    expect(resolved.event.pendingExtension).toBeNull();
+    expect(resolved.transition.details).toMatchObject({ lapsedExtension: asked });
+    expect((await act(e.id, 'verify')).statusCode).toBe(200);
+    expect((await act(e.id, 'close')).json<TransitionResult>().event.pendingExtension).toBeNull();
+    const reopened = (await act(e.id, 'reopen', PARAMS.reopen)).json<TransitionResult>().event;
+    expect(reopened).toMatchObject({ state: 'dispatched', pendingExtension: null, extensionCount: 0, dueAt: e.dueAt });
+    expect(reopened.allowedActions).not.toContain('approve_extension');
+    expect((await act(e.id, 'approve_extension')).statusCode).toBe(409);
+
+    const d = await eventIn('dispatched');
+    expect((await act(d.id, 'request_extension', asked, worker)).statusCode).toBe(200);
+    const moved = (await act(d.id, 'transfer', PARAMS.transfer)).json<TransitionResult>();
+    expect(moved.event).toMatchObject({ state: 'reported', pendingExtension: null });
+    expect(moved.transition.details).toMatchObject({ lapsedExtension: asked });
+    const accepted = (await act(d.id, 'accept')).json<TransitionResult>().event;
+    expect(accepted.allowedActions).toContain('request_extension');
+    expect(accepted.allowedActions).not.toContain('approve_extension');
+  });
+
   it('changing the location re-routes; changing the category recomputes deadlines', async () => {
     const e = await report();
     expect(e.routing.gridCode).toBe(G1);
