@@ -5,7 +5,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Event, EventAction, EventList, EventState, Timeline, TransitionResult } from '../../contracts/events';
+import type { Event, EventAction, EventList, EventState, Taxonomy, Timeline, TransitionResult } from '../../contracts/events';
 import { COMMUNITY, M_LON, lattice, newDivisions, newGrid, newLayout, rect } from '../../test/factories';
 import { createTestApp, type TestApp, type TestUser } from '../../test/app';
 import { allowedActions, WORKFLOW } from './event.service';
@@ -375,5 +375,18 @@ describe('malformed input (found by server/http/bad-input.db.test.ts)', () => {
     const res = await act(e.id, 'accept', { note: 'a\u0000b' });
     expect(res.statusCode).toBe(400);
     expect((await t.inject(`/api/v1/events/${e.id}`)).json<Event>().state).toBe(e.state);
+  });
+});
+
+describe('deadlines far away', () => {
+  it('a sub-type at the taxonomy\'s limits (4 × 10,000 working hours) takes events; intake was a 500', async () => {
+    const active = (await t.inject('/api/v1/event-categories')).json<Taxonomy>();
+    const categories = [...active.categories, { code: 'other.long_term', parentCode: 'other', name: '长期整改', sort: 999, urgent: false, hours: { accept: 10000, dispatch: 10000, handle: 10000, verify: 10000 } }];
+    const published = await t.inject({ method: 'POST', url: '/api/v1/event-categories', payload: { name: active.name, categories } });
+    expect(published.statusCode, published.body).toBe(201);
+    const e = await report({ category: 'other.long_term' });
+    const cal = await loadWorkingCalendar(t.tdb.db);
+    expect(e.dueAt).toBe(addDeadlineHours(new Date(e.reportedAt), 40_000, false, cal).toISOString());
+    expect(new Date(e.dueAt).getTime() - new Date(e.reportedAt).getTime()).toBeGreaterThan(20 * 365 * 86_400_000);
   });
 });
