@@ -84,7 +84,8 @@ export const Open311QuerySchema = Type.Object(Open311Arguments, { additionalProp
 
 export const Open311RequestsQuerySchema = Type.Object(
   {
-    service_request_id: Type.Optional(Type.String({ pattern: '^[0-9]+(,[0-9]+)*$', maxLength: 2000 })),
+    // Each id as the one-request path takes it (15 digits at most), so none overflows the bigint column in SQL.
+    service_request_id: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}(,[0-9]{1,15})*$', maxLength: 2000 })),
     service_code: Type.Optional(Type.String({ maxLength: 64 })),
     start_date: Type.Optional(Type.String({ format: 'date-time' })),
     end_date: Type.Optional(Type.String({ format: 'date-time' })),

@@ -305,7 +305,7 @@ export const AssignmentParamsSchema = Type.Object({ id: Type.Integer({ minimum: 
 
 const HHMM = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'HH:MM, Asia/Shanghai; end may be 24:00' });
 export const ShiftSchema = Type.Object({ id: Type.Integer(), staffId: Type.Integer(), staffCode: Type.String(), name: Type.String(), weekday: Type.Integer({ minimum: 1, maximum: 7 }), start: HHMM, end: HHMM });
-export const ShiftInputSchema = Type.Object({ staffId: Type.Integer({ minimum: 1 }), weekday: Type.Integer({ minimum: 1, maximum: 7, description: 'ISO: 1 = Monday' }), start: HHMM, end: HHMM });
+export const ShiftInputSchema = Type.Object({ staffId: Type.Integer({ minimum: 1, maximum: PG_INT_MAX }), weekday: Type.Integer({ minimum: 1, maximum: 7, description: 'ISO: 1 = Monday' }), start: HHMM, end: HHMM });
 export const ROSTER_EXCEPTION_KINDS = ['leave', 'holiday', 'extra'] as const;
 export const RosterExceptionSchema = Type.Object({
   id: Type.Integer(),

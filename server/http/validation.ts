@@ -9,12 +9,27 @@
  */
 import Ajv, { type Options } from 'ajv';
 import addFormats from 'ajv-formats';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
 import type { FastifyInstance } from 'fastify';
+import { isStorableInstant } from '../contracts/calendar';
 import { AppError } from './errors';
+
+// ajv-formats defines it as { validate, compare } (its Format type is the union of every shape).
+const rfc3339 = (fullFormats['date-time'] as { validate: (text: string) => boolean }).validate;
+
+/**
+ * RFC 3339 date-time, and an instant the server can hold: the format admits a leap second (23:59:60),
+ * which JavaScript cannot represent (Invalid Date), and years 0000–9999 in any offset, of which
+ * PostgreSQL refuses year 0 and anything past 9999 UTC. Both passed validation and failed later as 500s.
+ */
+function isDateTime(text: string): boolean {
+  return rfc3339(text) && isStorableInstant(Date.parse(text));
+}
 
 function makeAjv(options: Options): Ajv {
   const ajv = new Ajv({ allErrors: true, removeAdditional: false, useDefaults: true, strict: false, ...options });
   addFormats(ajv);
+  ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
   return ajv;
 }
 

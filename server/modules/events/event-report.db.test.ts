@@ -91,6 +91,25 @@ describe('daily report', () => {
     }
   });
 
+  it('refuses a day or month whose China-time bounds no instant can hold (were 500s), and answers the edges', async () => {
+    // 0001-01-01 starts 0000-12-31T16:00Z (PostgreSQL has no year 0).
+    for (const url of ['/api/v1/events/reports/daily?date=0000-01-01', '/api/v1/events/reports/daily?date=0001-01-01',
+      '/api/v1/events/reports/monthly?month=0000-01', '/api/v1/events/reports/monthly?month=0001-01']) {
+      const res = await t.inject(url);
+      expect(res.statusCode, `${url}: ${res.body}`).toBe(400);
+      expect(res.json<{ error: { code: string; details: { in: string; field: string } } }>().error).toMatchObject({ code: 'VALIDATION_FAILED', details: { in: 'querystring' } });
+    }
+    // 9999-12 ends at 10000-01-01 China time, still 9999 in UTC (it was a 500: that text is no date to JavaScript).
+    for (const url of ['/api/v1/events/reports/daily?date=0001-01-02', '/api/v1/events/reports/daily?date=9999-12-31',
+      '/api/v1/events/reports/monthly?month=0001-02', '/api/v1/events/reports/monthly?month=9999-12']) {
+      const res = await t.inject(url);
+      expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
+    }
+    // December rolls over into the next year's January.
+    const dec = (await t.inject('/api/v1/events/reports/monthly?month=2024-12')).json<MonthlyEventsReport>();
+    expect(dec.events.reported).toBe(0);
+  });
+
   it('per community adds the grids up, and downloads as CSV', async () => {
     const r = (await t.inject('/api/v1/events/reports/daily?date=2025-03-03&level=community')).json<DailyReport>();
     expect(r.rows).toEqual([{ unitCode: COMMUNITY, unitName: null, ...zero, reported: 3, reportedByCategory: { dispute: 2, environment: 1 }, accepted: 1, closed: 1, openAtEnd: 2 }]);

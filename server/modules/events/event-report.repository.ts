@@ -4,6 +4,7 @@
  * "overdue at the end" compares with the closing deadline as it stands now (extensions included).
  */
 import { sql, type RawBuilder } from 'kysely';
+import { isStorableInstant } from '../../contracts/calendar';
 import type { DailyReportRow, KpiRow, MonthlyEventsReport } from '../../contracts/events';
 import type { Database } from '../../db/database';
 
@@ -21,21 +22,35 @@ function scopeFilter(prefixes: string[] | null, scope: string | undefined): RawB
 const unitOf = (level: ReportLevel): RawBuilder<string> =>
   level === 'grid' ? sql<string>`coalesce(e.grid_code, '')` : level === 'community' ? sql<string>`coalesce(e.community_code, '')` : sql<string>`coalesce(e.street_code, '')`;
 
-interface Period {
+export interface Period {
   start: string;
   end: string;
 }
 
-/** [local midnight of `date`, next local midnight) as instants. */
-export function dayPeriod(date: string): Period {
-  const start = new Date(`${date}T00:00:00+08:00`);
-  return { start: start.toISOString(), end: new Date(start.getTime() + 86_400_000).toISOString() };
+/** Local midnight (Asia/Shanghai, UTC+8 all year) of a calendar day, as ms; month and day may overflow. */
+function shanghaiMidnightMs(year: number, month: number, day: number): number {
+  // setUTCFullYear, not Date.UTC or a 'YYYY-MM-DD' text: those misread years 0–99 or stop at 9999.
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  return d.getTime() - 8 * 3_600_000;
 }
 
-export function monthPeriod(month: string): Period {
+/** [start, end) as ISO instants; undefined when a bound lies outside what PostgreSQL holds (years 0001–9999 UTC). */
+function periodOf(startMs: number, endMs: number): Period | undefined {
+  if (!isStorableInstant(startMs) || !isStorableInstant(endMs)) return undefined;
+  return { start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString() };
+}
+
+/** [local midnight of `date`, next local midnight) as instants. */
+export function dayPeriod(date: string): Period | undefined {
+  const [y = 0, m = 1, d = 1] = date.split('-').map(Number);
+  return periodOf(shanghaiMidnightMs(y, m, d), shanghaiMidnightMs(y, m, d + 1));
+}
+
+/** [local midnight of the month's first day, that of the next month's) as instants. */
+export function monthPeriod(month: string): Period | undefined {
   const [y = 0, m = 1] = month.split('-').map(Number);
-  const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
-  return { start: new Date(`${month}-01T00:00:00+08:00`).toISOString(), end: new Date(`${next}-01T00:00:00+08:00`).toISOString() };
+  return periodOf(shanghaiMidnightMs(y, m, 1), shanghaiMidnightMs(y, m + 1, 1));
 }
 
 interface CountsRow {
@@ -95,8 +110,8 @@ async function periodCounts(db: Database, p: Period, level: ReportLevel | null, 
   return rows;
 }
 
-export async function computeDailyReport(db: Database, date: string, level: ReportLevel, prefixes: string[] | null, scope: string | undefined): Promise<DailyReportRow[]> {
-  const rows = await periodCounts(db, dayPeriod(date), level, scopeFilter(prefixes, scope));
+export async function computeDailyReport(db: Database, day: Period, level: ReportLevel, prefixes: string[] | null, scope: string | undefined): Promise<DailyReportRow[]> {
+  const rows = await periodCounts(db, day, level, scopeFilter(prefixes, scope));
   return rows
     .filter((r) => r.reported + r.accepted + r.resolved + r.closed + r.rejected + r.open_at_end > 0)
     .map((r) => ({
@@ -113,8 +128,8 @@ export async function computeDailyReport(db: Database, date: string, level: Repo
     }));
 }
 
-export async function computeMonthlyEvents(db: Database, month: string, prefixes: string[] | null, scope: string | undefined): Promise<MonthlyEventsReport['events']> {
-  const [r] = await periodCounts(db, monthPeriod(month), null, scopeFilter(prefixes, scope));
+export async function computeMonthlyEvents(db: Database, month: Period, prefixes: string[] | null, scope: string | undefined): Promise<MonthlyEventsReport['events']> {
+  const [r] = await periodCounts(db, month, null, scopeFilter(prefixes, scope));
   return {
     reported: r?.reported ?? 0,
     reportedByCategory: r?.by_category ?? {},

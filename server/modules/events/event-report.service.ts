@@ -9,15 +9,21 @@ import type { Database } from '../../db/database';
 import { withScope } from '../../db/scoped';
 import { AppError } from '../../http/errors';
 import { computeMonthlyReport } from '../registry/registry-report.repository';
-import { computeDailyReport, computeKpis, computeMonthlyEvents } from './event-report.repository';
+import { computeDailyReport, computeKpis, computeMonthlyEvents, dayPeriod, monthPeriod, type Period } from './event-report.repository';
 
 export const DEFAULT_MIN_EVENTS_FOR_RANK = 10;
 
 const prefixesOf = (p: Principal): string[] | null => (p.scope.all ? null : p.scope.prefixes);
 
+/** The period of a report day or month; one whose China-time bounds fall outside years 0001–9999 UTC is refused. */
+function requirePeriod(period: Period | undefined, field: 'date' | 'month', value: string): Period {
+  if (!period) throw new AppError('VALIDATION_FAILED', 400, `No report for ${value}: its bounds lie outside the years 0001–9999.`, { in: 'querystring', field, value });
+  return period;
+}
+
 export async function dailyReport(db: Database, principal: Principal, q: DailyReportQuery): Promise<DailyReport> {
   const level = q.level ?? 'grid';
-  const rows = await computeDailyReport(db, q.date, level, prefixesOf(principal), q.scope);
+  const rows = await computeDailyReport(db, requirePeriod(dayPeriod(q.date), 'date', q.date), level, prefixesOf(principal), q.scope);
   const totals = { reported: 0, reportedByCategory: {} as Record<string, number>, accepted: 0, resolved: 0, closed: 0, rejected: 0, openAtEnd: 0, overdueAtEnd: 0 };
   for (const r of rows) {
     totals.reported += r.reported;
@@ -33,7 +39,7 @@ export async function dailyReport(db: Database, principal: Principal, q: DailyRe
 }
 
 export async function monthlyReport(db: Database, principal: Principal, q: MonthlyEventsReportQuery): Promise<MonthlyEventsReport> {
-  const events = await computeMonthlyEvents(db, q.month, prefixesOf(principal), q.scope);
+  const events = await computeMonthlyEvents(db, requirePeriod(monthPeriod(q.month), 'month', q.month), prefixesOf(principal), q.scope);
   const empty = { births: null, deaths: null, movedIn: null, movedOut: null, residents: null, floating: null, lowIncome: null, shops: null, shopEmployees: null };
   let registry: MonthlyEventsReport['registry'];
   if (!principal.permissions.has('registry:read')) {

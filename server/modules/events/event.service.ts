@@ -195,6 +195,11 @@ export interface IntakeOptions {
    * key (the Idempotency-Key header, or an imported feature's id), named when the key is refused.
    */
   idempotency?: { key: string; where: Where };
+  /**
+   * The request as received, when `body` was derived from it (Open311): a retry must match it in full,
+   * not only in what the event keeps, or a different request under the same key would pass as a retry.
+   */
+  request?: unknown;
   /** Who the key belongs to: keys are scoped per caller. */
   principalKey: string;
   actor: AuditActor;
@@ -230,7 +235,7 @@ export async function reportEvent(ctx: EventContext, principal: Principal, body:
   if (!body.location && !body.address) {
     throw new AppError('VALIDATION_FAILED', 400, 'Give a location (GeoJSON Point) or an address.', { in: 'body', field: 'location' });
   }
-  const requestHash = createHash('sha256').update(JSON.stringify([opts.source, body])).digest('hex');
+  const requestHash = createHash('sha256').update(JSON.stringify([opts.source, opts.request ?? body])).digest('hex');
   const idempotency = opts.idempotency;
   const key = idempotency?.key;
   let prepared: PreparedIntake;
@@ -395,6 +400,14 @@ export async function transitionEvent(
     const to = WORKFLOW[body.action].to ?? e.state;
     let patch: EventPatch = to !== e.state ? { state: to, ...enterStage(to) } : {};
     const details: Record<string, unknown> = {};
+    // An extension is asked for and granted while handling. Leaving handling (resolved, or transferred
+    // to another grid that accepts afresh) lapses an unanswered request: it would otherwise ride along
+    // to the closed event and become approvable after a reopen, moving the reworked case's deadlines.
+    // (A request left on an event outside handling by earlier versions lapses on its next transition.)
+    if (e.pendingExtension && !(HANDLING.includes(e.state) && HANDLING.includes(to))) {
+      patch.pendingExtension = null;
+      details.lapsedExtension = { hours: e.pendingExtension.hours, reason: e.pendingExtension.reason };
+    }
 
     switch (body.action) {
       case 'accept':

@@ -5,7 +5,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Event, EventAction, EventList, EventState, Timeline, TransitionResult } from '../../contracts/events';
+import type { Event, EventAction, EventList, EventState, Taxonomy, Timeline, TransitionResult } from '../../contracts/events';
 import { COMMUNITY, M_LON, lattice, newDivisions, newGrid, newLayout, rect } from '../../test/factories';
 import { createTestApp, type TestApp, type TestUser } from '../../test/app';
 import { allowedActions, WORKFLOW } from './event.service';
@@ -261,6 +261,30 @@ describe('workflow', () => {
     expect(approved).toMatchObject({ extensionCount: 1, extensionHours: 7, pendingExtension: null });
   });
 
+  it('a pending extension lapses when the event is resolved or transferred (it was still approvable after a reopen)', async () => {
+    const asked = { hours: 6, reason: '需要物业配合' };
+    const e = await eventIn('in_progress');
+    expect((await act(e.id, 'request_extension', asked, worker)).statusCode).toBe(200);
+    const resolved = (await act(e.id, 'resolve', PARAMS.resolve, worker)).json<TransitionResult>();
+    expect(resolved.event.pendingExtension).toBeNull();
+    expect(resolved.transition.details).toMatchObject({ lapsedExtension: asked });
+    expect((await act(e.id, 'verify')).statusCode).toBe(200);
+    expect((await act(e.id, 'close')).json<TransitionResult>().event.pendingExtension).toBeNull();
+    const reopened = (await act(e.id, 'reopen', PARAMS.reopen)).json<TransitionResult>().event;
+    expect(reopened).toMatchObject({ state: 'dispatched', pendingExtension: null, extensionCount: 0, dueAt: e.dueAt });
+    expect(reopened.allowedActions).not.toContain('approve_extension');
+    expect((await act(e.id, 'approve_extension')).statusCode).toBe(409);
+
+    const d = await eventIn('dispatched');
+    expect((await act(d.id, 'request_extension', asked, worker)).statusCode).toBe(200);
+    const moved = (await act(d.id, 'transfer', PARAMS.transfer)).json<TransitionResult>();
+    expect(moved.event).toMatchObject({ state: 'reported', pendingExtension: null });
+    expect(moved.transition.details).toMatchObject({ lapsedExtension: asked });
+    const accepted = (await act(d.id, 'accept')).json<TransitionResult>().event;
+    expect(accepted.allowedActions).toContain('request_extension');
+    expect(accepted.allowedActions).not.toContain('approve_extension');
+  });
+
   it('changing the location re-routes; changing the category recomputes deadlines', async () => {
     const e = await report();
     expect(e.routing.gridCode).toBe(G1);
@@ -326,10 +350,43 @@ describe('malformed input (found by server/http/bad-input.db.test.ts)', () => {
     }
   });
 
+  it('refuses date-times no instant can hold (a leap second, year 0, past 9999 UTC) with a 400, not a 500', async () => {
+    // RFC 3339 admits 23:59:60 (JavaScript: Invalid Date) and year 0000 / 9999 in any offset (PostgreSQL
+    // refuses year 0 and years past 9999): each passed validation and failed on the way to SQL.
+    const before = (await sql<{ n: number }>`SELECT count(*)::int AS n FROM events`.execute(t.tdb.db)).rows[0]!.n;
+    for (const at of ['2016-12-31T23:59:60Z', '0000-01-01T00:00:00Z', '0001-01-01T07:00:00+08:00', '9999-12-31T23:00:00-08:00']) {
+      const q = encodeURIComponent(at);
+      for (const url of [`/api/v1/events?from=${q}`, `/api/v1/events?to=${q}`, `/open311/v2/requests.json?start_date=${q}`, `/api/v1/grids/${G1}/on-duty?at=${q}`, `/api/v1/events/kpis?from=${q}&to=2030-01-01T00:00:00Z`]) {
+        const res = await t.inject(url);
+        expect(res.statusCode, `${url}: ${res.body}`).toBe(400);
+        expect(res.json<{ error: { code: string; details: { in: string } } }>().error).toMatchObject({ code: 'VALIDATION_FAILED', details: { in: 'querystring' } });
+      }
+      const intake = await t.inject({ method: 'POST', url: '/api/v1/events', payload: { category: 'dispute.neighbour', description: 'x', channel: 'patrol', location: point(LEFT), occurredAt: at } });
+      expect(intake.statusCode, `occurredAt ${at}: ${intake.body}`).toBe(400);
+      expect(intake.json<{ error: { details: { in: string } } }>().error.details.in).toBe('body');
+    }
+    expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM events`.execute(t.tdb.db)).rows[0]!.n).toBe(before);
+    // The edges themselves still pass.
+    expect((await t.inject(`/api/v1/events?from=${encodeURIComponent('0001-01-01T00:00:00Z')}&to=${encodeURIComponent('9999-12-31T23:59:59Z')}`)).statusCode).toBe(200);
+  });
+
   it('refuses a text with NUL in a transition note (was a 500) and leaves the event as it was', async () => {
     const e = await report();
     const res = await act(e.id, 'accept', { note: 'a\u0000b' });
     expect(res.statusCode).toBe(400);
     expect((await t.inject(`/api/v1/events/${e.id}`)).json<Event>().state).toBe(e.state);
+  });
+});
+
+describe('deadlines far away', () => {
+  it('a sub-type at the taxonomy\'s limits (4 × 10,000 working hours) takes events; intake was a 500', async () => {
+    const active = (await t.inject('/api/v1/event-categories')).json<Taxonomy>();
+    const categories = [...active.categories, { code: 'other.long_term', parentCode: 'other', name: '长期整改', sort: 999, urgent: false, hours: { accept: 10000, dispatch: 10000, handle: 10000, verify: 10000 } }];
+    const published = await t.inject({ method: 'POST', url: '/api/v1/event-categories', payload: { name: active.name, categories } });
+    expect(published.statusCode, published.body).toBe(201);
+    const e = await report({ category: 'other.long_term' });
+    const cal = await loadWorkingCalendar(t.tdb.db);
+    expect(e.dueAt).toBe(addDeadlineHours(new Date(e.reportedAt), 40_000, false, cal).toISOString());
+    expect(new Date(e.dueAt).getTime() - new Date(e.reportedAt).getTime()).toBeGreaterThan(20 * 365 * 86_400_000);
   });
 });

@@ -122,6 +122,35 @@ describe('Open311 GeoReport v2', () => {
     expect(closedList.map((r) => r.service_request_id)).toEqual([String(id)]);
   });
 
+  it('Idempotency-Key: the same request is answered again, one that differs in any field is a 409', async () => {
+    const body = { service_code: 'environment.garbage', lat: '34.7512', long: '113.6012', description: '垃圾满溢', email: 'a@example.org', account_id: 'acct-1' };
+    const post = (payload: Record<string, string>) => t.inject({
+      method: 'POST', url: '/open311/v2/requests.json', as: 'anonymous',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': 'o311-k1' }, payload: new URLSearchParams(payload).toString(),
+    });
+    const first = await post(body);
+    expect(first.statusCode, first.body).toBe(201);
+    const again = await post(body);
+    expect(again.statusCode, again.body).toBe(201);
+    expect(again.json()).toEqual(first.json());
+    // Fields the event does not keep (email, account_id, device_id …) still make it another request.
+    for (const other of [{ ...body, email: 'b@example.org' }, { ...body, account_id: 'acct-2' }, { ...body, device_id: 'phone-2' }]) {
+      const res = await post(other);
+      expect(res.statusCode, res.body).toBe(409);
+      expect(res.json<{ error: { details: { reason: string; in: string } } }>().error.details).toMatchObject({ reason: 'IDEMPOTENCY_KEY_REUSED', in: 'headers' });
+    }
+  });
+
+  it('refuses a service_request_id past the id column (was a 500 in SQL), as the one-request path does', async () => {
+    for (const ids of ['99999999999999999999', '9223372036854775808', `1,${'9'.repeat(16)}`]) {
+      const res = await t.inject({ url: `/open311/v2/requests.json?service_request_id=${ids}`, as: 'anonymous' });
+      expect(res.statusCode, `${ids}: ${res.body}`).toBe(400);
+      expect(res.json<{ error: { code: string; details: { in: string } } }>().error).toMatchObject({ code: 'VALIDATION_FAILED', details: { in: 'querystring' } });
+    }
+    const ok = await t.inject({ url: `/open311/v2/requests.json?service_request_id=1,${'9'.repeat(15)}`, as: 'anonymous' });
+    expect(ok.statusCode, ok.body).toBe(200);
+  });
+
   it('accepts JSON too, lists only Open311 requests, and refuses a request without a place', async () => {
     const internal = await report({ category: 'dispute.family', location: pt(113.601, 34.751) });
     const posted = await t.inject({ method: 'POST', url: '/open311/v2/requests.json', as: 'anonymous', payload: { service_code: 'environment.garbage', lat: 34.751, long: 113.601, description: '垃圾' } });

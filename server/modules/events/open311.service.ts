@@ -90,6 +90,8 @@ export async function submitOpen311Request(
     // Anonymous clients share keys per address; a signed-in client has its own.
     principalKey: principal.userId !== null ? `user:${principal.userId}` : `open311:${opts.ip}`,
     actor: opts.actor,
+    // The GeoReport body, not the event made of it: email, account_id, device_id … are not kept.
+    request: body,
     ...(opts.idempotency ? { idempotency: opts.idempotency } : {}),
   });
   const notice = result.event.possibleDuplicates.length > 0 ? `possible duplicate of ${result.event.possibleDuplicates.map((d) => d.id).join(', ')}` : result.event.routing.note;

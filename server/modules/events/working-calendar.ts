@@ -45,11 +45,16 @@ function periodsOn(cal: WorkingCalendar, dayIndex: number): readonly MinuteRange
  */
 export function addWorkingHours(start: Date, hours: number, cal: WorkingCalendar): Date {
   if (!(hours > 0)) return new Date(start.getTime());
+  // A week without a working minute would loop for ever: refuse it. Any other calendar ends the walk,
+  // since past its last dated exception every week works (stage limits reach 4 × 10,000 h: 23 years,
+  // so no fixed count of days would do).
+  let weekWorks = false;
+  for (const list of cal.periods.values()) if (list.some(([s, e]) => e > s)) weekWorks = true;
+  if (!weekWorks) throw new Error('the working calendar has no working periods');
   let remaining = Math.round(hours * 3_600_000);
   let cursor = start.getTime();
   let day = Math.floor((cursor + OFFSET_MS) / DAY_MS);
-  // Ten years without a working minute means the calendar is empty: refuse instead of looping.
-  for (let i = 0; i < 3_660; i += 1, day += 1) {
+  for (;; day += 1) {
     for (const [s, e] of periodsOn(cal, day)) {
       const periodEnd = day * DAY_MS + e * 60_000 - OFFSET_MS;
       const from = Math.max(cursor, day * DAY_MS + s * 60_000 - OFFSET_MS);
@@ -60,7 +65,6 @@ export function addWorkingHours(start: Date, hours: number, cal: WorkingCalendar
       cursor = periodEnd;
     }
   }
-  throw new Error('the working calendar has no working periods');
 }
 
 /** Calendar hours: day and night, weekends and holidays alike (urgent sub-types). */

@@ -44,6 +44,12 @@ describe('addWorkingHours', () => {
     expect(addDeadlineHours(at('2025-03-07T23:00'), 12, false, cal).toISOString()).toBe(at('2025-03-11T15:30').toISOString());
   });
 
+  it('finds a deadline more than ten years of working days away (the walk gave up after 3,660 days and threw)', () => {
+    // The taxonomy allows 10,000 h per stage: 40,000 working hours = 5,714 days of 7 h, then 2 h into
+    // working day 5,715 = 1,142 weeks and 4 weekdays after Monday 2026-01-05: Friday 2047-11-29, 11:00.
+    expect(addWorkingHours(at('2026-01-05T09:00'), 40_000, { periods: cal.periods, days: new Map() }).toISOString()).toBe(at('2047-11-29T11:00').toISOString());
+  });
+
   it('refuses an empty calendar instead of looping', () => {
     expect(() => addWorkingHours(at('2025-03-04T10:00'), 1, { periods: new Map(), days: new Map() })).toThrow(/no working periods/);
   });

@@ -209,4 +209,13 @@ describe('staff, members and roster', () => {
       await listener.end();
     }
   });
+
+  it('refuses a shift whose staffId is past the id column (was a 500 in SQL) and keeps the week', async () => {
+    const roster = await t.inject(`/api/v1/grids/${grid1Id}/roster`);
+    const before = json(roster).shifts;
+    const res = await t.inject({ method: 'PUT', url: `/api/v1/grids/${grid1Id}/roster`, headers: { 'if-match': roster.headers.etag as string }, payload: { shifts: [{ staffId: 3_000_000_000, weekday: 1, start: '08:00', end: '09:00' }] } });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(json(res).error).toMatchObject({ code: 'VALIDATION_FAILED', details: { in: 'body' } });
+    expect(json(await t.inject(`/api/v1/grids/${grid1Id}/roster`)).shifts).toEqual(before);
+  });
 });
