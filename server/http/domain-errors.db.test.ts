@@ -100,7 +100,7 @@ const CASES: Case[] = [
   { name: 'a parent in the query that does not exist', request: () => ({ url: `/api/v1/divisions?parent=${STREET}099` }), status: 404, code: 'DIVISION_NOT_FOUND', in: 'querystring', field: 'parent' },
   { name: 'a division whose parent is of the wrong level', request: () => ({ method: 'POST', url: '/api/v1/divisions', payload: { code: `${STREET}003`, name: '新社区', level: 'community', parentCode: STREET.slice(0, 6) } }), status: 422, code: 'DIVISION_INVALID', in: 'body', field: 'parentCode' },
   { name: 'a division that exists already', request: () => ({ method: 'POST', url: '/api/v1/divisions', payload: { code: COMMUNITY, name: '重复', level: 'community', parentCode: STREET } }), status: 409, code: 'DIVISION_EXISTS', in: 'body', field: 'code' },
-  { name: 'a self-intersecting division boundary', request: () => ({ method: 'PATCH', url: `/api/v1/divisions/${COMMUNITY}`, payload: { boundary: BOW_TIE } }), status: 422, code: 'GEOMETRY_INVALID', in: 'body', field: 'boundary' },
+  { name: 'a self-intersecting division boundary', request: () => ({ method: 'PATCH', url: `/api/v1/divisions/${COMMUNITY}`, payload: { boundary: BOW_TIE } }), status: 422, code: 'GEOMETRY_INVALID', in: 'body', field: 'boundary', details: { reason: 'Self-intersection', location: [expect.closeTo(113.6005, 9), expect.closeTo(34.7505, 9)] } },
   { name: 'a division import that is not CSV of divisions', request: () => ({ method: 'POST', url: '/api/v1/divisions/import', payload: { format: 'csv', content: 'what,ever\n1,2\n' } }), status: 422, code: 'IMPORT_FAILED', in: 'body', field: 'content' },
 
   // Users and tokens
