@@ -132,6 +132,7 @@ const CASES: Case[] = [
   // Events
   { name: 'an event id that does not exist', request: () => ({ url: `/api/v1/events/${MISSING}` }), status: 404, code: 'NOT_FOUND', in: 'params', field: 'id' },
   { name: 'a transition at a stale version', request: () => ({ method: 'POST', url: `/api/v1/events/${w.event}/transitions`, headers: { 'if-match': '"99"' }, payload: { action: 'accept' } }), status: 412, code: 'VERSION_CONFLICT', in: 'headers', field: 'if-match' },
+  { name: 'an amendment that changes nothing', request: () => ({ method: 'POST', url: `/api/v1/events/${w.event}/transitions`, payload: { action: 'amend' } }), status: 400, code: 'VALIDATION_FAILED', in: 'body', field: 'category', details: { action: 'amend', anyOf: ['category', 'location', 'address'] } },
   { name: 'a transition not allowed in the state', request: () => ({ method: 'POST', url: `/api/v1/events/${w.event}/transitions`, payload: { action: 'verify' } }), status: 409, code: 'CONFLICT', in: 'body', field: 'action' },
   { name: 'an Idempotency-Key reused for another event', request: () => ({ method: 'POST', url: '/api/v1/events', headers: { 'idempotency-key': 'domain-errors-1' }, payload: { category: 'dispute.neighbour', description: '另一件事', channel: 'patrol', location: point([113.6012, 34.7512]) } }), status: 409, code: 'CONFLICT', in: 'headers', field: 'idempotency-key' },
   { name: 'a taxonomy version that does not exist', request: () => ({ url: `/api/v1/event-categories?version=${MISSING}` }), status: 404, code: 'NOT_FOUND', in: 'querystring', field: 'version' },
