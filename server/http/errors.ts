@@ -94,11 +94,12 @@ export const notFound = (code: ErrorCode, message: string, details: Where & Reco
 
 /**
  * Every GEOMETRY_INVALID, as every route answers it: 422 with the reason, where in the request
- * (`in`/`field`: the geometry, or PATH_ID for an edit of the grid there), `path` inside that geometry (`coordinates[0][3]`, as the grid routes
- * always said it) and the `[lng, lat]` place to show on the map, each left out when unknown. `reason` is
- * the GeometryRejection of server/geo's checks (validatePolygonGeometry, gate 2), or for PostGIS's
- * check (ST_IsValidDetail, gate 3) GEOS's own reason (`Self-intersection`), which has no gate-2 name.
- * `extra` adds route-specific details (a hint, the grid edited).
+ * (`in`/`field`: the geometry, or PATH_ID for an edit of the grid there), `path` inside that geometry
+ * (`coordinates[0][3]`, as the grid routes always said it) and the `[lng, lat]` place to show on the
+ * map, each left out when unknown. `reason` is the GeometryRejection of server/geo's checks
+ * (validatePolygonGeometry, gate 2), or for PostGIS's check (ST_IsValidDetail, gate 3) GEOS's own
+ * reason (`Self-intersection`), which has no gate-2 name. `extra` adds route-specific details (a hint,
+ * the grid edited).
  */
 export function geometryInvalid(
   rejected: { reason: string; message: string; path?: string; location?: [number, number] | null },

@@ -46,8 +46,9 @@ const REPAIRABLE: ReadonlySet<GeometryRejection> = new Set(['SELF_INTERSECTION',
 const FIX_HINT = 'Fix the outline, or send ?fix=true to let the server repair it (the answer says what changed).';
 
 /**
- * `where` is the geometry's place in the request: a grid body's `geometry`, or `features/3/geometry`
- * of a layout import (the callers know the request shape; this service serves both).
+ * `where` is the geometry's place in the request: a grid body's `geometry`, or a layout import's
+ * feature (`features/3/geometry`, or a file's line and column: whereInFile). The callers know the
+ * request shape; this service serves them all.
  */
 interface GeometryOptions {
   fix?: boolean;
