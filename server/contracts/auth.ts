@@ -4,7 +4,6 @@
  */
 import { Type, type Static } from 'typebox';
 import { PERMISSIONS, ROLES, type Permission, type Role } from '../auth/principal';
-import { PG_INT_MAX } from './common';
 
 export const RoleSchema = Type.Unsafe<Role>(Type.String({ enum: [...ROLES] }));
 export const PermissionSchema = Type.Unsafe<Permission>(Type.String({ enum: [...PERMISSIONS] }));
@@ -61,8 +60,6 @@ export const UserSchema = Type.Object({
 });
 export type User = Static<typeof UserSchema>;
 export const UserListSchema = Type.Object({ users: Type.Array(UserSchema) });
-
-export const UserIdParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: PG_INT_MAX }) });
 
 export const CreateUserBodySchema = Type.Object(
   {
@@ -122,4 +119,3 @@ export const CreateApiTokenBodySchema = Type.Object(
 );
 export type CreateApiTokenBody = Static<typeof CreateApiTokenBodySchema>;
 export const CreatedApiTokenSchema = Type.Object({ token: Type.String({ description: 'shown once; store it now' }), apiToken: ApiTokenSchema });
-export const ApiTokenIdParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: PG_INT_MAX }) });

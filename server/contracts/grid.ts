@@ -58,8 +58,6 @@ export const GridInputSchema = Type.Object(
 );
 export type GridInput = Static<typeof GridInputSchema>;
 
-export const GridIdParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: PG_INT_MAX }) });
-
 export const GeometryFixQuerySchema = Type.Object({
   fix: Type.Optional(Type.Boolean({ description: 'repair an invalid geometry with ST_MakeValid and report what changed' })),
 });

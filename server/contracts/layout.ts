@@ -23,7 +23,6 @@ export type Layout = Static<typeof LayoutSchema>;
 
 export const LayoutListSchema = Type.Object({ layouts: Type.Array(LayoutSchema) });
 
-export const LayoutIdParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: PG_INT_MAX }) });
 export const CommunityParamsSchema = Type.Object({ code: Type.String({ pattern: '^[0-9]{12}$' }) });
 
 export const CreateLayoutBodySchema = Type.Object({

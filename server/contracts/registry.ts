@@ -20,8 +20,6 @@ const IsoDate = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', format: '
 
 export const BBOX_PATTERN = '^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$';
 
-export const IdParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: PG_INT_MAX }) });
-
 /** Common list filters; every list is keyset-paged by id (`after` = the last id of the previous page). */
 export const ListQuerySchema = Type.Object({
   grid: Type.Optional(Type.String({ pattern: '^[0-9]{9,15}$', description: 'grid code, or a street/community code prefix' })),

@@ -100,7 +100,7 @@ const CASES: Case[] = [
   { name: 'a parent in the query that does not exist', request: () => ({ url: `/api/v1/divisions?parent=${STREET}099` }), status: 404, code: 'DIVISION_NOT_FOUND', in: 'querystring', field: 'parent' },
   { name: 'a division whose parent is of the wrong level', request: () => ({ method: 'POST', url: '/api/v1/divisions', payload: { code: `${STREET}003`, name: '新社区', level: 'community', parentCode: STREET.slice(0, 6) } }), status: 422, code: 'DIVISION_INVALID', in: 'body', field: 'parentCode' },
   { name: 'a division that exists already', request: () => ({ method: 'POST', url: '/api/v1/divisions', payload: { code: COMMUNITY, name: '重复', level: 'community', parentCode: STREET } }), status: 409, code: 'DIVISION_EXISTS', in: 'body', field: 'code' },
-  { name: 'a self-intersecting division boundary', request: () => ({ method: 'PATCH', url: `/api/v1/divisions/${COMMUNITY}`, payload: { boundary: BOW_TIE } }), status: 422, code: 'GEOMETRY_INVALID', in: 'body', field: 'boundary' },
+  { name: 'a self-intersecting division boundary', request: () => ({ method: 'PATCH', url: `/api/v1/divisions/${COMMUNITY}`, payload: { boundary: BOW_TIE } }), status: 422, code: 'GEOMETRY_INVALID', in: 'body', field: 'boundary', details: { reason: 'Self-intersection', location: [expect.closeTo(113.6005, 9), expect.closeTo(34.7505, 9)] } },
   { name: 'a division import that is not CSV of divisions', request: () => ({ method: 'POST', url: '/api/v1/divisions/import', payload: { format: 'csv', content: 'what,ever\n1,2\n' } }), status: 422, code: 'IMPORT_FAILED', in: 'body', field: 'content' },
 
   // Users and tokens
@@ -132,6 +132,7 @@ const CASES: Case[] = [
   // Events
   { name: 'an event id that does not exist', request: () => ({ url: `/api/v1/events/${MISSING}` }), status: 404, code: 'NOT_FOUND', in: 'params', field: 'id' },
   { name: 'a transition at a stale version', request: () => ({ method: 'POST', url: `/api/v1/events/${w.event}/transitions`, headers: { 'if-match': '"99"' }, payload: { action: 'accept' } }), status: 412, code: 'VERSION_CONFLICT', in: 'headers', field: 'if-match' },
+  { name: 'an amendment that changes nothing', request: () => ({ method: 'POST', url: `/api/v1/events/${w.event}/transitions`, payload: { action: 'amend' } }), status: 400, code: 'VALIDATION_FAILED', in: 'body', field: 'category', details: { action: 'amend', anyOf: ['category', 'location', 'address'] } },
   { name: 'a transition not allowed in the state', request: () => ({ method: 'POST', url: `/api/v1/events/${w.event}/transitions`, payload: { action: 'verify' } }), status: 409, code: 'CONFLICT', in: 'body', field: 'action' },
   { name: 'an Idempotency-Key reused for another event', request: () => ({ method: 'POST', url: '/api/v1/events', headers: { 'idempotency-key': 'domain-errors-1' }, payload: { category: 'dispute.neighbour', description: '另一件事', channel: 'patrol', location: point([113.6012, 34.7512]) } }), status: 409, code: 'CONFLICT', in: 'headers', field: 'idempotency-key' },
   { name: 'a taxonomy version that does not exist', request: () => ({ url: `/api/v1/event-categories?version=${MISSING}` }), status: 404, code: 'NOT_FOUND', in: 'querystring', field: 'version' },

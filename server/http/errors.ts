@@ -93,14 +93,17 @@ export const IDEMPOTENCY_KEY: Where = { in: 'headers', field: 'idempotency-key' 
 export const notFound = (code: ErrorCode, message: string, details: Where & Record<string, unknown>): AppError => new AppError(code, 404, message, details);
 
 /**
- * A polygon refused by server/geo's checks (validatePolygonGeometry), as every route answers it: 422
- * GEOMETRY_INVALID with the reason, where in the request (`in`/`field`: the geometry), `path` inside
- * that geometry (`coordinates[0][3]`, as the grid routes always said it) and the place to show on the
- * map. `extra` adds route-specific details (a hint).
+ * Every GEOMETRY_INVALID, as every route answers it: 422 with the reason, where in the request
+ * (`in`/`field`: the geometry, or PATH_ID for an edit of the grid there), `path` inside that geometry
+ * (`coordinates[0][3]`, as the grid routes always said it) and the `[lng, lat]` place to show on the
+ * map, each left out when unknown. `reason` is the GeometryRejection of server/geo's checks
+ * (validatePolygonGeometry, gate 2), or for PostGIS's check (ST_IsValidDetail, gate 3) GEOS's own
+ * reason (`Self-intersection`), which has no gate-2 name. `extra` adds route-specific details (a hint,
+ * the grid edited).
  */
 export function geometryInvalid(
-  rejected: { reason: string; message: string; path?: string; location?: [number, number] },
-  where: { in: 'body'; field: string },
+  rejected: { reason: string; message: string; path?: string; location?: [number, number] | null },
+  where: Where,
   extra: Record<string, unknown> = {},
 ): AppError {
   const path = rejected.path === undefined || rejected.path === '' ? undefined : rejected.path;
@@ -108,7 +111,7 @@ export function geometryInvalid(
     ...where,
     reason: rejected.reason,
     ...(path === undefined ? {} : { path }),
-    ...(rejected.location === undefined ? {} : { location: rejected.location }),
+    ...(rejected.location == null ? {} : { location: rejected.location }),
     ...extra,
   });
 }

@@ -5,7 +5,7 @@
 import type { CreateDivisionBody, DivisionDetail, DivisionList, DivisionListQuery, UpdateDivisionBody } from '../../contracts/division';
 import type { PolygonalGeometry } from '../../contracts/geojson';
 import type { Database } from '../../db/database';
-import { AppError, PATH_CODE, notFound } from '../../http/errors';
+import { AppError, PATH_CODE, geometryInvalid, notFound } from '../../http/errors';
 import { checkDivisionFields, checkParent, type DivisionProblem } from './division-rules';
 import { checkBoundary, findDivisionDetail, findDivisions, insertDivision, listDivisions as listDivisionRows, updateDivision as updateDivisionRow } from './division.repository';
 
@@ -30,9 +30,7 @@ export function explainInvalidity(reason: string | null): string {
 /** Throws 422 GEOMETRY_INVALID with GEOS's reason and `[lng, lat]` location when the boundary is invalid. */
 export async function assertValidBoundary(db: Database, boundary: PolygonalGeometry): Promise<void> {
   const check = await checkBoundary(db, boundary);
-  if (!check.valid) {
-    throw new AppError('GEOMETRY_INVALID', 422, explainInvalidity(check.reason), { in: 'body', field: 'boundary', reason: check.reason, location: check.location });
-  }
+  if (!check.valid) throw geometryInvalid({ reason: check.reason ?? 'invalid', message: explainInvalidity(check.reason), location: check.location }, { in: 'body', field: 'boundary' });
 }
 
 /** Every problem names its body field; the first one is the error's where (as its message is). */

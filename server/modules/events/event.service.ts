@@ -355,11 +355,21 @@ export async function getTimeline(ctx: EventContext, principal: Principal, id: n
   return { eventId: id, transitions: await listTransitions(ctx.db, id) };
 }
 
+const absent = (value: unknown): boolean => value === undefined || value === null || value === '';
+
 function need<T>(value: T | undefined, field: string, action: string): T {
-  if (value === undefined || value === null || value === '') {
-    throw new AppError('VALIDATION_FAILED', 400, `${action} needs "${field}".`, { in: 'body', field, action });
-  }
-  return value;
+  if (absent(value)) throw new AppError('VALIDATION_FAILED', 400, `${action} needs "${field}".`, { in: 'body', field, action });
+  return value as T;
+}
+
+/**
+ * An action that needs at least one of several body fields: `field` names the first (a real field, as
+ * where the dispatch lookup misses lon or lat), `anyOf` all of them, any one of which will do.
+ */
+function needOneOf(body: Partial<Record<string, unknown>>, fields: readonly [string, ...string[]], action: string): void {
+  if (fields.some((f) => !absent(body[f]))) return;
+  const names = fields.map((f) => `"${f}"`);
+  throw new AppError('VALIDATION_FAILED', 400, `${action} needs one of ${names.join(', ')}.`, { in: 'body', field: fields[0], action, anyOf: fields });
 }
 
 /**
@@ -419,7 +429,7 @@ export async function transitionEvent(
         patch.rejectionReason = need(body.reason, 'reason', 'reject');
         break;
       case 'dispatch': {
-        if (body.staffId === undefined && !body.department) need(undefined, 'staffId or department', 'dispatch');
+        needOneOf(body, ['staffId', 'department'], 'dispatch');
         if (body.staffId !== undefined) {
           const staff = await findStaff(trx, body.staffId);
           if (!staff) throw new AppError('VALIDATION_FAILED', 400, `Staff ${body.staffId} does not exist.`, { in: 'body', field: 'staffId' });
@@ -488,7 +498,7 @@ export async function transitionEvent(
         details.hours = e.pendingExtension?.hours ?? null;
         break;
       case 'amend': {
-        if (!body.category && !body.location && !body.address) need(undefined, 'category, location or address', 'amend');
+        needOneOf(body, ['category', 'location', 'address'], 'amend');
         if (body.category && body.category !== e.category.code) {
           const category = await activeCategory(trx, body.category);
           const h = requireHours(category);

@@ -135,7 +135,7 @@ export function readCsv(bytes: Uint8Array, limits: ReadLimits, opts: { csvGeomet
       const field = fields[k];
       if (v !== '' && field) properties[c.name] = typed(v, field.type);
     });
-    return { geometry: checked.geometry, properties };
+    return { geometry: checked.geometry, properties, line: row.line };
   });
-  return { name: null, fields, features };
+  return { name: null, geometryField: (header.fields[lonlat ? lonAt : wktAt] ?? '').trim(), fields, features };
 }

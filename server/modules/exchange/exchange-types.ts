@@ -4,7 +4,7 @@
  * values. Layouts, divisions (and later buildings or events) map their rows to this and back.
  */
 import type { Geometry } from 'geojson';
-import type { ExchangeCrs } from '../../contracts/exchange';
+import type { ExchangeCrs, ExchangeFormat } from '../../contracts/exchange';
 
 /** Column types every format can carry (CSV as text, typed back by the reader). */
 export type FieldType = 'integer' | 'real' | 'boolean' | 'text' | 'json';
@@ -19,6 +19,8 @@ export interface ExchangeFeature {
   geometry: Geometry | null;
   /** Property values: null/undefined become empty cells / NULLs and are absent again after reading. */
   properties: Record<string, unknown>;
+  /** CSV read: the line its row starts on (the header is line 1), for errors that point into the file. */
+  line?: number;
 }
 
 export interface ExchangeLayer {
@@ -58,8 +60,12 @@ export interface ReadOptions {
 }
 
 export interface ReadResult {
+  /** The format the file was read as (named, or sniffed). */
+  format: ExchangeFormat;
   /** The file's layer name, when it has one. */
   name: string | null;
+  /** The column holding the geometry, as the file names it (CSV: the WKT or lon column; GeoPackage: its geometry column). */
+  geometryField?: string;
   fields: FieldSpec[];
   /** Features converted to WGS-84. */
   features: ExchangeFeature[];
@@ -70,6 +76,7 @@ export interface ReadResult {
 /** What a format reader hands back before the CRS conversion. */
 export interface RawRead {
   name: string | null;
+  geometryField?: string;
   fields: FieldSpec[];
   features: ExchangeFeature[];
   /** A CRS the file states about itself; undefined when it states none. */

@@ -384,6 +384,43 @@ describe('hostile and wrong files: clear codes, nothing written', () => {
     expect(bad.details).toMatchObject({ errors: [{ featureIndex: 0, code: 'VALIDATION_FAILED' }] });
   });
 
+  it("a bad feature's where is the file's own: CSV line and column, FlatGeobuf/GeoPackage feature index, GeoJSON path", async () => {
+    const square = 'POLYGON ((113.6 34.75, 113.601 34.75, 113.601 34.751, 113.6 34.751, 113.6 34.75))';
+    const bowTie = 'POLYGON ((113.6 34.75, 113.601 34.751, 113.601 34.75, 113.6 34.751, 113.6 34.75))';
+    // Line 2 a code of another community, line 3 (after a quoted name spanning two lines) a bow-tie.
+    const csv = await refused(`code,WKT_Geom,name\n999999999999001,"${square}","two\nlines"\n,"${bowTie}",b\n`, 'format=csv', 422, 'IMPORT_FAILED');
+    expect(csv.details).toMatchObject({
+      errors: [
+        { featureIndex: 0, code: 'VALIDATION_FAILED', details: { in: 'body', line: 2, field: 'code' } },
+        { featureIndex: 1, code: 'GEOMETRY_INVALID', details: { in: 'body', line: 4, field: 'WKT_Geom', reason: 'SELF_INTERSECTION' } },
+      ],
+    });
+    const kind = await refused(`WKT,name,kind\n"${square}",a,general\n"${square}",x,castle\n`, 'format=csv', 422, 'IMPORT_FAILED');
+    expect(kind.details).toMatchObject({ errors: [{ featureIndex: 1, code: 'VALIDATION_FAILED', details: { in: 'body', line: 3, field: 'kind', value: 'castle' } }] });
+
+    const polygon = (ring: number[][]): Geometry => ({ type: 'Polygon', coordinates: [ring] });
+    const layer = {
+      name: 'bad',
+      features: [
+        { geometry: polygon([[W, S], [W + 0.001, S], [W + 0.001, S + 0.001], [W, S + 0.001], [W, S]]), properties: { name: 'a' } },
+        { geometry: polygon([[W, S], [W + 0.001, S + 0.001], [W + 0.001, S], [W, S + 0.001], [W, S]]), properties: { name: 'b' } },
+      ],
+    };
+    const expected: Record<'fgb' | 'gpkg' | 'geojson', Record<string, unknown>> = {
+      fgb: { in: 'body', featureIndex: 1, field: 'geometry' },
+      gpkg: { in: 'body', featureIndex: 1, field: 'geom' },
+      geojson: { in: 'body', field: 'features/1/geometry' },
+    };
+    for (const format of ['fgb', 'gpkg', 'geojson'] as const) {
+      const file = await writeLayer(format, layer);
+      const e = await refused(file.bytes, `format=${format}`, 422, 'IMPORT_FAILED');
+      const details = (e.details as { errors: Array<{ featureIndex: number; details: Record<string, unknown> }> }).errors;
+      expect(details.map((x) => x.featureIndex), format).toEqual([1]);
+      expect(details[0]?.details, format).toMatchObject({ ...expected[format], reason: 'SELF_INTERSECTION' });
+      if (format !== 'geojson') expect(details[0]?.details, format).not.toHaveProperty('line');
+    }
+  });
+
   it('text holding NUL inside the file (a JSON escape, past the request check), with where', async () => {
     const square = { type: 'Polygon', coordinates: [[[W, S], [W + 0.001, S], [W + 0.001, S + 0.001], [W, S + 0.001], [W, S]]] };
     const fc = `{"type":"FeatureCollection","features":[{"type":"Feature","geometry":${JSON.stringify(square)},"properties":{"name":"a"}},{"type":"Feature","geometry":${JSON.stringify(square)},"properties":{"name":"b\\u0000c"}}]}`;

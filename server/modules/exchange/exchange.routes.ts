@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { ErrorResponseSchema, commonErrorResponses } from '../../contracts/common';
+import { ErrorResponseSchema, IdParamsSchema, commonErrorResponses } from '../../contracts/common';
 import { DivisionCodeParamsSchema } from '../../contracts/division';
 import {
   BuildingExportQuerySchema,
@@ -19,7 +19,7 @@ import {
   LayoutImportQuerySchema,
 } from '../../contracts/exchange';
 import { ImportReportSchema } from '../../contracts/registry';
-import { CommunityParamsSchema, ImportLayoutBodySchema, LayoutCollectionSchema, LayoutIdParamsSchema } from '../../contracts/layout';
+import { CommunityParamsSchema, ImportLayoutBodySchema, LayoutCollectionSchema } from '../../contracts/layout';
 import type { AppConfig } from '../../config';
 import type { Database } from '../../db/database';
 import { AppError } from '../../http/errors';
@@ -135,7 +135,7 @@ export const exchangeRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: A
       schema: {
         tags: ['layouts'],
         summary: 'A layout as a GeoJSON, CSV, FlatGeobuf or GeoPackage file (WGS-84, or GCJ-02/BD-09 on request)',
-        params: LayoutIdParamsSchema,
+        params: IdParamsSchema,
         querystring: ExportQuerySchema,
         response: { 200: FileSchema, ...errors },
       },

@@ -14,7 +14,7 @@ import { AppError } from '../../http/errors';
 import { getDivision } from '../divisions/division.service';
 import { getLayoutCollection, importLayout, type ImportFeatureError } from '../layouts/layout.service';
 import { fileRejected } from './exchange-error';
-import { formatOfMediaType, parseFormat, readLayer, writeLayer, type ExchangeFeature, type ExchangeFile } from './exchange';
+import { formatOfMediaType, parseFormat, readLayer, whereInFile, writeLayer, type ExchangeFeature, type ExchangeFile, type ReadResult } from './exchange';
 import { listDivisionDescendants } from './exchange.repository';
 
 /** Grid fields written first, in this order; free attributes follow. */
@@ -61,25 +61,30 @@ export async function exportDivisions(db: Database, code: string, query: Divisio
 
 const GRID_CODE = /^[0-9]{15}$/;
 
-/** A file feature as a grid input, or the reason it cannot be one. */
-function toGridInput(f: ExchangeFeature, index: number): GridInput | ImportFeatureError {
-  const problem = (code: string, message: string, details?: unknown): ImportFeatureError => ({ featureIndex: index, code, message, ...(details === undefined ? {} : { details }) });
-  if (!f.geometry) return problem('GEOMETRY_MISSING', 'The feature has no geometry.');
+/** A file feature as a grid input, or the reason it cannot be one (where in the file: whereInFile). */
+function toGridInput(read: ReadResult, f: ExchangeFeature, index: number): GridInput | ImportFeatureError {
+  const problem = (code: string, message: string, field: string, details: Record<string, unknown> = {}): ImportFeatureError => ({
+    featureIndex: index,
+    code,
+    message,
+    details: { ...whereInFile(read, index, field), ...details },
+  });
+  if (!f.geometry) return problem('GEOMETRY_MISSING', 'The feature has no geometry.', 'geometry');
   if (f.geometry.type !== 'Polygon' && f.geometry.type !== 'MultiPolygon') {
-    return problem('GEOMETRY_TYPE', `A grid is a Polygon or MultiPolygon, not a ${f.geometry.type}.`, { type: f.geometry.type });
+    return problem('GEOMETRY_TYPE', `A grid is a Polygon or MultiPolygon, not a ${f.geometry.type}.`, 'geometry', { type: f.geometry.type });
   }
   const { name, kind, code, ...free } = f.properties;
   // Other producers type digit-only codes as integers (GDAL's CSV autodetection, QGIS field calculators).
   const codeText = typeof code === 'number' && Number.isSafeInteger(code) ? String(code) : code;
   if (codeText !== undefined && (typeof codeText !== 'string' || !GRID_CODE.test(codeText))) {
-    return problem('VALIDATION_FAILED', 'code must be 15 digits (community code + 3-digit sequence).', { field: 'code', value: code });
+    return problem('VALIDATION_FAILED', 'code must be 15 digits (community code + 3-digit sequence).', 'code', { value: code });
   }
   const nameText = typeof name === 'number' ? String(name) : name;
   if (nameText !== undefined && (typeof nameText !== 'string' || nameText.length > 200)) {
-    return problem('VALIDATION_FAILED', 'name must be text of at most 200 characters.', { field: 'name' });
+    return problem('VALIDATION_FAILED', 'name must be text of at most 200 characters.', 'name');
   }
   if (kind !== undefined && !(GRID_KINDS as readonly unknown[]).includes(kind)) {
-    return problem('VALIDATION_FAILED', `kind must be one of ${GRID_KINDS.join(', ')}.`, { field: 'kind', value: kind });
+    return problem('VALIDATION_FAILED', `kind must be one of ${GRID_KINDS.join(', ')}.`, 'kind', { value: kind });
   }
   return {
     type: 'Feature',
@@ -112,7 +117,7 @@ export async function importLayoutFile(
   const inputs: GridInput[] = [];
   const errors: ImportFeatureError[] = [];
   read.features.forEach((f, i) => {
-    const r = toGridInput(f, i);
+    const r = toGridInput(read, f, i);
     if ('featureIndex' in r) errors.push(r);
     else inputs.push(r);
   });
@@ -121,5 +126,6 @@ export async function importLayoutFile(
     throw new AppError('IMPORT_FAILED', 422, `${errors.length} feature(s) cannot be grids; nothing was created.`, { in: 'body', ...(reason ? { reason } : {}), errors: errors.slice(0, 100) });
   }
   const name = query.name ?? read.name ?? 'import';
-  return importLayout(db, communityCode, { name: name.slice(0, 200), features: inputs }, { fix: query.fix === true, maxVertices: opts.maxVertices, scope: opts.scope });
+  const featureWhere = (index: number, field: 'geometry' | 'code'): { in: 'body'; field: string } => whereInFile(read, index, field);
+  return importLayout(db, communityCode, { name: name.slice(0, 200), features: inputs }, { fix: query.fix === true, maxVertices: opts.maxVertices, scope: opts.scope, featureWhere });
 }

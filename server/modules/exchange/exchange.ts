@@ -110,8 +110,22 @@ export async function readLayer(format: ExchangeFormat | undefined, bytes: Uint8
   });
   // The caller's statement wins over the file's label: Chinese data labelled EPSG:4326 is often GCJ-02.
   const crs: ExchangeCrs = opts.crs ?? raw.declaredCrs ?? 'wgs84';
-  const features = raw.features.map((f) => ({ geometry: f.geometry ? fromFileCrs(f.geometry, crs) : null, properties: f.properties }));
-  return { name: raw.name, fields: raw.fields, features, crs };
+  const features = raw.features.map((f) => ({ geometry: f.geometry ? fromFileCrs(f.geometry, crs) : null, properties: f.properties, ...(f.line === undefined ? {} : { line: f.line }) }));
+  return { format: chosen, name: raw.name, ...(raw.geometryField ? { geometryField: raw.geometryField } : {}), fields: raw.fields, features, crs };
+}
+
+/**
+ * Where a feature's field (a property name, or `geometry`) lies in an uploaded file, in the words of its
+ * format, for an error about that one feature: a CSV's `line` and column (as the registry import's row
+ * errors say it), a FlatGeobuf's or GeoPackage's `featureIndex` (0-based, reading order) and field, a
+ * GeoJSON file's path (`features/3/geometry`). The file is the body, so `in` is body; `field` is the
+ * column as the file names it (its WKT or geometry column for the geometry).
+ */
+export function whereInFile(read: ReadResult, index: number, field: string): { in: 'body'; field: string; line?: number; featureIndex?: number } {
+  if (read.format === 'geojson') return { in: 'body', field: field === 'geometry' ? `features/${index}/geometry` : `features/${index}/properties/${field}` };
+  const column = field === 'geometry' ? (read.geometryField ?? 'geometry') : field;
+  const line = read.features[index]?.line;
+  return line === undefined ? { in: 'body', featureIndex: index, field: column } : { in: 'body', line, field: column };
 }
 
 /** What an upload's query string says about reading it (format, CRS, CSV geometry, GeoPackage layer). */

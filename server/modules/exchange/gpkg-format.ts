@@ -230,7 +230,7 @@ export async function readGpkg(bytes: Uint8Array, limits: ReadLimits, opts: { la
     } finally {
       select.free();
     }
-    return { name: table, fields, features, ...(declaredCrs ? { declaredCrs } : {}) };
+    return { name: table, geometryField: geomColumn, fields, features, ...(declaredCrs ? { declaredCrs } : {}) };
   } catch (err) {
     throw asCorrupt('GeoPackage', err);
   } finally {

@@ -8,7 +8,7 @@ import type { RawBuilder } from 'kysely';
 import type { GeometryRepair } from '../../contracts/grid';
 import type { Database } from '../../db/database';
 import { validatePolygonGeometry, type GeometryRejection } from '../../geo/validate-geometry';
-import { AppError, geometryInvalid } from '../../http/errors';
+import { geometryInvalid } from '../../http/errors';
 import { diagnoseGeometry, storedGeometry } from './grid.repository';
 
 /** GEOS's invalidity reasons (ST_IsValidDetail) explained for planners. */
@@ -43,9 +43,12 @@ export interface PreparedGeometry {
  */
 const REPAIRABLE: ReadonlySet<GeometryRejection> = new Set(['SELF_INTERSECTION', 'SPIKE', 'RINGS_INTERSECT', 'HOLE_OUTSIDE_SHELL', 'NESTED_HOLES', 'PARTS_OVERLAP']);
 
+const FIX_HINT = 'Fix the outline, or send ?fix=true to let the server repair it (the answer says what changed).';
+
 /**
- * `where` is the geometry's place in the request: a grid body's `geometry`, or `features/3/geometry`
- * of a layout import (the callers know the request shape; this service serves both).
+ * `where` is the geometry's place in the request: a grid body's `geometry`, or a layout import's
+ * feature (`features/3/geometry`, or a file's line and column: whereInFile). The callers know the
+ * request shape; this service serves them all.
  */
 interface GeometryOptions {
   fix?: boolean;
@@ -57,7 +60,7 @@ interface GeometryOptions {
 function checkShape(geometry: unknown, opts: GeometryOptions): void {
   const result = validatePolygonGeometry(geometry, { maxVertices: opts.maxVertices });
   if (result.valid || (opts.fix && REPAIRABLE.has(result.reason))) return;
-  throw geometryInvalid(result, opts.where, REPAIRABLE.has(result.reason) ? { hint: 'Fix the outline, or send ?fix=true to let the server repair it (the answer says what changed).' } : {});
+  throw geometryInvalid(result, opts.where, REPAIRABLE.has(result.reason) ? { hint: FIX_HINT } : {});
 }
 
 export async function prepareGridGeometry(
@@ -68,17 +71,10 @@ export async function prepareGridGeometry(
   checkShape(geometry, opts);
   const d = await diagnoseGeometry(db, geometry);
   if (d.valid) return { geom: storedGeometry(geometry) };
-  if (!opts.fix) {
-    throw new AppError('GEOMETRY_INVALID', 422, explainInvalidity(d.reason), {
-      ...opts.where,
-      reason: d.reason,
-      location: d.location,
-      hint: 'Fix the outline, or send ?fix=true to let the server repair it (the answer says what changed).',
-    });
-  }
-  if (!d.repaired || d.repaired.empty) {
-    throw new AppError('GEOMETRY_INVALID', 422, `${explainInvalidity(d.reason)} It cannot be repaired into an area.`, { ...opts.where, reason: d.reason, location: d.location });
-  }
+  // Gate 3 speaks GEOS: its reason (`Self-intersection`) and location, through the same helper as gate 2.
+  const rejected = { reason: d.reason ?? 'invalid', location: d.location };
+  if (!opts.fix) throw geometryInvalid({ ...rejected, message: explainInvalidity(d.reason) }, opts.where, { hint: FIX_HINT });
+  if (!d.repaired || d.repaired.empty) throw geometryInvalid({ ...rejected, message: `${explainInvalidity(d.reason)} It cannot be repaired into an area.` }, opts.where);
   return {
     geom: storedGeometry(geometry, true),
     repair: {

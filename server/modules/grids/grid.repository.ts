@@ -305,14 +305,37 @@ export function clippedGeometry(gridId: number): RawBuilder<unknown> {
     WHERE g.id = ${gridId})`);
 }
 
-/** Would this geometry expression be storable (valid, polygonal, not empty)? Returns area too. */
-export async function inspectGeometry(db: Database, geom: RawBuilder<unknown>): Promise<{ valid: boolean; empty: boolean; type: string | null; areaM2: number; parts: number }> {
-  const { rows } = await sql<{ valid: boolean | null; empty: boolean | null; type: string | null; area_m2: number | null; parts: number | null }>`
-    SELECT ST_IsValid(x.g) AS valid, ST_IsEmpty(x.g) AS empty, GeometryType(x.g) AS type,
+/**
+ * Would this geometry expression be storable (valid, polygonal, not empty)? Returns area too, and when
+ * invalid GEOS's reason and `[lng, lat]` location as diagnoseGeometry gives them.
+ */
+export async function inspectGeometry(
+  db: Database,
+  geom: RawBuilder<unknown>,
+): Promise<{ valid: boolean; reason: string | null; location: [number, number] | null; empty: boolean; type: string | null; areaM2: number; parts: number }> {
+  const { rows } = await sql<{
+    valid: boolean | null;
+    reason: string | null;
+    location: { coordinates: [number, number] } | null;
+    empty: boolean | null;
+    type: string | null;
+    area_m2: number | null;
+    parts: number | null;
+  }>`
+    SELECT (v.d).valid AS valid, (v.d).reason AS reason, ST_AsGeoJSON((v.d).location)::json AS location,
+           ST_IsEmpty(x.g) AS empty, GeometryType(x.g) AS type,
            ST_Area(x.g::geography) AS area_m2, ST_NumGeometries(x.g) AS parts
-    FROM (SELECT ${geom} AS g) x`.execute(db);
+    FROM (SELECT ${geom} AS g) x, LATERAL (SELECT ST_IsValidDetail(x.g) AS d) v`.execute(db);
   const row = rows[0];
-  return { valid: row?.valid ?? false, empty: row?.empty ?? true, type: row?.type ?? null, areaM2: row?.area_m2 ?? 0, parts: row?.parts ?? 0 };
+  return {
+    valid: row?.valid ?? false,
+    reason: row?.reason?.trim() ?? null,
+    location: row?.location?.coordinates ?? null,
+    empty: row?.empty ?? true,
+    type: row?.type ?? null,
+    areaM2: row?.area_m2 ?? 0,
+    parts: row?.parts ?? 0,
+  };
 }
 
 export async function communityHasBoundary(db: Database, communityCode: string): Promise<boolean> {

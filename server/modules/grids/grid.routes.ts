@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { ErrorResponseSchema, commonErrorResponses } from '../../contracts/common';
+import { ErrorResponseSchema, IdParamsSchema, commonErrorResponses } from '../../contracts/common';
 import {
   EditResultSchema,
   GeometryFixQuerySchema,
@@ -9,7 +9,6 @@ import {
   GridCollectionSchema,
   GridListQuerySchema,
   GridFeatureSchema,
-  GridIdParamsSchema,
   GridInputSchema,
   GridWriteResultSchema,
   MergeBodySchema,
@@ -18,7 +17,7 @@ import {
   SplitBodySchema,
   SplitResultSchema,
 } from '../../contracts/grid';
-import { FillGapBodySchema, LayoutIdParamsSchema } from '../../contracts/layout';
+import { FillGapBodySchema } from '../../contracts/layout';
 import type { AppConfig } from '../../config';
 import type { Database } from '../../db/database';
 import { requireRoutePermission } from '../../auth/request-auth';
@@ -45,7 +44,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
       schema: {
         tags: ['grids'],
         summary: 'Add a grid to a draft layout',
-        params: LayoutIdParamsSchema,
+        params: IdParamsSchema,
         querystring: GeometryFixQuerySchema,
         body: GridInputSchema,
         response: { 201: GridWriteResultSchema, ...writeErrors },
@@ -93,7 +92,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
     '/api/v1/grids/:id',
     {
       config: { permission: 'layouts:read' },
-      schema: { tags: ['grids'], summary: 'One grid as a GeoJSON Feature (ETag = version)', params: GridIdParamsSchema, response: { 200: GridFeatureSchema, 404: ErrorResponseSchema, ...commonErrorResponses } },
+      schema: { tags: ['grids'], summary: 'One grid as a GeoJSON Feature (ETag = version)', params: IdParamsSchema, response: { 200: GridFeatureSchema, 404: ErrorResponseSchema, ...commonErrorResponses } },
     },
     async (request, reply) => {
       const grid = await getGrid(db, request.params.id, request.principal.scope);
@@ -108,7 +107,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
       schema: {
         tags: ['grids'],
         summary: 'Replace a grid\'s geometry and properties (If-Match required; 412 on a stale version)',
-        params: GridIdParamsSchema,
+        params: IdParamsSchema,
         querystring: GeometryFixQuerySchema,
         headers: Type.Object({ 'if-match': Type.Optional(Type.String()) }),
         body: GridInputSchema,
@@ -129,7 +128,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
       schema: {
         tags: ['grids'],
         summary: 'Delete a grid of a draft layout (If-Match optional)',
-        params: GridIdParamsSchema,
+        params: IdParamsSchema,
         headers: Type.Object({ 'if-match': Type.Optional(Type.String()) }),
         response: { 204: Type.Null(), ...writeErrors },
       },
@@ -144,7 +143,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
     '/api/v1/grids/:id/split',
     {
       config: { permission: 'layouts:write' },
-      schema: { tags: ['grids'], summary: 'Split a grid by a line; the larger part keeps id and code', params: GridIdParamsSchema, body: SplitBodySchema, response: { 200: SplitResultSchema, ...writeErrors } },
+      schema: { tags: ['grids'], summary: 'Split a grid by a line; the larger part keeps id and code', params: IdParamsSchema, body: SplitBodySchema, response: { 200: SplitResultSchema, ...writeErrors } },
     },
     async (request) => splitGrid(db, request.params.id, request.body.line, request.principal.scope),
   );
@@ -162,7 +161,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
     '/api/v1/grids/:id/snap',
     {
       config: { permission: 'layouts:write' },
-      schema: { tags: ['grids'], summary: 'Snap vertices to neighbouring grids and the community boundary', params: GridIdParamsSchema, body: SnapBodySchema, response: { 200: EditResultSchema, ...writeErrors } },
+      schema: { tags: ['grids'], summary: 'Snap vertices to neighbouring grids and the community boundary', params: IdParamsSchema, body: SnapBodySchema, response: { 200: EditResultSchema, ...writeErrors } },
     },
     async (request) => snapGrid(db, request.params.id, request.body.toleranceM ?? 1, request.principal.scope),
   );
@@ -171,7 +170,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
     '/api/v1/grids/:id/clip',
     {
       config: { permission: 'layouts:write' },
-      schema: { tags: ['grids'], summary: 'Cut away the parts outside the community boundary', params: GridIdParamsSchema, response: { 200: EditResultSchema, ...writeErrors } },
+      schema: { tags: ['grids'], summary: 'Cut away the parts outside the community boundary', params: IdParamsSchema, response: { 200: EditResultSchema, ...writeErrors } },
     },
     async (request) => clipGrid(db, request.params.id, request.principal.scope),
   );
@@ -183,7 +182,7 @@ export const gridRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
       schema: {
         tags: ['grids'],
         summary: 'Give a gap to the neighbouring grid sharing the longest edge with it (or to gridId)',
-        params: LayoutIdParamsSchema,
+        params: IdParamsSchema,
         body: FillGapBodySchema,
         response: { 200: EditResultSchema, ...writeErrors },
       },

@@ -245,10 +245,11 @@ export async function mergeGrids(db: Database, ids: readonly number[], scope: Sc
 async function applyGeometryEdit(trx: Database, grid: GridRecord, geom: ReturnType<typeof snappedGeometry>, what: string, where: Where): Promise<EditResult> {
   const result = await inspectGeometry(trx, geom);
   if (result.empty || result.type === null) {
-    throw new AppError('GEOMETRY_INVALID', 422, `${what} would leave nothing of the grid.`, { ...where, gridId: grid.id });
+    throw geometryInvalid({ reason: 'EMPTY', message: `${what} would leave nothing of the grid.` }, where, { gridId: grid.id });
   }
   if (!result.valid) {
-    throw new AppError('GEOMETRY_INVALID', 422, `${what} would make the grid invalid; use a smaller tolerance or edit the vertices by hand.`, { ...where, gridId: grid.id });
+    const message = `${what} would make the grid invalid; use a smaller tolerance or edit the vertices by hand.`;
+    throw geometryInvalid({ reason: result.reason ?? 'invalid', message, location: result.location }, where, { gridId: grid.id });
   }
   const updated = await updateGrid(trx, grid.id, grid.version, { geom });
   if (!updated) throw versionConflict(grid.id, await findGrid(trx, grid.id), where);

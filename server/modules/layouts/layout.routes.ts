@@ -1,13 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { ErrorResponseSchema, commonErrorResponses } from '../../contracts/common';
+import { ErrorResponseSchema, IdParamsSchema, commonErrorResponses } from '../../contracts/common';
 import {
   AssignCodesResultSchema,
   CommunityParamsSchema,
   CreateLayoutBodySchema,
   LayoutCollectionSchema,
   LayoutDownloadQuerySchema,
-  LayoutIdParamsSchema,
   LayoutListSchema,
   LayoutSchema,
   PublishBodySchema,
@@ -60,7 +59,7 @@ export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: App
       schema: {
         tags: ['layouts'],
         summary: 'A layout as a GeoJSON FeatureCollection (export with ?download=true)',
-        params: LayoutIdParamsSchema,
+        params: IdParamsSchema,
         querystring: LayoutDownloadQuerySchema,
         response: { 200: LayoutCollectionSchema, ...errors },
       },
@@ -77,7 +76,7 @@ export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: App
 
   app.delete(
     '/api/v1/layouts/:id',
-    { config: { permission: 'layouts:write' }, schema: { tags: ['layouts'], summary: 'Delete a draft layout', params: LayoutIdParamsSchema, response: { 204: Type.Null(), ...errors } } },
+    { config: { permission: 'layouts:write' }, schema: { tags: ['layouts'], summary: 'Delete a draft layout', params: IdParamsSchema, response: { 204: Type.Null(), ...errors } } },
     async (request, reply) => {
       await deleteDraft(db, request.params.id, request.principal.scope);
       return reply.status(204).send(null);
@@ -91,7 +90,7 @@ export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: App
       schema: {
         tags: ['layouts'],
         summary: 'Topology report: overlaps, gaps, outside parts, slivers, multi-part grids, household balance',
-        params: LayoutIdParamsSchema,
+        params: IdParamsSchema,
         querystring: LayoutValidationOptionsSchema,
         response: { 200: LayoutValidationReportSchema, ...errors },
       },
@@ -104,7 +103,7 @@ export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: App
 
   app.post(
     '/api/v1/layouts/:id/codes',
-    { config: { permission: 'layouts:write' }, schema: { tags: ['layouts'], summary: 'Give uncoded grids of a draft their standard codes now', params: LayoutIdParamsSchema, response: { 200: AssignCodesResultSchema, ...errors } } },
+    { config: { permission: 'layouts:write' }, schema: { tags: ['layouts'], summary: 'Give uncoded grids of a draft their standard codes now', params: IdParamsSchema, response: { 200: AssignCodesResultSchema, ...errors } } },
     async (request) => assignCodes(db, request.params.id, request.principal.scope),
   );
 
@@ -115,7 +114,7 @@ export const layoutRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: App
       schema: {
         tags: ['layouts'],
         summary: 'Publish a draft; the previous published layout is archived at the same instant',
-        params: LayoutIdParamsSchema,
+        params: IdParamsSchema,
         body: Type.Optional(PublishBodySchema),
         response: { 200: PublishResultSchema, ...errors },
       },

@@ -111,16 +111,24 @@ export interface ImportFeatureError {
   details?: unknown;
 }
 
+/** Where a feature's field (`geometry`, `code`) lies in the request, as an error about it says. */
+export type FeatureWhere = (index: number, field: 'geometry' | 'code') => { in: 'body'; field: string };
+
+/** A JSON body's FeatureCollection: `features/3/geometry`, `features/3/properties/code`. */
+const inFeatureCollection: FeatureWhere = (index, field) => ({ in: 'body', field: field === 'geometry' ? `features/${index}/geometry` : `features/${index}/properties/${field}` });
+
 /**
  * A whole layout from a GeoJSON FeatureCollection, as a new draft. All or nothing: one bad feature and
- * nothing is created; the answer lists every bad feature with its index and reason.
+ * nothing is created; the answer lists every bad feature with its index and reason. `featureWhere`
+ * names a feature's fields for a file read into features (a CSV's line and column; see whereInFile).
  */
 export async function importLayout(
   db: Database,
   communityCode: string,
   body: { name?: string; features: GridInput[] },
-  opts: { fix?: boolean; maxVertices: number; scope: Scope },
+  opts: { fix?: boolean; maxVertices: number; scope: Scope; featureWhere?: FeatureWhere },
 ): Promise<LayoutCollection> {
+  const where = opts.featureWhere ?? inFeatureCollection;
   const layoutId = await db.transaction().execute(async (trx) => {
     await requireCommunity(trx, communityCode, opts.scope);
     const id = await insertDraftLayout(trx, communityCode, body.name ?? 'import', null);
@@ -131,13 +139,13 @@ export async function importLayout(
         const props = feature.properties ?? {};
         const code = props.code ?? null;
         if (code !== null) {
-          const atCode = { in: 'body', field: `features/${index}/properties/code` } as const;
+          const atCode = where(index, 'code');
           if (!code.startsWith(communityCode)) throw new AppError('VALIDATION_FAILED', 422, `code ${code} does not start with the community code ${communityCode}`, atCode);
           const dup = seenCodes.get(code);
           if (dup !== undefined) throw new AppError('VALIDATION_FAILED', 422, `code ${code} is used by feature ${dup} too`, atCode);
           seenCodes.set(code, index);
         }
-        const prepared = await prepareGridGeometry(trx, feature.geometry, { ...opts, where: { in: 'body', field: `features/${index}/geometry` } });
+        const prepared = await prepareGridGeometry(trx, feature.geometry, { fix: opts.fix, maxVertices: opts.maxVertices, where: where(index, 'geometry') });
         const free = Object.fromEntries(Object.entries(props).filter(([k]) => !(RESERVED_GRID_PROPERTIES as readonly string[]).includes(k)));
         await insertGrid(trx, { layoutId: id, code, name: props.name ?? '', kind: props.kind ?? 'general', properties: free, geom: prepared.geom });
       } catch (err) {

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openDatabase } from '../../db/database';
 import { createTestApp, type TestApp } from '../../test/app';
 import { findCollection } from './ogc-collections';
 import { queryItems } from './ogc.repository';
@@ -155,6 +156,35 @@ describe('OGC API – Features', () => {
     expect(fellBack).toBeGreaterThan(5);
     const wide = await queryItems(t.tdb.db, grids, ctx, { filters: [], limit: 5, offset: 0, flip: false }, { countLimit: 0, walkBudget: 1000 });
     expect(wide.via).toBe('key-walk');
+  });
+
+  it('reads a page in five round trips to PostgreSQL, whichever plan finds it', async () => {
+    const grids = findCollection('grids');
+    if (!grids) throw new Error('no grids collection');
+    // One connection, its statements counted (BEGIN and COMMIT included).
+    const handle = openDatabase(t.tdb.url, { max: 1 });
+    try {
+      const client = await handle.pool.connect();
+      client.release();
+      const query = vi.spyOn(client, 'query');
+      const ctx = { scopePrefixes: null };
+      const q = { filters: [], limit: 5, offset: 10, flip: false };
+      const cases = [
+        { plan: { countLimit: 1000 }, via: 'sorted' },
+        { plan: { countLimit: 0, walkBudget: 1000 }, via: 'key-walk' },
+        { plan: { countLimit: 0, walkBudget: 6 }, via: 'sorted' }, // the walk falls short: the fallback
+      ] as const;
+      const reference = await queryItems(t.tdb.db, grids, ctx, q, { countLimit: 1000 });
+      for (const c of cases) {
+        query.mockClear();
+        const page = await queryItems(handle.db, grids, ctx, q, c.plan);
+        expect(page.via).toBe(c.via);
+        expect(page.features).toEqual(reference.features);
+        expect(query.mock.calls.map((call) => String(call[0]).trim().split(/\s+/)[0]?.toUpperCase()), c.via).toEqual(['START', 'SELECT', 'SELECT', 'WITH', 'COMMIT']);
+      }
+    } finally {
+      await handle.close();
+    }
   });
 
   it('filters by bbox, property and datetime, and answers in EPSG:4326 axis order on request', async () => {

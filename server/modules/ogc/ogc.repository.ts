@@ -83,7 +83,10 @@ export interface ItemsPlan {
  * frequent, so the page is first looked for among the first `walkBudget` rows in key order: that is
  * exact whenever those rows hold the whole page (no later row can come before them), and it stops as
  * soon as it has the page. When they do not (a page far in, or matches that all lie late in key order),
- * the planner's query answers.
+ * the planner's query answers, in the same statement.
+ *
+ * Five round trips a page: BEGIN, the settings for the count, the count (which also restores the
+ * setting the page needs), the page, COMMIT.
  */
 export async function queryItems(db: Database, collection: OgcCollection, ctx: SourceContext, q: ItemsQuery, plan: ItemsPlan = {}): Promise<ItemsPage> {
   const countLimit = plan.countLimit ?? MATCH_COUNT_LIMIT;
@@ -91,32 +94,38 @@ export async function queryItems(db: Database, collection: OgcCollection, ctx: S
   const where = whereClause(collection, q);
   const source = collection.source(ctx);
   const features = featureJson(collection, q.flip);
-  // The page takes one row more than asked, to know whether another follows.
-  const page = async (trx: Database, rows: RawBuilder<unknown>): Promise<{ features: unknown[]; fetched: number }> => {
-    const { rows: r } = await sql<{ features: unknown[] | null; fetched: number }>`
-      WITH page AS (SELECT * FROM ${rows} src WHERE ${where} ORDER BY src.sort_key LIMIT ${q.limit + 1} OFFSET ${q.offset})
-      SELECT (SELECT count(*)::int FROM page) AS fetched,
-             (SELECT json_agg(${features} ORDER BY src.sort_key) FROM (SELECT * FROM page ORDER BY sort_key LIMIT ${q.limit}) src) AS features`.execute(trx);
-    return { features: r[0]?.features ?? [], fetched: r[0]?.fetched ?? 0 };
-  };
+  // A page of `rows` takes one row more than asked, to know whether another follows.
+  const page = (rows: RawBuilder<unknown>): RawBuilder<unknown> => sql`(SELECT * FROM ${rows} src WHERE ${where} ORDER BY src.sort_key LIMIT ${q.limit + 1} OFFSET ${q.offset})`;
+  const pageFeatures = (name: string): RawBuilder<unknown> =>
+    sql`(SELECT json_agg(${features} ORDER BY src.sort_key) FROM (SELECT * FROM ${sql.table(name)} ORDER BY sort_key LIMIT ${q.limit}) src)`;
   // One snapshot for the count and the page.
   return db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (trx) => {
     // JIT: PostgreSQL prices a walk over 1M events high enough to compile it, and compiling took 160 ms
     // for a 12 ms query. Bitmap scans, for the count only: the count stops after countLimit + 1 matches
     // only if the index hands them over one by one, while a bitmap scan first collects every match (a
-    // 1 km bbox at 1M events, 83k matches: 94 ms against 35 ms).
+    // 1 km bbox at 1M events, 83k matches: 94 ms against 35 ms). Both are read when a statement is
+    // planned, so they are set by a statement of their own before the count; the count's own
+    // set_config runs when it executes (its plan made), turning bitmap scans back on for the page.
     await sql`SELECT set_config('jit', 'off', true), set_config('enable_bitmapscan', 'off', true)`.execute(trx);
     const { rows } = await sql<{ matched: number }>`
-      SELECT count(*)::int AS matched FROM (SELECT 1 FROM (${source}) src WHERE ${where} LIMIT ${countLimit + 1}) hits`.execute(trx);
-    await sql`SELECT set_config('enable_bitmapscan', 'on', true)`.execute(trx);
+      SELECT (SELECT count(*)::int FROM (SELECT 1 FROM (${source}) src WHERE ${where} LIMIT ${countLimit + 1}) hits) AS matched,
+             set_config('enable_bitmapscan', 'on', true) AS bitmapscan`.execute(trx);
     const matched = rows[0]?.matched ?? 0;
     const numberMatched = matched > countLimit ? null : matched;
-    if (numberMatched === null) {
-      const walked = await page(trx, sql`(SELECT * FROM (${source}) s ORDER BY s.sort_key LIMIT ${walkBudget})`);
-      if (walked.fetched > q.limit) return { numberMatched, features: walked.features, more: true, via: 'key-walk' };
-    }
-    const sorted = await page(trx, sql`(${source})`);
-    return { numberMatched, features: sorted.features, more: sorted.fetched > q.limit, via: 'sorted' };
+    // Above the count limit the key walk is tried first; the sorted page is read only when the walk did
+    // not hold it (a CASE evaluates the subquery of the branch it takes, and only that one).
+    const walk = numberMatched === null;
+    const { rows: r } = await sql<{ via: ItemsPage['via']; features: unknown[] | null; fetched: number }>`
+      WITH walked AS (SELECT * FROM ${walk ? page(sql`(SELECT * FROM (${source}) s ORDER BY s.sort_key LIMIT ${walkBudget})`) : sql`(SELECT * FROM (${source}) s WHERE false)`} w),
+           sorted AS (SELECT * FROM ${page(sql`(${source})`)} p),
+           found AS (SELECT (SELECT count(*)::int FROM walked) > ${q.limit} AS walked)
+      SELECT CASE WHEN found.walked THEN 'key-walk' ELSE 'sorted' END AS via,
+             CASE WHEN found.walked THEN ${pageFeatures('walked')} ELSE ${pageFeatures('sorted')} END AS features,
+             CASE WHEN found.walked THEN ${q.limit + 1} ELSE (SELECT count(*)::int FROM sorted) END AS fetched
+      FROM found`.execute(trx);
+    const row = r[0];
+    const fetched = row?.fetched ?? 0;
+    return { numberMatched, features: row?.features ?? [], more: fetched > q.limit, via: row?.via ?? 'sorted' };
   });
 }
 

@@ -6,8 +6,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppConfig } from '../../config';
-import { ErrorResponseSchema, commonErrorResponses, PG_INT_MAX } from '../../contracts/common';
-import { LayoutIdParamsSchema } from '../../contracts/layout';
+import { ErrorResponseSchema, IdParamsSchema, commonErrorResponses, PG_INT_MAX } from '../../contracts/common';
 import {
   BuildingInputSchema,
   BuildingListSchema,
@@ -16,7 +15,6 @@ import {
   HouseholdInputSchema,
   HouseholdListSchema,
   HouseholdSchema,
-  IdParamsSchema,
   LayoutImpactSchema,
   ListQuerySchema,
   MonthlyReportQuerySchema,
@@ -165,7 +163,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: A
     requirePermission(principal, 'registry:read');
     return withScope(db, principal.scope, (trx) => computeMonthlyReport(trx, request.query.month, request.query.scope), principal);
   });
-  app.get('/api/v1/layouts/:id/impact', { config: { permission: 'layouts:read' }, schema: { tags: ['layouts'], summary: 'What publishing this layout would move: buildings, households, residents per grid', params: LayoutIdParamsSchema, response: { 200: LayoutImpactSchema, ...errors } } }, async (request) => {
+  app.get('/api/v1/layouts/:id/impact', { config: { permission: 'layouts:read' }, schema: { tags: ['layouts'], summary: 'What publishing this layout would move: buildings, households, residents per grid', params: IdParamsSchema, response: { 200: LayoutImpactSchema, ...errors } } }, async (request) => {
     requirePermission(principalOf(request), 'layouts:read');
     return previewLayoutImpact(db, request.params.id, principalOf(request).scope);
   });

@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { auditActor } from '../../auth/request-auth';
 import {
-  ApiTokenIdParamsSchema,
   ApiTokenListSchema,
   ChangePasswordBodySchema,
   CreateApiTokenBodySchema,
@@ -12,7 +11,7 @@ import {
   SessionTokensSchema,
   SignInBodySchema,
 } from '../../contracts/auth';
-import { ErrorResponseSchema, commonErrorResponses } from '../../contracts/common';
+import { ErrorResponseSchema, IdParamsSchema, commonErrorResponses } from '../../contracts/common';
 import type { AppConfig } from '../../config';
 import type { Database } from '../../db/database';
 import { rateLimitFor } from '../../http/rate-limit';
@@ -103,7 +102,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: AppCo
 
   app.delete(
     '/api/v1/auth/tokens/:id',
-    { config: { permission: 'authenticated', invalidatesPrincipals: true }, schema: { tags: ['auth'], summary: 'Revoke an API token', params: ApiTokenIdParamsSchema, response: { 204: Type.Null(), 404: ErrorResponseSchema, ...errors } } },
+    { config: { permission: 'authenticated', invalidatesPrincipals: true }, schema: { tags: ['auth'], summary: 'Revoke an API token', params: IdParamsSchema, response: { 204: Type.Null(), 404: ErrorResponseSchema, ...errors } } },
     async (request, reply) => {
       await revokeApiToken(db, request.principal, request.params.id, auditActor(request));
       return reply.status(204).send(null);

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { auditActor } from '../../auth/request-auth';
-import { CreateUserBodySchema, CreatedUserSchema, PasswordResetSchema, UpdateUserBodySchema, UserIdParamsSchema, UserListSchema, UserSchema } from '../../contracts/auth';
-import { ErrorResponseSchema, commonErrorResponses } from '../../contracts/common';
+import { CreateUserBodySchema, CreatedUserSchema, PasswordResetSchema, UpdateUserBodySchema, UserListSchema, UserSchema } from '../../contracts/auth';
+import { ErrorResponseSchema, IdParamsSchema, commonErrorResponses } from '../../contracts/common';
 import type { Database } from '../../db/database';
 import { createUser, getUser, listUsers, resetPassword, updateUser } from './user.service';
 
@@ -29,7 +29,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
 
   app.get(
     '/api/v1/users/:id',
-    { config: { permission }, schema: { tags: ['users'], summary: 'One account', params: UserIdParamsSchema, response: { 200: UserSchema, ...errors } } },
+    { config: { permission }, schema: { tags: ['users'], summary: 'One account', params: IdParamsSchema, response: { 200: UserSchema, ...errors } } },
     async (request) => getUser(db, request.params.id),
   );
 
@@ -37,14 +37,14 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
     '/api/v1/users/:id',
     {
       config: { permission, invalidatesPrincipals: true },
-      schema: { tags: ['users'], summary: 'Change roles, scope, name; disable (revokes sessions and tokens) or unlock', params: UserIdParamsSchema, body: UpdateUserBodySchema, response: { 200: UserSchema, ...errors } },
+      schema: { tags: ['users'], summary: 'Change roles, scope, name; disable (revokes sessions and tokens) or unlock', params: IdParamsSchema, body: UpdateUserBodySchema, response: { 200: UserSchema, ...errors } },
     },
     async (request) => updateUser(db, request.params.id, request.body, auditActor(request)),
   );
 
   app.post(
     '/api/v1/users/:id/password-reset',
-    { config: { permission, invalidatesPrincipals: true }, schema: { tags: ['users'], summary: 'Issue a one-time password (shown once); sessions end now', params: UserIdParamsSchema, response: { 200: PasswordResetSchema, ...errors } } },
+    { config: { permission, invalidatesPrincipals: true }, schema: { tags: ['users'], summary: 'Issue a one-time password (shown once); sessions end now', params: IdParamsSchema, response: { 200: PasswordResetSchema, ...errors } } },
     async (request, reply) => reply.header('cache-control', 'no-store').send(await resetPassword(db, request.params.id, auditActor(request))),
   );
 };

@@ -1,8 +1,8 @@
 /** /api/v1/organisations: list, get, create, replace (If-Match), soft delete with reason. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { ErrorResponseSchema, commonErrorResponses } from '../../../contracts/common';
-import { DeleteBodySchema, IdParamsSchema, OrganisationInputSchema, OrganisationListQuerySchema, OrganisationListSchema, OrganisationSchema } from '../../../contracts/registry';
+import { ErrorResponseSchema, IdParamsSchema, commonErrorResponses } from '../../../contracts/common';
+import { DeleteBodySchema, OrganisationInputSchema, OrganisationListQuerySchema, OrganisationListSchema, OrganisationSchema } from '../../../contracts/registry';
 import type { Database } from '../../../db/database';
 import { etagOf, parseIfMatch, requireIfMatch } from '../../../http/preconditions';
 import { principalOf } from '../registry-access';

@@ -1,7 +1,7 @@
 /** /api/v1/staff, /api/v1/grids/{id}/members, /api/v1/grids/{id}/roster. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { ErrorResponseSchema, commonErrorResponses } from '../../../contracts/common';
+import { ErrorResponseSchema, IdParamsSchema, commonErrorResponses } from '../../../contracts/common';
 import {
   AssignmentInputSchema,
   AssignmentParamsSchema,
@@ -10,7 +10,6 @@ import {
   GridMemberSchema,
   GridMembersQuerySchema,
   GridMembersSchema,
-  IdParamsSchema,
   RosterExceptionInputSchema,
   RosterExceptionSchema,
   RosterPutSchema,
