@@ -70,6 +70,8 @@ describe('dispatch console in a real browser', () => {
     const reasons = await page.getByTestId('dispatch-fallback').locator('li').evaluateAll((lis) => lis.map((li) => li.getAttribute('title') ?? ''));
     expect(reasons).toHaveLength(truth.fallback.length);
     for (const reason of reasons) expect(reason).toMatch(/^[^A-Za-z]*[\u4e00-\u9fff][^A-Za-z]*$/);
+    // nor does the status line carry the server's English message as its tooltip in the Chinese UI
+    expect(await page.getByTestId('dispatch-status').getAttribute('title')).toBeNull();
     // the grid is highlighted on the map
     await expect.poll(() => page.evaluate(() => window.wangge?.map.queryRenderedFeatures({ layers: ['dispatch-grid-fill'] }).length ?? 0)).toBeGreaterThan(0);
     const gridShot = screenshotPath('dispatch-lookup');
@@ -149,6 +151,8 @@ describe('dispatch console in a real browser', () => {
     // ---- the language switch keeps the view's state (it lives in the URL) ----
     await page.getByTestId('lang-switch').click();
     await expect.poll(() => page.getByTestId('dispatch-file-open').textContent()).toBe('File an event here');
+    // in the English UI the status line's tooltip is the server's own explanation
+    expect(await page.getByTestId('dispatch-status').getAttribute('title')).toMatch(/^Inside grid [0-9]+ /);
     await expect.poll(() => page.getByTestId('dispatch-event-detail').getAttribute('data-event-id')).toBe(String(id));
     expect(await page.getByTestId('dispatch-filter-state').inputValue()).toBe('dispatched');
 
