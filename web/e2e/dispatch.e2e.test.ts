@@ -97,6 +97,12 @@ describe('dispatch console in a real browser', () => {
     // ---- file an event there ----
     const listedBefore = Number(await page.getByTestId('dispatch-view').getAttribute('data-events'));
     await page.getByTestId('dispatch-file-open').click();
+    // no category is chosen for the dispatcher: the form is refused until one is picked
+    expect(await page.getByTestId('dispatch-file-category').inputValue()).toBe('');
+    await page.getByTestId('dispatch-file-description').fill('楼上漏水，邻里协商未果');
+    await page.getByTestId('dispatch-file-submit').click();
+    expect(await page.getByTestId('dispatch-file-category').evaluate((s) => (s as HTMLSelectElement).validity.valueMissing)).toBe(true);
+    expect(await page.getByTestId('dispatch-file-submit').isVisible()).toBe(true);
     await page.getByTestId('dispatch-file-category').selectOption('dispute.neighbour');
     await page.getByTestId('dispatch-file-channel').selectOption('hotline');
     await page.getByTestId('dispatch-file-description').fill('楼上漏水，邻里协商未果');

@@ -256,6 +256,8 @@ export function mountDispatch(ctx: ViewContext): () => void {
     if (!f || !r) return;
     const category = categorySelect('', false, true);
     category.dataset.testid = 'dispatch-file-category';
+    // No category is chosen for the dispatcher: an empty first option, which `required` refuses.
+    category.prepend(option('', t('dispatch.file.chooseCategory'), true));
     category.required = true;
     const channel = el('select', { testid: 'dispatch-file-channel' });
     for (const c of CHANNELS) channel.append(option(c, label('channel', c)));
