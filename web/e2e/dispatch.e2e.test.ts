@@ -70,6 +70,8 @@ describe('dispatch console in a real browser', () => {
     const reasons = await page.getByTestId('dispatch-fallback').locator('li').evaluateAll((lis) => lis.map((li) => li.getAttribute('title') ?? ''));
     expect(reasons).toHaveLength(truth.fallback.length);
     for (const reason of reasons) expect(reason).toMatch(/^[^A-Za-z]*[\u4e00-\u9fff][^A-Za-z]*$/);
+    // nor does the status line carry the server's English message as its tooltip in the Chinese UI
+    expect(await page.getByTestId('dispatch-status').getAttribute('title')).toBeNull();
     // the grid is highlighted on the map
     await expect.poll(() => page.evaluate(() => window.wangge?.map.queryRenderedFeatures({ layers: ['dispatch-grid-fill'] }).length ?? 0)).toBeGreaterThan(0);
     const gridShot = screenshotPath('dispatch-lookup');
@@ -95,6 +97,12 @@ describe('dispatch console in a real browser', () => {
     // ---- file an event there ----
     const listedBefore = Number(await page.getByTestId('dispatch-view').getAttribute('data-events'));
     await page.getByTestId('dispatch-file-open').click();
+    // no category is chosen for the dispatcher: the form is refused until one is picked
+    expect(await page.getByTestId('dispatch-file-category').inputValue()).toBe('');
+    await page.getByTestId('dispatch-file-description').fill('楼上漏水，邻里协商未果');
+    await page.getByTestId('dispatch-file-submit').click();
+    expect(await page.getByTestId('dispatch-file-category').evaluate((s) => (s as HTMLSelectElement).validity.valueMissing)).toBe(true);
+    expect(await page.getByTestId('dispatch-file-submit').isVisible()).toBe(true);
     await page.getByTestId('dispatch-file-category').selectOption('dispute.neighbour');
     await page.getByTestId('dispatch-file-channel').selectOption('hotline');
     await page.getByTestId('dispatch-file-description').fill('楼上漏水，邻里协商未果');
@@ -149,6 +157,8 @@ describe('dispatch console in a real browser', () => {
     // ---- the language switch keeps the view's state (it lives in the URL) ----
     await page.getByTestId('lang-switch').click();
     await expect.poll(() => page.getByTestId('dispatch-file-open').textContent()).toBe('File an event here');
+    // in the English UI the status line's tooltip is the server's own explanation
+    expect(await page.getByTestId('dispatch-status').getAttribute('title')).toMatch(/^Inside grid [0-9]+ /);
     await expect.poll(() => page.getByTestId('dispatch-event-detail').getAttribute('data-event-id')).toBe(String(id));
     expect(await page.getByTestId('dispatch-filter-state').inputValue()).toBe('dispatched');
 

@@ -7,7 +7,10 @@ import { ApiError } from './client';
 
 export function errorText(err: unknown): string {
   if (err instanceof ApiError) {
-    const key = `error.code.${err.code ?? ''}`;
+    // A record of a particular kind that is not there (DIVISION_NOT_FOUND, GRID_NOT_FOUND, …) reads as
+    // "not found"; the server's message names the record.
+    const code = err.code?.endsWith('_NOT_FOUND') ? 'NOT_FOUND' : (err.code ?? '');
+    const key = `error.code.${code}`;
     return isMessageKey(key) ? t('error.withDetail', { summary: t(key), detail: err.message }) : err.message;
   }
   // fetch rejects with a TypeError when the server cannot be reached at all.

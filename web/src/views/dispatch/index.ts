@@ -161,7 +161,9 @@ export function mountDispatch(ctx: ViewContext): () => void {
     if (!r) return;
     const statusText =
       r.status === 'nearest_grid' ? t('dispatch.status.nearest_grid', { distance: Math.round(r.grid?.distanceM ?? 0) }) : label('status', r.status);
-    resultBox.append(el('p', { class: `wg-status wg-status-${r.status}`, testid: 'dispatch-status', text: statusText, title: r.message }));
+    // The server's own explanation is English: a tooltip for English readers only (the status and the
+    // fallback reasons below are in the reader's language).
+    resultBox.append(el('p', { class: `wg-status wg-status-${r.status}`, testid: 'dispatch-status', text: statusText, ...(getLocale() === 'en' ? { title: r.message } : {}) }));
     if (r.ambiguous && r.grid) {
       resultBox.append(
         el('p', { class: 'wg-warning', testid: 'dispatch-ambiguous', text: t('dispatch.ambiguous', { grid: `${r.grid.name} ${r.grid.code}`, others: r.candidates.map((c) => `${c.name} ${c.code}`).join('、') }) }),
@@ -254,6 +256,8 @@ export function mountDispatch(ctx: ViewContext): () => void {
     if (!f || !r) return;
     const category = categorySelect('', false, true);
     category.dataset.testid = 'dispatch-file-category';
+    // No category is chosen for the dispatcher: an empty first option, which `required` refuses.
+    category.prepend(option('', t('dispatch.file.chooseCategory'), true));
     category.required = true;
     const channel = el('select', { testid: 'dispatch-file-channel' });
     for (const c of CHANNELS) channel.append(option(c, label('channel', c)));
