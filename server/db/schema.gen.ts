@@ -111,6 +111,7 @@ export interface EventCategories {
   dispatch_hours: Numeric | null;
   handle_hours: Numeric | null;
   name: string;
+  name_en: string | null;
   parent_code: string | null;
   sort: Generated<number>;
   taxonomy_version: number;

@@ -112,10 +112,14 @@ describe('dispatch console in a real browser', () => {
     const stored = await api<Event>(`/api/v1/events/${id}`);
     expect(stored.routing.gridCode).toBe(pick.grid?.code);
     expect(stored.category.code).toBe('dispute.neighbour');
+    expect(stored.category.name).toBe('邻里纠纷');
+    expect(stored.category.nameEn).toBe('Neighbour dispute');
     expect(stored.channel).toBe('hotline');
     await expect.poll(() => page.locator(`[data-testid="dispatch-event"][data-event-id="${id}"]`).count()).toBe(1);
     expect(Number(await page.getByTestId('dispatch-view').getAttribute('data-events'))).toBe(listedBefore + 1);
     const row = page.locator(`[data-testid="dispatch-event"][data-event-id="${id}"]`);
+    // the Chinese view names the category in Chinese
+    expect(await row.locator('.wg-event-cat').textContent()).toBe('邻里纠纷');
     expect(await row.getAttribute('data-deadline')).toBe('on_time');
     // the detail opens once the view has the event's timeline (a request after the list shows the row): wait for it
     await expect.poll(() => page.getByTestId('dispatch-event-detail').getAttribute('data-event-id')).toBe(String(id));
@@ -161,6 +165,9 @@ describe('dispatch console in a real browser', () => {
     expect(await page.getByTestId('dispatch-status').getAttribute('title')).toMatch(/^Inside grid [0-9]+ /);
     await expect.poll(() => page.getByTestId('dispatch-event-detail').getAttribute('data-event-id')).toBe(String(id));
     expect(await page.getByTestId('dispatch-filter-state').inputValue()).toBe('dispatched');
+    // categories by their English names: the list row, and the filter's options
+    expect(await page.locator(`[data-testid="dispatch-event"][data-event-id="${id}"] .wg-event-cat`).textContent()).toBe('Neighbour dispute');
+    expect(await page.locator('select option[value="dispute.neighbour"]').first().textContent()).toBe('Neighbour dispute');
 
     expect(problems).toEqual([]);
     await page.close();

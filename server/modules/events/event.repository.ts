@@ -14,6 +14,7 @@ interface CategoryRow {
   code: string;
   parent_code: string | null;
   name: string;
+  name_en: string | null;
   sort: number;
   urgent: boolean;
   accept_hours: number | null;
@@ -31,7 +32,7 @@ function toCategory(r: CategoryRow): CategoryRecord {
     r.accept_hours === null || r.dispatch_hours === null || r.handle_hours === null || r.verify_hours === null
       ? null
       : { accept: r.accept_hours, dispatch: r.dispatch_hours, handle: r.handle_hours, verify: r.verify_hours };
-  return { taxonomyVersion: r.taxonomy_version, code: r.code, parentCode: r.parent_code, name: r.name, sort: r.sort, urgent: r.urgent, hours };
+  return { taxonomyVersion: r.taxonomy_version, code: r.code, parentCode: r.parent_code, name: r.name, nameEn: r.name_en, sort: r.sort, urgent: r.urgent, hours };
 }
 
 export async function findActiveTaxonomyVersion(db: Database): Promise<number | undefined> {
@@ -65,8 +66,8 @@ export async function insertTaxonomy(db: Database, input: TaxonomyInput, userId:
   const ordered = [...input.categories].sort((a, b) => Number(Boolean(a.parentCode)) - Number(Boolean(b.parentCode)));
   for (const c of ordered) {
     await sql`
-      INSERT INTO event_categories (taxonomy_version, code, parent_code, name, sort, urgent, accept_hours, dispatch_hours, handle_hours, verify_hours)
-      VALUES (${version}, ${c.code}, ${c.parentCode ?? null}, ${c.name}, ${c.sort ?? 0}, ${c.urgent ?? false},
+      INSERT INTO event_categories (taxonomy_version, code, parent_code, name, name_en, sort, urgent, accept_hours, dispatch_hours, handle_hours, verify_hours)
+      VALUES (${version}, ${c.code}, ${c.parentCode ?? null}, ${c.name}, ${c.nameEn ?? null}, ${c.sort ?? 0}, ${c.urgent ?? false},
               ${c.hours?.accept ?? null}, ${c.hours?.dispatch ?? null}, ${c.hours?.handle ?? null}, ${c.hours?.verify ?? null})`.execute(db);
   }
   return version;
@@ -348,6 +349,7 @@ export interface EventRow {
   taxonomy_version: number;
   category_code: string;
   category_name: string;
+  category_name_en: string | null;
   category_parent: string | null;
   category_urgent: boolean;
   accept_hours: number | null;
@@ -396,7 +398,7 @@ function toEventRecord(r: EventRow): EventRecord {
   return {
     id: Number(r.id),
     state: r.state,
-    category: { code: r.category_code, name: r.category_name, parentCode: r.category_parent, taxonomyVersion: r.taxonomy_version },
+    category: { code: r.category_code, name: r.category_name, nameEn: r.category_name_en, parentCode: r.category_parent, taxonomyVersion: r.taxonomy_version },
     categoryUrgent: r.category_urgent,
     categoryHours: hours,
     description: r.description,
@@ -432,7 +434,7 @@ function toEventRecord(r: EventRow): EventRecord {
 }
 
 const eventColumns = sql`
-  e.id, e.state, e.taxonomy_version, e.category_code, c.name AS category_name, c.parent_code AS category_parent, c.urgent AS category_urgent,
+  e.id, e.state, e.taxonomy_version, e.category_code, c.name AS category_name, c.name_en AS category_name_en, c.parent_code AS category_parent, c.urgent AS category_urgent,
   c.accept_hours, c.dispatch_hours, c.handle_hours, c.verify_hours,
   e.description, e.channel, e.source, e.occurred_at, e.reported_at, e.address, ST_AsGeoJSON(e.geom, 7)::json AS location,
   e.reporter_masked, e.attachments, e.routing, e.stage, e.stage_started_at, e.stage_due_at, e.due_at,

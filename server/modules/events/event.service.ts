@@ -311,7 +311,7 @@ async function prepareIntake(ctx: EventContext, principal: Principal, body: Crea
   const event: Event = {
     id: 0,
     state: 'reported',
-    category: { code: category.code, name: category.name, parentCode: category.parentCode, taxonomyVersion: category.taxonomyVersion },
+    category: { code: category.code, name: category.name, nameEn: category.nameEn, parentCode: category.parentCode, taxonomyVersion: category.taxonomyVersion },
     description: body.description,
     channel: body.channel,
     source: opts.source,

@@ -6,6 +6,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Event, EventAction, EventList, EventState, Taxonomy, Timeline, TransitionResult } from '../../contracts/events';
+import type { ErrorResponse } from '../../contracts/common';
 import { COMMUNITY, M_LON, lattice, newDivisions, newGrid, newLayout, rect } from '../../test/factories';
 import { createTestApp, type TestApp, type TestUser } from '../../test/app';
 import { allowedActions, WORKFLOW } from './event.service';
@@ -388,5 +389,45 @@ describe('deadlines far away', () => {
     const cal = await loadWorkingCalendar(t.tdb.db);
     expect(e.dueAt).toBe(addDeadlineHours(new Date(e.reportedAt), 40_000, false, cal).toISOString());
     expect(new Date(e.dueAt).getTime() - new Date(e.reportedAt).getTime()).toBeGreaterThan(20 * 365 * 86_400_000);
+  });
+});
+
+describe('category names in two languages', () => {
+  it('the default taxonomy names every category in English too; a published taxonomy keeps its English names, and events carry them', async () => {
+    const active = (await t.inject('/api/v1/event-categories')).json<Taxonomy>();
+    expect(active.categories.length).toBeGreaterThan(30);
+    for (const c of active.categories) expect(c.nameEn, c.code).toMatch(/^[A-Z][A-Za-z ,-]+$/);
+    expect(active.categories.find((c) => c.code === 'safety.gas')?.nameEn).toBe('Gas hazard');
+
+    // a new version: one sub-type renamed in English, one without an English name (null: the Chinese name serves)
+    const categories = [
+      ...active.categories.map((c) => (c.code === 'dispute.neighbour' ? { ...c, nameEn: 'Dispute between neighbours' } : c)),
+      { code: 'other.bilingual_gap', parentCode: 'other', name: '仅中文名称', sort: 998, urgent: false, hours: { accept: 4, dispatch: 4, handle: 40, verify: 8 } },
+    ];
+    const published = await t.inject({ method: 'POST', url: '/api/v1/event-categories', payload: { name: active.name, categories } });
+    expect(published.statusCode, published.body).toBe(201);
+    const now = (await t.inject('/api/v1/event-categories')).json<Taxonomy>();
+    expect(now.version).toBeGreaterThan(active.version);
+    expect(now.categories.find((c) => c.code === 'dispute.neighbour')?.nameEn).toBe('Dispute between neighbours');
+    expect(now.categories.find((c) => c.code === 'other.bilingual_gap')?.nameEn).toBeNull();
+
+    const e = await report({ category: 'dispute.neighbour' });
+    expect(e.category).toMatchObject({ code: 'dispute.neighbour', name: '邻里纠纷', nameEn: 'Dispute between neighbours' });
+    expect((await t.inject(`/api/v1/events/${e.id}`)).json<Event>().category.nameEn).toBe('Dispute between neighbours');
+    const plain = await report({ category: 'other.bilingual_gap' });
+    expect(plain.category.nameEn).toBeNull();
+  });
+
+  it('refuses a blank English name and publishes nothing', async () => {
+    const active = (await t.inject('/api/v1/event-categories')).json<Taxonomy>();
+    const categories = active.categories.map((c) => (c.code === 'safety.gas' ? { ...c, nameEn: '   ' } : c));
+    const res = await t.inject({ method: 'POST', url: '/api/v1/event-categories', payload: { name: active.name, categories } });
+    expect(res.statusCode).toBe(400);
+    const error = res.json<ErrorResponse>().error;
+    expect(error.code).toBe('VALIDATION_FAILED');
+    const where = error.details as { in?: string; field?: string };
+    expect(where.in).toBe('body');
+    expect(where.field).toMatch(/^categories\/\d+\/nameEn$/);
+    expect((await t.inject('/api/v1/event-categories')).json<Taxonomy>().version).toBe(active.version);
   });
 });

@@ -47,3 +47,11 @@ export function onLocaleChange(fn: () => void): () => void {
   listeners.add(fn);
   return () => listeners.delete(fn);
 }
+
+/**
+ * The name of server data that carries a Chinese name and, optionally, an English one (event
+ * categories): English in the English view when there is one, else the Chinese name.
+ */
+export function localName(item: { name: string; nameEn: string | null }): string {
+  return current === 'en' && item.nameEn !== null ? item.nameEn : item.name;
+}

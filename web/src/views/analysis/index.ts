@@ -11,7 +11,7 @@ import { errorText } from '../../api/error-text';
 import { fetchAnalysis, type AnalysisCollection, type AnalysisUnit, type HotspotProperties, type UnitProperties } from '../../api/analysis';
 import { fetchKpis, fetchTaxonomy } from '../../api/events';
 import type { AnalysisWarning } from '@contracts/analysis';
-import { getLocale, onLocaleChange, t, type MessageKey } from '../../i18n/i18n';
+import { getLocale, localName, onLocaleChange, t, type MessageKey } from '../../i18n/i18n';
 import { download, el, field, option } from '../dispatch/dom';
 import type { View, ViewContext } from '../view';
 import { AnalysisLayers, stepColours } from './analysis-map';
@@ -126,9 +126,9 @@ export function mountAnalysis(ctx: ViewContext): () => void {
       const cats = state.taxonomy.categories;
       for (const parent of cats.filter((c) => c.parentCode === null)) {
         const group = el('optgroup');
-        group.label = parent.name;
-        group.append(option(parent.code, parent.name, parent.code === state.category));
-        for (const c of cats.filter((x) => x.parentCode === parent.code)) group.append(option(c.code, `· ${c.name}`, c.code === state.category));
+        group.label = localName(parent);
+        group.append(option(parent.code, localName(parent), parent.code === state.category));
+        for (const c of cats.filter((x) => x.parentCode === parent.code)) group.append(option(c.code, `· ${localName(c)}`, c.code === state.category));
         category.append(group);
       }
     } else {

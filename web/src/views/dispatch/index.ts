@@ -9,7 +9,7 @@ import type { Event, EventChannel, EventState, Taxonomy, Transition, TransitionB
 import { errorText } from '../../api/error-text';
 import { lookupAddress, lookupPoint, type DispatchAddressCandidate } from '../../api/dispatch';
 import { createEvent, fetchEvent, fetchGrid, fetchTaxonomy, fetchTimeline, listEvents, transitionEvent } from '../../api/events';
-import { getLocale, onLocaleChange, t, type MessageKey } from '../../i18n/i18n';
+import { getLocale, localName, onLocaleChange, t, type MessageKey } from '../../i18n/i18n';
 import type { View, ViewContext } from '../view';
 import { DispatchLayers } from './dispatch-map';
 import { deadlineStatus, DEADLINE_COLOURS } from './deadline';
@@ -241,9 +241,9 @@ export function mountDispatch(ctx: ViewContext): () => void {
     const cats = state.taxonomy?.categories ?? [];
     for (const parent of cats.filter((c) => c.parentCode === null)) {
       const group = el('optgroup');
-      group.label = parent.name;
-      if (!leavesOnly) group.append(option(parent.code, parent.name, parent.code === selected));
-      for (const c of cats.filter((x) => x.parentCode === parent.code)) group.append(option(c.code, c.name, c.code === selected));
+      group.label = localName(parent);
+      if (!leavesOnly) group.append(option(parent.code, localName(parent), parent.code === selected));
+      for (const c of cats.filter((x) => x.parentCode === parent.code)) group.append(option(c.code, localName(c), c.code === selected));
       select.append(group);
     }
     return select;
@@ -335,7 +335,7 @@ export function mountDispatch(ctx: ViewContext): () => void {
         'li',
         { class: e.id === state.selected?.id ? 'selected' : '', testid: 'dispatch-event' },
         el('span', { class: 'wg-event-id', text: `#${e.id}` }),
-        el('span', { class: 'wg-event-cat', text: e.category.name }),
+        el('span', { class: 'wg-event-cat', text: localName(e.category) }),
         el('span', { class: 'wg-event-state', text: label('state', e.state) }),
         badge,
         el('small', { text: [e.routing.gridName, formatTime(e.reportedAt, getLocale())].filter(Boolean).join(' · ') }),
@@ -376,7 +376,7 @@ export function mountDispatch(ctx: ViewContext): () => void {
     const status = deadlineStatus(e, Date.now());
     detailBox.append(
       el('h3', { text: t('dispatch.detail.title', { id: e.id }) }, close),
-      el('p', {}, el('strong', { text: e.category.name }), ' · ', el('span', { testid: 'dispatch-detail-state', text: label('state', e.state) }), ' · ', el('span', { class: `wg-badge wg-badge-${status}`, text: label('deadline', status) })),
+      el('p', {}, el('strong', { text: localName(e.category) }), ' · ', el('span', { testid: 'dispatch-detail-state', text: label('state', e.state) }), ' · ', el('span', { class: `wg-badge wg-badge-${status}`, text: label('deadline', status) })),
       el('p', { class: 'wg-desc', text: e.description }),
       el('p', { class: 'wg-muted', text: t('dispatch.detail.routing', { grid: e.routing.gridName ? `${e.routing.gridName}（${e.routing.gridCode ?? ''}）` : t('dispatch.result.none'), staff: e.routing.responsibleStaff?.name ?? t('dispatch.result.none') }) }),
     );
