@@ -4,10 +4,11 @@
  * swaps it in, so a lookup never sees half a layout.
  *
  * Two layers, rebuilt separately (issue #6: a rebuild must not stall lookups, nor redo what did not
- * change): the grid layer (geometries, flatbush, coverage raster — rebuilt on a layout publish or a grid
- * edit) and the division layer (divisions, community boundaries — rebuilt when divisions change). A
- * SpatialIndex joins one of each with the names of every grid's district, street and community. Every
- * build runs in steps (dispatch-steps.ts) that yield to the event loop between small pieces of work.
+ * change): the grid layer (geometries, flatbush, coverage raster — rebuilt when the published grids
+ * change: a publish, an edit of a published grid) and the division layer (divisions, community
+ * boundaries — rebuilt when divisions change). A SpatialIndex joins one of each with the names of
+ * every grid's district, street and community. Every build runs in steps (dispatch-steps.ts) that
+ * yield to the event loop between small pieces of work.
  */
 import Flatbush from 'flatbush';
 import { coversPoint, distanceToGeometryM, metresPerDegree, parseWkbPolygonal, type FlatGeometry } from './dispatch-geometry';
@@ -71,8 +72,6 @@ const NO_GRIDS: readonly IndexedGrid[] = Object.freeze([]);
 /** The published grids: geometries, flatbush and coverage raster. Immutable once built. */
 export class GridLayer {
   private constructor(
-    /** The rows it was built from (to tell whether a later read changed anything). */
-    private readonly rows: readonly GridSnapshotRow[],
     /** In code order (then id), as gridsCoveringAt orders them: the first covering grid wins a tie. */
     readonly grids: readonly IndexedGrid[],
     readonly index: Flatbush | null,
@@ -98,24 +97,7 @@ export class GridLayer {
     const index = yield* buildIndex(grids);
     const raster = yield* CoverageRaster.build(grids.map((g) => g.geom));
     const alone = grids.map((g) => Object.freeze([g]));
-    return new GridLayer(rows, Object.freeze(grids), index, raster, alone, validFromMs);
-  }
-
-  /**
-   * Whether rows read again are the ones this layer was built from, field by field and byte by byte
-   * (in steps). Every statement on layouts or grids announces 'grids', drafts included: most such
-   * announcements leave the published grids as they were, and then nothing is rebuilt.
-   */
-  *matches(rows: readonly GridSnapshotRow[]): Steps<boolean> {
-    if (rows.length !== this.rows.length) return false;
-    for (let i = 0; i < rows.length; i++) {
-      const a = rows[i]!;
-      const b = this.rows[i]!;
-      if (a.id !== b.id || a.code !== b.code || a.name !== b.name || a.kind !== b.kind || a.layoutId !== b.layoutId || a.communityCode !== b.communityCode) return false;
-      if (a.effectiveFrom.getTime() !== b.effectiveFrom.getTime() || Buffer.compare(a.wkb, b.wkb) !== 0) return false;
-      if (i % ITEMS_PER_STEP === ITEMS_PER_STEP - 1) yield;
-    }
-    return true;
+    return new GridLayer(Object.freeze(grids), index, raster, alone, validFromMs);
   }
 }
 

@@ -90,19 +90,42 @@ export interface ExceptionRow {
   endsMs: number;
 }
 
-/** Grids of every published layout (the "now" the in-memory index serves), in code order. */
-export async function listPublishedGrids(db: Database, pageRows = GRID_PAGE_ROWS): Promise<GridSnapshotRow[]> {
-  return readInPages(
-    db,
-    'dispatch_grids',
-    sql<GridSnapshotRow>`
-      SELECT g.id, g.code, g.name, g.kind, g.layout_id AS "layoutId", l.community_code AS "communityCode",
-             l.effective_from AS "effectiveFrom", ST_AsBinary(g.geom) AS wkb
-      FROM grids g JOIN layouts l ON l.id = g.layout_id
-      WHERE l.status = 'published'
-      ORDER BY g.code NULLS LAST, g.id`,
-    pageRows,
-  );
+/** The published grids, and the 'grids' data version they were read at. */
+export interface PublishedGrids {
+  /**
+   * `data_versions.version` of 'grids', read in the same snapshot as the grids: every statement that
+   * changes a layout or grid other than a draft's bumps it (migrations/0028_quiet_draft_edits.sql), so
+   * while it stays the same, so do these grids.
+   */
+  version: number;
+  grids: GridSnapshotRow[];
+}
+
+/** The 'grids' data version now: one row, to tell whether the published grids changed since they were read. */
+export async function readGridsVersion(db: Database): Promise<number> {
+  const { rows } = await sql<{ version: number }>`SELECT version FROM data_versions WHERE layer = 'grids'`.execute(db);
+  // No row (never, after migration 0009): a version equal to none, so the grids are always read.
+  return rows[0]?.version ?? NaN;
+}
+
+/** Grids of every published layout (the "now" the in-memory index serves), in code order, with their data version. */
+export async function listPublishedGrids(db: Database, pageRows = GRID_PAGE_ROWS): Promise<PublishedGrids> {
+  // Repeatable read: the version and the grids from one snapshot (a cursor lives in a transaction anyway).
+  return db.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
+    const version = await readGridsVersion(trx);
+    const grids = await fetchInPages(
+      trx,
+      'dispatch_grids',
+      sql<GridSnapshotRow>`
+        SELECT g.id, g.code, g.name, g.kind, g.layout_id AS "layoutId", l.community_code AS "communityCode",
+               l.effective_from AS "effectiveFrom", ST_AsBinary(g.geom) AS wkb
+        FROM grids g JOIN layouts l ON l.id = g.layout_id
+        WHERE l.status = 'published'
+        ORDER BY g.code NULLS LAST, g.id`,
+      pageRows,
+    );
+    return { version, grids };
+  });
 }
 
 export async function listDivisions(db: Database, pageRows = GRID_PAGE_ROWS): Promise<DivisionSnapshotRow[]> {

@@ -3,10 +3,17 @@
  *
  * "Now" is answered from memory: every server process holds the published grids, community boundaries
  * and the roster (SpatialIndex, RosterIndex), built from PostGIS — the source of truth — and rebuilt
- * when PostgreSQL announces a change. Only what changed is rebuilt: `wangge_layout_published`
- * (layout.repository.ts) and `wangge_data_changed` 'grids' (migration 0009) rebuild the grid layer
- * (geometries, flatbush, coverage raster), `wangge_data_changed` 'divisions' the division layer, and
- * `wangge_roster_changed` (staff, assignments, shifts, exceptions; migration 0010) the roster alone.
+ * when PostgreSQL announces a change. Only what changed is rebuilt: `wangge_data_changed` 'grids'
+ * rebuilds the grid layer (geometries, flatbush, coverage raster), `wangge_data_changed` 'divisions'
+ * the division layer, and `wangge_roster_changed` (staff, assignments, shifts, exceptions; migration
+ * 0010) the roster alone. 'grids' is announced, and its data version bumped, by every statement that
+ * changes a layout or grid other than a draft's — a publish too, in its transaction (migration 0028;
+ * `wangge_layout_published` is not needed besides) — and by none that changes only drafts, which
+ * planners save on every vertex drag. Before reading the published grids again, a rebuild reads that
+ * version (one row): when it is the one the grid layer was read at, nothing the layer holds has changed
+ * and the grids are not read (an announcement a read already covered, say; or the reload once a second
+ * without a LISTEN connection). After the LISTEN connection comes back, every part is read again whole
+ * (announcements may have been missed).
  * A rebuild runs in slices that yield to the event loop (dispatch-steps.ts: no request waits more than
  * about 2 ms behind it) while the current snapshot keeps serving, then swaps in a whole new snapshot
  * with one assignment, so a lookup sees the old or the new state, never a mix. While the LISTEN
@@ -39,9 +46,8 @@ import { AppError } from '../../http/errors';
 import { RosterIndex, shanghaiClock, type DutyCandidate } from './dispatch-roster';
 import { DivisionLayer, GridLayer, SpatialIndex, type IndexedDivision, type IndexedGrid } from './dispatch-index';
 import { newSliceStats, runSliced, SLICE_MS, type SliceStats } from './dispatch-steps';
-import { gridsAtInstant, listDivisions, listPublishedGrids, readRoster, searchAddress } from './dispatch.repository';
+import { gridsAtInstant, listDivisions, listPublishedGrids, readGridsVersion, readRoster, searchAddress, type PublishedGrids } from './dispatch.repository';
 
-export const LAYOUT_PUBLISHED_CHANNEL = 'wangge_layout_published';
 export const DATA_CHANGED_CHANNEL = 'wangge_data_changed';
 export const ROSTER_CHANGED_CHANNEL = 'wangge_roster_changed';
 
@@ -69,14 +75,20 @@ const RETRY_MAX_MS = 30_000;
 export type DispatchPart = 'grids' | 'divisions' | 'roster';
 const ALL_PARTS: readonly DispatchPart[] = ['grids', 'divisions', 'roster'];
 
-/** The last rebuild: what it read again, what of that had changed and was rebuilt, and how its synchronous work was sliced (dispatch-steps.ts). */
+/**
+ * The last rebuild: what it read again, what was to be read but found unchanged by its data version (the
+ * grids), what was rebuilt, and how its synchronous work was sliced (dispatch-steps.ts).
+ */
 export interface RebuildReport extends SliceStats {
   read: DispatchPart[];
+  unchanged: DispatchPart[];
   rebuilt: DispatchPart[];
 }
 
 interface Snapshot {
   spatial: SpatialIndex;
+  /** The 'grids' data version its grid layer was read at (dispatch.repository.ts PublishedGrids). */
+  gridsVersion: number;
   roster: RosterIndex;
   /** When the oldest of its parts was read (ms): the trust window without notifications starts here. */
   loadedAt: number;
@@ -234,6 +246,8 @@ export class DispatchService {
   private loading: Promise<Snapshot> | undefined;
   /** Parts announced as changed and not yet read again. */
   private readonly stale = new Set<DispatchPart>();
+  /** The next rebuild reads the grids whole, without asking their data version first (after a reconnect). */
+  private readWhole = false;
   private hub: NotificationHub | undefined;
   readonly nearestGridM: number;
   private readonly sliceMs: number;
@@ -263,7 +277,6 @@ export class DispatchService {
   attach(hub: NotificationHub): void {
     this.hub = hub;
     const changed = (parts: readonly DispatchPart[]) => (): void => void this.refresh(parts).catch(() => undefined);
-    hub.on(LAYOUT_PUBLISHED_CHANNEL, changed(['grids']));
     hub.on(ROSTER_CHANGED_CHANNEL, changed(['roster']));
     const grids = changed(['grids']);
     const divisions = changed(['divisions']);
@@ -271,8 +284,11 @@ export class DispatchService {
       if (layer === 'grids') grids();
       else if (layer === 'divisions') divisions();
     });
-    // Announcements may have been missed while disconnected.
-    hub.onReconnect(changed(ALL_PARTS));
+    // Announcements may have been missed while disconnected: everything is read again, whole.
+    hub.onReconnect(() => {
+      this.readWhole = true;
+      changed(ALL_PARTS)();
+    });
   }
 
   /**
@@ -323,46 +339,61 @@ export class DispatchService {
   private async rebuild(): Promise<Snapshot> {
     const prev = this.snapshot;
     const parts = new Set<DispatchPart>(prev ? this.stale : ALL_PARTS);
+    const whole = this.readWhole;
     this.stale.clear();
+    this.readWhole = false;
     try {
-      const snap = await this.build(prev, parts);
+      const snap = await this.build(prev, parts, whole);
       this.snapshot = snap;
       return snap;
     } catch (err) {
       for (const part of parts) this.stale.add(part);
+      if (whole) this.readWhole = true;
       throw err;
     }
   }
 
-  private async build(prev: Snapshot | undefined, parts: ReadonlySet<DispatchPart>): Promise<Snapshot> {
+  /**
+   * The published grids read again; undefined when their data version is the one `prev`'s grid layer
+   * was read at, so they are the grids it holds (unless `whole`: then they are read regardless).
+   */
+  private async readGrids(prev: Snapshot | undefined, whole: boolean): Promise<PublishedGrids | undefined> {
+    if (prev && !whole && (await readGridsVersion(this.db)) === prev.gridsVersion) return undefined;
+    return listPublishedGrids(this.db);
+  }
+
+  private async build(prev: Snapshot | undefined, parts: ReadonlySet<DispatchPart>, whole: boolean): Promise<Snapshot> {
     const loadedAt = Date.now();
-    const [gridRows, divisionRows, rosterRows] = await Promise.all([
-      parts.has('grids') ? listPublishedGrids(this.db) : undefined,
+    const [published, divisionRows, rosterRows] = await Promise.all([
+      parts.has('grids') ? this.readGrids(prev, whole) : undefined,
       parts.has('divisions') ? listDivisions(this.db) : undefined,
       parts.has('roster') ? readRoster(this.db) : undefined,
     ]);
     const stats = newSliceStats();
     const rebuilt = new Set<DispatchPart>();
     let spatial = prev?.spatial;
-    // The published grids as they were (a draft was edited, say): the grid layer stays.
-    const gridsChanged = gridRows !== undefined && !(spatial && (await runSliced(spatial.gridLayer.matches(gridRows), this.sliceMs, stats)));
-    if (!spatial || gridsChanged || divisionRows) {
-      const grids = gridsChanged ? await runSliced(GridLayer.build(gridRows), this.sliceMs, stats) : spatial?.gridLayer;
+    if (!spatial || published || divisionRows) {
+      const grids = published ? await runSliced(GridLayer.build(published.grids), this.sliceMs, stats) : spatial?.gridLayer;
       const divisions = divisionRows ? await runSliced(DivisionLayer.build(divisionRows), this.sliceMs, stats) : spatial?.divisionLayer;
       if (!grids || !divisions) throw new Error('dispatch: a first load reads every part');
       spatial = await runSliced(SpatialIndex.build(grids, divisions), this.sliceMs, stats);
-      if (gridsChanged) rebuilt.add('grids');
+      if (published) rebuilt.add('grids');
       if (divisionRows) rebuilt.add('divisions');
     }
     const roster = rosterRows ? await runSliced(RosterIndex.build(rosterRows), this.sliceMs, stats) : prev?.roster;
     if (!roster) throw new Error('dispatch: a first load reads every part');
     if (rosterRows) rebuilt.add('roster');
-    this.lastRebuild = { read: ALL_PARTS.filter((p) => parts.has(p)), rebuilt: ALL_PARTS.filter((p) => rebuilt.has(p)), ...stats };
+    const read = ALL_PARTS.filter((p) => parts.has(p) && (p !== 'grids' || published !== undefined));
+    const unchanged = parts.has('grids') && !published ? ['grids' as const] : [];
+    this.lastRebuild = { read, unchanged, rebuilt: ALL_PARTS.filter((p) => rebuilt.has(p)), ...stats };
     this.onRebuild?.(this.lastRebuild);
-    // Nothing it read had changed: the snapshot (and what it has worked out this minute) stays.
+    // Nothing changed (the grids' version stayed): the snapshot (and what it has worked out this minute) stays.
     if (prev && rebuilt.size === 0 && parts.size < ALL_PARTS.length) return prev;
+    const gridsVersion = published?.version ?? prev?.gridsVersion;
+    if (gridsVersion === undefined) throw new Error('dispatch: a first load reads every part');
     return {
       spatial,
+      gridsVersion,
       roster,
       loadedAt: prev && parts.size < ALL_PARTS.length ? Math.min(prev.loadedAt, loadedAt) : loadedAt,
       duty: { minuteMs: NaN, steady: false, byPlace: new Map(), byGrid: [] },
