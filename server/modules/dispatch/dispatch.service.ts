@@ -47,8 +47,8 @@ import { RosterIndex, shanghaiClock, type DutyCandidate } from './dispatch-roste
 import { DivisionLayer, GridLayer, SpatialIndex, type IndexedDivision, type IndexedGrid } from './dispatch-index';
 import { newSliceStats, runSliced, SLICE_MS, type SliceStats } from './dispatch-steps';
 import { gridsAtInstant, listDivisions, listPublishedGrids, readGridsVersion, readRoster, searchAddress, type PublishedGrids } from './dispatch.repository';
+import { DATA_CHANGED_CHANNEL } from '../../db/data-changes';
 
-export const DATA_CHANGED_CHANNEL = 'wangge_data_changed';
 export const ROSTER_CHANGED_CHANNEL = 'wangge_roster_changed';
 
 /** How long memory is trusted without a live notification connection (ms). */

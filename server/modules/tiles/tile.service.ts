@@ -12,6 +12,7 @@ import { etagFor, ownBytes, TileCache, type CachedTile, type TileCacheLimits } f
 import { TILE_LAYERS, type TileLayerDefinition } from './tile-layers';
 import { eventBounds, isTileableLayout, layerBounds, readDataVersions, renderEventTile, renderTile } from './tile.repository';
 import { EVENT_CELL_FIELDS, EVENT_MAXZOOM, EVENT_MINZOOM, EVENT_POINT_FIELDS, EVENT_POINT_MINZOOM, type EventTileFilter } from './event-tiles';
+import { DATA_CHANGED_CHANNEL } from '../../db/data-changes';
 
 /** Query filters of an event tile (all optional). */
 export interface EventTileQuery {
@@ -28,7 +29,6 @@ export interface EventTileQuery {
  */
 const OVERDUE_FRESHNESS_MS = 60_000;
 
-export const DATA_CHANGED_CHANNEL = 'wangge_data_changed';
 
 export function requireLayer(id: string): TileLayerDefinition {
   const layer = TILE_LAYERS[id];
