@@ -89,3 +89,54 @@ export async function onDutyAt(db: Database, gridCode: string, at: Date): Promis
   const r = rows[0];
   return r ? { staffId: r.staffId, staffCode: r.staffCode, name: r.name, phone: r.phone, role: r.role, level: r.level, via: r.via, scopeCode: r.scopeCode } : null;
 }
+
+export type ResponderStep = 'grid_on_duty' | 'grid_leader' | 'community_duty_officer' | 'street_duty_officer' | 'community_contact' | 'street_contact';
+
+export interface Responder {
+  staffId: number;
+  staffCode: string;
+  name: string;
+  role: string;
+  step: ResponderStep;
+}
+
+/**
+ * Who answers for grid G at instant T — the dispatch chain (dispatch.service.ts walkFallback, over the
+ * memory roster) in SQL, for callers that must not depend on the dispatch cache (event routing):
+ * grid on duty (onDutyAt at grid level) → the grid's leader assigned on T's local date, not on leave
+ * at T → community, then street duty officer on duty → (属地兜底) the community's, then the street's
+ * registered duty officer, off shift, not on leave. Ties as in memory: leaders by staff code (byte
+ * order), registered officers by code. Null when nobody is registered to answer.
+ */
+export async function responderAt(db: Database, gridCode: string, at: Date): Promise<Responder | null> {
+  const duty = await onDutyAt(db, gridCode, at);
+  const onDuty = (d: OnDuty): Responder => ({ staffId: d.staffId, staffCode: d.staffCode, name: d.name, role: d.role, step: d.level === 'grid' ? 'grid_on_duty' : d.level === 'community' ? 'community_duty_officer' : 'street_duty_officer' });
+  if (duty?.level === 'grid') return onDuty(duty);
+  const community = gridCode.slice(0, 12);
+  const street = gridCode.slice(0, 9);
+  const { rows } = await sql<Omit<Responder, 'step'> & { step: 'grid_leader' | 'community_contact' | 'street_contact' }>`
+    WITH t AS (SELECT ${at.toISOString()}::timestamptz AS at, (${at.toISOString()}::timestamptz AT TIME ZONE 'Asia/Shanghai')::date AS day),
+    assigned AS (
+      -- Each staff member's latest assignment to the grid on the local date (RosterIndex.assignedStaff).
+      SELECT DISTINCT ON (a.staff_id) a.staff_id, a.role FROM staff_assignments a, t
+      WHERE a.grid_code = ${gridCode} AND a.from_date <= t.day AND (a.to_date IS NULL OR t.day < a.to_date)
+      ORDER BY a.staff_id, a.from_date DESC
+    ),
+    candidate AS (
+      SELECT st.id, st.code, st.name, a.role, 'grid_leader' AS step, 0 AS pri, st.code COLLATE "C" AS sort_code
+      FROM assigned a JOIN staff st ON st.id = a.staff_id WHERE a.role = 'grid_leader' AND st.deleted_at IS NULL
+      UNION ALL
+      SELECT st.id, st.code, st.name, st.role, CASE st.unit_code WHEN ${community} THEN 'community_contact' ELSE 'street_contact' END,
+             CASE st.unit_code WHEN ${community} THEN 1 ELSE 2 END, NULL
+      FROM staff st WHERE st.deleted_at IS NULL AND st.role IN ('community_duty_officer', 'street_duty_officer') AND st.unit_code IN (${community}, ${street})
+    )
+    SELECT c.id AS "staffId", c.code AS "staffCode", c.name, c.role, c.step
+    FROM candidate c, t
+    WHERE NOT EXISTS (SELECT 1 FROM roster_exceptions l WHERE l.kind = 'leave' AND l.staff_id = c.id AND t.at >= l.starts_at AND t.at < l.ends_at)
+    ORDER BY c.pri, c.sort_code, c.code
+    LIMIT 1`.execute(db);
+  const leader = rows[0]?.step === 'grid_leader' ? rows[0] : undefined;
+  if (leader) return leader;
+  if (duty) return onDuty(duty);
+  return rows[0] ?? null;
+}
