@@ -4,14 +4,16 @@
  * interpolated along edges). The expected grid list per point comes from one SQL over all points
  * (unnest), ordered by code then id as gridsCoveringAt orders them; the tie rule (lowest code wins,
  * the others are candidates) is the only difference allowed — and compared too.
- * Also: the in-memory roster agrees with the registry's SQL `onDutyAt` over grids and instants.
+ * Also: the in-memory roster agrees with the registry's SQL `onDutyAt` over grids and instants, and the
+ * lookup's responder (the fallback chain) with the registry's SQL `responderAt`, which event routing
+ * uses off the memory path; some staff are on leave (whole days, afternoons) that week.
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDemoCity } from '../../../scripts/generate/demo-city';
 import { createTestDatabase, type TestDatabase } from '../../test/database';
 import { insertDemoDispatchData } from '../demo/demo.service';
-import { onDutyAt } from '../registry/roster.service';
+import { onDutyAt, responderAt } from '../registry/roster.service';
 import { DispatchService } from './dispatch.service';
 import { seededRandom } from '../../test/seeded-random';
 
@@ -23,6 +25,13 @@ beforeAll(async () => {
   tdb = await createTestDatabase();
   const city = generateDemoCity({ size: 'medium' });
   await insertDemoDispatchData(tdb.db, city, '2025-01-01T00:00:00+08:00');
+  // Leave in the compared week (2025-06-02 is a Monday): every 5th staff member a whole day, every 5th
+  // but one an afternoon, so the chain skips people on leave at every level.
+  await sql`
+    INSERT INTO roster_exceptions (kind, staff_id, starts_at, ends_at, reason)
+    SELECT 'leave', id, (d + CASE WHEN id % 5 = 0 THEN time '00:00' ELSE time '12:00' END) AT TIME ZONE 'Asia/Shanghai',
+           (d + CASE WHEN id % 5 = 0 THEN interval '1 day' ELSE interval '18 hours' END) AT TIME ZONE 'Asia/Shanghai', 'test'
+    FROM (SELECT id, date '2025-06-02' + (id % 7) AS d FROM staff WHERE id % 5 IN (0, 1)) s`.execute(tdb.db);
   service = new DispatchService(tdb.db);
   await service.refresh();
 }, 120_000);
@@ -129,5 +138,29 @@ describe('agreement with PostGIS', () => {
     }
     expect(compared).toBe(300);
     expect(found).toBeGreaterThan(50);
+  }, 60_000);
+
+  it('agrees with the registry SQL responderAt on who answers (the fallback chain)', async () => {
+    const { rows: places } = await sql<{ code: string; lon: number; lat: number }>`
+      SELECT g.code, ST_X(p) AS lon, ST_Y(p) AS lat FROM (
+        SELECT g.code, ST_PointOnSurface(g.geom) AS p FROM grids g JOIN layouts l ON l.id = g.layout_id AND l.status = 'published' WHERE g.code IS NOT NULL
+      ) g ORDER BY g.code`.execute(tdb.db);
+    const random = seededRandom(8);
+    const base = Date.parse('2025-06-02T00:00:00+08:00');
+    const steps = new Map<string, number>();
+    for (let k = 0; k < 300; k++) {
+      const place = places[Math.floor(random() * places.length)]!;
+      const at = base + Math.floor(random() * 7 * 48) * 1_800_000 + (k % 3 === 0 ? -1 : 0);
+      const answer = await service.lookupPoint({ lon: place.lon, lat: place.lat, at: new Date(at).toISOString() });
+      if (answer.grid?.code !== place.code) continue;
+      const sqlAnswer = await responderAt(tdb.db, place.code, new Date(at));
+      const label = `${place.code} ${new Date(at).toISOString()}`;
+      expect(sqlAnswer && { staffCode: sqlAnswer.staffCode, role: sqlAnswer.role, step: sqlAnswer.step }, label).toEqual(answer.responder && { staffCode: answer.responder.staffCode, role: answer.responder.role, step: answer.responder.step });
+      const step = answer.responder?.step ?? 'none';
+      steps.set(step, (steps.get(step) ?? 0) + 1);
+    }
+    console.log(`responder steps compared: ${JSON.stringify(Object.fromEntries(steps))}`);
+    expect([...steps.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(250);
+    expect(steps.size).toBeGreaterThan(2);
   }, 60_000);
 });

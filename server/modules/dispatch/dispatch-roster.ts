@@ -71,6 +71,11 @@ export class RosterIndex {
   private readonly assignmentsByGrid = new Map<string, AssignmentRow[]>();
   /** Weekly shifts by scope code, then by ISO weekday (index 1–7). */
   private readonly shiftsByScope = new Map<string, ShiftRow[][]>();
+  /**
+   * The after-midnight rows of night shifts: a row from 00:00 (not to 24:00) whose staff and scope have
+   * a row to 24:00 the weekday before. Leave is judged at the shift's start day there (see `consider`).
+   */
+  private readonly nightTails = new Set<ShiftRow>();
   private readonly extrasByScope = new Map<string, ExceptionRow[]>();
   private readonly leaveByStaff = new Map<number, ExceptionRow[]>();
   private readonly holidays: ExceptionRow[] = [];
@@ -123,6 +128,12 @@ export class RosterIndex {
       shiftEdges[s.weekday]?.add(s.startS).add(s.endS);
       if (step()) yield;
     }
+    const endsAtMidnight = new Set<string>();
+    for (const s of snapshot.shifts) if (s.endS === 86_400) endsAtMidnight.add(`${s.staffId}|${s.scopeCode}|${(s.weekday % 7) + 1}`);
+    for (const s of snapshot.shifts) {
+      if (s.startS === 0 && s.endS < 86_400 && endsAtMidnight.has(`${s.staffId}|${s.scopeCode}|${s.weekday}`)) this.nightTails.add(s);
+    }
+    yield;
     const exceptionEdges: number[] = [];
     for (const e of snapshot.exceptions) {
       if (e.kind === 'holiday') this.holidays.push(e);
@@ -146,6 +157,19 @@ export class RosterIndex {
     if (hasEdgeIn(this.exceptionEdges, minuteMs, minuteMs + 60_000)) return false;
     const clock = shanghaiClock(minuteMs);
     return !hasEdgeIn(this.shiftEdges[clock.weekday] ?? new Float64Array(), clock.seconds, clock.seconds + 60);
+  }
+
+  /**
+   * Whether leave cancels the after-midnight row of a night shift that began the day before: leave is
+   * booked by day, and leave on the shift's start day cancels the whole shift, leave on the next day
+   * none of it — so leave that began before that midnight and still ran at it (starts < midnight <=
+   * ends). The registry's `onDutyAt` has the same rule.
+   */
+  onLeaveForNightTail(staffId: number, midnightMs: number): boolean {
+    const leave = this.leaveByStaff.get(staffId);
+    if (!leave) return false;
+    for (const l of leave) if (l.startsMs < midnightMs && midnightMs <= l.endsMs) return true;
+    return false;
   }
 
   onLeave(staffId: number, atMs: number): boolean {
@@ -237,13 +261,14 @@ export class RosterIndex {
     }
     if (holiday) return;
     for (const s of this.shiftsByScope.get(scope)?.[clock.weekday] ?? NO_ROWS) {
-      if (s.startS <= clock.seconds && clock.seconds < s.endS) this.consider(out, gridCode, s.staffId, scope, 'weekly', clock.midnightMs + s.startS * 1000, atMs, clock.date);
+      if (s.startS <= clock.seconds && clock.seconds < s.endS) this.consider(out, gridCode, s.staffId, scope, 'weekly', clock.midnightMs + s.startS * 1000, atMs, clock.date, this.nightTails.has(s));
     }
   }
 
-  private consider(out: DutyCandidate[], gridCode: string | null, staffId: number, scopeCode: string, via: 'extra' | 'weekly', startedMs: number, atMs: number, date: string): void {
+  private consider(out: DutyCandidate[], gridCode: string | null, staffId: number, scopeCode: string, via: 'extra' | 'weekly', startedMs: number, atMs: number, date: string, nightTail = false): void {
     const staff = this.staff.get(staffId);
-    if (!staff || staff.deleted || this.onLeave(staffId, atMs)) return;
+    // A night shift's after-midnight row started at local midnight (startedMs): leave of the day before.
+    if (!staff || staff.deleted || (nightTail ? this.onLeaveForNightTail(staffId, startedMs) : this.onLeave(staffId, atMs))) return;
     const assigned = gridCode === null ? undefined : this.assignmentRole(staffId, gridCode, date);
     if (scopeCode.length === 15 && via === 'weekly' && assigned === undefined) return;
     const level: DutyLevel = scopeCode.length === 15 ? 'grid' : scopeCode.length === 12 ? 'community' : 'street';

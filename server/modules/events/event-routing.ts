@@ -6,21 +6,23 @@
  * Chain: covering grid (ST_Covers, first by code on shared edges — grids/gridsCoveringAt's rule, joined
  * with the layout's community in one query) → nearest grid within
  * NEAREST_GRID_M → the community whose boundary covers it → unrouted (kept, visible city-wide).
- * Staff: on duty now in the grid (registry roster, with its community/street fallback) → the grid's
- * assigned leader/worker → nobody.
+ * Staff: whom the dispatch lookup names for the grid at the instant (its `responder`): grid on duty →
+ * grid leader not on leave → community, then street duty officer on duty → the community's, then the
+ * street's registered duty officer (属地兜底) → nobody. An event filed at T goes to whoever dispatch
+ * names for that place at T.
  *
  * Two implementations of that one rule: from the dispatch module's memory (published grids, community
  * boundaries and roster, kept in sync by NOTIFY — no round trip), used only while it is `live` and the
- * instant is the present; otherwise PostGIS and the registry's `onDutyAt`, so correctness never
- * depends on the cache.
+ * instant is the present; otherwise PostGIS and the registry's `responderAt` (the same chain in SQL),
+ * so correctness never depends on the cache.
  */
 import type { DispatchResult } from '../../contracts/dispatch';
 import type { EventRouting } from '../../contracts/events';
 import type { Database } from '../../db/database';
 import { AppError } from '../../http/errors';
 import type { DispatchService } from '../dispatch/dispatch.service';
-import { onDutyAt } from '../registry/roster.service';
-import { findAddressPoint, findAssignedStaff, findCommunityAt, findCoveringGridAt, findNearestGridAt, type GridPlace } from './event.repository';
+import { responderAt } from '../registry/roster.service';
+import { findAddressPoint, findCommunityAt, findCoveringGridAt, findNearestGridAt, type GridPlace } from './event.repository';
 
 export const NEAREST_GRID_M = 100;
 
@@ -34,13 +36,10 @@ export interface RoutedLocation {
   routing: EventRouting;
 }
 
-const localDate = (at: Date): string => new Date(at.getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
-
 async function staffFor(db: Database, gridCode: string | null, at: Date): Promise<EventRouting['responsibleStaff']> {
   if (!gridCode) return null;
-  const duty = await onDutyAt(db, gridCode, at);
-  if (duty) return { id: duty.staffId, name: duty.name, role: duty.role };
-  return (await findAssignedStaff(db, gridCode, localDate(at))) ?? null;
+  const r = await responderAt(db, gridCode, at);
+  return r ? { id: r.staffId, name: r.name, role: r.role } : null;
 }
 
 /** Routing to a known grid (transfers). */
@@ -65,28 +64,18 @@ export async function routingForGrid(db: Database, place: GridPlace, at: Date, v
  */
 const MEMORY_CLOCK_SKEW_MS = 60_000;
 
-const ASSIGNED_RANK: Readonly<Record<string, number>> = { grid_leader: 0, full_time_worker: 1, part_time_worker: 2 };
-
 /**
- * The dispatch answer as event routing, under the PostGIS chain's rules (findAssignedStaff's order:
- * leader, full-time, part-time, then staff code). Undefined when the answer does not carry what the
- * chain needs (then PostGIS decides).
+ * The dispatch answer as event routing: the responsible staff is its `responder` (responderAt is the
+ * same chain in SQL). Undefined when the answer does not carry what the chain needs (then PostGIS
+ * decides).
  */
 function routingFromDispatch(r: DispatchResult, addressNote: string): EventRouting | undefined {
   const grid = r.grid;
   if (grid && (r.status === 'in_grid' || r.status === 'nearest_grid')) {
     const communityCode = r.community?.code;
-    // onDutyAt takes the community and street from the grid code; the memory roster from the layout.
+    // responderAt takes the community and street from the grid code; the memory roster from the layout.
     if (!communityCode || (grid.code !== null && grid.code.slice(0, 12) !== communityCode)) return undefined;
-    let responsibleStaff: EventRouting['responsibleStaff'] = null;
-    if (grid.code !== null) {
-      const duty = r.onDuty[0];
-      if (duty) responsibleStaff = { id: duty.staffId, name: duty.name, role: duty.role };
-      else {
-        const assigned = [...r.staff].sort((a, b) => (ASSIGNED_RANK[a.role] ?? 3) - (ASSIGNED_RANK[b.role] ?? 3) || (a.staffCode < b.staffCode ? -1 : a.staffCode > b.staffCode ? 1 : 0))[0];
-        if (assigned) responsibleStaff = { id: assigned.staffId, name: assigned.name, role: assigned.role };
-      }
-    }
+    const responsibleStaff: EventRouting['responsibleStaff'] = grid.code !== null && r.responder ? { id: r.responder.staffId, name: r.responder.name, role: r.responder.role } : null;
     const nearest = r.status === 'nearest_grid';
     return {
       gridId: grid.id,

@@ -163,16 +163,6 @@ export async function findAddressPoint(db: Database, text: string): Promise<{ lo
   return rows[0];
 }
 
-/** The grid's leader (or another assigned staff member) on a local date, when nobody is on duty. */
-export async function findAssignedStaff(db: Database, gridCode: string, localDate: string): Promise<{ id: number; name: string; role: string } | undefined> {
-  const { rows } = await sql<{ id: number; name: string; role: string }>`
-    SELECT s.id, s.name, a.role FROM staff_assignments a JOIN staff s ON s.id = a.staff_id AND s.deleted_at IS NULL
-    WHERE a.grid_code = ${gridCode} AND a.from_date <= ${localDate}::date AND (a.to_date IS NULL OR ${localDate}::date < a.to_date)
-    ORDER BY CASE a.role WHEN 'grid_leader' THEN 0 WHEN 'full_time_worker' THEN 1 WHEN 'part_time_worker' THEN 2 ELSE 3 END, s.code
-    LIMIT 1`.execute(db);
-  return rows[0];
-}
-
 export async function findStaff(db: Database, id: number): Promise<{ id: number; name: string; role: string } | undefined> {
   const { rows } = await sql<{ id: number; name: string; role: string }>`SELECT id, name, role FROM staff WHERE id = ${id} AND deleted_at IS NULL`.execute(db);
   return rows[0];
