@@ -7,6 +7,7 @@ import { inScope, type Principal } from '../../auth/principal';
 import type { CreateEventBody, Event, EventAction, EventList, EventListQuery, EventState, StageHours, Taxonomy, TaxonomyInput, Timeline, TransitionBody, TransitionResult } from '../../contracts/events';
 import type { Database } from '../../db/database';
 import { AppError, IF_MATCH, PATH_ID, type Where } from '../../http/errors';
+import { describeIfMatch, ifMatchHolds, type IfMatch } from '../../http/preconditions';
 import { writeAudit, type AuditActor } from '../audit/audit.service';
 import type { DispatchService } from '../dispatch/dispatch.service';
 import { maskPhone } from '../registry/resident-id';
@@ -408,13 +409,13 @@ export async function transitionEvent(
   principal: Principal,
   id: number,
   body: TransitionBody,
-  opts: { ifMatch?: number; actor: AuditActor },
+  opts: { ifMatch?: IfMatch; actor: AuditActor },
 ): Promise<TransitionResult> {
   return ctx.db.transaction().execute(async (trx) => {
     const e = await requireEvent(trx, principal, id, 'update');
-    const expected = opts.ifMatch ?? body.expectedVersion;
-    if (expected !== undefined && expected !== e.version) {
-      throw new AppError('VERSION_CONFLICT', 412, `The event changed since you read it (version ${e.version}, you sent ${expected}).`, {
+    const expected = opts.ifMatch ?? (body.expectedVersion === undefined ? undefined : [body.expectedVersion]);
+    if (!ifMatchHolds(expected, e.version)) {
+      throw new AppError('VERSION_CONFLICT', 412, `The event changed since you read it (version ${e.version}, you sent ${describeIfMatch(expected ?? '*')}).`, {
         ...(opts.ifMatch === undefined ? { in: 'body', field: 'expectedVersion' } : IF_MATCH),
         currentVersion: e.version,
       });

@@ -277,6 +277,15 @@ describe('workflow', () => {
     expect(res.statusCode).toBe(412);
   });
 
+  it('If-Match: * and an ETag list naming the current version are met', async () => {
+    const e = await report();
+    const any = await t.inject({ method: 'POST', url: `/api/v1/events/${e.id}/transitions`, headers: { 'if-match': '*' }, payload: { action: 'accept' } });
+    expect(any.statusCode, any.body).toBe(200);
+    const v = any.json<TransitionResult>().event.version;
+    const miss = await t.inject({ method: 'POST', url: `/api/v1/events/${e.id}/transitions`, headers: { 'if-match': `"${v - 1}", "${v + 1}"` }, payload: { action: 'dispatch' } });
+    expect(miss.statusCode).toBe(412);
+  });
+
   it('extensions need approval by someone else and move both deadlines', async () => {
     const e = await eventIn('dispatched');
     const asked = await act(e.id, 'request_extension', { hours: 7, reason: '需要物业配合' }, worker);
