@@ -4,6 +4,11 @@ export function isRealDate(year: number, month: number, day: number): boolean {
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
+/** Today in Asia/Shanghai (UTC+8 all year, no DST since 1991), YYYY-MM-DD: the business date in China. */
+export function shanghaiToday(now: Date = new Date()): string {
+  return new Date(now.getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
+}
+
 const FIRST_STORABLE_MS = Date.parse('0001-01-01T00:00:00Z');
 const LAST_STORABLE_MS = Date.parse('9999-12-31T23:59:59.999Z');
 

@@ -209,7 +209,8 @@ export const LayoutImpactSchema = Type.Object({
 export type LayoutImpact = Static<typeof LayoutImpactSchema>;
 
 export const MonthlyReportQuerySchema = Type.Object({
-  month: Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM' }),
+  // Year 0000 matches the shape but PostgreSQL has no year 0 (it was a 500).
+  month: Type.String({ pattern: '^(?!0000)[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM' }),
   scope: Type.String({ pattern: '^[0-9]{6,15}$', description: 'district/street/community/grid code' }),
 });
 export const MonthlyReportSchema = Type.Object({

@@ -8,18 +8,42 @@ export function etagOf(version: number): string {
   return `"${version}"`;
 }
 
-/** The version in an If-Match header (`"3"`, `W/"3"` or `3`), or undefined when absent. */
-export function parseIfMatch(header: string | string[] | undefined): number | undefined {
-  const raw = Array.isArray(header) ? header[0] : header;
+/**
+ * An If-Match precondition (RFC 9110 §13.1.1): `*` (true while the resource exists) or the versions
+ * of a list of ETags (true if the current version is any of them).
+ */
+export type IfMatch = '*' | readonly number[];
+
+/**
+ * The If-Match header: `*`, or a comma-separated list of ETags, each the version as `"3"` (also read
+ * as `W/"3"` or bare `3`, as before); undefined when absent. Anything else is a 400.
+ */
+export function parseIfMatch(header: string | string[] | undefined): IfMatch | undefined {
+  const raw = Array.isArray(header) ? header.join(',') : header;
   if (raw === undefined || raw.trim() === '') return undefined;
-  const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(raw);
-  if (!match?.[1]) {
-    throw new AppError('VALIDATION_FAILED', 400, 'If-Match must be the version from the ETag, e.g. "3".', { in: 'headers', field: 'if-match', value: raw });
+  if (raw.trim() === '*') return '*';
+  const versions: number[] = [];
+  for (const part of raw.split(',')) {
+    const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(part);
+    if (!match?.[1]) {
+      throw new AppError('VALIDATION_FAILED', 400, 'If-Match must be * or the version from the ETag, e.g. "3" (or a list: "3", "4").', { in: 'headers', field: 'if-match', value: raw });
+    }
+    versions.push(Number(match[1]));
   }
-  return Number(match[1]);
+  return versions;
 }
 
-export function requireIfMatch(header: string | string[] | undefined): number {
+/** Whether a resource at `version` satisfies If-Match (no header: no precondition). */
+export function ifMatchHolds(ifMatch: IfMatch | undefined, version: number): boolean {
+  return ifMatch === undefined || ifMatch === '*' || ifMatch.includes(version);
+}
+
+/** The precondition as a message names it: `3`, `3 or 4`, or `*`. */
+export function describeIfMatch(ifMatch: IfMatch): string {
+  return ifMatch === '*' ? '*' : ifMatch.join(' or ');
+}
+
+export function requireIfMatch(header: string | string[] | undefined): IfMatch {
   const version = parseIfMatch(header);
   if (version === undefined) {
     throw new AppError('PRECONDITION_REQUIRED', 428, 'Send If-Match with the version you edited (the ETag of GET), so you never overwrite a newer change.', { in: 'headers', field: 'if-match' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from './errors';
-import { ifNoneMatchHits, parseIfMatch } from './preconditions';
+import { ifMatchHolds, ifNoneMatchHits, parseIfMatch } from './preconditions';
 
 describe('ifNoneMatchHits', () => {
   const weak = 'W/"abc"';
@@ -30,9 +30,9 @@ describe('ifNoneMatchHits', () => {
 
 describe('parseIfMatch', () => {
   it('reads the version in any of its spellings and refuses others with where', () => {
-    expect(parseIfMatch('"3"')).toBe(3);
-    expect(parseIfMatch('W/"3"')).toBe(3);
-    expect(parseIfMatch('3')).toBe(3);
+    expect(parseIfMatch('"3"')).toEqual([3]);
+    expect(parseIfMatch('W/"3"')).toEqual([3]);
+    expect(parseIfMatch('3')).toEqual([3]);
     expect(parseIfMatch(undefined)).toBeUndefined();
     let refused: unknown;
     try {
@@ -42,5 +42,24 @@ describe('parseIfMatch', () => {
     }
     expect(refused).toBeInstanceOf(AppError);
     expect(refused).toMatchObject({ code: 'VALIDATION_FAILED', statusCode: 400, details: { in: 'headers', field: 'if-match' } });
+  });
+
+  it('reads * and lists of ETags (RFC 9110 §13.1.1)', () => {
+    expect(parseIfMatch('*')).toBe('*');
+    expect(parseIfMatch(' * ')).toBe('*');
+    expect(parseIfMatch('"3", "5"')).toEqual([3, 5]);
+    expect(parseIfMatch('"3",W/"5" , 7')).toEqual([3, 5, 7]);
+    expect(parseIfMatch(['"3"', '"4"'])).toEqual([3, 4]);
+    expect(() => parseIfMatch('"3", *')).toThrow(AppError);
+    expect(() => parseIfMatch('"3",')).toThrow(AppError);
+  });
+});
+
+describe('ifMatchHolds', () => {
+  it('is true for *, for a list naming the version, and without a header', () => {
+    expect(ifMatchHolds('*', 4)).toBe(true);
+    expect(ifMatchHolds([3, 4], 4)).toBe(true);
+    expect(ifMatchHolds([3, 5], 4)).toBe(false);
+    expect(ifMatchHolds(undefined, 4)).toBe(true);
   });
 });

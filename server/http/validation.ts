@@ -16,6 +16,7 @@ import { AppError } from './errors';
 
 // ajv-formats defines it as { validate, compare } (its Format type is the union of every shape).
 const rfc3339 = (fullFormats['date-time'] as { validate: (text: string) => boolean }).validate;
+const fullDate = (fullFormats.date as { validate: (text: string) => boolean }).validate;
 
 /**
  * RFC 3339 date-time, and an instant the server can hold: the format admits a leap second (23:59:60),
@@ -26,10 +27,20 @@ function isDateTime(text: string): boolean {
   return rfc3339(text) && isStorableInstant(Date.parse(text));
 }
 
+/**
+ * RFC 3339 full-date (a real calendar day), in the years PostgreSQL stores: it refuses year 0000 (there
+ * is no year 0), which passed validation and failed in SQL as a 500 (assignments, household changes,
+ * the members of a grid on a day).
+ */
+function isDate(text: string): boolean {
+  return fullDate(text) && isStorableInstant(Date.parse(`${text}T00:00:00Z`));
+}
+
 function makeAjv(options: Options): Ajv {
   const ajv = new Ajv({ allErrors: true, removeAdditional: false, useDefaults: true, strict: false, ...options });
   addFormats(ajv);
   ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
+  ajv.addFormat('date', { type: 'string', validate: isDate });
   return ajv;
 }
 

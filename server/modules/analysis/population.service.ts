@@ -4,6 +4,7 @@
  * since a total minus the shown cells would reveal a suppressed one. Sensitive special-group tags
  * (community correction, mental illness, …) are not aggregated here at all.
  */
+import { shanghaiToday } from '../../contracts/calendar';
 import type { PopulationReport, SuppressedCount } from '../../contracts/population';
 import type { Principal } from '../../auth/principal';
 import { requireInScope } from '../../auth/scope-check';
@@ -24,7 +25,8 @@ export async function populationReport(db: Database, principal: Principal, q: { 
   const areas = within !== undefined ? [within] : principal.scope.prefixes;
   // Without `within` the areas are the caller's own scope, which cannot be refused.
   for (const area of areas) if (area) requireInScope(principal.scope, area, 'That area', { in: 'querystring', field: 'within' });
-  const asOf = today.toISOString().slice(0, 10);
+  // Ages count on the China-time date: from 00:00 Beijing time (16:00 UTC the day before) a birthday has come.
+  const asOf = shanghaiToday(today);
   // The registry tables force Row Level Security; reading counts needs the area in the transaction's scope.
   const counts = await withScope(db, { all: principal.scope.all, prefixes: principal.scope.prefixes }, async (trx) => {
     const all = await Promise.all(areas.map((a) => countPopulation(trx, unit, a, asOf)));

@@ -7,6 +7,7 @@ import { inScope, type Principal } from '../../auth/principal';
 import type { CreateEventBody, Event, EventAction, EventList, EventListQuery, EventState, StageHours, Taxonomy, TaxonomyInput, Timeline, TransitionBody, TransitionResult } from '../../contracts/events';
 import type { Database } from '../../db/database';
 import { AppError, IF_MATCH, PATH_ID, type Where } from '../../http/errors';
+import { describeIfMatch, ifMatchHolds, type IfMatch } from '../../http/preconditions';
 import { writeAudit, type AuditActor } from '../audit/audit.service';
 import type { DispatchService } from '../dispatch/dispatch.service';
 import { maskPhone } from '../registry/resident-id';
@@ -211,13 +212,40 @@ export interface IntakeResult {
   replayed: boolean;
 }
 
+/** JSON with every object's keys sorted (recursively), so the same request hashes alike whatever the sender's key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    const entries = Object.keys(value).sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * What identifies a request under an Idempotency-Key: a hash of its canonical JSON, stored with the key.
+ * Keys stored by earlier releases hold the hash of the JSON as received (the sender's key order); keys
+ * never expire, so a retry is also compared with that form (`legacy`, computed only when needed).
+ */
+interface RequestHash {
+  hash: string;
+  legacy: () => string;
+}
+
+function requestHashOf(request: unknown): RequestHash {
+  const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+  return { hash: sha256(canonicalJson(request)), legacy: () => sha256(JSON.stringify(request)) };
+}
+
 /** A retry's answer: the stored first answer, or 409 while it is unfinished or for a different request. */
-async function replayOf(db: Database, principalKey: string, idempotency: { key: string; where: Where }, requestHash: string): Promise<IntakeResult | undefined> {
+async function replayOf(db: Database, principalKey: string, idempotency: { key: string; where: Where }, requestHash: RequestHash): Promise<IntakeResult | undefined> {
   const first = await findIdempotencyKey(db, principalKey, idempotency.key);
   if (!first) return undefined;
   const { where } = idempotency;
   if (first.statusCode === null) throw new AppError('CONFLICT', 409, 'A request with this Idempotency-Key is still being processed; retry shortly.', where);
-  if (first.requestHash !== requestHash) {
+  if (first.requestHash !== requestHash.hash && first.requestHash !== requestHash.legacy()) {
     throw new AppError('CONFLICT', 409, 'This Idempotency-Key was used for a different request.', { ...where, reason: 'IDEMPOTENCY_KEY_REUSED' });
   }
   return { statusCode: first.statusCode, event: first.response as Event, replayed: true };
@@ -235,7 +263,7 @@ export async function reportEvent(ctx: EventContext, principal: Principal, body:
   if (!body.location && !body.address) {
     throw new AppError('VALIDATION_FAILED', 400, 'Give a location (GeoJSON Point) or an address.', { in: 'body', field: 'location' });
   }
-  const requestHash = createHash('sha256').update(JSON.stringify([opts.source, opts.request ?? body])).digest('hex');
+  const requestHash = requestHashOf([opts.source, opts.request ?? body]);
   const idempotency = opts.idempotency;
   const key = idempotency?.key;
   let prepared: PreparedIntake;
@@ -251,7 +279,7 @@ export async function reportEvent(ctx: EventContext, principal: Principal, body:
   const { row, event } = prepared;
   const { id: _id, possibleDuplicates: _d, ...response } = event;
   const dup = { radiusM: ctx.duplicateRadiusM ?? 100, hours: ctx.duplicateHours ?? 72 };
-  const intakeKey = key === undefined ? undefined : { principalKey: opts.principalKey, key, requestHash, statusCode: 201, response };
+  const intakeKey = key === undefined ? undefined : { principalKey: opts.principalKey, key, requestHash: requestHash.hash, statusCode: 201, response };
   const written = ctx.groupCommit === false || ctx.db.isTransaction
     ? await insertReportedEvent(ctx.db, row, dup, intakeKey)
     : await groupCommitOf(ctx.db, ctx.groupCommit).write({ row, dup, ...(intakeKey ? { key: intakeKey } : {}) });
@@ -381,13 +409,13 @@ export async function transitionEvent(
   principal: Principal,
   id: number,
   body: TransitionBody,
-  opts: { ifMatch?: number; actor: AuditActor },
+  opts: { ifMatch?: IfMatch; actor: AuditActor },
 ): Promise<TransitionResult> {
   return ctx.db.transaction().execute(async (trx) => {
     const e = await requireEvent(trx, principal, id, 'update');
-    const expected = opts.ifMatch ?? body.expectedVersion;
-    if (expected !== undefined && expected !== e.version) {
-      throw new AppError('VERSION_CONFLICT', 412, `The event changed since you read it (version ${e.version}, you sent ${expected}).`, {
+    const expected = opts.ifMatch ?? (body.expectedVersion === undefined ? undefined : [body.expectedVersion]);
+    if (!ifMatchHolds(expected, e.version)) {
+      throw new AppError('VERSION_CONFLICT', 412, `The event changed since you read it (version ${e.version}, you sent ${describeIfMatch(expected ?? '*')}).`, {
         ...(opts.ifMatch === undefined ? { in: 'body', field: 'expectedVersion' } : IF_MATCH),
         currentVersion: e.version,
       });

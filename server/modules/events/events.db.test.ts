@@ -3,6 +3,7 @@
  * every allowed and forbidden transition, concurrency, re-routing, transfers, routing surviving a
  * later layout publish, listing, and an Open311 round trip.
  */
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Event, EventAction, EventList, EventState, Taxonomy, Timeline, TransitionResult } from '../../contracts/events';
@@ -170,6 +171,35 @@ describe('Idempotency-Key', () => {
     expect(res.statusCode).toBe(409);
     expect(res.json<{ error: { details: { reason: string } } }>().error.details.reason).toBe('IDEMPOTENCY_KEY_REUSED');
   });
+
+  it('a retry with the same body in another key order is the same request', async () => {
+    const before = await count();
+    const first = await t.inject({ method: 'POST', url: '/api/v1/events', headers: { 'idempotency-key': 'k-order' }, payload: { category: 'environment.garbage', description: '键序', channel: 'hotline', location: point(LEFT) } });
+    const retry = await t.inject({
+      method: 'POST', url: '/api/v1/events', headers: { 'idempotency-key': 'k-order', 'content-type': 'application/json' },
+      payload: `{"location":{"coordinates":[${LEFT[0]},${LEFT[1]}],"type":"Point"},"channel":"hotline","description":"键序","category":"environment.garbage"}`,
+    });
+    expect(first.statusCode).toBe(201);
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.json()).toEqual(first.json());
+    expect(await count()).toBe(before + 1);
+  });
+
+  it('a key stored before hashes were canonical still answers its retry', async () => {
+    const body = { description: '旧哈希', category: 'environment.garbage', location: point(LEFT), channel: 'hotline' };
+    const first = await t.inject({ method: 'POST', url: '/api/v1/events', headers: { 'idempotency-key': 'k-legacy' }, payload: body });
+    expect(first.statusCode).toBe(201);
+    // What earlier releases stored: the hash of the body as received, keys in the sender's order (keys never expire).
+    const legacy = createHash('sha256').update(JSON.stringify(['api', body])).digest('hex');
+    const { numAffectedRows } = await sql`UPDATE event_idempotency_keys SET request_hash = ${legacy} WHERE key = 'k-legacy'`.execute(t.tdb.db);
+    expect(numAffectedRows).toBe(1n);
+    const retry = await t.inject({ method: 'POST', url: '/api/v1/events', headers: { 'idempotency-key': 'k-legacy' }, payload: body });
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    const other = await t.inject({ method: 'POST', url: '/api/v1/events', headers: { 'idempotency-key': 'k-legacy' }, payload: { ...body, description: '别的' } });
+    expect(other.statusCode).toBe(409);
+  });
 });
 
 describe('workflow', () => {
@@ -246,6 +276,15 @@ describe('workflow', () => {
     const e = await report();
     const res = await t.inject({ method: 'POST', url: `/api/v1/events/${e.id}/transitions`, headers: { 'if-match': `"${e.version + 5}"` }, payload: { action: 'accept' } });
     expect(res.statusCode).toBe(412);
+  });
+
+  it('If-Match: * and an ETag list naming the current version are met', async () => {
+    const e = await report();
+    const any = await t.inject({ method: 'POST', url: `/api/v1/events/${e.id}/transitions`, headers: { 'if-match': '*' }, payload: { action: 'accept' } });
+    expect(any.statusCode, any.body).toBe(200);
+    const v = any.json<TransitionResult>().event.version;
+    const miss = await t.inject({ method: 'POST', url: `/api/v1/events/${e.id}/transitions`, headers: { 'if-match': `"${v - 1}", "${v + 1}"` }, payload: { action: 'dispatch' } });
+    expect(miss.statusCode).toBe(412);
   });
 
   it('extensions need approval by someone else and move both deadlines', async () => {

@@ -263,4 +263,16 @@ describe('events: export → import', () => {
     expect([report.replayed, report.failed]).toEqual([1, 1]);
     expect(report.errors).toEqual([{ featureIndex: 1, code: 'CONFLICT', message: expect.any(String) as string, details: { in: 'body', field: 'features/1/properties/id', reason: 'IDEMPOTENCY_KEY_REUSED' } }]);
   });
+
+  it('in a CSV file, a refused id names the line and the id column, as that file shows it', async () => {
+    const csv = (desc: string): Buffer => Buffer.from(`id,category,description,channel,lon,lat\ncsv-where-0,facility.manhole,井盖缺失,patrol,113.6031,34.7521\ncsv-where-1,facility.manhole,${desc},patrol,113.6032,34.7522\n`);
+    const first = await upload(b, '/api/v1/events/import?format=csv&geometry=lonlat', csv('路灯不亮'));
+    expect(first.statusCode, first.body).toBe(200);
+    const again = await upload(b, '/api/v1/events/import?format=csv&geometry=lonlat', csv('路灯仍不亮'));
+    expect(again.statusCode).toBe(200);
+    const report = again.json<{ replayed: number; failed: number; errors: Array<{ featureIndex: number; code: string; details: unknown }> }>();
+    expect([report.replayed, report.failed]).toEqual([1, 1]);
+    // Line 1 is the header: the second feature is line 3.
+    expect(report.errors).toEqual([{ featureIndex: 1, code: 'CONFLICT', message: expect.any(String) as string, details: { in: 'body', line: 3, field: 'id', reason: 'IDEMPOTENCY_KEY_REUSED' } }]);
+  });
 });

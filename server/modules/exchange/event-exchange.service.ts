@@ -26,7 +26,7 @@ import { writeAudit } from '../audit/audit.service';
 import type { EventFilter } from '../events/event.repository';
 import { getTaxonomy, parseEventBbox, reportEvent, type EventContext } from '../events/event.service';
 import { requirePermission } from '../registry/registry-access';
-import { parseFormat, readUpload, textFieldNames, writeLayer, type ExchangeFeature, type ExchangeFile } from './exchange';
+import { parseFormat, readUpload, textFieldNames, whereInFile, writeLayer, type ExchangeFeature, type ExchangeFile } from './exchange';
 import { listEventsForExport } from './exchange.repository';
 
 export const MAX_EVENT_EXPORT = 100_000;
@@ -192,8 +192,9 @@ export async function importEventsFile(
   const report: EventImportReport = { features: read.features.length, created: 0, replayed: 0, failed: 0, events: [], errors: [] };
   for (const { index, body, key } of bodies) {
     try {
-      // The key comes from the feature's id (or its content): a refused key names that, not a header.
-      const where: Where = { in: 'body', field: `features/${index}/properties/id` };
+      // The key comes from the feature's id (or its content): a refused key names that, not a header,
+      // in the file's own terms (a CSV's line and id column, a GeoJSON path; see whereInFile).
+      const where: Where = whereInFile(read, index, 'id');
       const r = await reportEvent(ctx, principal, body, { source: 'import', principalKey: opts.principalKey, idempotency: { key, where }, actor: opts.actor });
       report.events.push({ featureIndex: index, id: r.event.id, replayed: r.replayed });
       if (r.replayed) report.replayed += 1;

@@ -140,6 +140,17 @@ describe('replacing grids with optimistic concurrency', () => {
     expect((await t.inject({ method: 'DELETE', url: `/api/v1/grids/${id}`, headers: { 'if-match': '"1"' } })).statusCode).toBe(204);
     expect((await t.inject(`/api/v1/grids/${id}`)).statusCode).toBe(404);
   });
+
+  it('takes If-Match: * and lists of ETags', async () => {
+    const id = await newGrid(t.tdb.db, layoutId, rect(113.6, 34.75, 113.601, 34.751));
+    const put = (etag: string) => t.inject({ method: 'PUT', url: `/api/v1/grids/${id}`, payload: feature(rect(113.6, 34.75, 113.6012, 34.751), { name: etag }), headers: { 'if-match': etag } });
+    const any = await put('*');
+    expect(any.statusCode, any.body).toBe(200);
+    expect(any.headers.etag).toBe('"2"');
+    expect((await put('"1", "2"')).statusCode).toBe(200);
+    expect((await put('"1", "2"')).statusCode).toBe(412);
+    expect((await t.inject({ method: 'DELETE', url: `/api/v1/grids/${id}`, headers: { 'if-match': '"2", "3"' } })).statusCode).toBe(204);
+  });
 });
 
 describe('editing operations', () => {

@@ -10,6 +10,7 @@ import type { Scope } from '../../auth/principal';
 import { requireInScope } from '../../auth/scope-check';
 import { validatePolygonGeometry } from '../../geo/validate-geometry';
 import { AppError, IF_MATCH, PATH_ID, geometryInvalid, type Where } from '../../http/errors';
+import { ifMatchHolds, type IfMatch } from '../../http/preconditions';
 import { prepareGridGeometry } from './grid-geometry.service';
 import {
   checkGap,
@@ -142,14 +143,14 @@ export async function getGrid(db: Database, id: number, scope: Scope): Promise<G
   return toGridFeature(grid);
 }
 
-export async function replaceGrid(db: Database, id: number, expectedVersion: number, input: GridInput, opts: GridWriteOptions): Promise<GridWriteResult> {
+export async function replaceGrid(db: Database, id: number, ifMatch: IfMatch, input: GridInput, opts: GridWriteOptions): Promise<GridWriteResult> {
   return db.transaction().execute(async (trx) => {
     const { grid, layout } = await requireDraftGrid(trx, id, opts.scope);
-    if (grid.version !== expectedVersion) throw versionConflict(id, grid, IF_MATCH);
+    if (!ifMatchHolds(ifMatch, grid.version)) throw versionConflict(id, grid, IF_MATCH);
     const props = splitProperties(input.properties);
     checkCodeBelongs(props.code, layout.communityCode);
     const prepared = await prepareGridGeometry(trx, input.geometry, { ...opts, where: GEOMETRY_FIELD });
-    const updated = await updateGrid(trx, id, expectedVersion, {
+    const updated = await updateGrid(trx, id, grid.version, {
       name: props.name ?? grid.name,
       kind: props.kind ?? grid.kind,
       // A redraw keeps the grid's identity and so its code, unless the planner sets one explicitly.
@@ -162,10 +163,12 @@ export async function replaceGrid(db: Database, id: number, expectedVersion: num
   });
 }
 
-export async function removeGrid(db: Database, id: number, expectedVersion: number | undefined, scope: Scope): Promise<void> {
+export async function removeGrid(db: Database, id: number, ifMatch: IfMatch | undefined, scope: Scope): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const { grid } = await requireDraftGrid(trx, id, scope);
-    if (expectedVersion !== undefined && grid.version !== expectedVersion) throw versionConflict(id, grid, IF_MATCH);
+    if (!ifMatchHolds(ifMatch, grid.version)) throw versionConflict(id, grid, IF_MATCH);
+    // The version just matched guards the delete against a concurrent edit.
+    const expectedVersion = ifMatch === undefined ? undefined : grid.version;
     if (!(await deleteGridIfVersion(trx, id, expectedVersion))) throw versionConflict(id, await findGrid(trx, id), expectedVersion === undefined ? PATH_ID : IF_MATCH);
   });
 }

@@ -66,6 +66,25 @@ describe('buildings', () => {
     expect(errorOf(missing)).toMatchObject({ code: 'NOT_FOUND', details: { buildingId: 999999 } });
   });
 
+  it('takes If-Match: * and lists of ETags (RFC 9110 §13.1.1) on edit and delete', async () => {
+    const b = json(await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '通配楼', geometry: rect(113.6010, 34.7520, 113.6013, 34.7523) } }));
+    const id = b.id as number;
+    const put = (etag: string) => t.inject({ method: 'PUT', url: `/api/v1/buildings/${id}`, headers: { 'if-match': etag }, payload: { name: `通配楼 ${etag}`, geometry: rect(113.6010, 34.7520, 113.6013, 34.7523) } });
+    const any = await put('*');
+    expect(any.statusCode, any.body).toBe(200);
+    expect(any.headers.etag).toBe('"2"');
+    const listed = await put('"1", "2"');
+    expect(listed.statusCode, listed.body).toBe(200);
+    expect(listed.headers.etag).toBe('"3"');
+    const stale = await put('"1", "2"');
+    expect(stale.statusCode).toBe(412);
+    expect(errorOf(stale)).toMatchObject({ code: 'VERSION_CONFLICT', details: { current: 3 } });
+    expect((await t.inject({ method: 'PUT', url: '/api/v1/buildings/999999', headers: { 'if-match': '*' }, payload: { geometry: rect(113.6010, 34.7520, 113.6013, 34.7523) } })).statusCode).toBe(404);
+    const del = (etag: string) => t.inject({ method: 'DELETE', url: `/api/v1/buildings/${id}`, headers: { 'if-match': etag }, payload: { reason: '测试' } });
+    expect((await del('"1", "2"')).statusCode).toBe(412);
+    expect((await del('W/"9", "3"')).statusCode).toBe(204);
+  });
+
   it('soft-deletes only an empty building in scope at the stated version, once', async () => {
     const b = json(await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '拆迁楼', geometry: rect(113.6026, 34.7520, 113.6029, 34.7523) } }));
     const id = b.id as number;

@@ -11,6 +11,7 @@ import { cascadeBuildingGrid, countLiveHouseholds, findBuilding, insertBuilding,
 import { placeGeometry } from './placed-record.repository';
 import { createPlaced, deletePlaced, getPlaced, listPlacedPage, replacePlaced, requirePlaced, type PlacedKind } from './placed-record.service';
 import { assertRecordGeometry } from './registry-input';
+import type { IfMatch } from '../../http/preconditions';
 
 const BUILDING: PlacedKind<Building> = { noun: 'Building', idKey: 'buildingId', table: 'buildings', find: findBuilding };
 
@@ -29,7 +30,7 @@ export async function createBuilding(db: Database, principal: Principal, input: 
   });
 }
 
-export async function replaceBuilding(db: Database, principal: Principal, id: number, ifMatch: number, input: BuildingInput): Promise<Building> {
+export async function replaceBuilding(db: Database, principal: Principal, id: number, ifMatch: IfMatch, input: BuildingInput): Promise<Building> {
   assertRecordGeometry(input.geometry);
   return replacePlaced(db, principal, BUILDING, id, ifMatch, async (trx, current) => {
     // A building never changes community by an edit (its code is numbered within it).
@@ -40,7 +41,7 @@ export async function replaceBuilding(db: Database, principal: Principal, id: nu
   });
 }
 
-export async function deleteBuilding(db: Database, principal: Principal, id: number, ifMatch: number | undefined, reason: string): Promise<void> {
+export async function deleteBuilding(db: Database, principal: Principal, id: number, ifMatch: IfMatch | undefined, reason: string): Promise<void> {
   await deletePlaced(db, principal, BUILDING, id, ifMatch, reason, {
     beforeDelete: async (trx) => {
       if ((await countLiveHouseholds(trx, id)) > 0) throw new AppError('CONFLICT', 409, `Building ${id} still has households; move or delete them first.`, { ...PATH_ID, buildingId: id });

@@ -8,6 +8,7 @@ import type { Principal } from '../../auth/principal';
 import type { ListQuery } from '../../contracts/registry';
 import type { Database } from '../../db/database';
 import { AppError, IF_MATCH, PATH_ID } from '../../http/errors';
+import { describeIfMatch, ifMatchHolds, type IfMatch } from '../../http/preconditions';
 import { placeGeometry, softDeletePlaced, type Place, type PlacedFilter, type PlacedTable } from './placed-record.repository';
 import { asSystem } from './registry.repository';
 import { requirePermission, requireWriteScope } from './registry-access';
@@ -103,13 +104,13 @@ export async function replacePlaced<T extends PlacedRecord>(
   principal: Principal,
   kind: PlacedKind<T>,
   id: number,
-  ifMatch: number,
+  ifMatch: IfMatch,
   replace: (trx: Database, current: T) => Promise<T>,
 ): Promise<T> {
   return translateDbError(() =>
     writeAsSystem(db, principal, async (trx) => {
       const current = await lockInScope(trx, principal, kind, id);
-      if (current.version !== ifMatch) throw new AppError('VERSION_CONFLICT', 412, `${kind.noun} ${id} is at version ${current.version}, not ${ifMatch}.`, { ...IF_MATCH, current: current.version });
+      if (!ifMatchHolds(ifMatch, current.version)) throw new AppError('VERSION_CONFLICT', 412, `${kind.noun} ${id} is at version ${current.version}, not ${describeIfMatch(ifMatch)}.`, { ...IF_MATCH, current: current.version });
       return replace(trx, current);
     }),
   );
@@ -124,13 +125,13 @@ export async function deletePlaced<T extends PlacedRecord>(
   principal: Principal,
   kind: PlacedKind<T>,
   id: number,
-  ifMatch: number | undefined,
+  ifMatch: IfMatch | undefined,
   reason: string,
   hooks: { beforeDelete?: (trx: Database, current: T) => Promise<void>; afterDelete?: (trx: Database, current: T) => Promise<void> } = {},
 ): Promise<void> {
   await writeAsSystem(db, principal, async (trx) => {
     const current = await lockInScope(trx, principal, kind, id);
-    if (ifMatch !== undefined && current.version !== ifMatch) throw new AppError('VERSION_CONFLICT', 412, `${kind.noun} ${id} is at version ${current.version}.`, { ...IF_MATCH, current: current.version });
+    if (!ifMatchHolds(ifMatch, current.version)) throw new AppError('VERSION_CONFLICT', 412, `${kind.noun} ${id} is at version ${current.version}.`, { ...IF_MATCH, current: current.version });
     if (current.deletedAt) return;
     await hooks.beforeDelete?.(trx, current);
     await softDeletePlaced(trx, kind.table, id, reason);

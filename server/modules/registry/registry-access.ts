@@ -39,7 +39,5 @@ export function auditActorOf(principal: Principal, ip: string | null = null): Au
   return { kind: principal.kind, userId: principal.userId, name: principal.username, ip };
 }
 
-/** Today in Asia/Shanghai (UTC+8, no DST), YYYY-MM-DD: the default date a change takes effect. */
-export function shanghaiToday(now: Date = new Date()): string {
-  return new Date(now.getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
-}
+/** Today in Asia/Shanghai, YYYY-MM-DD: the default date a change takes effect (defined with the calendar helpers). */
+export { shanghaiToday } from '../../contracts/calendar';

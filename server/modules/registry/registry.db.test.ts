@@ -124,7 +124,7 @@ describe('Row Level Security and scope', () => {
     await expect(getResident(ctx, worker1, people.b ?? 0)).rejects.toMatchObject({ statusCode: 404 });
     expect((await listResidentPage(ctx, worker1, { grid: G2 })).items).toEqual([]);
     expect((await listResidentPage(ctx, worker1, { bbox: '113.6020,34.750,113.604,34.753' })).items.map((r) => r.gridCode)).not.toContain(G2);
-    await expect(updateResidentRecord(ctx, worker1, people.b ?? 0, 1, { name: 'x' })).rejects.toMatchObject({ statusCode: 404 });
+    await expect(updateResidentRecord(ctx, worker1, people.b ?? 0, [1], { name: 'x' })).rejects.toMatchObject({ statusCode: 404 });
     await expect(listResidentPage(ctx, principal(['dispatcher'], 'all'), {})).rejects.toMatchObject({ statusCode: 403 });
     const { exportResidents } = await import('./resident.service');
     await expect(exportResidents(ctx, worker1, { grid: G2 })).rejects.toMatchObject({ statusCode: 403 });
@@ -155,7 +155,7 @@ describe('re-division', () => {
 
 describe('history', () => {
   it('gives monthly counts from recorded changes', async () => {
-    await updateResidentRecord(ctx, admin, people.b ?? 0, 1, { status: 'moved_out', effectiveDate: '2025-02-10' });
+    await updateResidentRecord(ctx, admin, people.b ?? 0, [1], { status: 'moved_out', effectiveDate: '2025-02-10' });
     const jan = await computeMonthlyReport(tdb.db, '2025-01', COMMUNITY);
     const feb = await computeMonthlyReport(tdb.db, '2025-02', COMMUNITY);
     expect(jan).toMatchObject({ residents: 3, floating: 1, lowIncome: 1, movedOut: 0 });

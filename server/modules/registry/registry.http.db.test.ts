@@ -219,3 +219,32 @@ describe('staff, members and roster', () => {
     expect(json(await t.inject(`/api/v1/grids/${grid1Id}/roster`)).shifts).toEqual(before);
   });
 });
+
+describe('plain dates at the ends of the calendar', () => {
+  it('never answers 0000-01-01 or 9999-12-31 (or months 0000-01, 9999-12) with a 500', async () => {
+    const staff = json(await t.inject({ method: 'POST', url: '/api/v1/staff', payload: { code: 'WEDGE', name: '边界', role: 'full_time_worker', unitCode: G1 } }));
+    const seen: string[] = [];
+    for (const d of ['0000-01-01', '0001-01-01', '9999-12-31']) {
+      const m = d.slice(0, 7);
+      const cases: { method: 'GET' | 'POST' | 'PATCH'; url: string; payload?: Record<string, unknown> }[] = [
+        { method: 'POST', url: '/api/v1/residents', payload: { householdId: ids.h_one, name: '边界', gender: 'M', birthDate: d, registration: 'registered' } },
+        { method: 'POST', url: '/api/v1/residents', payload: { householdId: ids.h_one, name: '边界', gender: 'M', birthDate: '1990-01-01', registration: 'registered', effectiveDate: d } },
+        { method: 'POST', url: '/api/v1/households', payload: { buildingId: 1, unit: '9', room: '909', effectiveDate: d } },
+        { method: 'POST', url: '/api/v1/organisations', payload: { name: '边界公司', kind: 'enterprise', openedOn: d, closedOn: d } },
+        { method: 'POST', url: `/api/v1/grids/${grid1Id}/members`, payload: { staffId: staff.id, role: 'full_time_worker', fromDate: d } },
+        { method: 'POST', url: `/api/v1/grids/${grid1Id}/members`, payload: { staffId: staff.id, role: 'full_time_worker', fromDate: '2020-01-01', toDate: d } },
+        { method: 'GET', url: `/api/v1/grids/${grid1Id}/members?on=${d}` },
+        { method: 'GET', url: `/api/v1/registry/monthly?month=${m}&scope=${COMMUNITY}` },
+        { method: 'GET', url: `/api/v1/events/reports/daily?date=${d}` },
+        { method: 'GET', url: `/api/v1/events/reports/monthly?month=${m}` },
+      ];
+      for (const c of cases) {
+        const res = await t.inject({ method: c.method, url: c.url, ...(c.payload ? { payload: c.payload } : {}) });
+        seen.push(`${res.statusCode} ${c.method} ${c.url} ${JSON.stringify(c.payload ?? {})} ${res.statusCode >= 400 ? res.body.slice(0, 160) : ''}`);
+      }
+    }
+    expect(seen.filter((s) => s.startsWith('5'))).toEqual([]);
+    // Year 0 does not exist in PostgreSQL: refused at the door, naming the field.
+    expect(seen.filter((s) => s.includes('0000-01') && !s.startsWith('400 '))).toEqual([]);
+  });
+});

@@ -9,7 +9,7 @@
  *
  * Pure and isomorphic: no Node APIs, so it can move to `geo/`-like shared code if the web app needs it.
  */
-import { isRealDate } from '../../contracts/calendar';
+import { isRealDate, shanghaiToday } from '../../contracts/calendar';
 
 /** ISO 7064 MOD 11-2 weights 2^(17-i) mod 11 for positions 1..17. */
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] as const;
@@ -44,15 +44,11 @@ export function residentIdCheckDigit(first17: string): string {
   return CHECK_CHARS.charAt(sum % 11);
 }
 
-function todayIso(): string {
-  return new Date().toISOString().slice(0, 10);
-}
-
 /**
  * Validate an 18-character 居民身份证号. A lowercase 'x' check character is accepted because it is
  * common in typed input; callers that store the number should upper-case it.
  *
- * `today` (YYYY-MM-DD, default the current UTC date) bounds the birth date so tests stay deterministic.
+ * `today` (YYYY-MM-DD, default today's date in China, Asia/Shanghai) bounds the birth date so tests stay deterministic.
  *
  * @example validateResidentIdNumber('11010519491231002X')
  * // { valid: true, birthDate: '1949-12-31', gender: 'F', regionCode: '110105' }
@@ -69,7 +65,7 @@ export function validateResidentIdNumber(id: string, options: { today?: string }
   const day = Number(id.slice(12, 14));
   const birthDate = `${id.slice(6, 10)}-${id.slice(10, 12)}-${id.slice(12, 14)}`;
   // String comparison works because both sides are zero-padded ISO dates.
-  if (year < 1900 || !isRealDate(year, month, day) || birthDate > (options.today ?? todayIso())) {
+  if (year < 1900 || !isRealDate(year, month, day) || birthDate > (options.today ?? shanghaiToday())) {
     return { valid: false, reason: 'BIRTH_DATE' };
   }
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { maskIdNumber, maskPhone, residentIdCheckDigit, validateResidentIdNumber } from './resident-id';
 
 const TODAY = { today: '2025-01-01' };
@@ -87,5 +87,22 @@ describe('masking', () => {
   it('masks phones as 3 + 4 stars + 4', () => {
     expect(maskPhone('13812345678')).toBe('138****5678');
     expect(maskPhone('123')).toBe('***');
+  });
+});
+
+describe('validateResidentIdNumber without an explicit today', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('bounds the birth date by the China-time date, so a baby born after midnight Beijing time is accepted', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    // 2025-12-31T17:00Z is 2026-01-01 01:00 in Asia/Shanghai.
+    vi.setSystemTime(new Date('2025-12-31T17:00:00Z'));
+    const born = `11010520260101002`;
+    const id = born + residentIdCheckDigit(born);
+    expect(validateResidentIdNumber(id)).toMatchObject({ valid: true, birthDate: '2026-01-01' });
+    const tomorrow = '11010520260102002';
+    expect(validateResidentIdNumber(tomorrow + residentIdCheckDigit(tomorrow))).toEqual({ valid: false, reason: 'BIRTH_DATE' });
   });
 });

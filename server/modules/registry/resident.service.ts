@@ -11,6 +11,7 @@ import type { Household, HouseholdInput, ListQuery, Resident, ResidentInput, Res
 import type { Database } from '../../db/database';
 import { withScope } from '../../db/scoped';
 import { AppError, IF_MATCH, PATH_ID, type Where } from '../../http/errors';
+import { describeIfMatch, ifMatchHolds, type IfMatch } from '../../http/preconditions';
 import { writeAudit } from '../audit/audit.service';
 import { findBuilding } from './building.repository';
 import {
@@ -109,10 +110,10 @@ function inScope<R>(ctx: RegistryContext, principal: Principal, fn: (trx: Databa
 }
 
 /** The record locked for update (404 outside the scope), when given at version `ifMatch` (else 412). */
-async function lockAtVersion<T extends ScopedRecord>(trx: Database, kind: ScopedKind<T>, id: number, ifMatch: number | undefined): Promise<T> {
+async function lockAtVersion<T extends ScopedRecord>(trx: Database, kind: ScopedKind<T>, id: number, ifMatch: IfMatch | undefined): Promise<T> {
   const current = await kind.require(trx, id, PATH_ID, 'update');
-  if (ifMatch !== undefined && current.version !== ifMatch) {
-    throw new AppError('VERSION_CONFLICT', 412, `${kind.noun} ${id} is at version ${current.version}, not ${ifMatch}.`, { ...IF_MATCH, current: current.version });
+  if (ifMatch !== undefined && !ifMatchHolds(ifMatch, current.version)) {
+    throw new AppError('VERSION_CONFLICT', 412, `${kind.noun} ${id} is at version ${current.version}, not ${describeIfMatch(ifMatch)}.`, { ...IF_MATCH, current: current.version });
   }
   return current;
 }
@@ -126,7 +127,7 @@ async function deleteInScope<T extends ScopedRecord>(
   principal: Principal,
   kind: ScopedKind<T>,
   id: number,
-  ifMatch: number | undefined,
+  ifMatch: IfMatch | undefined,
   reason: string,
   beforeDelete?: (current: T) => void,
 ): Promise<void> {
@@ -224,7 +225,7 @@ function changeKind(current: ResidentRecord, u: ResidentUpdate): string {
   return 'details';
 }
 
-export async function updateResidentRecord(ctx: RegistryContext, principal: Principal, id: number, ifMatch: number, u: ResidentUpdate): Promise<Resident> {
+export async function updateResidentRecord(ctx: RegistryContext, principal: Principal, id: number, ifMatch: IfMatch, u: ResidentUpdate): Promise<Resident> {
   requirePermission(principal, 'registry:write');
   return translateDbError(() =>
     inScope(ctx, principal, async (trx) => {
@@ -248,7 +249,7 @@ export async function updateResidentRecord(ctx: RegistryContext, principal: Prin
   );
 }
 
-export async function deleteResident(ctx: RegistryContext, principal: Principal, id: number, ifMatch: number | undefined, reason: string): Promise<void> {
+export async function deleteResident(ctx: RegistryContext, principal: Principal, id: number, ifMatch: IfMatch | undefined, reason: string): Promise<void> {
   await deleteInScope(ctx, principal, RESIDENT, id, ifMatch, reason);
 }
 
@@ -298,7 +299,7 @@ export async function createHousehold(ctx: RegistryContext, principal: Principal
   );
 }
 
-export async function updateHousehold(ctx: RegistryContext, principal: Principal, id: number, ifMatch: number, body: { tenure: Household['tenure']; effectiveDate?: string }): Promise<Household> {
+export async function updateHousehold(ctx: RegistryContext, principal: Principal, id: number, ifMatch: IfMatch, body: { tenure: Household['tenure']; effectiveDate?: string }): Promise<Household> {
   requirePermission(principal, 'registry:write');
   return inScope(ctx, principal, async (trx) => {
     await lockAtVersion(trx, HOUSEHOLD, id, ifMatch);
@@ -308,7 +309,7 @@ export async function updateHousehold(ctx: RegistryContext, principal: Principal
   });
 }
 
-export async function deleteHousehold(ctx: RegistryContext, principal: Principal, id: number, ifMatch: number | undefined, reason: string): Promise<void> {
+export async function deleteHousehold(ctx: RegistryContext, principal: Principal, id: number, ifMatch: IfMatch | undefined, reason: string): Promise<void> {
   await deleteInScope(ctx, principal, HOUSEHOLD, id, ifMatch, reason, (current) => {
     if (current.members > 0) throw new AppError('CONFLICT', 409, `Household ${id} still has ${current.members} present resident(s).`, { ...PATH_ID, householdId: id });
   });

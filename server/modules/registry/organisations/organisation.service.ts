@@ -13,6 +13,7 @@ import { createPlaced, deletePlaced, getPlaced, listPlacedPage, replacePlaced, r
 import { assertRecordGeometry } from '../registry-input';
 import { requireWriteScope, shanghaiToday } from '../registry-access';
 import { findOrganisation, insertOrganisation, listOrganisations, nextOrganisationCode, recordOrganisationHistory, updateOrganisation } from './organisation.repository';
+import type { IfMatch } from '../../../http/preconditions';
 
 const ORGANISATION: PlacedKind<Organisation> = { noun: 'Organisation', idKey: 'organisationId', table: 'organisations', find: findOrganisation };
 
@@ -38,7 +39,7 @@ export async function createOrganisation(db: Database, principal: Principal, inp
   });
 }
 
-export async function replaceOrganisation(db: Database, principal: Principal, id: number, ifMatch: number, input: OrganisationInput): Promise<Organisation> {
+export async function replaceOrganisation(db: Database, principal: Principal, id: number, ifMatch: IfMatch, input: OrganisationInput): Promise<Organisation> {
   assertRecordGeometry(input.geometry);
   return replacePlaced(db, principal, ORGANISATION, id, ifMatch, async (trx, current) => {
     if (current.deletedAt) throw new AppError('CONFLICT', 409, `Organisation ${id} was deleted.`, { ...PATH_ID, organisationId: id });
@@ -54,7 +55,7 @@ export async function replaceOrganisation(db: Database, principal: Principal, id
   });
 }
 
-export async function deleteOrganisation(db: Database, principal: Principal, id: number, ifMatch: number | undefined, reason: string): Promise<void> {
+export async function deleteOrganisation(db: Database, principal: Principal, id: number, ifMatch: IfMatch | undefined, reason: string): Promise<void> {
   await deletePlaced(db, principal, ORGANISATION, id, ifMatch, reason, {
     // From today it no longer counts in monthly employment; earlier months keep it.
     afterDelete: (trx) => recordOrganisationHistory(trx, id, shanghaiToday(), principal.userId, false),

@@ -11,6 +11,7 @@ import { inScope, type Principal } from '../../../auth/principal';
 import type { AssignmentInput, RosterExceptionInput, ShiftInput, Staff, StaffInput, StaffListQuery } from '../../../contracts/registry';
 import type { Database } from '../../../db/database';
 import { AppError, IF_MATCH, PATH_ID, type Where } from '../../../http/errors';
+import { describeIfMatch, ifMatchHolds, type IfMatch } from '../../../http/preconditions';
 import { requirePermission, shanghaiToday } from '../registry-access';
 import { parseBbox, translateDbError } from '../registry-input';
 import {
@@ -82,14 +83,14 @@ export async function createStaff(db: Database, principal: Principal, input: Sta
   );
 }
 
-export async function replaceStaff(db: Database, principal: Principal, id: number, ifMatch: number, input: StaffInput): Promise<Staff> {
+export async function replaceStaff(db: Database, principal: Principal, id: number, ifMatch: IfMatch, input: StaffInput): Promise<Staff> {
   requirePermission(principal, 'staff:write');
   return translateDbError(() =>
     db.transaction().execute(async (trx) => {
       const current = await requireStaff(trx, id, PATH_ID, 'update');
       requireUnitScope(principal, current.unitCode, PATH_ID);
       requireUnitScope(principal, input.unitCode, UNIT_CODE_FIELD);
-      if (current.version !== ifMatch) throw new AppError('VERSION_CONFLICT', 412, `Staff member ${id} is at version ${current.version}, not ${ifMatch}.`, { ...IF_MATCH, current: current.version });
+      if (!ifMatchHolds(ifMatch, current.version)) throw new AppError('VERSION_CONFLICT', 412, `Staff member ${id} is at version ${current.version}, not ${describeIfMatch(ifMatch)}.`, { ...IF_MATCH, current: current.version });
       if (current.deletedAt) throw new AppError('CONFLICT', 409, `Staff member ${id} was deleted.`, { ...PATH_ID, staffId: id });
       if (input.code !== current.code) throw new AppError('VALIDATION_FAILED', 422, 'A staff member keeps their code.', { in: 'body', field: 'code' });
       await updateStaff(trx, id, input);
@@ -98,12 +99,12 @@ export async function replaceStaff(db: Database, principal: Principal, id: numbe
   );
 }
 
-export async function deleteStaff(db: Database, principal: Principal, id: number, ifMatch: number | undefined, reason: string): Promise<void> {
+export async function deleteStaff(db: Database, principal: Principal, id: number, ifMatch: IfMatch | undefined, reason: string): Promise<void> {
   requirePermission(principal, 'staff:write');
   await db.transaction().execute(async (trx) => {
     const current = await requireStaff(trx, id, PATH_ID, 'update');
     requireUnitScope(principal, current.unitCode, PATH_ID);
-    if (ifMatch !== undefined && current.version !== ifMatch) throw new AppError('VERSION_CONFLICT', 412, `Staff member ${id} is at version ${current.version}.`, { ...IF_MATCH, current: current.version });
+    if (!ifMatchHolds(ifMatch, current.version)) throw new AppError('VERSION_CONFLICT', 412, `Staff member ${id} is at version ${current.version}.`, { ...IF_MATCH, current: current.version });
     if (current.deletedAt) return;
     await softDeleteStaff(trx, id, reason, shanghaiToday());
   });
@@ -186,7 +187,7 @@ export async function getGridRoster(db: Database, principal: Principal, gridId: 
 }
 
 /** Replace the grid's weekly shifts (one statement pair, so dispatch reloads once). */
-export async function putGridShifts(db: Database, principal: Principal, gridId: number, ifMatch: number, shifts: readonly ShiftInput[]): Promise<GridRoster> {
+export async function putGridShifts(db: Database, principal: Principal, gridId: number, ifMatch: IfMatch, shifts: readonly ShiftInput[]): Promise<GridRoster> {
   requirePermission(principal, 'staff:write');
   for (const [i, s] of shifts.entries()) {
     if (s.end !== '24:00' && s.end <= s.start) throw new AppError('VALIDATION_FAILED', 422, `Shift ${i + 1} ends before it starts (overnight duty is two shifts).`, { in: 'body', field: `shifts/${i}` });
@@ -198,7 +199,7 @@ export async function putGridShifts(db: Database, principal: Principal, gridId: 
       // Serialise edits of one grid's week, then compare versions.
       await lockRoster(trx, gridCode);
       const current = rosterVersion(await listShifts(trx, gridCode));
-      if (current !== ifMatch) throw new AppError('VERSION_CONFLICT', 412, `The roster of ${gridCode} changed meanwhile (version ${current}).`, { ...IF_MATCH, current });
+      if (!ifMatchHolds(ifMatch, current)) throw new AppError('VERSION_CONFLICT', 412, `The roster of ${gridCode} changed meanwhile (version ${current}).`, { ...IF_MATCH, current });
       await replaceShifts(trx, gridCode, shifts);
     }),
   );
