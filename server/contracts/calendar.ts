@@ -4,9 +4,12 @@ export function isRealDate(year: number, month: number, day: number): boolean {
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
-/** Today in Asia/Shanghai (UTC+8 all year, no DST since 1991), YYYY-MM-DD: the business date in China. */
+/** Asia/Shanghai's offset from UTC: +8 h all year (no daylight saving since 1991), so a fixed offset is exact. */
+export const SHANGHAI_OFFSET_MS = 8 * 3_600_000;
+
+/** Today in Asia/Shanghai, YYYY-MM-DD: the business date in China. */
 export function shanghaiToday(now: Date = new Date()): string {
-  return new Date(now.getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
+  return new Date(now.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(0, 10);
 }
 
 const FIRST_STORABLE_MS = Date.parse('0001-01-01T00:00:00Z');

@@ -4,6 +4,7 @@
  * both agree over many grids and instants. Times: Asia/Shanghai is UTC+8 all year (no DST since 1991),
  * so local wall time is the instant plus 8 h.
  */
+import { SHANGHAI_OFFSET_MS } from '../../contracts/calendar';
 import { runAll, type Steps } from './dispatch-steps';
 import type { AssignmentRow, ExceptionRow, RosterSnapshot, ShiftRow, StaffRow } from './dispatch.repository';
 
@@ -19,7 +20,6 @@ export interface DutyCandidate {
   startedMs: number;
 }
 
-const SHANGHAI_OFFSET_MS = 8 * 3_600_000;
 const DAY_MS = 86_400_000;
 
 const ROLE_RANK: Record<string, number> = { full_time_worker: 0, grid_leader: 1, part_time_worker: 2 };

@@ -4,7 +4,7 @@
  * "overdue at the end" compares with the closing deadline as it stands now (extensions included).
  */
 import { sql, type RawBuilder } from 'kysely';
-import { isStorableInstant } from '../../contracts/calendar';
+import { isStorableInstant, SHANGHAI_OFFSET_MS } from '../../contracts/calendar';
 import type { DailyReportRow, KpiRow, MonthlyEventsReport } from '../../contracts/events';
 import type { Database } from '../../db/database';
 
@@ -32,7 +32,7 @@ function shanghaiMidnightMs(year: number, month: number, day: number): number {
   // setUTCFullYear, not Date.UTC or a 'YYYY-MM-DD' text: those misread years 0–99 or stop at 9999.
   const d = new Date(0);
   d.setUTCFullYear(year, month - 1, day);
-  return d.getTime() - 8 * 3_600_000;
+  return d.getTime() - SHANGHAI_OFFSET_MS;
 }
 
 /** [start, end) as ISO instants; undefined when a bound lies outside what PostgreSQL holds (years 0001–9999 UTC). */

@@ -3,8 +3,8 @@
  * a fixed offset is exact). Pure: the calendar comes from the database (event_work_periods,
  * event_calendar_days), the arithmetic happens here so it can be tested by hand.
  */
+import { SHANGHAI_OFFSET_MS } from '../../contracts/calendar';
 
-const OFFSET_MS = 8 * 3_600_000;
 const DAY_MS = 86_400_000;
 
 /** Minutes after local midnight, [start, end). */
@@ -53,11 +53,11 @@ export function addWorkingHours(start: Date, hours: number, cal: WorkingCalendar
   if (!weekWorks) throw new Error('the working calendar has no working periods');
   let remaining = Math.round(hours * 3_600_000);
   let cursor = start.getTime();
-  let day = Math.floor((cursor + OFFSET_MS) / DAY_MS);
+  let day = Math.floor((cursor + SHANGHAI_OFFSET_MS) / DAY_MS);
   for (;; day += 1) {
     for (const [s, e] of periodsOn(cal, day)) {
-      const periodEnd = day * DAY_MS + e * 60_000 - OFFSET_MS;
-      const from = Math.max(cursor, day * DAY_MS + s * 60_000 - OFFSET_MS);
+      const periodEnd = day * DAY_MS + e * 60_000 - SHANGHAI_OFFSET_MS;
+      const from = Math.max(cursor, day * DAY_MS + s * 60_000 - SHANGHAI_OFFSET_MS);
       if (from >= periodEnd) continue;
       const available = periodEnd - from;
       if (remaining <= available) return new Date(from + remaining);
