@@ -121,6 +121,10 @@ describe('grid editor in a real browser', () => {
     await page.waitForSelector('[data-testid="impact"]');
     expect(await page.getByTestId('impact').textContent()).toContain('将调整所属网格');
     await page.screenshot({ path: screenshotPath('editor-impact') });
+    // "publish now" and "cancel" are apart, not touching (UX review finding 14)
+    const confirmBox = await page.getByTestId('publish-confirm').boundingBox();
+    const cancelBox = await page.getByTestId('publish-cancel').boundingBox();
+    expect(cancelBox!.x - (confirmBox!.x + confirmBox!.width)).toBeGreaterThanOrEqual(10);
     seen = await revision();
     await page.getByTestId('publish-confirm').click();
     await expect.poll(revision, SLOW).toBeGreaterThan(seen);

@@ -378,10 +378,12 @@ export class Editor {
       }
       box.append(list);
     }
-    box.append(
+    const actions = el('div', 'actions impact-actions');
+    actions.append(
       button(t('editor.impact.confirm'), 'publish-confirm', () => void this.publish(), 'primary'),
       button(t('editor.impact.cancel'), 'publish-cancel', () => this.renderPublish(), 'link'),
     );
+    box.append(actions);
     root.replaceChildren(box);
   }
 
