@@ -227,6 +227,14 @@ describe('dispatch console in a real browser', () => {
     await expect.poll(() => page.getByTestId('dispatch-status').textContent()).toBe('该位置不在任何社区范围内');
     expect(await page.getByTestId('dispatch-file-open').count()).toBe(0);
     expect(await page.getByTestId('dispatch-grid').textContent()).toBe('无');
+
+    // an address that matches nothing, entered: said in place of the older result, which is gone
+    await page.getByTestId('dispatch-search').fill('火星基地九九九号');
+    await page.getByTestId('dispatch-search').press('Enter');
+    await expect.poll(() => page.getByTestId('dispatch-no-match').textContent()).toBe('没有与“火星基地九九九号”匹配的地址：请换个说法，或在地图上点选位置');
+    expect(await page.getByTestId('dispatch-status').count()).toBe(0);
+    expect(await page.getByTestId('dispatch-file-open').count()).toBe(0);
+    expect(new URL(page.url()).searchParams.get('lon')).toBeNull();
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -45,6 +45,15 @@ describe('grid editor in a real browser', () => {
     await page.waitForSelector('body[data-editor-revision]');
     await expect.poll(() => new URL(page.url()).searchParams.get('community'), SLOW).toBe(community);
     await page.screenshot({ path: screenshotPath('editor-published-layout') });
+    // a legend on the map says what the building colours and the grid tints mean (UX review finding 6)
+    const legend = page.getByTestId('editor-legend');
+    expect(await legend.locator('h4').allTextContents()).toEqual(['楼栋户数', '网格户数']);
+    expect(await legend.locator('li').allTextContents()).toEqual(['少于 3 户或未公开', '10', '40', '≥ 100', '在目标范围内', '偏少', '偏多', '未知']);
+    const legendBox = (await legend.boundingBox())!;
+    const mapArea = (await page.locator('#map').boundingBox())!;
+    expect(legendBox.x).toBeGreaterThanOrEqual(mapArea.x);
+    expect(legendBox.y + legendBox.height).toBeLessThanOrEqual(mapArea.y + mapArea.height);
+    expect(legendBox.y).toBeGreaterThanOrEqual(mapArea.y);
 
     // an empty draft
     const revision = async (): Promise<number> => Number(await page.evaluate(() => document.body.dataset.editorRevision ?? 0));
@@ -121,6 +130,10 @@ describe('grid editor in a real browser', () => {
     await page.waitForSelector('[data-testid="impact"]');
     expect(await page.getByTestId('impact').textContent()).toContain('将调整所属网格');
     await page.screenshot({ path: screenshotPath('editor-impact') });
+    // "publish now" and "cancel" are apart, not touching (UX review finding 14)
+    const confirmBox = await page.getByTestId('publish-confirm').boundingBox();
+    const cancelBox = await page.getByTestId('publish-cancel').boundingBox();
+    expect(cancelBox!.x - (confirmBox!.x + confirmBox!.width)).toBeGreaterThanOrEqual(10);
     seen = await revision();
     await page.getByTestId('publish-confirm').click();
     await expect.poll(revision, SLOW).toBeGreaterThan(seen);

@@ -8,6 +8,30 @@ import { fillSignInForm, useWebApp, watchProblems } from '../../server/test/web-
 describe('web app shell in a real browser', () => {
   const web = useWebApp();
 
+  it('labels each published grid once, with its name and (zoomed out) its community', async () => {
+    const page = await web.newPage();
+    const problems = watchProblems(page);
+    await page.goto(web.baseUrl);
+    await page.waitForSelector('body[data-map-loaded="true"]', { timeout: 30_000 });
+    await page.evaluate(() => window.wangge?.map.jumpTo({ zoom: 15 }));
+    const labels = (): Promise<Array<{ code: string; text: string }>> =>
+      page.evaluate(() =>
+        (window.wangge?.map.queryRenderedFeatures({ layers: ['grids-label'] }) ?? []).map((f) => ({
+          code: String(f.properties.code),
+          text: `${String(f.properties.name)} ${String(f.properties.community_name)}`,
+        })),
+      );
+    await expect.poll(async () => (await labels()).length, { timeout: 20_000 }).toBeGreaterThan(3);
+    await page.waitForFunction(() => window.wangge?.map.areTilesLoaded() === true);
+    const shown = await labels();
+    // Before: one label per tile a grid touched ("003 003 003"), each only the code's last 3 digits.
+    expect(shown.length).toBe(new Set(shown.map((l) => l.code)).size);
+    for (const l of shown) expect(l.text).toMatch(/^\S+ \S+社区$/);
+    const field = await page.evaluate(() => JSON.stringify(window.wangge?.map.getLayoutProperty('grids-label', 'text-field')));
+    expect(field).toContain('community_name');
+    expect(problems).toEqual([]);
+  });
+
   it('loads without signing in, draws the offline map from our own tiles, signs in, restores on reload, signs out', async () => {
     const page = await web.newPage();
     // The wrong-password attempt below is expected to be refused (and Chromium logs that refusal).

@@ -18,6 +18,12 @@ export interface TileLayerDefinition {
    * lon/lat (for the index-friendly && filter); `layoutId` selects a layout instead of the published ones.
    */
   rows(envelope4326: RawBuilder<unknown>, opts: { layoutId?: number; zoom: number }): RawBuilder<unknown>;
+  /**
+   * A second layer in the same tile with one label point per feature (ST_PointOnSurface), written only
+   * into the tile that holds the point: a polygon spanning four tiles is labelled once, not four times.
+   * Its attributes come from the same rows.
+   */
+  labels?: { id: string; description: string; fields: Record<string, 'String' | 'Number'> };
 }
 
 /**
@@ -48,9 +54,15 @@ export const TILE_LAYERS: Record<string, TileLayerDefinition> = {
     maxzoom: 20,
     versionKey: 'grids',
     fields: { id: 'Number', code: 'String', name: 'String', kind: 'String', community_code: 'String', layout_id: 'Number' },
+    // The community's name is for the labels: grids of neighbouring communities share names (第1网格).
+    labels: {
+      id: 'grid_labels',
+      description: 'One label point per grid (on its surface), in the tile that holds it; with the community name',
+      fields: { id: 'Number', code: 'String', name: 'String', community_code: 'String', community_name: 'String', layout_id: 'Number' },
+    },
     rows: (env, { layoutId }) => sql`
-      SELECT g.geom, g.id, g.code, g.name, g.kind, l.community_code, g.layout_id
-      FROM grids g JOIN layouts l ON l.id = g.layout_id
+      SELECT g.geom, g.id, g.code, g.name, g.kind, l.community_code, d.name AS community_name, g.layout_id
+      FROM grids g JOIN layouts l ON l.id = g.layout_id LEFT JOIN divisions d ON d.code = l.community_code
       WHERE ${layoutId === undefined ? sql`l.status = 'published'` : sql`g.layout_id = ${layoutId}`}
         AND g.geom && ${env}`,
   },
@@ -85,13 +97,28 @@ export function tileSql(layer: TileLayerDefinition, z: number, x: number, y: num
   const env3857 = sql`ST_TileEnvelope(${z}, ${x}, ${y})`;
   const env4326 = sql`ST_Transform(${env3857}, 4326)`;
   const columns = Object.keys(layer.fields).map((f) => sql.ref(`src.${f}`));
+  const rows = layer.rows(env4326, { zoom: z, ...(layoutId === undefined ? {} : { layoutId }) });
   // MATERIALIZED: otherwise the planner pushes `geom IS NOT NULL` down into the scan and PostgreSQL
   // computes ST_AsMVTGeom twice per feature, once for that filter and once for the output (EXPLAIN
   // VERBOSE shows both); clipping polygons is the expensive part, and tiles got about 15 % faster.
-  return sql<{ mvt: Buffer }>`
-    WITH src AS (${layer.rows(env4326, { zoom: z, ...(layoutId === undefined ? {} : { layoutId }) })}),
+  const mvt = sql`
+    WITH src AS (${rows}),
          mvtgeom AS MATERIALIZED (
            SELECT ST_AsMVTGeom(ST_Transform(src.geom, 3857), ${env3857}, 4096, 64, true) AS geom, ${sql.join(columns)}
-           FROM src)
+           FROM src)`;
+  if (!layer.labels) return sql<{ mvt: Buffer }>`${mvt}
     SELECT ST_AsMVT(mvtgeom, ${layer.id}, 4096, 'geom') AS mvt FROM mvtgeom WHERE geom IS NOT NULL`;
+  // Labels: the point is tested against the tile half-open (west and north edges in, east and south
+  // out), so a point on a tile edge still lands in exactly one tile. An MVT is a list of layers: the
+  // two encodings concatenated are one tile with both layers.
+  const labelColumns = Object.keys(layer.labels.fields).map((f) => sql.ref(`src.${f}`));
+  return sql<{ mvt: Buffer }>`${mvt},
+         labelpt AS (
+           SELECT ST_Transform(ST_PointOnSurface(src.geom), 3857) AS pt, ${sql.join(labelColumns)} FROM src),
+         labelgeom AS (
+           SELECT ST_AsMVTGeom(pt, ${env3857}, 4096, 0, false) AS geom, ${sql.join(Object.keys(layer.labels.fields).map((f) => sql.ref(`labelpt.${f}`)))}
+           FROM labelpt, (SELECT ${env3857} AS e) env
+           WHERE ST_X(pt) >= ST_XMin(env.e) AND ST_X(pt) < ST_XMax(env.e) AND ST_Y(pt) > ST_YMin(env.e) AND ST_Y(pt) <= ST_YMax(env.e))
+    SELECT COALESCE((SELECT ST_AsMVT(mvtgeom, ${layer.id}, 4096, 'geom') FROM mvtgeom WHERE geom IS NOT NULL), ''::bytea)
+        || COALESCE((SELECT ST_AsMVT(labelgeom, ${layer.labels.id}, 4096, 'geom') FROM labelgeom WHERE geom IS NOT NULL), ''::bytea) AS mvt`;
 }

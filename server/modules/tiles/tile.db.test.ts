@@ -43,6 +43,29 @@ describe('vector tiles built by PostGIS', () => {
     expect(divisions.map((d) => d.code).sort()).toEqual([COMMUNITY]);
   });
 
+  it('labels each grid once, in the one tile holding its label point, with its name and community', async () => {
+    // At zoom 17 (tiles of about 0.0027°) each 0.002° × 0.003° grid spans several tiles.
+    const z = 17;
+    const [x0, y0] = tileOf(113.5995, 34.7535, z);
+    const [x1, y1] = tileOf(113.6045, 34.7495, z);
+    const labels: Array<Record<string, unknown>> = [];
+    let gridPieces = 0;
+    for (let x = x0; x <= x1; x++) {
+      for (let y = y0; y <= y1; y++) {
+        const buf = (await t.inject(`/tiles/grids/${z}/${x}/${y}.mvt`)).rawPayload;
+        gridPieces += decode(buf, 'grids').length;
+        labels.push(...decode(buf, 'grid_labels'));
+      }
+    }
+    expect(gridPieces).toBeGreaterThan(2);
+    expect(labels.map((l) => l.code).sort()).toEqual([`${COMMUNITY}001`, `${COMMUNITY}002`]);
+    expect(labels.map((l) => l.name).sort()).toEqual(['第1网格', '第2网格']);
+    for (const l of labels) {
+      expect(l.community_name).toBe('示范社区');
+      expect(Object.keys(l).sort()).toEqual(['code', 'community_code', 'community_name', 'id', 'layout_id', 'name']);
+    }
+  });
+
   it('compresses as the client accepts (Brotli, gzip or none), and answers If-None-Match with 304', async () => {
     const plain = await t.inject(tileUrl('grids'));
     expect(plain.headers['content-encoding']).toBeUndefined();
@@ -102,6 +125,8 @@ describe('vector tiles built by PostGIS', () => {
     expect(doc.tilejson).toBe('3.0.0');
     expect(doc.tiles[0]).toMatch(/\/tiles\/grids\/\{z\}\/\{x\}\/\{y\}\.mvt$/);
     expect(doc.vector_layers[0]?.fields).toHaveProperty('code', 'String');
+    expect(doc.vector_layers.map((l) => l.id)).toEqual(['grids', 'grid_labels']);
+    expect(doc.vector_layers[1]?.fields).toHaveProperty('community_name', 'String');
     expect(doc.bounds[0]).toBeCloseTo(113.6, 5);
   });
 });

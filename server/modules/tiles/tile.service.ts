@@ -153,7 +153,10 @@ export class TileService {
       minzoom: layer.minzoom,
       maxzoom: layer.maxzoom,
       bounds: bounds ?? [-180, -85.0511, 180, 85.0511],
-      vector_layers: [{ id: layer.id, description: layer.description, minzoom: layer.minzoom, maxzoom: layer.maxzoom, fields: layer.fields }],
+      vector_layers: [
+        { id: layer.id, description: layer.description, minzoom: layer.minzoom, maxzoom: layer.maxzoom, fields: layer.fields },
+        ...(layer.labels ? [{ id: layer.labels.id, description: layer.labels.description, minzoom: layer.minzoom, maxzoom: layer.maxzoom, fields: layer.labels.fields }] : []),
+      ],
     };
   }
 }

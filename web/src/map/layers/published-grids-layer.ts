@@ -4,8 +4,17 @@
  * 10,000 grids and only the ones on screen are fetched. Labels need no glyph server: without a `glyphs`
  * URL MapLibre draws every character with the browser's own fonts.
  */
-import type { FilterSpecification, Map as MapLibreMap } from 'maplibre-gl';
+import type { ExpressionSpecification, FilterSpecification, Map as MapLibreMap } from 'maplibre-gl';
 import { LAYER_IDS, SOURCE_IDS } from '../ids';
+
+const GRID_NAME: ExpressionSpecification = ['case', ['!=', ['coalesce', ['get', 'name'], ''], ''], ['get', 'name'], ['slice', ['coalesce', ['get', 'code'], ''], 12]];
+const GRID_LABEL_TEXT: ExpressionSpecification = [
+  'step',
+  ['zoom'],
+  ['format', GRID_NAME, {}, '\n', {}, ['coalesce', ['get', 'community_name'], ''], { 'font-scale': 0.85 }],
+  16,
+  ['format', GRID_NAME, {}],
+];
 
 export class PublishedGridsLayer {
   private map: MapLibreMap | undefined;
@@ -21,13 +30,16 @@ export class PublishedGridsLayer {
       paint: { 'fill-color': ['match', ['get', 'kind'], 'dedicated', '#e3a857', '#6fa8dc'], 'fill-opacity': 0.22 },
     });
     map.addLayer({ id: LAYER_IDS.gridsLine, type: 'line', source: SOURCE_IDS.grids, 'source-layer': 'grids', paint: { 'line-color': '#1f4e79', 'line-width': 1.2 } });
+    // One point per grid (`grid_labels`, written only into the tile holding it), so a grid spanning four
+    // tiles is labelled once. The grid's name (第2网格; the last digits of its code if it has none), and
+    // below zoom 16 its community too: neighbouring communities' grids share names.
     map.addLayer({
       id: LAYER_IDS.gridsLabel,
       type: 'symbol',
       source: SOURCE_IDS.grids,
-      'source-layer': 'grids',
+      'source-layer': 'grid_labels',
       minzoom: 14,
-      layout: { 'text-field': ['slice', ['coalesce', ['get', 'code'], ''], 12], 'text-size': 11, 'text-allow-overlap': false },
+      layout: { 'text-field': GRID_LABEL_TEXT, 'text-size': 11, 'text-allow-overlap': false },
       paint: { 'text-color': '#1f4e79', 'text-halo-color': '#ffffff', 'text-halo-width': 1.2 },
     });
   }

@@ -10,14 +10,13 @@ import type { Map as MapLibreMap } from 'maplibre-gl';
 import { errorText } from '../../api/error-text';
 import { fetchAnalysis, type AnalysisCollection, type AnalysisUnit, type HotspotProperties, type UnitProperties } from '../../api/analysis';
 import { fetchKpis, fetchTaxonomy } from '../../api/events';
-import type { AnalysisWarning } from '@contracts/analysis';
 import { getLocale, localName, onLocaleChange, t, type MessageKey } from '../../i18n/i18n';
 import { download, el, field, option } from '../dispatch/dom';
 import type { View, ViewContext } from '../view';
 import { AnalysisLayers, stepColours } from './analysis-map';
 import { emergingLegend, hotspotLegend, quantileBreaks, rampLegend } from './legend';
 import { toCsv, type Column } from './table';
-import { warningText } from './warnings';
+import { analysisSummary } from './warnings';
 import './analysis.css';
 
 type Toggle = 'heatmap' | 'counts' | 'hotspots' | 'clusters' | 'emerging';
@@ -373,8 +372,6 @@ export function mountAnalysis(ctx: ViewContext): () => void {
     else paintStatus(key);
   }
 
-  const summaryText = (s: { events: number; n: number; warnings: AnalysisWarning[] }): string =>
-    [t('analysis.summary', { events: s.events, n: s.n }), ...s.warnings.map((w) => t('analysis.warning', { text: warningText(w) }))].join(' ');
 
   /** Fetch one layer (or the table's counts); a newer request for the same thing aborts the older. */
   async function load(key: Toggle | 'table'): Promise<void> {
@@ -398,8 +395,8 @@ export function mountAnalysis(ctx: ViewContext): () => void {
           const breaks = quantileBreaks(counts.features.map((f) => f.properties.count));
           layers.setData('counts', counts);
           layers.setPaint('analysis-counts-fill', 'fill-color', stepColours('count', breaks));
-          state.legends.counts = rampLegend(t('analysis.legend.counts'), breaks, (v) => String(Math.round(v)), 'analysis-legend-counts');
-          state.status.counts = { busy: false, text: summaryText(counts.summary) };
+          state.legends.counts = rampLegend(t('analysis.legend.counts'), breaks, (v) => String(Math.round(v)), 'analysis-legend-counts', true);
+          state.status.counts = { busy: false, text: analysisSummary(counts.summary) };
           root.dataset.counts = String(counts.features.length);
           setStatus('table', false);
           paintStatus('counts');
@@ -418,7 +415,7 @@ export function mountAnalysis(ctx: ViewContext): () => void {
           for (const f of res.features) bins.set(f.properties.bin, (bins.get(f.properties.bin) ?? 0) + 1);
           state.legends.hotspots = hotspotLegend(bins);
           root.dataset.hotspots = String(res.features.length);
-          setStatus('hotspots', false, summaryText(res.summary));
+          setStatus('hotspots', false, analysisSummary(res.summary));
           renderTable();
           break;
         }
@@ -428,7 +425,7 @@ export function mountAnalysis(ctx: ViewContext): () => void {
           layers.setData('clusters', res);
           state.legends.clusters = el('div', { class: 'wg-legend', testid: 'analysis-legend-clusters' }, el('h4', { text: t('analysis.legend.clusters', { ...CLUSTERS, n: res.features.length }) }));
           root.dataset.clusters = String(res.features.length);
-          setStatus('clusters', false, summaryText(res.summary));
+          setStatus('clusters', false, analysisSummary(res.summary));
           break;
         }
         case 'emerging': {
@@ -440,7 +437,7 @@ export function mountAnalysis(ctx: ViewContext): () => void {
           for (const f of res.features) classes.set(f.properties.category, (classes.get(f.properties.category) ?? 0) + 1);
           state.legends.emerging = emergingLegend(classes, slices);
           root.dataset.emerging = String(res.features.length);
-          setStatus('emerging', false, summaryText(res.summary));
+          setStatus('emerging', false, analysisSummary(res.summary));
           break;
         }
         case 'heatmap': {

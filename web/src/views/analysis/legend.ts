@@ -45,12 +45,24 @@ export function quantileBreaks(values: readonly number[], classes = CHOROPLETH_C
   return breaks.slice(0, classes - 1);
 }
 
-export function rampLegend(title: string, breaks: readonly number[], format: (v: number) => string, testid: string): HTMLElement {
-  const ul = el('ul', { class: 'wg-legend-list' });
+/**
+ * The classes' texts. A class runs from its break up to, not including, the next (the map's `step`), so
+ * for counts 0, 3 it is "0 – 2" and "≥ 3", not "0 – 3" and "≥ 3" (3 in both); a class of one count is
+ * that count. Other values (densities) say where the class stops: "0 – < 0.52".
+ */
+export function binLabels(breaks: readonly number[], format: (v: number) => string, integers: boolean): string[] {
   const bounds = [0, ...breaks];
-  bounds.forEach((lo, i) => {
+  return bounds.map((lo, i) => {
     const hi = bounds[i + 1];
-    const text = hi === undefined ? `≥ ${format(lo)}` : `${format(lo)} – ${format(hi)}`;
+    if (hi === undefined) return `≥ ${format(lo)}`;
+    if (!integers) return `${format(lo)} – < ${format(hi)}`;
+    return hi - 1 <= lo ? format(lo) : `${format(lo)} – ${format(hi - 1)}`;
+  });
+}
+
+export function rampLegend(title: string, breaks: readonly number[], format: (v: number) => string, testid: string, integers = false): HTMLElement {
+  const ul = el('ul', { class: 'wg-legend-list' });
+  binLabels(breaks, format, integers).forEach((text, i) => {
     ul.append(swatchRow(CHOROPLETH_COLOURS[Math.min(i, CHOROPLETH_COLOURS.length - 1)] ?? '#ccc', text));
   });
   return el('div', { class: 'wg-legend', testid }, el('h4', { text: title }), ul);

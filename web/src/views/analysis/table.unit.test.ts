@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toCsv, type Column } from './table';
-import { quantileBreaks } from './legend';
+import { binLabels, quantileBreaks } from './legend';
 
 interface R {
   unit: string;
@@ -35,5 +35,15 @@ describe('choropleth breaks', () => {
     for (let i = 1; i < b.length; i++) expect(b[i]!).toBeGreaterThan(b[i - 1]!);
     expect(quantileBreaks([0, 0])).toEqual([]);
     expect(quantileBreaks([7, 7, 7])).toEqual([7]);
+  });
+});
+
+describe('legend classes', () => {
+  it('do not overlap: a count sits in one class only (the map steps at each break)', () => {
+    const n = (v: number): string => String(v);
+    expect(binLabels([3], n, true)).toEqual(['0 – 2', '≥ 3']);
+    expect(binLabels([1, 2, 5], n, true)).toEqual(['0', '1', '2 – 4', '≥ 5']);
+    expect(binLabels([], n, true)).toEqual(['≥ 0']);
+    expect(binLabels([0.5, 1.2], n, false)).toEqual(['0 – < 0.5', '0.5 – < 1.2', '≥ 1.2']);
   });
 });

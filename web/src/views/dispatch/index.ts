@@ -56,6 +56,8 @@ interface State {
   action: { name: string; error: string | null; busy: boolean; staff: Array<{ id: number; label: string }> } | null;
   suggestions: DispatchAddressCandidate[] | null;
   suggestIndex: number;
+  /** The address searched with Enter that matched nothing (shown instead of an older result). */
+  noMatch: string | null;
 }
 
 export function mountDispatch(ctx: ViewContext): () => void {
@@ -79,6 +81,7 @@ export function mountDispatch(ctx: ViewContext): () => void {
     action: null,
     suggestions: null,
     suggestIndex: -1,
+    noMatch: null,
   };
   let disposed = false;
   let lookupSeq = 0;
@@ -157,6 +160,7 @@ export function mountDispatch(ctx: ViewContext): () => void {
     resultBox.replaceChildren();
     if (state.lookupBusy) resultBox.append(el('p', { class: 'wg-muted', text: t('dispatch.result.loading') }));
     if (state.lookupError) resultBox.append(el('p', { class: 'wg-error', text: t('dispatch.error', { message: state.lookupError }) }));
+    if (state.noMatch !== null) resultBox.append(el('p', { class: 'wg-warning', testid: 'dispatch-no-match', text: t('dispatch.search.noMatch', { query: state.noMatch }) }));
     const r = state.lookup;
     if (!r) return;
     const statusText =
@@ -492,6 +496,7 @@ export function mountDispatch(ctx: ViewContext): () => void {
     const seq = ++lookupSeq;
     state.lookupBusy = true;
     state.lookupError = null;
+    state.noMatch = null;
     state.filing = null;
     layers.showPoint([lon, lat]);
     renderResult();
@@ -559,12 +564,56 @@ export function mountDispatch(ctx: ViewContext): () => void {
     void runLookup(c.lon, c.lat);
   }
 
+  /**
+   * Enter with no suggestion to pick (none matched, or the list is not in yet): search now; the first
+   * match is looked up, and no match says so in place of the previous result, which was about another
+   * place (a dispatcher must not file against it thinking it is the address just typed).
+   */
+  async function searchNow(): Promise<void> {
+    const q = search.value.trim();
+    if (q.length < 2) return;
+    clearTimeout(suggestTimer);
+    suggestAbort?.abort();
+    const abort = new AbortController();
+    suggestAbort = abort;
+    try {
+      const answer = await lookupAddress(token, q, abort.signal);
+      if (disposed || abort.signal.aborted) return;
+      const first = answer.candidates[0];
+      if (first) {
+        pickSuggestion(first);
+        return;
+      }
+      lookupSeq++; // a lookup still on its way is about an older place
+      state.lookup = null;
+      state.lookupBusy = false;
+      state.lookupError = null;
+      state.filing = null;
+      state.noMatch = q;
+      layers.showPoint(null);
+      layers.showGrid(null);
+      url.set({ lon: null, lat: null });
+      root.dataset.lookup = 'no-match';
+      renderResult();
+      renderFile();
+    } catch (err) {
+      if (disposed || abort.signal.aborted) return;
+      state.lookupError = errorText(err);
+      renderResult();
+    }
+  }
+
   search.addEventListener('input', scheduleSuggest);
   search.addEventListener('keydown', (ev) => {
     const list = state.suggestions;
     if (ev.key === 'Escape') {
       state.suggestions = null;
       renderSuggestions();
+      return;
+    }
+    if (ev.key === 'Enter' && (!list || list.length === 0)) {
+      ev.preventDefault();
+      void searchNow();
       return;
     }
     if (!list || list.length === 0) return;

@@ -23,6 +23,16 @@ const L = {
 } as const;
 export const EDITOR_LAYER_IDS = L;
 
+/** Building fill by number of households (interpolated between these stops); also the map legend's. */
+export const HOUSEHOLD_COLOURS: ReadonlyArray<readonly [number, string]> = [
+  [0, '#e8e4dc'],
+  [10, '#f4c27a'],
+  [40, '#e07b39'],
+  [100, '#9c2f12'],
+];
+/** Grid tint by household balance; also the map legend's (and the balance bars', editor.css). */
+export const BALANCE_COLOURS = { ok: '#27ae60', under: '#f1c40f', over: '#e74c3c', unknown: '#95a5a6' } as const;
+
 const empty: FeatureCollection = { type: 'FeatureCollection', features: [] };
 
 /** Properties the grid layers read: `status` is the household balance (ok/under/over/unknown). */
@@ -46,12 +56,12 @@ export class EditorLayers {
         source: SOURCE_IDS.buildings,
         'source-layer': 'buildings',
         paint: {
-          'fill-color': ['interpolate', ['linear'], ['coalesce', ['get', 'households'], 0], 0, '#e8e4dc', 10, '#f4c27a', 40, '#e07b39', 100, '#9c2f12'],
+          'fill-color': ['interpolate', ['linear'], ['coalesce', ['get', 'households'], 0], ...HOUSEHOLD_COLOURS.flat()],
           'fill-outline-color': '#8c8477',
         },
       });
     }
-    map.addLayer({ id: L.gridsFill, type: 'fill', source: S.grids, paint: { 'fill-color': ['match', ['get', 'status'], 'under', '#f1c40f', 'over', '#e74c3c', 'ok', '#27ae60', '#95a5a6'], 'fill-opacity': 0.18 } });
+    map.addLayer({ id: L.gridsFill, type: 'fill', source: S.grids, paint: { 'fill-color': ['match', ['get', 'status'], 'under', BALANCE_COLOURS.under, 'over', BALANCE_COLOURS.over, 'ok', BALANCE_COLOURS.ok, BALANCE_COLOURS.unknown], 'fill-opacity': 0.18 } });
     map.addLayer({ id: L.gridsLine, type: 'line', source: S.grids, paint: { 'line-color': '#1f4e79', 'line-width': 1.5 } });
     map.addLayer({
       id: L.selected,

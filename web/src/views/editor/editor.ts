@@ -26,6 +26,7 @@ import { button, el } from '../../ui/dom';
 import type { ViewContext } from '../view';
 import { renderBalance } from './balance-panel';
 import { mountDivisionPicker } from './division-picker';
+import { editorMapLegend } from './map-legend';
 import { EDITOR_LAYER_IDS, EditorLayers, type EditorGridProperties } from './editor-layers';
 import { EditHistory, inputOf, type EditStep } from './history';
 import { renderValidation } from './validation-panel';
@@ -62,6 +63,7 @@ export class Editor {
   private revision = 0;
   private snapTargets: SnapTargets = [];
   private boxZoomWasEnabled = true;
+  private readonly legend: HTMLElement;
   private readonly ui: Record<'layouts' | 'tools' | 'message' | 'validation' | 'balance' | 'publish', HTMLElement>;
 
   constructor(private readonly ctx: ViewContext) {
@@ -76,6 +78,8 @@ export class Editor {
     ctx.panel.append(picker, this.ui.layouts, this.ui.tools, this.ui.message, this.ui.publish, this.ui.validation, this.ui.balance);
 
     this.layers.add(ctx.map);
+    this.legend = editorMapLegend();
+    ctx.map.getContainer().append(this.legend);
     this.draw.add(ctx.map, {
       snapTargets: () => this.snapTargets,
       onPolygon: () => {
@@ -102,6 +106,7 @@ export class Editor {
     document.removeEventListener('keydown', this.onKey);
     this.draw.remove();
     this.layers.remove();
+    this.legend.remove();
     hidePublishedGridsOf(this.ctx.map, null);
     delete document.body.dataset.editorRevision;
   }
@@ -378,10 +383,12 @@ export class Editor {
       }
       box.append(list);
     }
-    box.append(
+    const actions = el('div', 'actions impact-actions');
+    actions.append(
       button(t('editor.impact.confirm'), 'publish-confirm', () => void this.publish(), 'primary'),
       button(t('editor.impact.cancel'), 'publish-cancel', () => this.renderPublish(), 'link'),
     );
+    box.append(actions);
     root.replaceChildren(box);
   }
 

@@ -25,7 +25,7 @@ export function renderValidation(root: HTMLElement, report: LayoutValidationRepo
     const item = el('li', `problem ${problem.severity}`);
     item.dataset.testid = `problem-${problem.kind}`;
     item.dataset.index = String(i);
-    const text = button(`${t(problem.severity === 'error' ? 'editor.problem.error' : 'editor.problem.warning')} · ${describe(problem)}`, `show-problem-${i}`, () => handlers.onShow(problem), 'link');
+    const text = button(`${t(problem.severity === 'error' ? 'editor.problem.error' : 'editor.problem.warning')} · ${describeProblem(problem)}`, `show-problem-${i}`, () => handlers.onShow(problem), 'link');
     item.append(text);
     if (problem.kind === 'outside' && handlers.onClip && problem.gridIds[0] !== undefined) {
       const gridId = problem.gridIds[0];
@@ -39,7 +39,8 @@ export function renderValidation(root: HTMLElement, report: LayoutValidationRepo
   root.append(list);
 }
 
-function describe(p: LayoutProblem): string {
+/** One problem in words, e.g. "Too many households: 001, 564 households". */
+export function describeProblem(p: LayoutProblem): string {
   const codes = p.gridCodes.map((c, i) => (c ? c.slice(-3) : `#${p.gridIds[i]}`)).join(t('list.separator'));
   switch (p.kind) {
     case 'overlap':
