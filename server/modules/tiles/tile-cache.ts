@@ -149,14 +149,25 @@ export class TileCache {
     for (const [layer, version] of versions) this.bump(layer, version);
   }
 
-  /** A layer changed: forget its tiles. */
+  /** A layer's data changed: forget every tile that depends on it. */
   bump(layer: string, version?: number): void {
     this.versions.set(layer, version ?? (this.versions.get(layer) ?? 0) + 1);
-    for (const [key, entry] of this.entries) if (key.startsWith(`${layer}|`)) this.remove(entry);
+    const part = `${layer}:`;
+    for (const [key, entry] of this.entries) {
+      const versions = key.slice(0, key.indexOf('|'));
+      if (versions.split(',').some((v) => v.startsWith(part))) this.remove(entry);
+    }
   }
 
-  key(versionKey: string, tileKey: string): string {
-    return `${versionKey}|${this.versions.get(versionKey) ?? 0}|${tileKey}`;
+  /**
+   * The cache key of a tile made from the data of `dependsOn` (data_versions layers, e.g. a grid tile
+   * that also carries its community's name: grids and divisions): their current versions, then the
+   * tile's own key. A change to any of them gives new keys, and `bump` drops the old entries.
+   */
+  key(dependsOn: readonly string[], tileKey: string): string {
+    let versions = '';
+    for (const layer of dependsOn) versions += `${versions === '' ? '' : ','}${layer}:${this.versions.get(layer) ?? 0}`;
+    return `${versions}|${tileKey}`;
   }
 
   get(key: string): CachedTile | undefined {

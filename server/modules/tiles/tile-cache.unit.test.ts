@@ -52,14 +52,31 @@ describe('tile cache', () => {
 
   it('a bumped layer forgets its tiles and changes its keys; other layers keep theirs', () => {
     const cache = liveCache(100);
-    const gridKey = cache.key('grids', 'grids//15/1/2');
-    const roadKey = cache.key('roads', 'roads//15/1/2');
+    const gridKey = cache.key(['grids'], 'grids//15/1/2');
+    const roadKey = cache.key(['roads'], 'roads//15/1/2');
     cache.set(gridKey, tile('g'));
     cache.set(roadKey, tile('r'));
     cache.bump('grids');
     expect(cache.get(gridKey)).toBeUndefined();
-    expect(cache.key('grids', 'grids//15/1/2')).not.toBe(gridKey);
+    expect(cache.key(['grids'], 'grids//15/1/2')).not.toBe(gridKey);
     expect(cache.get(roadKey)?.raw.toString()).toBe('r');
+  });
+
+  it('a tile made from two layers is forgotten when either changes', () => {
+    const cache = liveCache(100);
+    const gridKey = cache.key(['grids', 'divisions'], 'grids//15/1/2');
+    const roadKey = cache.key(['roads'], 'roads//15/1/2');
+    cache.set(gridKey, tile('g'));
+    cache.set(roadKey, tile('r'));
+    cache.bump('divisions');
+    expect(cache.get(gridKey)).toBeUndefined();
+    expect(cache.get(roadKey)?.raw.toString()).toBe('r');
+    const again = cache.key(['grids', 'divisions'], 'grids//15/1/2');
+    expect(again).not.toBe(gridKey);
+    cache.set(again, tile('g2'));
+    cache.bump('grids');
+    expect(cache.get(again)).toBeUndefined();
+    expect(cache.size).toBe(1);
   });
 
   it('serves nothing and stores nothing while not live', () => {
@@ -143,11 +160,11 @@ describe('tile cache', () => {
     cache.set('buildings|0|huge', tile('x'.repeat(101)));
     expect(cache.size).toBe(0);
     expect(cache.bytes).toBe(0);
-    cache.set('grids|0|a', tile('a'.repeat(40)));
-    cache.set('roads|0|b', tile('b'.repeat(40)));
+    cache.set(cache.key(['grids'], 'a'), tile('a'.repeat(40)));
+    cache.set(cache.key(['roads'], 'b'), tile('b'.repeat(40)));
     cache.bump('grids');
     expect(cache.bytes).toBe(40);
-    cache.set('roads|0|b', tile('b'.repeat(30)));
+    cache.set(cache.key(['roads'], 'b'), tile('b'.repeat(30)));
     expect(cache.bytes).toBe(30);
     cache.setLive(false);
     expect(cache.bytes).toBe(0);

@@ -9,8 +9,11 @@ export interface TileLayerDefinition {
   description: string;
   minzoom: number;
   maxzoom: number;
-  /** Version channel (data_versions.layer) whose change invalidates this layer's tiles. */
-  versionKey: string;
+  /**
+   * The data_versions layers whose change invalidates this layer's tiles: its own data, and any table it
+   * joins for attributes (a stale name after an edit is a stale tile too).
+   */
+  dependsOn: readonly string[];
   /** Attribute names and their MVT types, for TileJSON's vector_layers. */
   fields: Record<string, 'String' | 'Number'>;
   /**
@@ -39,7 +42,7 @@ export const TILE_LAYERS: Record<string, TileLayerDefinition> = {
     description: 'District, street and community boundaries (区, 街道, 社区)',
     minzoom: 6,
     maxzoom: 18,
-    versionKey: 'divisions',
+    dependsOn: ['divisions'],
     fields: { code: 'String', name: 'String', level: 'String' },
     // Communities only when they are big enough on screen to matter.
     rows: (env, { zoom }) => sql`
@@ -52,7 +55,8 @@ export const TILE_LAYERS: Record<string, TileLayerDefinition> = {
     description: 'Grids (网格) of the published layouts, or of one layout with ?layout=',
     minzoom: 10,
     maxzoom: 20,
-    versionKey: 'grids',
+    // The label carries the community's name (divisions).
+    dependsOn: ['grids', 'divisions'],
     fields: { id: 'Number', code: 'String', name: 'String', kind: 'String', community_code: 'String', layout_id: 'Number' },
     // The community's name is for the labels: grids of neighbouring communities share names (第1网格).
     labels: {
@@ -71,7 +75,7 @@ export const TILE_LAYERS: Record<string, TileLayerDefinition> = {
     description: `Building footprints with their number of households when it is ${HOUSEHOLDS_SHOWN_FROM} or more (a count only: households and people never go into tiles)`,
     minzoom: 14,
     maxzoom: 20,
-    versionKey: 'buildings',
+    dependsOn: ['buildings'],
     fields: { code: 'String', name: 'String', address: 'String', use: 'String', floors: 'Number', community_code: 'String', grid_code: 'String', households: 'Number' },
     rows: (env) => sql`
       SELECT b.geom, b.code, b.name, b.address, b.use, b.floors, b.community_code, b.grid_code,
@@ -83,7 +87,7 @@ export const TILE_LAYERS: Record<string, TileLayerDefinition> = {
     description: 'Named roads',
     minzoom: 10,
     maxzoom: 20,
-    versionKey: 'roads',
+    dependsOn: ['roads'],
     fields: { code: 'String', name: 'String', kind: 'String' },
     rows: (env) => sql`SELECT r.geom, r.code, r.name, r.kind FROM roads r WHERE r.geom && ${env}`,
   },

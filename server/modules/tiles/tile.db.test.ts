@@ -110,6 +110,16 @@ describe('vector tiles built by PostGIS', () => {
       .toEqual(['改名网格', '第2网格']);
   });
 
+  it('renaming a community changes the grid labels at once (grid tiles carry the community name)', async () => {
+    const labels = async (): Promise<string[]> => [...new Set(decode((await t.inject(tileUrl('grids'))).rawPayload, 'grid_labels').map((f) => String(f.community_name)))];
+    const [before] = await labels();
+    expect(before).toBeTruthy();
+    await sql`UPDATE divisions SET name = '新名社区' WHERE code = ${COMMUNITY}`.execute(t.tdb.db);
+    await expect.poll(labels, { timeout: 2_000, interval: 50 }).toEqual(['新名社区']);
+    await sql`UPDATE divisions SET name = ${before ?? ''} WHERE code = ${COMMUNITY}`.execute(t.tdb.db);
+    await expect.poll(labels, { timeout: 2_000, interval: 50 }).toEqual([before]);
+  });
+
   it('serves a published history layout by id, and refuses drafts, bad addresses and unknown layers', async () => {
     const byId = decode((await t.inject(`${tileUrl('grids')}?layout=${layoutId}`)).rawPayload, 'grids');
     expect(byId).toHaveLength(2);

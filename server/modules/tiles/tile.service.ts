@@ -29,6 +29,9 @@ export interface EventTileQuery {
  */
 const OVERDUE_FRESHNESS_MS = 60_000;
 
+/** Event tiles carry events only (their sub-type code, state and times). */
+const EVENT_TILE_DEPENDS_ON = ['events'] as const;
+
 
 export function requireLayer(id: string): TileLayerDefinition {
   const layer = TILE_LAYERS[id];
@@ -81,7 +84,7 @@ export class TileService {
     const layer = requireLayer(layerId);
     checkTileAddress(z, x, y);
     if (layoutId !== undefined) return this.layoutTile(layer, z, x, y, layoutId);
-    const key = this.cache.key(layer.versionKey, `${layer.id}//${z}/${x}/${y}`);
+    const key = this.cache.key(layer.dependsOn, `${layer.id}//${z}/${x}/${y}`);
     return this.cache.get(key) ?? this.render(key, () => renderTile(this.db, layer, z, x, y));
   }
 
@@ -89,7 +92,7 @@ export class TileService {
   private async layoutTile(layer: TileLayerDefinition, z: number, x: number, y: number, layoutId: number): Promise<CachedTile> {
     if (layer.id !== 'grids') throw new AppError('VALIDATION_FAILED', 400, 'Only the grids layer takes ?layout=.', { in: 'querystring', field: 'layout' });
     if (!(await isTileableLayout(this.db, layoutId))) throw new AppError('LAYOUT_NOT_FOUND', 404, `Layout ${layoutId} is not a published or archived layout.`, { in: 'querystring', field: 'layout', layoutId });
-    const key = this.cache.key(layer.versionKey, `${layer.id}/${layoutId}/${z}/${x}/${y}`);
+    const key = this.cache.key(layer.dependsOn, `${layer.id}/${layoutId}/${z}/${x}/${y}`);
     return this.cache.get(key) ?? this.render(key, () => renderTile(this.db, layer, z, x, y, layoutId));
   }
 
@@ -117,7 +120,7 @@ export class TileService {
     const filter: EventTileFilter = unfiltered ? { scopePrefixes: principal.scope.all ? null : principal.scope.prefixes } : eventTileFilter(principal, q);
     const queryKey = unfiltered ? '' : [filter.category ?? '', filter.states?.join(',') ?? '', filter.from?.toISOString() ?? '', filter.to?.toISOString() ?? ''].join(';');
     const minute = Math.floor(Date.now() / OVERDUE_FRESHNESS_MS);
-    const key = this.cache.key('events', `events/${minute}/${scopeKeyOf(principal.scope)}/${queryKey}/${z}/${x}/${y}`);
+    const key = this.cache.key(EVENT_TILE_DEPENDS_ON, `events/${minute}/${scopeKeyOf(principal.scope)}/${queryKey}/${z}/${x}/${y}`);
     return this.cache.get(key) ?? this.render(key, () => renderEventTile(this.db, z, x, y, filter));
   }
 
