@@ -5,7 +5,7 @@
  * The server is the dispatch route (its service following PostgreSQL's announcements, as in the app).
  * Refreshes are caused the way production causes them — by SQL that fires the triggers: a roster change
  * (an UPDATE of one staff row → `wangge_roster_changed`) and a layout publish (a published grid renamed
- * → `wangge_data_changed` 'grids', then `pg_notify('wangge_layout_published')` as layout.repository does).
+ * → `wangge_data_changed` 'grids', as a publish announces it since migration 0028).
  * It uses only the service's public API, so the same script measures older code (a worktree of `main`).
  *
  * 1. Idle: each kind of refresh 8 times; the longest event-loop stall (perf_hooks monitorEventLoopDelay,
@@ -67,7 +67,6 @@ runCli(async () => {
       else {
         // A published grid renamed (back and forth), so the published grids really change.
         await handle.pool.query(`UPDATE grids SET name = CASE WHEN name LIKE '%′' THEN left(name, -1) ELSE name || '′' END WHERE id = (SELECT min(id) FROM grids WHERE layout_id = $1)`, [target.layout]);
-        await handle.pool.query(`SELECT pg_notify('wangge_layout_published', $1)`, [JSON.stringify({ communityCode: target.community, layoutId: target.layout })]);
       }
     };
     /** Resolves after the next completed rebuild (onRefresh fires once coalesced rebuilds are done). */

@@ -281,7 +281,6 @@ describe('during a rebuild', () => {
         await sql`UPDATE layouts SET status = 'archived', effective_to = '2025-05-01T00:00:00+08:00' WHERE status = 'published' AND community_code = ${community}`.execute(trx);
         const { rows } = await sql<{ id: number }>`INSERT INTO layouts (community_code, status, effective_from, published_at) VALUES (${community}, 'published', '2025-05-01T00:00:00+08:00', now()) RETURNING id`.execute(trx);
         await sql`INSERT INTO grids (layout_id, code, name, geom) SELECT ${rows[0]!.id}, ${mergedCode}, '合并网格', geom FROM divisions WHERE code = ${community}`.execute(trx);
-        await sql`SELECT pg_notify('wangge_layout_published', ${JSON.stringify({ communityCode: community, layoutId: rows[0]!.id })})`.execute(trx);
       });
       // Every turn of the event loop until the rebuild (and any rebuild coalesced after it) is done.
       let turns = 0;
@@ -293,8 +292,7 @@ describe('during a rebuild', () => {
         await new Promise((r) => setImmediate(r));
       }
       await rebuilt;
-      // One read and rebuild of the grids (the publish's `wangge_layout_published` is not listened to:
-      // its `wangge_data_changed` 'grids' covers it).
+      // One read and rebuild of the grids (the publish's `wangge_data_changed` 'grids').
       expect(reports.filter((r) => r.read.includes('grids'))).toHaveLength(1);
       const gridRebuilds = reports.filter((r) => r.rebuilt.length > 0);
       expect(gridRebuilds.map((r) => r.rebuilt)).toEqual([['grids']]);

@@ -307,7 +307,6 @@ describe('layout changes', () => {
       await sql`UPDATE layouts SET status = 'archived', effective_to = ${switchAt} WHERE status = 'published' AND community_code = ${COMMUNITY}`.execute(trx);
       const { rows } = await sql<{ id: number }>`INSERT INTO layouts (community_code, status, effective_from, published_at) VALUES (${COMMUNITY}, 'published', ${switchAt}, now()) RETURNING id`.execute(trx);
       await sql`INSERT INTO grids (layout_id, code, name, geom) VALUES (${rows[0]!.id}, ${`${COMMUNITY}003`}, '合并网格', ST_SetSRID(ST_GeomFromGeoJSON(${JSON.stringify(rect(113.6, 34.75, 113.604, 34.753))}), 4326))`.execute(trx);
-      await sql`SELECT pg_notify('wangge_layout_published', ${JSON.stringify({ communityCode: COMMUNITY, layoutId: rows[0]!.id })})`.execute(trx);
     });
     await waitFor(async () => (await lookup(`lon=${IN_G2[0]}&lat=${IN_G2[1]}`)).body.grid?.code === `${COMMUNITY}003`, 1_000);
     const elapsed = Date.now() - published;

@@ -7,8 +7,7 @@
  * rebuilds the grid layer (geometries, flatbush, coverage raster), `wangge_data_changed` 'divisions'
  * the division layer, and `wangge_roster_changed` (staff, assignments, shifts, exceptions; migration
  * 0010) the roster alone. 'grids' is announced, and its data version bumped, by every statement that
- * changes a layout or grid other than a draft's — a publish too, in its transaction (migration 0028;
- * `wangge_layout_published` is not needed besides) — and by none that changes only drafts, which
+ * changes a layout or grid other than a draft's — a publish too, in its transaction (migration 0028) — and by none that changes only drafts, which
  * planners save on every vertex drag. Before reading the published grids again, a rebuild reads that
  * version (one row): when it is the one the grid layer was read at, nothing the layer holds has changed
  * and the grids are not read (an announcement a read already covered, say; or the reload once a second

@@ -95,11 +95,6 @@ export async function switchPublishedLayout(db: Database, communityCode: string,
   return t;
 }
 
-/** Tell other server processes (dispatch caches) that a community's layout changed. */
-export async function notifyLayoutPublished(db: Database, communityCode: string, layoutId: number): Promise<void> {
-  await sql`SELECT pg_notify('wangge_layout_published', ${JSON.stringify({ communityCode, layoutId })})`.execute(db);
-}
-
 export async function listCodableGrids(db: Database, layoutId: number): Promise<CodableGrid[]> {
   const { rows } = await sql<{ id: number; code: string | null; x: number; y: number; minx: number; miny: number; maxx: number; maxy: number }>`
     SELECT id, code, ST_X(p) AS x, ST_Y(p) AS y, ST_XMin(geom) AS minx, ST_YMin(geom) AS miny, ST_XMax(geom) AS maxx, ST_YMax(geom) AS maxy

@@ -28,7 +28,6 @@ import {
   listCodableGrids,
   listLayouts,
   lockCommunityForPublish,
-  notifyLayoutPublished,
   setGridCodes,
   switchPublishedLayout,
 } from './layout.repository';
@@ -245,7 +244,6 @@ export async function publishLayout(db: Database, id: number, opts: { strict?: b
     await switchPublishedLayout(trx, layout.communityCode, id);
     // Buildings, households, residents and organisations follow the new grids in the same transaction.
     const rederived = await rederiveCommunity(trx, layout.communityCode, id);
-    await notifyLayoutPublished(trx, layout.communityCode, id);
     await writeAudit(trx, {
       actor: opts.actor ?? SYSTEM_ACTOR,
       action: 'layout.publish',
