@@ -6,16 +6,17 @@
 import * as analysis from '../views/analysis/messages';
 import * as dispatch from '../views/dispatch/messages';
 import * as editor from '../views/editor/messages';
+import * as mygrids from '../views/mygrids/messages';
 import { en } from './en';
 import { zhCN } from './zh-CN';
 
 export type Locale = 'zh-CN' | 'en';
 
-const zhCatalog = { ...zhCN, ...editor.zhCN, ...dispatch.zhCN, ...analysis.zhCN };
+const zhCatalog = { ...zhCN, ...editor.zhCN, ...dispatch.zhCN, ...analysis.zhCN, ...mygrids.zhCN };
 export type MessageKey = keyof typeof zhCatalog;
 const catalogs: Record<Locale, Record<MessageKey, string>> = {
   'zh-CN': zhCatalog,
-  en: { ...en, ...editor.en, ...dispatch.en, ...analysis.en },
+  en: { ...en, ...editor.en, ...dispatch.en, ...analysis.en, ...mygrids.en },
 };
 let current: Locale = 'zh-CN';
 const listeners = new Set<() => void>();
