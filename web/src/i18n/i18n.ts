@@ -4,18 +4,20 @@
  * own message file (views/<id>/messages.ts), so views add texts without touching each other's files.
  */
 import * as analysis from '../views/analysis/messages';
+import * as audit from '../views/audit/messages';
 import * as dispatch from '../views/dispatch/messages';
 import * as editor from '../views/editor/messages';
+import * as mygrids from '../views/mygrids/messages';
 import { en } from './en';
 import { zhCN } from './zh-CN';
 
 export type Locale = 'zh-CN' | 'en';
 
-const zhCatalog = { ...zhCN, ...editor.zhCN, ...dispatch.zhCN, ...analysis.zhCN };
+const zhCatalog = { ...zhCN, ...editor.zhCN, ...dispatch.zhCN, ...analysis.zhCN, ...mygrids.zhCN, ...audit.zhCN };
 export type MessageKey = keyof typeof zhCatalog;
 const catalogs: Record<Locale, Record<MessageKey, string>> = {
   'zh-CN': zhCatalog,
-  en: { ...en, ...editor.en, ...dispatch.en, ...analysis.en },
+  en: { ...en, ...editor.en, ...dispatch.en, ...analysis.en, ...mygrids.en, ...audit.en },
 };
 let current: Locale = 'zh-CN';
 const listeners = new Set<() => void>();

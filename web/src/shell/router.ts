@@ -2,6 +2,8 @@
  * Mounts one view at a time into the panel body with the shared map. Switching views (or signing out,
  * or switching language) unmounts the current one first, so the map is back as the shell left it. The
  * current view id lives in the URL (`view=`), so a reload mounts the same view with the same state.
+ * A view the registry marks `mapless` (a table) gets the whole window: the body's `mapless` class hides
+ * the map (style.css) while it is mounted.
  */
 import type { Map as MapLibreMap } from 'maplibre-gl';
 import type { Me } from '@contracts/auth';
@@ -38,6 +40,7 @@ export class Router {
     const token = this.deps.token();
     const entry = VIEWS.find((v) => v.id === id);
     if (!me || !token || !entry) return;
+    this.setMapless(entry.mapless === true);
     this.current = id;
     this.deps.url.set({ view: id });
     const container = el('div', `view view-${id}`);
@@ -69,5 +72,16 @@ export class Router {
     this.current = null;
     unmount?.();
     this.deps.area.replaceChildren();
+    this.setMapless(false);
+  }
+
+  private setMapless(on: boolean): void {
+    if (document.body.classList.contains('mapless') === on) return;
+    document.body.classList.toggle('mapless', on);
+    // Shown again: the map's canvas takes its container's size at the next frame (after this view's
+    // layout), also when the window changed size while the map was hidden.
+    if (!on) requestAnimationFrame(() => {
+      if (!document.body.classList.contains('mapless')) this.deps.map.resize();
+    });
   }
 }

@@ -13,6 +13,8 @@ export interface ViewEntry {
   id: ViewId;
   menuKey: MessageKey;
   roles: readonly Role[];
+  /** A view with no use for the map (a table): the shell hides the map and gives the panel the width. */
+  mapless?: boolean;
   load(): Promise<View>;
 }
 
@@ -20,6 +22,8 @@ export const VIEWS: readonly ViewEntry[] = [
   { id: 'editor', menuKey: 'editor.menu', roles: ['planner'], load: () => import('./editor/index').then((m) => m.view) },
   { id: 'dispatch', menuKey: 'dispatch.menu', roles: ['dispatcher', 'community_manager', 'street_manager'], load: () => import('./dispatch/index').then((m) => m.view) },
   { id: 'analysis', menuKey: 'analysis.menu', roles: ['analyst', 'community_manager', 'street_manager'], load: () => import('./analysis/index').then((m) => m.view) },
+  { id: 'mygrids', menuKey: 'mygrids.menu', roles: ['grid_worker'], load: () => import('./mygrids/index').then((m) => m.view) },
+  { id: 'audit', menuKey: 'audit.menu', roles: ['auditor'], mapless: true, load: () => import('./audit/index').then((m) => m.view) },
 ];
 
 /** Whether a user with these roles is offered a view: admin sees every view. */

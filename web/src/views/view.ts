@@ -13,7 +13,7 @@
 import type { Map as MapLibreMap } from 'maplibre-gl';
 import type { Me } from '@contracts/auth';
 
-export type ViewId = 'editor' | 'dispatch' | 'analysis';
+export type ViewId = 'editor' | 'dispatch' | 'analysis' | 'mygrids' | 'audit';
 
 /** URL query state shared by views: `?view=editor&community=…&grid=…&lang=en&…`. */
 export interface UrlState {

@@ -5,39 +5,22 @@
  * case timeline, the actions the server allows as buttons).
  */
 import type { DispatchResult } from '@contracts/dispatch';
-import type { Event, EventChannel, EventState, Taxonomy, Transition, TransitionBody } from '@contracts/events';
+import type { Event, EventChannel, EventState, Taxonomy } from '@contracts/events';
 import { errorText } from '../../api/error-text';
 import { lookupAddress, lookupPoint, type DispatchAddressCandidate } from '../../api/dispatch';
-import { createEvent, fetchEvent, fetchGrid, fetchTaxonomy, fetchTimeline, listEvents, transitionEvent } from '../../api/events';
-import { getLocale, localName, onLocaleChange, t, type MessageKey } from '../../i18n/i18n';
+import { createEvent, fetchGrid, fetchTaxonomy, listEvents } from '../../api/events';
+import { getLocale, onLocaleChange, t, type MessageKey } from '../../i18n/i18n';
 import type { View, ViewContext } from '../view';
 import { DispatchLayers } from './dispatch-map';
-import { deadlineStatus, DEADLINE_COLOURS } from './deadline';
-import { el, field, formatTime, newIdempotencyKey, option } from './dom';
+import { categorySelect as sharedCategorySelect, EventDetail, eventRow, label, type StaffChoice } from '../shared/event-detail';
+import { el, field, newIdempotencyKey, option } from './dom';
 import { fallbackReason } from './fallback-reason';
-import { zhCN } from './messages';
 import './dispatch.css';
 
 const CHANNELS: readonly EventChannel[] = ['hotline', 'patrol', 'resident', 'video', 'assigned'];
 const STATES: readonly EventState[] = ['reported', 'accepted', 'rejected', 'dispatched', 'in_progress', 'resolved', 'verified', 'closed'];
 const OPEN_STATES = 'reported,accepted,dispatched,in_progress,resolved,verified';
-/** Inputs each action needs (TransitionBody fields), beyond the optional note. */
-const ACTION_FIELDS: Record<string, ReadonlyArray<'reason' | 'result' | 'staff' | 'gridCode' | 'hours' | 'category'>> = {
-  reject: ['reason'],
-  dispatch: ['staff'],
-  resolve: ['result'],
-  reopen: ['reason'],
-  transfer: ['gridCode', 'reason'],
-  request_extension: ['hours', 'reason'],
-  amend: ['category'],
-};
 const SUGGEST_DELAY_MS = 250;
-
-/** A label from this view's messages, or the raw value when the server sends something we have no text for. */
-function label(prefix: string, value: string): string {
-  const key = `dispatch.${prefix}.${value}`;
-  return key in zhCN ? t(key as MessageKey) : value;
-}
 
 interface State {
   taxonomy: Taxonomy | null;
@@ -51,9 +34,6 @@ interface State {
   eventsBusy: boolean;
   eventsError: string | null;
   filter: { state: string; category: string; overdue: boolean };
-  selected: Event | null;
-  timeline: Transition[];
-  action: { name: string; error: string | null; busy: boolean; staff: Array<{ id: number; label: string }> } | null;
   suggestions: DispatchAddressCandidate[] | null;
   suggestIndex: number;
   /** The address searched with Enter that matched nothing (shown instead of an older result). */
@@ -76,9 +56,6 @@ export function mountDispatch(ctx: ViewContext): () => void {
     eventsBusy: false,
     eventsError: null,
     filter: { state: url.get('state') === 'all' ? '' : (url.get('state') ?? 'open'), category: url.get('category') ?? '', overdue: url.get('overdue') === 'true' },
-    selected: null,
-    timeline: [],
-    action: null,
     suggestions: null,
     suggestIndex: -1,
     noMatch: null,
@@ -96,9 +73,28 @@ export function mountDispatch(ctx: ViewContext): () => void {
     onEventClick: (id) => void selectEvent(id),
   });
   layers.add(map);
+  const detail = new EventDetail({
+    token,
+    testid: 'dispatch',
+    canWrite,
+    taxonomy: () => state.taxonomy,
+    staffFor: dispatchStaff,
+    onEventChanged: (changed) => {
+      state.events = state.events.map((x) => (x.id === changed.id ? changed : x));
+      renderEvents();
+    },
+    onSelect: (id) => {
+      url.set({ event: id === null ? null : String(id) });
+      renderEvents();
+    },
+    onError: (message) => {
+      state.notice = t('dispatch.error', { message });
+      renderNotice();
+    },
+  });
 
   // ---- DOM skeleton: the search box lives outside re-renders so typing never loses focus ----
-  const root = el('section', { class: 'wg-dispatch', testid: 'dispatch-view' });
+  const root = el('section', { class: 'wg-view wg-dispatch', testid: 'dispatch-view' });
   const title = el('h2', { class: 'wg-title' });
   const hint = el('p', { class: 'wg-hint' });
   const searchLabel = el('span', { class: 'wg-label' });
@@ -114,8 +110,7 @@ export function mountDispatch(ctx: ViewContext): () => void {
   const fileBox = el('div', { class: 'wg-file', testid: 'dispatch-file' });
   const noticeBox = el('p', { class: 'wg-notice', testid: 'dispatch-notice' });
   const eventsBox = el('section', { class: 'wg-events', testid: 'dispatch-events-section' });
-  const detailBox = el('section', { class: 'wg-detail', testid: 'dispatch-event-detail' });
-  root.append(title, hint, canLookup ? searchBox : '', resultBox, fileBox, noticeBox, eventsBox, detailBox);
+  root.append(title, hint, canLookup ? searchBox : '', resultBox, fileBox, noticeBox, eventsBox, detail.element);
   panel.append(root);
 
   // ---- rendering ----
@@ -238,19 +233,8 @@ export function mountDispatch(ctx: ViewContext): () => void {
     return li;
   }
 
-  /** Sub-types (categories with deadlines) grouped under their parent category. */
   function categorySelect(selected: string, includeAll: boolean, leavesOnly: boolean): HTMLSelectElement {
-    const select = el('select');
-    if (includeAll) select.append(option('', t('dispatch.events.filter.all'), selected === ''));
-    const cats = state.taxonomy?.categories ?? [];
-    for (const parent of cats.filter((c) => c.parentCode === null)) {
-      const group = el('optgroup');
-      group.label = localName(parent);
-      if (!leavesOnly) group.append(option(parent.code, localName(parent), parent.code === selected));
-      for (const c of cats.filter((x) => x.parentCode === parent.code)) group.append(option(c.code, localName(c), c.code === selected));
-      select.append(group);
-    }
-    return select;
+    return sharedCategorySelect(state.taxonomy, selected, includeAll, leavesOnly);
   }
 
   const renderFile = (): void => {
@@ -331,25 +315,7 @@ export function mountDispatch(ctx: ViewContext): () => void {
     if (state.eventsError) eventsBox.append(el('p', { class: 'wg-error', text: t('dispatch.error', { message: state.eventsError }) }));
     const now = Date.now();
     const ul = el('ul', { class: 'wg-event-list', testid: 'dispatch-events' });
-    for (const e of state.events) {
-      const status = deadlineStatus(e, now);
-      const badge = el('span', { class: `wg-badge wg-badge-${status}`, testid: 'dispatch-deadline', text: label('deadline', status) });
-      badge.style.background = DEADLINE_COLOURS[status];
-      const li = el(
-        'li',
-        { class: e.id === state.selected?.id ? 'selected' : '', testid: 'dispatch-event' },
-        el('span', { class: 'wg-event-id', text: `#${e.id}` }),
-        el('span', { class: 'wg-event-cat', text: localName(e.category) }),
-        el('span', { class: 'wg-event-state', text: label('state', e.state) }),
-        badge,
-        el('small', { text: [e.routing.gridName, formatTime(e.reportedAt, getLocale())].filter(Boolean).join(' · ') }),
-      );
-      li.dataset.eventId = String(e.id);
-      li.dataset.state = e.state;
-      li.dataset.deadline = status;
-      li.addEventListener('click', () => void selectEvent(e.id));
-      ul.append(li);
-    }
+    for (const e of state.events) ul.append(eventRow(e, { testid: 'dispatch', selected: e.id === detail.selected?.id, now, onClick: () => void selectEvent(e.id) }));
     eventsBox.append(ul);
     if (state.eventsBusy) eventsBox.append(el('p', { class: 'wg-muted', text: t('dispatch.events.loading') }));
     else if (state.events.length === 0 && !state.eventsError) eventsBox.append(el('p', { class: 'wg-muted', testid: 'dispatch-events-empty', text: t('dispatch.events.empty') }));
@@ -359,127 +325,8 @@ export function mountDispatch(ctx: ViewContext): () => void {
       more.addEventListener('click', () => void loadEvents(true));
       eventsBox.append(more);
     }
-    layers.showEvents(state.events, state.selected?.id ?? null, now);
+    layers.showEvents(state.events, detail.selected?.id ?? null, now);
   };
-
-  const renderDetail = (): void => {
-    detailBox.replaceChildren();
-    const e = state.selected;
-    if (!e) return;
-    detailBox.dataset.eventId = String(e.id);
-    detailBox.dataset.state = e.state;
-    const close = el('button', { class: 'wg-close', testid: 'dispatch-detail-close', text: '×', title: t('dispatch.detail.close') });
-    close.type = 'button';
-    close.addEventListener('click', () => {
-      state.selected = null;
-      state.action = null;
-      url.set({ event: null });
-      renderDetail();
-      renderEvents();
-    });
-    const status = deadlineStatus(e, Date.now());
-    detailBox.append(
-      el('h3', { text: t('dispatch.detail.title', { id: e.id }) }, close),
-      el('p', {}, el('strong', { text: localName(e.category) }), ' · ', el('span', { testid: 'dispatch-detail-state', text: label('state', e.state) }), ' · ', el('span', { class: `wg-badge wg-badge-${status}`, text: label('deadline', status) })),
-      el('p', { class: 'wg-desc', text: e.description }),
-      el('p', { class: 'wg-muted', text: t('dispatch.detail.routing', { grid: e.routing.gridName ? `${e.routing.gridName}（${e.routing.gridCode ?? ''}）` : t('dispatch.result.none'), staff: e.routing.responsibleStaff?.name ?? t('dispatch.result.none') }) }),
-    );
-    if (status !== 'done') {
-      if (e.stageDueAt) detailBox.append(el('p', { class: 'wg-muted', text: t('dispatch.deadline.stage_due', { due: formatTime(e.stageDueAt, getLocale()) }) }));
-      detailBox.append(el('p', { class: 'wg-muted', text: t('dispatch.deadline.due', { due: formatTime(e.dueAt, getLocale()) }) }));
-    }
-    if (e.result) detailBox.append(el('p', { text: t('dispatch.detail.result', { result: e.result }) }));
-    if (e.pendingExtension) detailBox.append(el('p', { class: 'wg-warning', text: t('dispatch.detail.pendingExtension', { hours: e.pendingExtension.hours, reason: e.pendingExtension.reason }) }));
-
-    if (canWrite && e.allowedActions.length > 0) {
-      detailBox.append(el('h4', { text: t('dispatch.detail.actions') }));
-      const buttons = el('div', { class: 'wg-buttons wg-actions', testid: 'dispatch-actions' });
-      for (const a of e.allowedActions) {
-        const b = el('button', { testid: `dispatch-action-${a}`, text: label('action', a) });
-        b.type = 'button';
-        b.disabled = state.action?.busy ?? false;
-        if (state.action?.name === a) b.classList.add('active');
-        b.addEventListener('click', () => void chooseAction(a));
-        buttons.append(b);
-      }
-      detailBox.append(buttons);
-      if (state.action) detailBox.append(actionForm(e, state.action));
-    }
-    detailBox.append(el('h4', { text: t('dispatch.detail.timeline') }));
-    const ol = el('ol', { class: 'wg-timeline', testid: 'dispatch-timeline' });
-    for (const tr of state.timeline) {
-      const li = el(
-        'li',
-        {},
-        el('time', { text: formatTime(tr.at, getLocale()) }),
-        el('strong', { text: label('action', tr.action) }),
-        el('span', { class: 'wg-muted', text: `${tr.from ? label('state', tr.from) : '∅'} → ${label('state', tr.to)}` }),
-        tr.actor.name ? el('span', { class: 'wg-actor', text: tr.actor.name }) : null,
-        tr.note ? el('div', { class: 'wg-note', text: tr.note }) : null,
-      );
-      li.dataset.action = tr.action;
-      ol.append(li);
-    }
-    detailBox.append(ol);
-  };
-
-  function actionForm(e: Event, action: NonNullable<State['action']>): HTMLFormElement {
-    const needs = ACTION_FIELDS[action.name] ?? [];
-    const form = el('form', { class: 'wg-action-form', testid: 'dispatch-action-form' });
-    const inputs: Partial<Record<string, HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>> = {};
-    for (const need of needs) {
-      if (need === 'staff') {
-        const staff = el('select', { testid: 'dispatch-field-staff' });
-        staff.append(option('', '—'));
-        for (const s of action.staff) staff.append(option(String(s.id), s.label, s.id === e.routing.responsibleStaff?.id));
-        const dept = el('input', { testid: 'dispatch-field-department' });
-        dept.maxLength = 200;
-        inputs.staff = staff;
-        inputs.department = dept;
-        form.append(field(t('dispatch.field.staff'), staff), field(t('dispatch.field.department'), dept));
-      } else if (need === 'category') {
-        const cat = categorySelect(e.category.code, false, true);
-        cat.dataset.testid = 'dispatch-field-category';
-        inputs.category = cat;
-        form.append(field(t('dispatch.file.category'), cat));
-      } else {
-        const input = need === 'reason' || need === 'result' ? el('textarea', { testid: `dispatch-field-${need}` }) : el('input', { testid: `dispatch-field-${need}` });
-        input.required = true;
-        if (input instanceof HTMLInputElement && need === 'hours') {
-          input.type = 'number';
-          input.min = '1';
-          input.max = '2000';
-          input.step = '1';
-        }
-        if (input instanceof HTMLInputElement && need === 'gridCode') input.pattern = '[0-9]{15}';
-        inputs[need] = input;
-        form.append(field(t(`dispatch.field.${need}` as MessageKey), input));
-      }
-    }
-    const note = el('input', { testid: 'dispatch-field-note' });
-    note.maxLength = 2000;
-    form.append(field(t('dispatch.field.note'), note));
-    if (action.error) form.append(el('p', { class: 'wg-error', testid: 'dispatch-action-error', text: t('dispatch.error', { message: action.error }) }));
-    const confirm = el('button', { class: 'wg-primary', testid: 'dispatch-action-confirm', text: t('dispatch.action.confirm', { action: label('action', action.name) }) });
-    confirm.type = 'submit';
-    confirm.disabled = action.busy;
-    form.append(confirm);
-    form.addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      const body: TransitionBody = { action: action.name as TransitionBody['action'], expectedVersion: e.version };
-      const v = (k: string): string => inputs[k]?.value.trim() ?? '';
-      if (note.value.trim()) body.note = note.value.trim();
-      if (v('reason')) body.reason = v('reason');
-      if (v('result')) body.result = v('result');
-      if (v('staff')) body.staffId = Number(v('staff'));
-      if (v('department')) body.department = v('department');
-      if (v('gridCode')) body.gridCode = v('gridCode');
-      if (v('hours')) body.hours = Number(v('hours'));
-      if (v('category')) body.category = v('category');
-      void applyAction(e, body);
-    });
-    return form;
-  }
 
   const renderAll = (): void => {
     renderStatic();
@@ -488,7 +335,7 @@ export function mountDispatch(ctx: ViewContext): () => void {
     renderFile();
     renderNotice();
     renderEvents();
-    renderDetail();
+    detail.render();
   };
 
   // ---- behaviour ----
@@ -689,74 +536,22 @@ export function mountDispatch(ctx: ViewContext): () => void {
     }
   }
 
-  async function selectEvent(id: number, known?: Event): Promise<void> {
-    state.action = null;
-    try {
-      const timeline = await fetchTimeline(token, id);
-      if (disposed) return;
-      state.selected = known ?? state.events.find((e) => e.id === id) ?? state.selected;
-      if (!state.selected || state.selected.id !== id) state.selected = await fetchEvent(token, id);
-      state.timeline = timeline.transitions;
-      url.set({ event: String(id) });
-    } catch (err) {
-      if (disposed) return;
-      state.notice = t('dispatch.error', { message: errorText(err) });
-      renderNotice();
-    }
-    renderDetail();
-    renderEvents();
+  function selectEvent(id: number, known?: Event): Promise<void> {
+    return detail.show(id, known ?? state.events.find((e) => e.id === id));
   }
 
-  async function chooseAction(name: string): Promise<void> {
-    const e = state.selected;
-    if (!e) return;
-    if (!(name in ACTION_FIELDS)) {
-      await applyAction(e, { action: name as TransitionBody['action'], expectedVersion: e.version });
-      return;
+  /** Whom `dispatch` offers: the people responsible where the event is, its grid's staff and whoever is on duty now. */
+  async function dispatchStaff(e: Event): Promise<StaffChoice[]> {
+    const [lon, lat] = e.location.coordinates;
+    const r = await lookupPoint(token, lon ?? 0, lat ?? 0);
+    const seen = new Set<number>();
+    const staff: StaffChoice[] = [];
+    for (const p of [...r.staff, ...r.onDuty]) {
+      if (seen.has(p.staffId)) continue;
+      seen.add(p.staffId);
+      staff.push({ id: p.staffId, label: `${p.name}（${label('role', p.role)}）` });
     }
-    state.action = { name, error: null, busy: false, staff: [] };
-    renderDetail();
-    if (name === 'dispatch') {
-      // The people responsible where the event is: its grid's staff and whoever is on duty now.
-      const [lon, lat] = e.location.coordinates;
-      const r = await lookupPoint(token, lon ?? 0, lat ?? 0).catch(() => null);
-      if (disposed || state.action?.name !== 'dispatch' || !r) return;
-      const seen = new Set<number>();
-      for (const p of [...r.staff, ...r.onDuty]) {
-        if (seen.has(p.staffId)) continue;
-        seen.add(p.staffId);
-        state.action.staff.push({ id: p.staffId, label: `${p.name}（${label('role', p.role)}）` });
-      }
-      renderDetail();
-    }
-  }
-
-  async function applyAction(e: Event, body: TransitionBody): Promise<void> {
-    const action = state.action ?? { name: body.action, error: null, busy: false, staff: [] };
-    state.action = action;
-    action.busy = true;
-    action.error = null;
-    renderDetail();
-    try {
-      const res = await transitionEvent(token, e.id, body);
-      if (disposed) return;
-      state.action = null;
-      state.selected = res.event;
-      state.events = state.events.map((x) => (x.id === res.event.id ? res.event : x));
-      state.timeline = (await fetchTimeline(token, e.id)).transitions;
-    } catch (err) {
-      if (disposed) return;
-      action.busy = false;
-      action.error = errorText(err);
-      if (!ACTION_FIELDS[action.name]) {
-        // A one-click action failed: show why in the notice line instead of an empty form.
-        state.action = null;
-        state.notice = t('dispatch.error', { message: action.error });
-        renderNotice();
-      }
-    }
-    renderDetail();
-    renderEvents();
+    return staff;
   }
 
   const offLocale = onLocaleChange(renderAll);
@@ -787,6 +582,7 @@ export function mountDispatch(ctx: ViewContext): () => void {
     clearTimeout(suggestTimer);
     suggestAbort?.abort();
     offLocale();
+    detail.dispose();
     layers.remove();
     root.remove();
   };
