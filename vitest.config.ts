@@ -29,6 +29,10 @@ export default defineConfig({
           globalSetup: ['server/test/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          // expect.poll waits for what a page or a server shows eventually; the default second is too
+          // short on a loaded 2-core CI machine (a sign-in's scrypt alone can take it). The asserted
+          // values are the same; only the patience changes.
+          expect: { poll: { timeout: 10_000 } },
         },
       },
     ],
