@@ -114,6 +114,15 @@ describe('hand-written expectations (pin the policy table)', () => {
     expect(unmaskers.sort()).toEqual(['admin', 'community_manager', 'street_manager']);
     const exporters = ROLES.filter((r) => has(r, 'registry:export'));
     expect(exporters.sort()).toEqual(['admin', 'community_manager', 'street_manager']);
+    // The grid worker asks for extensions; the offices and the command centre decide on them.
+    expect(has('grid_worker', 'events:write')).toBe(true);
+    expect(has('grid_worker', 'events:supervise')).toBe(false);
+    const supervisors = ROLES.filter((r) => has(r, 'events:supervise'));
+    expect(supervisors.sort()).toEqual(['admin', 'community_manager', 'dispatcher', 'street_manager']);
+    // Every supervisor also works events (the transitions route needs events:write first).
+    for (const role of supervisors) expect(has(role, 'events:write'), role).toBe(true);
+    const configurers = ROLES.filter((r) => has(r, 'events:configure'));
+    expect(configurers).toEqual(['admin']);
   });
 
   it.each([
@@ -123,6 +132,9 @@ describe('hand-written expectations (pin the policy table)', () => {
     ['planner', 'GET', '/api/v1/audit', 403],
     ['planner', 'GET', '/api/v1/users', 403],
     ['community_manager', 'POST', '/api/v1/users', 403],
+    ['grid_worker', 'POST', '/api/v1/event-categories', 403],
+    ['community_manager', 'POST', '/api/v1/event-categories', 403],
+    ['dispatcher', 'POST', '/api/v1/event-categories', 403],
     ['auditor', 'GET', '/api/v1/layouts/1', 403],
     ['auditor', 'POST', '/api/v1/divisions', 403],
     ['auditor', 'GET', '/api/v1/audit', 200],
@@ -139,6 +151,11 @@ describe('hand-written expectations (pin the policy table)', () => {
     const res = await t.inject({ method, url, as: role, ...(method === 'POST' ? { payload: {} } : {}) });
     if (status === 200) expect(res.statusCode).toBeLessThan(400);
     else expect(res.statusCode).toBe(status);
+  });
+
+  it('the taxonomy route needs events:configure (it needed only events:write)', () => {
+    const route = t.app.routePermissions.find((r) => r.method === 'POST' && r.url === '/api/v1/event-categories');
+    expect(route?.permission).toBe('events:configure');
   });
 
   it('audits a refused permission', async () => {

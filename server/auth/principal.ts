@@ -26,6 +26,10 @@ export const PERMISSIONS = [
   'dispatch:lookup',
   'events:read',
   'events:write',
+  // Deciding on others' event work: approve or reject a deadline extension (the grid worker asks).
+  'events:supervise',
+  // The city-wide event configuration: publishing a taxonomy version (sub-types and their deadlines).
+  'events:configure',
   // Aggregated event reports, grid KPIs and the event taxonomy: counts and rates, no personal data.
   'reports:read',
   'analysis:read',
@@ -47,17 +51,23 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   // Draws and publishes grid layouts and maintains the division tree.
   planner: ['divisions:read', 'divisions:write', 'layouts:read', 'layouts:write', 'layouts:publish'],
   // Finds who is responsible for a place; staff contacts and events, never the resident registry.
-  dispatcher: ['divisions:read', 'layouts:read', 'dispatch:lookup', 'staff:read', 'events:read', 'events:write', 'reports:read'],
-  // Residents and households of their own grids (scope); sensitive fields stay masked.
+  // Supervises events: in 网格化 governance the command centre (指挥中心) dispatches, follows up deadlines
+  // and decides on extension requests as well as the community and street offices do.
+  dispatcher: ['divisions:read', 'layouts:read', 'dispatch:lookup', 'staff:read', 'events:read', 'events:write', 'events:supervise', 'reports:read'],
+  // Residents and households of their own grids (scope); sensitive fields stay masked. Works events and
+  // asks for extensions, but does not supervise (approve or reject extensions): that is the offices' and
+  // the command centre's, so nobody grants deadlines to their own grid's case work.
   grid_worker: ['divisions:read', 'registry:read', 'registry:write', 'staff:read', 'events:read', 'events:write', 'reports:read'],
   // Those of their community (scope), may unmask with a stated purpose and export (both audited).
+  // Community (社区) and street (街道) offices supervise their grid workers' events (scope narrows it);
+  // the taxonomy (events:configure) is city-wide configuration and stays with admins.
   community_manager: [
     'divisions:read', 'layouts:read', 'registry:read', 'registry:write', 'registry:unmask', 'registry:export',
-    'staff:read', 'staff:write', 'dispatch:lookup', 'events:read', 'events:write', 'reports:read', 'analysis:read',
+    'staff:read', 'staff:write', 'dispatch:lookup', 'events:read', 'events:write', 'events:supervise', 'reports:read', 'analysis:read',
   ],
   street_manager: [
     'divisions:read', 'layouts:read', 'registry:read', 'registry:unmask', 'registry:export',
-    'staff:read', 'staff:write', 'dispatch:lookup', 'events:read', 'events:write', 'reports:read', 'analysis:read',
+    'staff:read', 'staff:write', 'dispatch:lookup', 'events:read', 'events:write', 'events:supervise', 'reports:read', 'analysis:read',
   ],
   // Aggregates only (small counts suppressed), grid KPIs and reports; no personal data, no staff rankings.
   analyst: ['divisions:read', 'layouts:read', 'reports:read', 'analysis:read'],

@@ -6,7 +6,8 @@
  * the others are candidates) is the only difference allowed — and compared too.
  * Also: the in-memory roster agrees with the registry's SQL `onDutyAt` over grids and instants, and the
  * lookup's responder (the fallback chain) with the registry's SQL `responderAt`, which event routing
- * uses off the memory path; some staff are on leave (whole days, afternoons) that week.
+ * uses off the memory path; some staff are on leave (whole days, afternoons) that week, and some grid
+ * workers work night shifts across midnight.
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { generateDemoCity } from '../../../scripts/generate/demo-city';
 import { createTestDatabase, type TestDatabase } from '../../test/database';
 import { insertDemoDispatchData } from '../demo/demo.service';
 import { onDutyAt, responderAt } from '../registry/roster.service';
+import { shanghaiClock } from './dispatch-roster';
 import { DispatchService } from './dispatch.service';
 import { seededRandom } from '../../test/seeded-random';
 
@@ -32,6 +34,15 @@ beforeAll(async () => {
     SELECT 'leave', id, (d + CASE WHEN id % 5 = 0 THEN time '00:00' ELSE time '12:00' END) AT TIME ZONE 'Asia/Shanghai',
            (d + CASE WHEN id % 5 = 0 THEN interval '1 day' ELSE interval '18 hours' END) AT TIME ZONE 'Asia/Shanghai', 'test'
     FROM (SELECT id, date '2025-06-02' + (id % 7) AS d FROM staff WHERE id % 5 IN (0, 1)) s`.execute(tdb.db);
+  // Night shifts across midnight (the demo has none): every 3rd assigned grid worker every night, from
+  // 20:00–23:00 (by staff id) to 06:00, stored as two rows. Grids with two such workers order them
+  // by their evening start after midnight too; leave above falls on either day of a shift.
+  await sql`
+    INSERT INTO roster_shifts (staff_id, scope_code, weekday, start_time, end_time)
+    SELECT a.staff_id, a.grid_code, d,
+           CASE part WHEN 0 THEN time '20:00' + (a.staff_id % 4) * interval '1 hour' ELSE time '00:00' END,
+           CASE part WHEN 0 THEN time '24:00' ELSE time '06:00' END
+    FROM (SELECT DISTINCT staff_id, grid_code FROM staff_assignments WHERE staff_id % 3 = 0) a, generate_series(1, 7) d, generate_series(0, 1) part`.execute(tdb.db);
   service = new DispatchService(tdb.db);
   await service.refresh();
 }, 120_000);
@@ -123,6 +134,7 @@ describe('agreement with PostGIS', () => {
     const base = Date.parse('2025-06-02T00:00:00+08:00');
     let compared = 0;
     let found = 0;
+    let afterMidnight = 0;
     for (let k = 0; k < 300; k++) {
       const g = snap.spatial.grids[Math.floor(random() * snap.spatial.grids.length)]!;
       // Whole and half hours over a week, plus instants just around them.
@@ -133,11 +145,19 @@ describe('agreement with PostGIS', () => {
       if (mine) {
         expect([mine.level, mine.via, mine.role]).toEqual([sqlAnswer?.level, sqlAnswer?.via, sqlAnswer?.role]);
         found += 1;
+        // The demo's grid workers never work 00:00–06:00: a grid-level weekly answer then is a night shift.
+        const clock = shanghaiClock(at);
+        if (mine.level === 'grid' && mine.via === 'weekly' && clock.seconds < 6 * 3600) {
+          expect(mine.startedMs, `${g.code} ${new Date(at).toISOString()}`).toBeLessThan(clock.midnightMs);
+          afterMidnight += 1;
+        }
       }
       compared += 1;
     }
     expect(compared).toBe(300);
     expect(found).toBeGreaterThan(50);
+    // Grid workers answering after midnight in a night shift that started the evening before.
+    expect(afterMidnight).toBeGreaterThan(10);
   }, 60_000);
 
   it('agrees with the registry SQL responderAt on who answers (the fallback chain)', async () => {

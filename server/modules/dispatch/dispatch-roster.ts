@@ -73,9 +73,11 @@ export class RosterIndex {
   private readonly shiftsByScope = new Map<string, ShiftRow[][]>();
   /**
    * The after-midnight rows of night shifts: a row from 00:00 (not to 24:00) whose staff and scope have
-   * a row to 24:00 the weekday before. Leave is judged at the shift's start day there (see `consider`).
+   * a row to 24:00 the weekday before, with that evening row's start (local seconds; the earliest if
+   * several). The shift started then, the day before (its `startedMs`), and leave is judged at the
+   * shift's start day there (see `consider`).
    */
-  private readonly nightTails = new Set<ShiftRow>();
+  private readonly nightTails = new Map<ShiftRow, number>();
   private readonly extrasByScope = new Map<string, ExceptionRow[]>();
   private readonly leaveByStaff = new Map<number, ExceptionRow[]>();
   private readonly holidays: ExceptionRow[] = [];
@@ -128,10 +130,16 @@ export class RosterIndex {
       shiftEdges[s.weekday]?.add(s.startS).add(s.endS);
       if (step()) yield;
     }
-    const endsAtMidnight = new Set<string>();
-    for (const s of snapshot.shifts) if (s.endS === 86_400) endsAtMidnight.add(`${s.staffId}|${s.scopeCode}|${(s.weekday % 7) + 1}`);
+    // Rows to 24:00 keyed by the weekday after them, with the earliest start (onDutyAt's min(start_time)).
+    const eveningStart = new Map<string, number>();
     for (const s of snapshot.shifts) {
-      if (s.startS === 0 && s.endS < 86_400 && endsAtMidnight.has(`${s.staffId}|${s.scopeCode}|${s.weekday}`)) this.nightTails.add(s);
+      if (s.endS !== 86_400) continue;
+      const key = `${s.staffId}|${s.scopeCode}|${(s.weekday % 7) + 1}`;
+      eveningStart.set(key, Math.min(eveningStart.get(key) ?? Infinity, s.startS));
+    }
+    for (const s of snapshot.shifts) {
+      const evening = s.startS === 0 && s.endS < 86_400 ? eveningStart.get(`${s.staffId}|${s.scopeCode}|${s.weekday}`) : undefined;
+      if (evening !== undefined) this.nightTails.set(s, evening);
     }
     yield;
     const exceptionEdges: number[] = [];
@@ -261,14 +269,19 @@ export class RosterIndex {
     }
     if (holiday) return;
     for (const s of this.shiftsByScope.get(scope)?.[clock.weekday] ?? NO_ROWS) {
-      if (s.startS <= clock.seconds && clock.seconds < s.endS) this.consider(out, gridCode, s.staffId, scope, 'weekly', clock.midnightMs + s.startS * 1000, atMs, clock.date, this.nightTails.has(s));
+      if (s.startS > clock.seconds || clock.seconds >= s.endS) continue;
+      const evening = this.nightTails.get(s);
+      // A night shift's after-midnight row: the shift started the evening before (ordering), and the
+      // leave that counts is its start day's (running at this midnight).
+      if (evening === undefined) this.consider(out, gridCode, s.staffId, scope, 'weekly', clock.midnightMs + s.startS * 1000, atMs, clock.date);
+      else this.consider(out, gridCode, s.staffId, scope, 'weekly', clock.midnightMs - (86_400 - evening) * 1000, atMs, clock.date, clock.midnightMs);
     }
   }
 
-  private consider(out: DutyCandidate[], gridCode: string | null, staffId: number, scopeCode: string, via: 'extra' | 'weekly', startedMs: number, atMs: number, date: string, nightTail = false): void {
+  /** `nightTailMidnightMs`: the candidate is a night shift's after-midnight row; leave is judged at that midnight. */
+  private consider(out: DutyCandidate[], gridCode: string | null, staffId: number, scopeCode: string, via: 'extra' | 'weekly', startedMs: number, atMs: number, date: string, nightTailMidnightMs?: number): void {
     const staff = this.staff.get(staffId);
-    // A night shift's after-midnight row started at local midnight (startedMs): leave of the day before.
-    if (!staff || staff.deleted || (nightTail ? this.onLeaveForNightTail(staffId, startedMs) : this.onLeave(staffId, atMs))) return;
+    if (!staff || staff.deleted || (nightTailMidnightMs !== undefined ? this.onLeaveForNightTail(staffId, nightTailMidnightMs) : this.onLeave(staffId, atMs))) return;
     const assigned = gridCode === null ? undefined : this.assignmentRole(staffId, gridCode, date);
     if (scopeCode.length === 15 && via === 'weekly' && assigned === undefined) return;
     const level: DutyLevel = scopeCode.length === 15 ? 'grid' : scopeCode.length === 12 ? 'community' : 'street';

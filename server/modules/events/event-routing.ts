@@ -6,10 +6,12 @@
  * Chain: covering grid (ST_Covers, first by code on shared edges — grids/gridsCoveringAt's rule, joined
  * with the layout's community in one query) → nearest grid within
  * NEAREST_GRID_M → the community whose boundary covers it → unrouted (kept, visible city-wide).
- * Staff: whom the dispatch lookup names for the grid at the instant (its `responder`): grid on duty →
+ * Staff: whom the dispatch lookup names for the place at the instant (its `responder`): grid on duty →
  * grid leader not on leave → community, then street duty officer on duty → the community's, then the
- * street's registered duty officer (属地兜底) → nobody. An event filed at T goes to whoever dispatch
- * names for that place at T.
+ * street's registered duty officer (属地兜底) → nobody. Without a grid (or in a grid without a code)
+ * the chain starts at the community's step, as the lookup's does; outside every community nobody (the
+ * lookup reads community boundaries only). An event filed at T goes to whoever dispatch names for that
+ * place at T.
  *
  * Two implementations of that one rule: from the dispatch module's memory (published grids, community
  * boundaries and roster, kept in sync by NOTIFY — no round trip), used only while it is `live` and the
@@ -21,7 +23,7 @@ import type { EventRouting } from '../../contracts/events';
 import type { Database } from '../../db/database';
 import { AppError } from '../../http/errors';
 import type { DispatchService } from '../dispatch/dispatch.service';
-import { responderAt } from '../registry/roster.service';
+import { responderAt, responderAtPlace } from '../registry/roster.service';
 import { findAddressPoint, findCommunityAt, findCoveringGridAt, findNearestGridAt, type GridPlace } from './event.repository';
 
 export const NEAREST_GRID_M = 100;
@@ -36,11 +38,16 @@ export interface RoutedLocation {
   routing: EventRouting;
 }
 
-async function staffFor(db: Database, gridCode: string | null, at: Date): Promise<EventRouting['responsibleStaff']> {
-  if (!gridCode) return null;
-  const r = await responderAt(db, gridCode, at);
+/**
+ * Whom the dispatch chain names for a place: a coded grid from its code; a grid without a code, or no
+ * grid but a community, from the community's steps on (the lookup skips the grid steps there too).
+ */
+async function staffFor(db: Database, gridCode: string | null, communityCode: string, at: Date): Promise<EventRouting['responsibleStaff']> {
+  const r = gridCode ? await responderAt(db, gridCode, at) : await responderAtPlace(db, { gridCode: null, communityCode }, at);
   return r ? { id: r.staffId, name: r.name, role: r.role } : null;
 }
+
+const staffOf = (r: DispatchResult): EventRouting['responsibleStaff'] => (r.responder ? { id: r.responder.staffId, name: r.responder.name, role: r.responder.role } : null);
 
 /** Routing to a known grid (transfers). */
 export async function routingForGrid(db: Database, place: GridPlace, at: Date, via: string, note: string): Promise<EventRouting> {
@@ -51,7 +58,7 @@ export async function routingForGrid(db: Database, place: GridPlace, at: Date, v
     layoutId: place.layoutId,
     communityCode: place.communityCode,
     streetCode: place.communityCode.slice(0, 9),
-    responsibleStaff: await staffFor(db, place.gridCode, at),
+    responsibleStaff: await staffFor(db, place.gridCode, place.communityCode, at),
     via,
     distanceM: place.distanceM > 0 ? Math.round(place.distanceM * 10) / 10 : null,
     note,
@@ -75,7 +82,7 @@ function routingFromDispatch(r: DispatchResult, addressNote: string): EventRouti
     const communityCode = r.community?.code;
     // responderAt takes the community and street from the grid code; the memory roster from the layout.
     if (!communityCode || (grid.code !== null && grid.code.slice(0, 12) !== communityCode)) return undefined;
-    const responsibleStaff: EventRouting['responsibleStaff'] = grid.code !== null && r.responder ? { id: r.responder.staffId, name: r.responder.name, role: r.responder.role } : null;
+    const responsibleStaff = staffOf(r);
     const nearest = r.status === 'nearest_grid';
     return {
       gridId: grid.id,
@@ -90,11 +97,13 @@ function routingFromDispatch(r: DispatchResult, addressNote: string): EventRouti
       note: nearest ? `${addressNote}no grid covers the point; the nearest within ${NEAREST_GRID_M} m` : `${addressNote}the grid covering the point in the layout in force`,
     };
   }
-  if (r.status === 'outside' || r.status === 'community_only') return unroutedTo(r.status === 'community_only' ? (r.community?.code ?? null) : null, addressNote);
+  if (r.status === 'community_only') return r.community ? unroutedTo(r.community.code, staffOf(r), addressNote) : undefined;
+  if (r.status === 'outside') return unroutedTo(null, null, addressNote);
   return undefined;
 }
 
-function unroutedTo(community: string | null, addressNote: string): EventRouting {
+/** No grid: the community's duty officers answer (responsibleStaff: whom the chain names there), or nobody. */
+function unroutedTo(community: string | null, responsibleStaff: EventRouting['responsibleStaff'], addressNote: string): EventRouting {
   return {
     gridId: null,
     gridCode: null,
@@ -102,7 +111,7 @@ function unroutedTo(community: string | null, addressNote: string): EventRouting
     layoutId: null,
     communityCode: community,
     streetCode: community ? community.slice(0, 9) : null,
-    responsibleStaff: null,
+    responsibleStaff,
     via: community ? 'community' : 'unrouted',
     distanceM: null,
     note: community ? `${addressNote}outside every grid; the community answers for it` : `${addressNote}outside every community: unrouted, handled city-wide`,
@@ -138,5 +147,6 @@ export async function routeEventLocation(db: Database, input: EventLocationInput
   if (nearest) {
     return { point, routing: await routingForGrid(db, nearest, at, 'nearest_grid', `${addressNote}no grid covers the point; the nearest within ${NEAREST_GRID_M} m`) };
   }
-  return { point, routing: unroutedTo((await findCommunityAt(db, lon, lat)) ?? null, addressNote) };
+  const community = (await findCommunityAt(db, lon, lat)) ?? null;
+  return { point, routing: unroutedTo(community, community ? await staffFor(db, null, community, at) : null, addressNote) };
 }

@@ -326,6 +326,22 @@ export async function listTransitions(db: Database, eventId: number): Promise<Tr
   return rows.map(toTransition);
 }
 
+/**
+ * The hours of every extension approved in the event's current stage, oldest first: approvals after
+ * the last transition that entered a stage (every state change does, and a transfer, which restarts
+ * acceptance even from `reported`). Extensions are kept nowhere else per stage (the event row sums them
+ * over its whole life), and only the current stage's moved its deadline.
+ */
+export async function listStageExtensionHours(db: Database, eventId: number): Promise<number[]> {
+  const { rows } = await sql<{ hours: number }>`
+    SELECT (t.details->>'hours')::float8 AS hours FROM event_transitions t
+    WHERE t.event_id = ${eventId} AND t.action = 'approve_extension' AND t.details ? 'hours'
+      AND t.id > coalesce((SELECT max(s.id) FROM event_transitions s
+                           WHERE s.event_id = ${eventId} AND (s.from_state IS DISTINCT FROM s.to_state OR s.action = 'transfer')), 0)
+    ORDER BY t.id`.execute(db);
+  return rows.map((r) => Number(r.hours));
+}
+
 /** The stored event (what the workflow needs), or undefined. `lock` takes FOR UPDATE. */
 export interface EventRecord extends Omit<Event, 'allowedActions'> {
   categoryUrgent: boolean;

@@ -98,7 +98,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
   app.post('/api/v1/events/:id/transitions', {
     config: { permission: 'events:write' },
     schema: {
-      tags, summary: 'Apply a workflow action; 409 lists the actions allowed in the current state',
+      tags, summary: 'Apply a workflow action (approve/reject_extension also need events:supervise); 409 lists the actions allowed now',
       params: EventIdParamsSchema, body: TransitionBodySchema, response: { 200: TransitionResultSchema, ...writeErrors },
     },
   }, async (request, reply) => {
@@ -117,8 +117,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
   }, async (request) => getTaxonomy(db, request.query.version));
 
   app.post('/api/v1/event-categories', {
-    config: { permission: 'events:write' },
-    schema: { tags, summary: 'Publish a new taxonomy version (city-wide scope; audited)', body: TaxonomyInputSchema, response: { 201: TaxonomySchema, ...writeErrors } },
+    config: { permission: 'events:configure' },
+    schema: { tags, summary: 'Publish a new taxonomy version (events:configure, city-wide scope; audited)', body: TaxonomyInputSchema, response: { 201: TaxonomySchema, ...writeErrors } },
   }, async (request, reply) => reply.status(201).send(await publishTaxonomy(db, request.principal, request.body, auditActor(request))));
 
   app.get('/api/v1/events/reports/daily', {

@@ -3,7 +3,7 @@
  * row lock per event so concurrent transitions serialise and exactly one wins), listing and timelines.
  */
 import { createHash } from 'node:crypto';
-import { inScope, type Principal } from '../../auth/principal';
+import { can, inScope, type Permission, type Principal } from '../../auth/principal';
 import type { CreateEventBody, Event, EventAction, EventList, EventListQuery, EventState, StageHours, Taxonomy, TaxonomyInput, Timeline, TransitionBody, TransitionResult } from '../../contracts/events';
 import type { Database } from '../../db/database';
 import { AppError, IF_MATCH, PATH_ID, type Where } from '../../http/errors';
@@ -24,6 +24,7 @@ import {
   insertTaxonomy,
   insertTransition,
   listEvents,
+  listStageExtensionHours,
   listTransitions,
   loadWorkingCalendar,
   updateEvent,
@@ -81,10 +82,25 @@ export const WORKFLOW: Readonly<Record<EventAction, { from: readonly EventState[
   amend: { from: OPEN_BEFORE_RESOLVE, to: null },
 };
 
-/** Actions allowed in a state (extension approval only while one is pending, a request only when none is). */
-export function allowedActions(state: EventState, pendingExtension: boolean): EventAction[] {
+/**
+ * Actions that need a permission beyond the transitions route's `events:write`: deciding on someone's
+ * extension request is supervision (community/street office, command centre), not the grid worker's
+ * (server/auth/principal.ts ROLE_PERMISSIONS says who holds it).
+ */
+export const ACTION_PERMISSION: Readonly<Partial<Record<EventAction, Permission>>> = {
+  approve_extension: 'events:supervise',
+  reject_extension: 'events:supervise',
+};
+
+/**
+ * Actions allowed in a state (extension approval only while one is pending, a request only when none is);
+ * with a principal, only those it may take (ACTION_PERMISSION), so nobody is offered a button that 403s.
+ */
+export function allowedActions(state: EventState, pendingExtension: boolean, principal?: Pick<Principal, 'permissions'>): EventAction[] {
   return (Object.keys(WORKFLOW) as EventAction[]).filter((a) => {
     if (!WORKFLOW[a].from.includes(state)) return false;
+    const needs = ACTION_PERMISSION[a];
+    if (principal && needs && !can(principal, needs)) return false;
     if (a === 'request_extension') return !pendingExtension;
     if (a === 'approve_extension' || a === 'reject_extension') return pendingExtension;
     return true;
@@ -109,9 +125,10 @@ function requireHours(c: CategoryRecord): StageHours {
   return c.hours;
 }
 
-function toEvent(r: EventRecord): Event {
+/** The event as `principal` sees it: allowedActions are those it may take. */
+function toEvent(r: EventRecord, principal: Principal): Event {
   const { categoryUrgent: _u, categoryHours: _h, stageStartedAt: _s, ...event } = r;
-  return { ...event, allowedActions: allowedActions(r.state, r.pendingExtension !== null) };
+  return { ...event, allowedActions: allowedActions(r.state, r.pendingExtension !== null, principal) };
 }
 
 function eventInScope(principal: Principal, e: Pick<EventRecord, 'routing'>): boolean {
@@ -368,14 +385,14 @@ async function prepareIntake(ctx: EventContext, principal: Principal, body: Crea
     closedAt: null,
     updatedAt: now.toISOString(),
     possibleDuplicates: [],
-    allowedActions: allowedActions('reported', false),
+    allowedActions: allowedActions('reported', false, principal),
     version: 1,
   };
   return { row, event };
 }
 
 export async function getEvent(ctx: EventContext, principal: Principal, id: number): Promise<Event> {
-  return toEvent(await requireEvent(ctx.db, principal, id));
+  return toEvent(await requireEvent(ctx.db, principal, id), principal);
 }
 
 export async function getTimeline(ctx: EventContext, principal: Principal, id: number): Promise<Timeline> {
@@ -411,6 +428,14 @@ export async function transitionEvent(
   body: TransitionBody,
   opts: { ifMatch?: IfMatch; actor: AuditActor },
 ): Promise<TransitionResult> {
+  const needs = ACTION_PERMISSION[body.action];
+  if (needs && !can(principal, needs)) {
+    // Refused like a route's missing permission (request-auth.ts): audited, 403 naming the permission.
+    await writeAudit(ctx.db, { actor: opts.actor, action: 'access.denied', outcome: 'denied', target: { type: 'event', id }, details: { permission: needs, action: body.action } });
+    throw new AppError('FORBIDDEN', 403, `"${body.action}" needs the permission ${needs}, which your roles (${principal.roles.join(', ') || 'none'}) do not give.`, {
+      permission: needs, in: 'body', field: 'action', action: body.action,
+    });
+  }
   return ctx.db.transaction().execute(async (trx) => {
     const e = await requireEvent(trx, principal, id, 'update');
     const expected = opts.ifMatch ?? (body.expectedVersion === undefined ? undefined : [body.expectedVersion]);
@@ -420,7 +445,7 @@ export async function transitionEvent(
         currentVersion: e.version,
       });
     }
-    const allowed = allowedActions(e.state, e.pendingExtension !== null);
+    const allowed = allowedActions(e.state, e.pendingExtension !== null, principal);
     if (!allowed.includes(body.action)) {
       throw new AppError('CONFLICT', 409, `"${body.action}" is not allowed while the event is ${e.state}.`, {
         in: 'body', field: 'action', reason: 'TRANSITION_NOT_ALLOWED', state: e.state, action: body.action, allowedActions: allowed,
@@ -530,15 +555,22 @@ export async function transitionEvent(
         if (body.category && body.category !== e.category.code) {
           const category = await activeCategory(trx, body.category);
           const h = requireHours(category);
-          // New sub-type, new limits: the closing deadline from intake again (plus granted extensions), and the current stage's.
+          // New sub-type, new limits: the closing deadline from intake again (plus granted extensions), and
+          // the current stage's from its start again plus the extensions approved in this stage, each
+          // added as its approval added it (approve_extension) — an approved extension survives an amend.
           const base = addDeadlineHours(new Date(e.reportedAt), totalHours(h), category.urgent, calendar);
           const stage = STAGE_OF[e.state];
+          let stageDueAt: Date | undefined;
+          if (stage && e.stageStartedAt) {
+            stageDueAt = addDeadlineHours(new Date(e.stageStartedAt), h[stage], category.urgent, calendar);
+            for (const x of await listStageExtensionHours(trx, id)) stageDueAt = addDeadlineHours(stageDueAt, x, category.urgent, calendar);
+          }
           patch = {
             ...patch,
             taxonomyVersion: category.taxonomyVersion,
             categoryCode: category.code,
             dueAt: e.extensionHours > 0 ? addDeadlineHours(base, e.extensionHours, category.urgent, calendar) : base,
-            ...(stage && e.stageStartedAt ? { stageDueAt: addDeadlineHours(new Date(e.stageStartedAt), h[stage], category.urgent, calendar) } : {}),
+            ...(stageDueAt ? { stageDueAt } : {}),
           };
           details.category = { from: e.category.code, to: category.code };
         }
@@ -561,7 +593,7 @@ export async function transitionEvent(
     if (body.action !== 'transfer' && body.action !== 'approve_extension') await writeAudit(trx, { actor: opts.actor, action: `event.${body.action}`, target: { type: 'event', id }, details: { from: e.state, to, note: body.note ?? body.reason ?? null } });
     const updated = await findEvent(trx, id);
     if (!updated) throw new Error('event vanished during a transition');
-    return { event: toEvent(updated), transition };
+    return { event: toEvent(updated, principal), transition };
   });
 }
 
@@ -594,7 +626,7 @@ export async function listEventPage(ctx: EventContext, principal: Principal, q: 
     ...(q.bbox ? { bbox: parseEventBbox(q.bbox) } : {}),
     ...(q.after === undefined ? {} : { after: q.after }),
   });
-  const page = rows.slice(0, limit).map(toEvent);
+  const page = rows.slice(0, limit).map((r) => toEvent(r, principal));
   return { items: page, next: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null };
 }
 
@@ -616,7 +648,10 @@ export async function getTaxonomy(db: Database, version?: number): Promise<Taxon
   return t;
 }
 
-/** A new taxonomy version (city-wide users only): every sub-type needs its four stage limits. */
+/**
+ * A new taxonomy version (route permission events:configure, admins; and city-wide scope): every
+ * sub-type needs its four stage limits.
+ */
 export async function publishTaxonomy(db: Database, principal: Principal, input: TaxonomyInput, actor: AuditActor): Promise<Taxonomy> {
   if (!principal.scope.all) throw new AppError('FORBIDDEN', 403, 'The event taxonomy is city-wide; only users with city-wide scope change it.');
   const codes = new Set(input.categories.map((c) => c.code));

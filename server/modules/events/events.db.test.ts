@@ -287,18 +287,63 @@ describe('workflow', () => {
     expect(miss.statusCode).toBe(412);
   });
 
-  it('extensions need approval by someone else and move both deadlines', async () => {
+  it('extensions are decided by a supervisor (not a grid worker) other than who asked, and move both deadlines', async () => {
+    const manager = await t.userWith({ roles: ['community_manager'], scope: [COMMUNITY] });
     const e = await eventIn('dispatched');
     const asked = await act(e.id, 'request_extension', { hours: 7, reason: '需要物业配合' }, worker);
     expect(asked.statusCode).toBe(200);
-    expect(asked.json<TransitionResult>().event.allowedActions).toContain('approve_extension');
-    expect((await act(e.id, 'request_extension', { hours: 7, reason: 'again' })).statusCode).toBe(409);
-    expect((await act(e.id, 'approve_extension', {}, worker)).statusCode).toBe(403);
-    const approved = (await act(e.id, 'approve_extension')).json<TransitionResult>().event;
+    // The grid worker asks; approving or rejecting is not offered to them, nor allowed.
+    expect(asked.json<TransitionResult>().event.allowedActions).not.toContain('approve_extension');
+    const refusedAgain = await act(e.id, 'request_extension', { hours: 7, reason: 'again' }, worker);
+    expect(refusedAgain.statusCode).toBe(409);
+    expect((refusedAgain.json<ErrorResponse>().error.details as { allowedActions: string[] }).allowedActions).not.toContain('reject_extension');
+    for (const action of ['approve_extension', 'reject_extension'] as const) {
+      const refused = await act(e.id, action, {}, worker);
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json<ErrorResponse>().error).toMatchObject({ code: 'FORBIDDEN', details: { permission: 'events:supervise', action } });
+    }
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_log WHERE action = 'access.denied' AND actor_user_id = ${worker.id} AND details->>'permission' = 'events:supervise'`.execute(t.tdb.db);
+    expect(rows[0]!.n).toBe(2);
+    const seen = (await t.inject({ url: `/api/v1/events/${e.id}`, as: { token: manager.token } })).json<Event>();
+    expect(seen.allowedActions).toEqual(expect.arrayContaining(['approve_extension', 'reject_extension']));
+    expect((await t.inject({ url: `/api/v1/events/${e.id}`, as: { token: worker.token } })).json<Event>().allowedActions).not.toContain('approve_extension');
+
+    const approved = (await act(e.id, 'approve_extension', {}, manager)).json<TransitionResult>().event;
     const cal = await loadWorkingCalendar(t.tdb.db);
     expect(approved.dueAt).toBe(addDeadlineHours(new Date(e.dueAt), 7, false, cal).toISOString());
     expect(approved.stageDueAt).toBe(addDeadlineHours(new Date(e.stageDueAt!), 7, false, cal).toISOString());
     expect(approved).toMatchObject({ extensionCount: 1, extensionHours: 7, pendingExtension: null });
+
+    // A supervisor's own request is decided by someone else.
+    expect((await act(e.id, 'request_extension', { hours: 3, reason: '等待街道协调' }, manager)).statusCode).toBe(200);
+    const own = await act(e.id, 'approve_extension', {}, manager);
+    expect(own.statusCode).toBe(403);
+    expect(own.json<ErrorResponse>().error.details).toMatchObject({ reason: 'APPROVER_IS_REQUESTER' });
+    const dispatcher = await t.userWith({ roles: ['dispatcher'], scope: 'all' });
+    expect((await act(e.id, 'reject_extension', {}, dispatcher)).statusCode).toBe(200);
+  });
+
+  it('amending the category keeps the extensions approved in the current stage', async () => {
+    const e = await eventIn('dispatched');
+    expect((await act(e.id, 'request_extension', { hours: 48, reason: '需要物业配合' }, worker)).statusCode).toBe(200);
+    expect((await act(e.id, 'approve_extension')).statusCode).toBe(200);
+    expect((await act(e.id, 'request_extension', { hours: 5, reason: '再等业主' }, worker)).statusCode).toBe(200);
+    expect((await act(e.id, 'approve_extension')).statusCode).toBe(200);
+    const amended = (await act(e.id, 'amend', { category: 'dispute.land' })).json<TransitionResult>().event;
+    const { rows } = await sql<{ started: Date }>`SELECT stage_started_at AS started FROM events WHERE id = ${e.id}`.execute(t.tdb.db);
+    const cal = await loadWorkingCalendar(t.tdb.db);
+    // dispute.land: handle 80 working hours from the stage's start, then the approved 48 and 5.
+    const base = addDeadlineHours(rows[0]!.started, 80, false, cal);
+    expect(amended.stage).toBe('handle');
+    expect(amended.stageDueAt).toBe(addDeadlineHours(addDeadlineHours(base, 48, false, cal), 5, false, cal).toISOString());
+    expect(amended.dueAt).toBe(addDeadlineHours(addDeadlineHours(new Date(e.reportedAt), 4 + 4 + 80 + 8, false, cal), 53, false, cal).toISOString());
+    expect(amended).toMatchObject({ extensionHours: 53, extensionCount: 2 });
+    // Extensions of an earlier stage do not carry into the next one's deadline.
+    const started = (await act(e.id, 'start')).json<TransitionResult>().event;
+    const again = (await act(e.id, 'amend', { category: 'dispute.neighbour' })).json<TransitionResult>().event;
+    const { rows: now } = await sql<{ started: Date }>`SELECT stage_started_at AS started FROM events WHERE id = ${e.id}`.execute(t.tdb.db);
+    expect(started.state).toBe('in_progress');
+    expect(again.stageDueAt).toBe(addDeadlineHours(now[0]!.started, 40, false, cal).toISOString());
   });
 
   it('a pending extension lapses when the event is resolved or transferred (it was still approvable after a reopen)', async () => {
@@ -457,6 +502,17 @@ describe('category names in two languages', () => {
     expect((await t.inject(`/api/v1/events/${e.id}`)).json<Event>().category.nameEn).toBe('Dispute between neighbours');
     const plain = await report({ category: 'other.bilingual_gap' });
     expect(plain.category.nameEn).toBeNull();
+  });
+
+  it('only admins publish a taxonomy (events:configure): supervisors and grid workers may not', async () => {
+    const active = (await t.inject('/api/v1/event-categories')).json<Taxonomy>();
+    for (const role of ['grid_worker', 'community_manager', 'street_manager', 'dispatcher'] as const) {
+      const user = await t.userWith({ roles: [role], scope: 'all' });
+      const res = await t.inject({ method: 'POST', url: '/api/v1/event-categories', as: { token: user.token }, payload: { name: active.name, categories: active.categories } });
+      expect(res.statusCode, role).toBe(403);
+      expect(res.json<ErrorResponse>().error).toMatchObject({ code: 'FORBIDDEN', details: { permission: 'events:configure' } });
+    }
+    expect((await t.inject('/api/v1/event-categories')).json<Taxonomy>().version).toBe(active.version);
   });
 
   it('refuses a blank English name and publishes nothing', async () => {
