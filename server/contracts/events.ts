@@ -24,6 +24,20 @@ export const EVENT_ACTIONS = [
 export type EventAction = (typeof EVENT_ACTIONS)[number];
 export type EventStage = 'accept' | 'dispatch' | 'handle' | 'verify';
 
+/**
+ * The deadline stage of each open state. States of one stage share its clock: dispatched → in_progress
+ * keeps the handling deadline that began at dispatch (处置时限 runs from 派遣, so starting late cannot
+ * buy a fresh period), resolved → verified the verification one. Closed and rejected have none.
+ */
+export const STAGE_OF_STATE: Readonly<Partial<Record<EventState, EventStage>>> = {
+  reported: 'accept',
+  accepted: 'dispatch',
+  dispatched: 'handle',
+  in_progress: 'handle',
+  resolved: 'verify',
+  verified: 'verify',
+};
+
 const StateSchema = Type.Union([
   Type.Literal('reported'), Type.Literal('accepted'), Type.Literal('rejected'), Type.Literal('dispatched'),
   Type.Literal('in_progress'), Type.Literal('resolved'), Type.Literal('verified'), Type.Literal('closed'),

@@ -3,7 +3,7 @@
  * the workflow row and its transitions, and listing. `overdue` is computed in the SELECT from now().
  */
 import { sql, type RawBuilder } from 'kysely';
-import type { Event, EventCategory, EventRouting, EventState, StageHours, Taxonomy, TaxonomyInput, Transition } from '../../contracts/events';
+import { STAGE_OF_STATE, type Event, type EventCategory, type EventRouting, type EventState, type StageHours, type Taxonomy, type TaxonomyInput, type Transition } from '../../contracts/events';
 import type { Database } from '../../db/database';
 import { minutesOf, type MinuteRange, type WorkingCalendar } from './working-calendar';
 
@@ -326,18 +326,25 @@ export async function listTransitions(db: Database, eventId: number): Promise<Tr
   return rows.map(toTransition);
 }
 
+/** A state column's deadline stage as SQL (STAGE_OF_STATE; NULL for closed and rejected). */
+function stageOfSql(state: RawBuilder<unknown>): RawBuilder<string | null> {
+  const arms = Object.entries(STAGE_OF_STATE).map(([st, stage]) => sql`WHEN ${sql.lit(st)} THEN ${sql.lit(stage)}`);
+  return sql<string | null>`(CASE ${state} ${sql.join(arms, sql` `)} END)`;
+}
+
 /**
  * The hours of every extension approved in the event's current stage, oldest first: approvals after
- * the last transition that entered a stage (every state change does, and a transfer, which restarts
- * acceptance even from `reported`). Extensions are kept nowhere else per stage (the event row sums them
- * over its whole life), and only the current stage's moved its deadline.
+ * the last transition that entered a stage (a state change into another stage, and a transfer, which
+ * restarts acceptance even from `reported`; dispatched → in_progress stays in handling). Extensions are
+ * kept nowhere else per stage (the event row sums them over its whole life), and only the current
+ * stage's moved its deadline.
  */
 export async function listStageExtensionHours(db: Database, eventId: number): Promise<number[]> {
   const { rows } = await sql<{ hours: number }>`
     SELECT (t.details->>'hours')::float8 AS hours FROM event_transitions t
     WHERE t.event_id = ${eventId} AND t.action = 'approve_extension' AND t.details ? 'hours'
       AND t.id > coalesce((SELECT max(s.id) FROM event_transitions s
-                           WHERE s.event_id = ${eventId} AND (s.from_state IS DISTINCT FROM s.to_state OR s.action = 'transfer')), 0)
+                           WHERE s.event_id = ${eventId} AND (${stageOfSql(sql`s.from_state`)} IS DISTINCT FROM ${stageOfSql(sql`s.to_state`)} OR s.action = 'transfer')), 0)
     ORDER BY t.id`.execute(db);
   return rows.map((r) => Number(r.hours));
 }

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { can, inScope, type Permission, type Principal } from '../../auth/principal';
-import type { CreateEventBody, Event, EventAction, EventList, EventListQuery, EventState, StageHours, Taxonomy, TaxonomyInput, Timeline, TransitionBody, TransitionResult } from '../../contracts/events';
+import { STAGE_OF_STATE, type CreateEventBody, type Event, type EventAction, type EventList, type EventListQuery, type EventState, type StageHours, type Taxonomy, type TaxonomyInput, type Timeline, type TransitionBody, type TransitionResult } from '../../contracts/events';
 import type { Database } from '../../db/database';
 import { AppError, IF_MATCH, PATH_ID, type Where } from '../../http/errors';
 import { describeIfMatch, ifMatchHolds, type IfMatch } from '../../http/preconditions';
@@ -106,15 +106,6 @@ export function allowedActions(state: EventState, pendingExtension: boolean, pri
     return true;
   });
 }
-
-const STAGE_OF: Partial<Record<EventState, keyof StageHours>> = {
-  reported: 'accept',
-  accepted: 'dispatch',
-  dispatched: 'handle',
-  in_progress: 'handle',
-  resolved: 'verify',
-  verified: 'verify',
-};
 
 function totalHours(h: StageHours): number {
   return h.accept + h.dispatch + h.handle + h.verify;
@@ -457,11 +448,13 @@ export async function transitionEvent(
     if (!hours) throw new Error(`category ${e.category.code} has no deadlines`);
     const deadline = (from: Date, h: number, urgent = e.categoryUrgent): Date => addDeadlineHours(from, h, urgent, calendar);
     const enterStage = (state: EventState): EventPatch => {
-      const stage = STAGE_OF[state];
+      const stage = STAGE_OF_STATE[state];
       return stage ? { stage, stageStartedAt: now, stageDueAt: deadline(now, hours[stage]) } : { stage: null, stageStartedAt: null, stageDueAt: null };
     };
     const to = WORKFLOW[body.action].to ?? e.state;
-    let patch: EventPatch = to !== e.state ? { state: to, ...enterStage(to) } : {};
+    // A state of the same stage keeps the stage's clock (STAGE_OF_STATE): start does not restart handling.
+    const sameStage = STAGE_OF_STATE[to] !== undefined && STAGE_OF_STATE[to] === STAGE_OF_STATE[e.state] && e.stageStartedAt !== null;
+    let patch: EventPatch = to !== e.state ? { state: to, ...(sameStage ? {} : enterStage(to)) } : {};
     const details: Record<string, unknown> = {};
     // An extension is asked for and granted while handling. Leaving handling (resolved, or transferred
     // to another grid that accepts afresh) lapses an unanswered request: it would otherwise ride along
@@ -559,7 +552,7 @@ export async function transitionEvent(
           // the current stage's from its start again plus the extensions approved in this stage, each
           // added as its approval added it (approve_extension) — an approved extension survives an amend.
           const base = addDeadlineHours(new Date(e.reportedAt), totalHours(h), category.urgent, calendar);
-          const stage = STAGE_OF[e.state];
+          const stage = STAGE_OF_STATE[e.state];
           let stageDueAt: Date | undefined;
           if (stage && e.stageStartedAt) {
             stageDueAt = addDeadlineHours(new Date(e.stageStartedAt), h[stage], category.urgent, calendar);

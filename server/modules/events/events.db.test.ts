@@ -338,12 +338,40 @@ describe('workflow', () => {
     expect(amended.stageDueAt).toBe(addDeadlineHours(addDeadlineHours(base, 48, false, cal), 5, false, cal).toISOString());
     expect(amended.dueAt).toBe(addDeadlineHours(addDeadlineHours(new Date(e.reportedAt), 4 + 4 + 80 + 8, false, cal), 53, false, cal).toISOString());
     expect(amended).toMatchObject({ extensionHours: 53, extensionCount: 2 });
-    // Extensions of an earlier stage do not carry into the next one's deadline.
+    // Starting stays in handling: the stage, its clock and its extensions carry on.
     const started = (await act(e.id, 'start')).json<TransitionResult>().event;
+    expect(started).toMatchObject({ state: 'in_progress', stage: 'handle', stageDueAt: amended.stageDueAt });
     const again = (await act(e.id, 'amend', { category: 'dispute.neighbour' })).json<TransitionResult>().event;
-    const { rows: now } = await sql<{ started: Date }>`SELECT stage_started_at AS started FROM events WHERE id = ${e.id}`.execute(t.tdb.db);
-    expect(started.state).toBe('in_progress');
-    expect(again.stageDueAt).toBe(addDeadlineHours(now[0]!.started, 40, false, cal).toISOString());
+    expect(again.stageDueAt).toBe(addDeadlineHours(addDeadlineHours(addDeadlineHours(rows[0]!.started, 40, false, cal), 48, false, cal), 5, false, cal).toISOString());
+  });
+
+  it('extensions of an earlier stage do not carry into the next stage', async () => {
+    const e = await eventIn('accepted');
+    expect((await act(e.id, 'request_extension', { hours: 48, reason: '等待职能部门' }, worker)).statusCode).toBe(200);
+    expect((await act(e.id, 'approve_extension')).statusCode).toBe(200);
+    expect((await act(e.id, 'dispatch', PARAMS.dispatch)).statusCode).toBe(200);
+    expect((await act(e.id, 'request_extension', { hours: 5, reason: '再等业主' }, worker)).statusCode).toBe(200);
+    expect((await act(e.id, 'approve_extension')).statusCode).toBe(200);
+    const amended = (await act(e.id, 'amend', { category: 'dispute.land' })).json<TransitionResult>().event;
+    const { rows } = await sql<{ started: Date }>`SELECT stage_started_at AS started FROM events WHERE id = ${e.id}`.execute(t.tdb.db);
+    const cal = await loadWorkingCalendar(t.tdb.db);
+    // Handling began at dispatch: 80 working hours (dispute.land) plus the 5 approved in it, not the 48.
+    expect(amended.stage).toBe('handle');
+    expect(amended.stageDueAt).toBe(addDeadlineHours(addDeadlineHours(rows[0]!.started, 80, false, cal), 5, false, cal).toISOString());
+  });
+
+  it('starting late does not buy a fresh handling period: the handling deadline runs from dispatch (处置时限从派遣起算)', async () => {
+    const e = await eventIn('dispatched');
+    // Dispatched a month ago: its handling deadline (40 working hours) has passed.
+    await sql`UPDATE events SET stage_started_at = stage_started_at - interval '30 days', stage_due_at = stage_due_at - interval '30 days' WHERE id = ${e.id}`.execute(t.tdb.db);
+    const before = (await t.inject(`/api/v1/events/${e.id}`)).json<Event>();
+    expect(before.overdue).toBe(true);
+    const started = (await act(e.id, 'start', {}, worker)).json<TransitionResult>().event;
+    expect(started).toMatchObject({ state: 'in_progress', stage: 'handle', stageDueAt: before.stageDueAt, overdue: true });
+    // Leaving the stage does restart the clock: resolved enters verification.
+    const resolved = (await act(e.id, 'resolve', PARAMS.resolve, worker)).json<TransitionResult>().event;
+    expect(resolved.stage).toBe('verify');
+    expect(new Date(resolved.stageDueAt!).getTime()).toBeGreaterThan(Date.now());
   });
 
   it('a pending extension lapses when the event is resolved or transferred (it was still approvable after a reopen)', async () => {
