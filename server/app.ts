@@ -20,6 +20,7 @@ import { registerQueryParameterCheck } from './http/query-parameters';
 import { registerRateLimiting } from './http/rate-limit';
 import { registerSecurityHeaders } from './http/security-headers';
 import { registerValidation } from './http/validation';
+import { webCacheHeaders, webFileAt } from './http/web-files';
 import { analysisEventRoutes } from './modules/analysis/analysis-events.routes';
 import { analysisRoutes } from './modules/analysis/analysis.routes';
 import { populationRoutes } from './modules/analysis/population.routes';
@@ -128,11 +129,19 @@ export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<F
   const webRoot = config.webDistDir && existsSync(path.join(config.webDistDir, 'index.html')) ? config.webDistDir : undefined;
   if (webRoot) {
     // The web app's files are public; the data it loads is protected per API route.
-    await registerDocuments(() => app.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: false, index: 'index.html', maxAge: '1h' }));
+    // Files of a build written after start-up are found by the not-found handler (server/http/web-files.ts).
+    const setHeaders = webCacheHeaders(webRoot);
+    await registerDocuments(() => app.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: false, index: 'index.html', cacheControl: false, setHeaders }));
   }
 
   app.setNotFoundHandler((request, reply) => {
     const isApiPath = /^\/(api|ogc|tiles|open311|health|openapi)/.test(request.url);
+    // A file of a newer build than the one listed at start-up (a redeploy without restart).
+    const file = webRoot && !isApiPath && (request.method === 'GET' || request.method === 'HEAD') ? webFileAt(webRoot, request.url) : undefined;
+    if (file) {
+      securityHeaders.setDocumentHeaders(reply);
+      return reply.sendFile(file);
+    }
     // Client-side routes of the single-page app resolve to index.html.
     if (webRoot && !isApiPath && request.method === 'GET' && (request.headers.accept ?? '').includes('text/html')) {
       securityHeaders.setDocumentHeaders(reply);

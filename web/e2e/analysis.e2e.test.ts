@@ -80,6 +80,37 @@ describe('analysis map in a real browser', () => {
     expect(await tableRows.first().locator('td').nth(2).textContent()).toBe(String(top.properties.count));
     expect(top.properties.count).toBeGreaterThanOrEqual(TIGHT / 2);
 
+    // ---- hexagons are named by the number the map shows in them, with their centre (UX review finding 10) ----
+    expect(await page.getByTestId('analysis-table').locator('th').allTextContents()).toEqual(['单元', '中心位置', '事件数', '每千人']);
+    const topCells = await tableRows.first().locator('td').allTextContents();
+    expect(topCells[0]).toMatch(/^六边形 [1-9][0-9]*$/);
+    const topNo = Number(topCells[0]!.split(' ')[1]);
+    const topRing = (top.geometry.coordinates as number[][][])[0]!.slice(0, -1);
+    const topCentre = [0, 1].map((k) => topRing.reduce((sum, p) => sum + p[k]!, 0) / topRing.length) as [number, number];
+    expect(topCells[1]).toBe(`${topCentre[0].toFixed(5)}°E, ${topCentre[1].toFixed(5)}°N`);
+    const unitTexts = await tableRows.evaluateAll((trs) => trs.map((tr) => tr.querySelector('td')?.textContent ?? ''));
+    expect(new Set(unitTexts).size).toBe(counts.features.length);
+    // the north-western cell is number 1
+    const centreOf = (f: (typeof counts.features)[number]): [number, number] => {
+      const ring = (f.geometry.coordinates as number[][][])[0]!.slice(0, -1);
+      return [ring.reduce((sum, p) => sum + p[0]!, 0) / ring.length, ring.reduce((sum, p) => sum + p[1]!, 0) / ring.length];
+    };
+    const northWest = [...counts.features].sort((a, b) => centreOf(b)[1] - centreOf(a)[1] || centreOf(a)[0] - centreOf(b)[0])[0]!;
+    expect(await page.locator(`[data-testid="analysis-table"] tbody tr[data-unit="${northWest.properties.unit}"] td`).first().textContent()).toBe('六边形 1');
+    // a click on the row outlines the cell and brings it into view, where the map labels it with its number
+    await tableRows.first().click();
+    await expect.poll(() => page.getByTestId('analysis-view').getAttribute('data-selected-unit')).toBe(top.properties.unit);
+    expect(await tableRows.first().getAttribute('class')).toContain('wg-selected');
+    await expect.poll(() => rendered(page, 'analysis-selected-line'), { timeout: 15_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.evaluate(() => { const c = window.wangge!.map.getCenter(); return [c.lng, c.lat]; }), { timeout: 15_000 })
+      .toEqual([expect.closeTo(topCentre[0], 4), expect.closeTo(topCentre[1], 4)]);
+    await expect
+      .poll(() => page.evaluate(() => window.wangge!.map.queryRenderedFeatures({ layers: ['analysis-counts-label'] }).map((f) => f.properties.no as number)), { timeout: 15_000 })
+      .toContain(topNo);
+    await page.screenshot({ path: screenshotPath('analysis-table-row') });
+    await page.evaluate((c) => window.wangge?.map.jumpTo({ center: c, zoom: 14 }), clusterCentre);
+
     // ---- the category filter: the taxonomy (analysts read it with reports:read), parents and sub-types ----
     const categories = await page.getByTestId('analysis-category').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
     expect(categories).toEqual(expect.arrayContaining(['', 'dispute', 'dispute.neighbour', 'environment.garbage', 'facility.street_light']));
@@ -121,8 +152,15 @@ describe('analysis map in a real browser', () => {
     ]);
     expect(hot.features.find((f) => f.properties.unit === top.properties.unit)?.properties.bin).toBeGreaterThan(0);
     await expect.poll(() => rendered(page, 'analysis-hotspots-fill'), { timeout: 15_000 }).toBeGreaterThan(0);
-    // the table gains the Gi* columns
-    expect(await page.getByTestId('analysis-table').locator('th').allTextContents()).toContain('Gi* z 值');
+    // the table gains the Gi* columns; hot/cold says its class in words, not the bin number
+    const hotHeaders = await page.getByTestId('analysis-table').locator('th').allTextContents();
+    expect(hotHeaders).toContain('Gi* z 值');
+    const binCol = hotHeaders.indexOf('冷热点');
+    const topBin = hot.features.find((f) => f.properties.unit === top.properties.unit)!.properties.bin;
+    const binLabel = (bin: number): string => legend[3 - bin]!.replace(/ \(\d+\)$/, '');
+    expect(await tableRows.first().locator('td').nth(binCol).textContent()).toBe(binLabel(topBin));
+    const shownBins = await tableRows.evaluateAll((trs, col) => trs.map((tr) => tr.querySelectorAll('td')[col]?.textContent ?? ''), binCol);
+    expect(shownBins.every((text) => legend.map((l) => l.replace(/ \(\d+\)$/, '')).includes(text))).toBe(true);
 
     // ---- clusters: the tight group of events is one DBSCAN cluster with a hull ----
     await page.getByTestId('analysis-layer-clusters').check();
@@ -165,6 +203,8 @@ describe('analysis map in a real browser', () => {
     expect(csv.length - 1).toBe(counts.features.length);
     const quote = (v: string): string => (/[",]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
     expect(csv[1]).toBe((await tableRows.first().locator('td').allTextContents()).map(quote).join(','));
+    expect(csv[1]).toMatch(/^六边形 [0-9]+,"[0-9.]+°E, [0-9.]+°N",/);
+    expect(csv[1]!.split(',')).toContain(binLabel(topBin));
 
     // ---- PNG: the map canvas ----
     const pngDownload = page.waitForEvent('download');
@@ -175,6 +215,25 @@ describe('analysis map in a real browser', () => {
 
     // ---- the view's state is in the URL: a reload brings the same layers back ----
     expect(new URL(page.url()).searchParams.get('layers')?.split(',').sort()).toEqual(['clusters', 'counts', 'emerging', 'heatmap', 'hotspots']);
+
+    // ---- no select cuts its texts, in either language (UX review finding 13: the heatmap mode was cut) ----
+    const clippedOptions = (): Promise<string[]> =>
+      page.getByTestId('analysis-view').locator('select').evaluateAll((selects) => {
+        const ctx = document.createElement('canvas').getContext('2d')!;
+        return (selects as HTMLSelectElement[]).flatMap((select) => {
+          const style = getComputedStyle(select);
+          ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+          // the room for text: the box without its padding and the drop-down arrow (about 20 px)
+          const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+          return [...select.options].filter((o) => ctx.measureText(o.text).width > room).map((o) => o.text);
+        });
+      });
+    expect(await clippedOptions()).toEqual([]);
+    await page.getByTestId('lang-switch').click();
+    await expect.poll(() => page.locator('.wg-analysis .wg-title').textContent()).toBe('Event analysis');
+    expect(await clippedOptions()).toEqual([]);
+    expect(await tableRows.first().locator('td').first().textContent()).toMatch(/^Hexagon [0-9]+$/);
+    expect(await tableRows.first().locator('td').nth(binCol).textContent()).toMatch(/^(Hot spot|Cold spot|Not significant)/);
 
     expect(problems).toEqual([]);
     await page.close();

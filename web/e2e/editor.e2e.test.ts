@@ -7,7 +7,7 @@
  * no console errors.
  */
 import { statSync } from 'node:fs';
-import { bbox } from '@turf/turf';
+import { bbox, pointOnFeature } from '@turf/turf';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DivisionDetail } from '../../server/contracts/division';
 import type { LayoutCollection, LayoutListSchema } from '../../server/contracts/layout';
@@ -34,12 +34,11 @@ describe('grid editor in a real browser', () => {
     await web.openSignedIn(page, 'demo-planner', { waitFor: '[data-testid="signed-in-user"]', timeout: 30_000 });
     await page.waitForSelector('[data-testid="view-editor"]');
 
-    // district → street → community: the first of each
-    for (const level of ['district', 'street', 'community']) {
-      const select = page.getByTestId(`pick-${level}`);
-      await expect.poll(() => select.locator('option').count(), { timeout: 15_000 }).toBeGreaterThan(1);
-      await select.selectOption({ index: 1 });
-    }
+    // the demo city's only district and only street are chosen for the planner; the first community
+    await expect.poll(() => page.getByTestId('pick-street').inputValue(), { timeout: 15_000 }).not.toBe('');
+    const pickCommunity = page.getByTestId('pick-community');
+    await expect.poll(() => pickCommunity.locator('option').count(), { timeout: 15_000 }).toBeGreaterThan(1);
+    await pickCommunity.selectOption({ index: 1 });
     const community = await page.getByTestId('pick-community').inputValue();
     expect(community).toMatch(/^[0-9]{12}$/);
     await page.waitForSelector('body[data-editor-revision]');
@@ -259,9 +258,95 @@ describe('grid editor in a real browser', () => {
     expect(new URL(page.url()).searchParams.get('layout')).toBe(publishedValue);
     expect(await page.getByTestId('balance').locator('.balance-row').count()).toBe(copy.features.length);
 
+    // the balance rows show households and residents whole, in the longer English too (UX review finding 13)
+    await page.getByTestId('lang-switch').click();
+    await expect.poll(() => page.getByTestId('editor-layouts').locator('h3').textContent(), SLOW).toBe('Layouts');
+    await expect.poll(() => page.getByTestId('balance').locator('.balance-value').first().textContent(), SLOW).toMatch(/^\d+ households · \d+ residents$/);
+    const clipped = await page.getByTestId('balance').evaluate((chart) => [
+      ...(chart.scrollWidth > chart.clientWidth ? ['the chart scrolls sideways'] : []),
+      ...[...chart.querySelectorAll<HTMLElement>('.balance-value')].filter((v) => v.scrollWidth > v.clientWidth).map((v) => v.textContent ?? ''),
+    ]);
+    expect(clipped).toEqual([]);
+
     // the expected 412 of the conflicting save is the only refused request
     expect(problems.filter((p) => !/412|Precondition Failed/.test(p))).toEqual([]);
     expect(problems.filter((p) => /412|Precondition Failed/.test(p)).length).toBeGreaterThan(0);
     await page.close();
+  });
+
+  it('chooses the only district and street, opens a community clicked on the map, names a draft, and says a missing layout is not found', { timeout: 180_000 }, async () => {
+    const page = await web.newPage();
+    const problems = watchProblems(page);
+    await web.openSignedIn(page, 'demo-planner', { waitFor: '[data-testid="view-editor"]', timeout: 30_000 });
+    // one district, one street in the demo city: both chosen without a click (UX review finding 17)
+    const { items: districts } = await api<{ items: Array<{ code: string }> }>('/api/v1/divisions');
+    const { items: streets } = await api<{ items: Array<{ code: string }> }>(`/api/v1/divisions?parent=${districts[0]!.code}`);
+    const { items: communities } = await api<{ items: Array<{ code: string; name: string }> }>(`/api/v1/divisions?parent=${streets[0]!.code}`);
+    expect([districts.length, streets.length]).toEqual([1, 1]);
+    expect(communities.length).toBeGreaterThan(1);
+    await expect.poll(() => page.getByTestId('pick-district').inputValue(), SLOW).toBe(districts[0]!.code);
+    await expect.poll(() => page.getByTestId('pick-street').inputValue(), SLOW).toBe(streets[0]!.code);
+    await expect.poll(() => page.getByTestId('pick-community').locator('option').count(), SLOW).toBe(communities.length + 1);
+    expect(await page.getByTestId('pick-community').inputValue()).toBe('');
+    expect(new URL(page.url()).searchParams.get('community')).toBeNull();
+
+    // a click on a community on the map opens it; then a click on another opens that one
+    const street = await api<DivisionDetail>(`/api/v1/divisions/${streets[0]!.code}`);
+    const mapBox = (await page.locator('#map').boundingBox())!;
+    const clickCommunity = async (code: string): Promise<void> => {
+      const detail = await api<DivisionDetail>(`/api/v1/divisions/${code}`);
+      const [w, s, e, n] = bbox(street.boundary as Polygon | MultiPolygon);
+      await page.evaluate(([west, south, east, north]) => window.wangge?.map.fitBounds([[west!, south!], [east!, north!]], { duration: 0, padding: 20 }), [w, s, e, n]);
+      await expect.poll(() => page.evaluate(() => window.wangge!.map.getZoom()), SLOW).toBeGreaterThanOrEqual(12);
+      const inside = pointOnFeature(detail.boundary as Polygon | MultiPolygon).geometry.coordinates as [number, number];
+      // wait for the divisions tiles at this view, then click the community
+      await expect.poll(() => page.evaluate((ll) => window.wangge!.map.queryRenderedFeatures(window.wangge!.map.project(ll), { layers: ['editor-communities-hit'] }).map((f) => f.properties.code as string), inside), SLOW).toContain(code);
+      const px = await page.evaluate((ll) => window.wangge!.map.project(ll), inside);
+      await page.mouse.click(mapBox.x + px.x, mapBox.y + px.y);
+    };
+    const revision = async (): Promise<number> => Number(await page.evaluate(() => document.body.dataset.editorRevision ?? 0));
+    const [first, second] = [communities[1]!.code, communities[0]!.code];
+    let seen = await revision();
+    await clickCommunity(first);
+    await expect.poll(() => new URL(page.url()).searchParams.get('community'), SLOW).toBe(first);
+    await expect.poll(() => page.getByTestId('pick-community').inputValue(), SLOW).toBe(first);
+    await expect.poll(revision, SLOW).toBeGreaterThan(seen);
+    seen = await revision();
+    await clickCommunity(second);
+    await expect.poll(() => new URL(page.url()).searchParams.get('community'), SLOW).toBe(second);
+    await expect.poll(() => page.getByTestId('pick-community').inputValue(), SLOW).toBe(second);
+    await expect.poll(revision, SLOW).toBeGreaterThan(seen);
+    expect(await page.getByTestId('pick-street').inputValue()).toBe(streets[0]!.code);
+
+    // a draft with a name: the select shows it with the time it was made (UX review finding 15)
+    await page.getByTestId('new-draft-name').fill('春季调整');
+    seen = await revision();
+    await page.getByTestId('new-empty-draft').click();
+    await expect.poll(revision, SLOW).toBeGreaterThan(seen);
+    const named = await page.getByTestId('layout-select').locator('option:checked').textContent();
+    expect(named).toMatch(/^春季调整 · 草稿 · 0 个网格 · \d{2}-\d{2} \d{2}:\d{2}$/);
+    const draftId = Number(new URL(page.url()).searchParams.get('layout'));
+    expect((await api<LayoutCollection>(`/api/v1/layouts/${draftId}`)).layout.name).toBe('春季调整');
+    expect(await page.getByTestId('new-draft-name').inputValue()).toBe('');
+    // every option says when its layout was made
+    for (const text of await page.getByTestId('layout-select').locator('option').allTextContents()) expect(text).toMatch(/ · \d{2}-\d{2} \d{2}:\d{2}$/);
+    expect(problems).toEqual([]);
+    await page.close();
+
+    // a link to a layout the community does not have says so, and opens none in its place
+    const missing = await web.newPage();
+    const missingProblems = watchProblems(missing);
+    await web.openSignedIn(missing, 'demo-planner', { path: `/?view=editor&community=${second}&layout=99999`, waitFor: '[data-testid="layout-select"]', timeout: 30_000 });
+    await expect.poll(() => missing.getByTestId('editor-message').textContent(), SLOW).toContain('未找到方案 99999');
+    expect(await missing.getByTestId('layout-select').inputValue()).toBe('');
+    expect(await missing.getByTestId('editor-tools').textContent()).toBe('');
+    await missing.screenshot({ path: screenshotPath('editor-layout-not-found') });
+    // choosing one from the list opens it and clears the message
+    seen = Number(await missing.evaluate(() => document.body.dataset.editorRevision ?? 0));
+    await missing.getByTestId('layout-select').selectOption(String(draftId));
+    await expect.poll(() => missing.evaluate(() => Number(document.body.dataset.editorRevision ?? 0)), SLOW).toBeGreaterThan(seen);
+    expect(await missing.getByTestId('editor-message').textContent()).toBe('');
+    expect(missingProblems).toEqual([]);
+    await missing.close();
   });
 });

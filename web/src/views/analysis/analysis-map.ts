@@ -3,7 +3,7 @@
  * count choropleth, Gi* hot/cold spots, emerging hot spot classes and DBSCAN cluster hulls. `add`
  * creates every source and layer once (hidden until used); `remove` takes away exactly those.
  */
-import type { ExpressionSpecification, GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl';
+import type { ExpressionSpecification, FilterSpecification, GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl';
 import { keepOnTop, whenStyleReady } from '../dispatch/dom';
 import { CHOROPLETH_COLOURS, CLUSTER_COLOURS, EMERGING_COLOURS, HOTSPOT_CLASSES } from './colours';
 
@@ -27,6 +27,16 @@ export const ANALYSIS_LAYERS = {
   heatmap: ['analysis-heatmap'],
   clusters: ['analysis-clusters-fill', 'analysis-clusters-line'],
 } as const satisfies Record<LayerKey, readonly string[]>;
+
+/**
+ * Over every other layer: the cell numbers of the count choropleth (the table's "Hexagon 12"; shown with
+ * the counts) and the outline of the unit whose table row was clicked.
+ */
+export const ANALYSIS_OVERLAYS = { selected: 'analysis-selected-line', labels: 'analysis-counts-label' } as const;
+/** One point per cell at its centre: labels on the polygons would repeat in every tile a cell crosses. */
+const LABEL_SOURCE = 'analysis-counts-labels';
+const ALL_LAYERS = [...Object.values(ANALYSIS_LAYERS).flat(), ANALYSIS_OVERLAYS.selected, ANALYSIS_OVERLAYS.labels];
+const NOTHING: FilterSpecification = ['==', ['get', 'unit'], ''];
 
 const EMPTY: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
 
@@ -55,12 +65,15 @@ export class AnalysisLayers {
   private readonly data: Partial<Record<LayerKey, GeoJSON.FeatureCollection>> = {};
   private readonly visible: Record<LayerKey, boolean> = { heatmap: false, density: false, counts: false, hotspots: false, emerging: false, clusters: false };
   private readonly paint: Array<Parameters<MapLibreMap['setPaintProperty']>> = [];
+  private selected: string | null = null;
+  private labels: GeoJSON.FeatureCollection = EMPTY;
 
   add(map: MapLibreMap): void {
     this.map = map;
-    this.detachOnTop = keepOnTop(map, Object.values(ANALYSIS_LAYERS).flat());
+    this.detachOnTop = keepOnTop(map, ALL_LAYERS);
     this.cancelReady = whenStyleReady(map, () => {
       for (const key of Object.keys(ANALYSIS_SOURCES) as LayerKey[]) map.addSource(ANALYSIS_SOURCES[key], { type: 'geojson', data: this.data[key] ?? EMPTY });
+      map.addSource(LABEL_SOURCE, { type: 'geojson', data: this.labels });
       const vis = (k: LayerKey): { visibility: 'visible' | 'none' } => ({ visibility: this.visible[k] ? 'visible' : 'none' });
       map.addLayer({ id: 'analysis-density-fill', type: 'fill', source: ANALYSIS_SOURCES.density, layout: vis('density'), paint: { 'fill-color': CHOROPLETH_COLOURS[2], 'fill-opacity': 0.7 } });
       map.addLayer({ id: 'analysis-counts-fill', type: 'fill', source: ANALYSIS_SOURCES.counts, layout: vis('counts'), paint: { 'fill-color': CHOROPLETH_COLOURS[2], 'fill-opacity': 0.75 } });
@@ -88,6 +101,21 @@ export class AnalysisLayers {
         paint: { 'fill-color': ['match', ['%', ['to-number', ['get', 'cluster'], 0], CLUSTER_COLOURS.length], ...CLUSTER_COLOURS.flatMap((c, i) => [i, c]), '#666666'] as unknown as ExpressionSpecification, 'fill-opacity': 0.35 },
       });
       map.addLayer({ id: 'analysis-clusters-line', type: 'line', source: ANALYSIS_SOURCES.clusters, layout: vis('clusters'), paint: { 'line-color': '#333333', 'line-width': 1.5 } });
+      map.addLayer({
+        id: ANALYSIS_OVERLAYS.selected,
+        type: 'line',
+        source: ANALYSIS_SOURCES.counts,
+        filter: this.selectedFilter(),
+        paint: { 'line-color': '#0b5cad', 'line-width': 3 },
+      });
+      map.addLayer({
+        id: ANALYSIS_OVERLAYS.labels,
+        type: 'symbol',
+        source: LABEL_SOURCE,
+        minzoom: 13,
+        layout: { ...vis('counts'), 'text-field': ['to-string', ['get', 'no']], 'text-size': 11, 'text-allow-overlap': false },
+        paint: { 'text-color': '#3b2f25', 'text-halo-color': '#ffffff', 'text-halo-width': 1.2 },
+      });
       this.ready = true;
       for (const args of this.paint.splice(0)) map.setPaintProperty(...args);
     });
@@ -99,8 +127,8 @@ export class AnalysisLayers {
     this.cancelReady?.();
     this.detachOnTop?.();
     if (this.ready) {
-      for (const id of Object.values(ANALYSIS_LAYERS).flat()) if (map.getLayer(id)) map.removeLayer(id);
-      for (const id of Object.values(ANALYSIS_SOURCES)) if (map.getSource(id)) map.removeSource(id);
+      for (const id of ALL_LAYERS) if (map.getLayer(id)) map.removeLayer(id);
+      for (const id of [...Object.values(ANALYSIS_SOURCES), LABEL_SOURCE]) if (map.getSource(id)) map.removeSource(id);
     }
     this.ready = false;
     this.map = undefined;
@@ -117,6 +145,24 @@ export class AnalysisLayers {
     this.visible[key] = on;
     if (!this.ready || !this.map) return;
     for (const id of ANALYSIS_LAYERS[key]) this.map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
+    if (key === 'counts') this.map.setLayoutProperty(ANALYSIS_OVERLAYS.labels, 'visibility', on ? 'visible' : 'none');
+  }
+
+  /** The cell numbers of the count choropleth: a point per cell at its centre with its number `no`. */
+  setCellLabels(cells: Iterable<{ no: number; centre: [number, number] }>): void {
+    const features = [...cells].map((c): GeoJSON.Feature => ({ type: 'Feature', geometry: { type: 'Point', coordinates: c.centre }, properties: { no: c.no } }));
+    this.labels = { type: 'FeatureCollection', features };
+    if (this.ready) void this.map?.getSource<GeoJSONSource>(LABEL_SOURCE)?.setData(this.labels);
+  }
+
+  /** Outlines one unit of the counts answer (its `unit` id); null outlines none. */
+  setSelected(unit: string | null): void {
+    this.selected = unit;
+    if (this.ready && this.map) this.map.setFilter(ANALYSIS_OVERLAYS.selected, this.selectedFilter());
+  }
+
+  private selectedFilter(): FilterSpecification {
+    return this.selected === null ? NOTHING : ['==', ['get', 'unit'], this.selected];
   }
 
   setPaint(...args: Parameters<MapLibreMap['setPaintProperty']>): void {

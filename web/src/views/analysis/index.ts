@@ -6,8 +6,10 @@
  * events KPIs per grid where the user may read events); the map as PNG and the table as CSV.
  */
 import type { KpiRow, Taxonomy } from '@contracts/events';
+import type { Geometry } from 'geojson';
 import type { Map as MapLibreMap } from 'maplibre-gl';
 import { errorText } from '../../api/error-text';
+import { boundsOf } from '../../map/create-map';
 import { fetchAnalysis, type AnalysisCollection, type AnalysisUnit, type HotspotProperties, type UnitProperties } from '../../api/analysis';
 import { fetchKpis, fetchTaxonomy } from '../../api/events';
 import { getLocale, localName, onLocaleChange, t, type MessageKey } from '../../i18n/i18n';
@@ -15,7 +17,7 @@ import { download, el, field, option } from '../dispatch/dom';
 import type { View, ViewContext } from '../view';
 import { AnalysisLayers, stepColours } from './analysis-map';
 import { emergingLegend, hotspotLegend, quantileBreaks, rampLegend } from './legend';
-import { toCsv, type Column } from './table';
+import { formatCentre, numberCells, toCsv, type Column } from './table';
 import { analysisSummary } from './warnings';
 import './analysis.css';
 
@@ -53,7 +55,11 @@ function bboxOf(map: MapLibreMap): string {
 }
 
 interface Row {
+  /** The server's unit id: a grid code, or the "i,j" lattice index of a cell. */
+  id: string;
+  /** What the reader sees: the grid code, or "Hexagon 12" (the number the map shows in the cell). */
   unit: string;
+  /** The grid's name, or the cell's centre. */
   name: string;
   count: number;
   rate: number | null;
@@ -90,6 +96,12 @@ export function mountAnalysis(ctx: ViewContext): () => void {
     counts: null as AnalysisCollection<UnitProperties> | null,
     hotspots: null as AnalysisCollection<HotspotProperties> | null,
     kpis: null as KpiRow[] | null,
+    /** Cell numbers and centres of the counts answer (hexagons and squares; empty for grids). */
+    cells: new Map<string, { no: number; centre: [number, number] }>(),
+    /** The unit the counts answer is in (the select may have moved on while it loads). */
+    countsUnit: initialUnit,
+    /** The unit whose row was clicked: outlined on the map. */
+    selected: null as string | null,
   };
   if (state.from > state.to) state.from = state.to;
   let disposed = false;
@@ -273,7 +285,9 @@ export function mountAnalysis(ctx: ViewContext): () => void {
       el('div', { class: 'wg-row' }, field(t('analysis.unit'), unit), field(t('analysis.size'), size)),
       el('h3', { text: t('analysis.layers') }),
       toggles,
-      el('div', { class: 'wg-row' }, field(t('analysis.heatmap.mode'), heatMode), field(t('analysis.heatmap.radius'), radius)),
+      // The mode's texts are long: a line of its own, not half of one (UX review finding 13).
+      field(t('analysis.heatmap.mode'), heatMode),
+      field(t('analysis.heatmap.radius'), radius),
       el('div', { class: 'wg-buttons' }, png, csv),
     );
   }
@@ -289,13 +303,13 @@ export function mountAnalysis(ctx: ViewContext): () => void {
   function columns(): Array<Column<Row>> {
     const cols: Array<Column<Row>> = [
       { key: 'unit', label: t('analysis.table.unit'), value: (r) => r.unit },
-      { key: 'name', label: t('analysis.table.name'), value: (r) => r.name },
+      { key: 'name', label: t(state.countsUnit === 'grid' ? 'analysis.table.name' : 'analysis.table.centre'), value: (r) => r.name },
       { key: 'count', label: t('analysis.table.count'), value: (r) => r.count },
       { key: 'rate', label: t('analysis.table.rate'), value: (r) => r.rate },
     ];
     if (state.hotspots) {
       cols.push({ key: 'z', label: t('analysis.table.z'), value: (r) => (r.z === null ? null : Number(r.z.toFixed(3))) });
-      cols.push({ key: 'bin', label: t('analysis.table.bin'), value: (r) => r.bin });
+      cols.push({ key: 'bin', label: t('analysis.table.bin'), value: (r) => (r.bin === null ? null : t(`analysis.bin.${r.bin}` as MessageKey)) });
     }
     if (state.kpis) {
       const pct = (v: number | undefined): number | null => (v === undefined ? null : Number((v * 100).toFixed(1)));
@@ -318,9 +332,11 @@ export function mountAnalysis(ctx: ViewContext): () => void {
     return (state.counts?.features ?? [])
       .map((f) => {
         const h = hot.get(f.properties.unit);
+        const cell = state.cells.get(f.properties.unit);
         return {
-          unit: f.properties.unit,
-          name: f.properties.name ?? '',
+          id: f.properties.unit,
+          unit: cell ? t(state.countsUnit === 'square' ? 'analysis.cell.square' : 'analysis.cell.hex', { no: cell.no }) : f.properties.unit,
+          name: cell ? formatCentre(cell.centre) : (f.properties.name ?? ''),
           count: f.properties.count,
           rate: f.properties.rate ?? null,
           z: h?.z ?? null,
@@ -328,7 +344,7 @@ export function mountAnalysis(ctx: ViewContext): () => void {
           kpi: kpi.get(f.properties.unit) ?? null,
         };
       })
-      .sort((a, b) => b.count - a.count || a.unit.localeCompare(b.unit));
+      .sort((a, b) => b.count - a.count || (state.cells.get(a.id)?.no ?? 0) - (state.cells.get(b.id)?.no ?? 0) || a.id.localeCompare(b.id));
   }
 
   function renderTable(): void {
@@ -347,12 +363,26 @@ export function mountAnalysis(ctx: ViewContext): () => void {
     const body = el('tbody');
     for (const r of data) {
       const tr = el('tr', {}, ...cols.map((c) => el('td', { text: String(c.value(r) ?? '') })));
-      tr.dataset.unit = r.unit;
+      tr.dataset.unit = r.id;
+      tr.title = t('analysis.table.show');
+      if (r.id === state.selected) tr.classList.add('wg-selected');
+      tr.addEventListener('click', () => showUnit(r.id));
       body.append(tr);
     }
     table.append(body);
     tableBox.append(table);
     if (state.unit === 'grid' && !canReadReports) tableBox.append(el('p', { class: 'wg-muted', text: t('analysis.table.kpiNote') }));
+  }
+
+  /** Outlines a unit on the map and brings it into view (a click on its row). */
+  function showUnit(id: string): void {
+    const feature = state.counts?.features.find((f) => f.properties.unit === id);
+    if (!feature) return;
+    state.selected = id;
+    layers.setSelected(id);
+    root.dataset.selectedUnit = id;
+    for (const tr of tableBox.querySelectorAll<HTMLTableRowElement>('tbody tr')) tr.classList.toggle('wg-selected', tr.dataset.unit === id);
+    map.fitBounds(boundsOf(feature.geometry as Geometry), { padding: 80, duration: 300, maxZoom: 17 });
   }
 
   function applyVisibility(): void {
@@ -383,6 +413,7 @@ export function mountAnalysis(ctx: ViewContext): () => void {
     try {
       switch (key) {
         case 'table': {
+          const unit = state.unit;
           const [counts, kpis] = await Promise.all([
             fetchAnalysis(token, 'counts', { ...base, ...unitParams() }, abort.signal),
             canReadReports && state.unit === 'grid' && base.from && base.to
@@ -392,8 +423,17 @@ export function mountAnalysis(ctx: ViewContext): () => void {
           if (abort.signal.aborted || disposed) return;
           state.counts = counts;
           state.kpis = kpis;
+          state.countsUnit = unit;
+          state.cells = unit === 'grid' ? new Map<string, { no: number; centre: [number, number] }>() : numberCells(counts.features);
+          if (state.selected !== null && !counts.features.some((f) => f.properties.unit === state.selected)) {
+            state.selected = null;
+            layers.setSelected(null);
+            delete root.dataset.selectedUnit;
+          }
           const breaks = quantileBreaks(counts.features.map((f) => f.properties.count));
           layers.setData('counts', counts);
+          // The map labels each cell with its number (the table's "Hexagon 12").
+          layers.setCellLabels(state.cells.values());
           layers.setPaint('analysis-counts-fill', 'fill-color', stepColours('count', breaks));
           state.legends.counts = rampLegend(t('analysis.legend.counts'), breaks, (v) => String(Math.round(v)), 'analysis-legend-counts', true);
           state.status.counts = { busy: false, text: analysisSummary(counts.summary) };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toCsv, type Column } from './table';
+import { cellCentre, formatCentre, numberCells, toCsv, type CellFeature, type Column } from './table';
 import { binLabels, quantileBreaks } from './legend';
 
 interface R {
@@ -45,5 +45,44 @@ describe('legend classes', () => {
     expect(binLabels([1, 2, 5], n, true)).toEqual(['0', '1', '2 – 4', '≥ 5']);
     expect(binLabels([], n, true)).toEqual(['≥ 0']);
     expect(binLabels([0.5, 1.2], n, false)).toEqual(['0 – < 0.5', '0.5 – < 1.2', '≥ 1.2']);
+  });
+});
+
+describe('cell labels', () => {
+  /** A flat-topped hexagon around [lng, lat] with "radius" r degrees, ring closed. */
+  const hexagon = (unit: string, lng: number, lat: number, r = 0.001): CellFeature => {
+    const ring = [0, 60, 120, 180, 240, 300, 0].map((deg) => [lng + r * Math.cos((deg * Math.PI) / 180), lat + r * Math.sin((deg * Math.PI) / 180)]);
+    return { geometry: { type: 'Polygon', coordinates: [ring] }, properties: { unit } };
+  };
+
+  it('finds the centre of a hexagon (not pulled by the closing corner) and of a multipolygon square', () => {
+    const [lng, lat] = cellCentre(hexagon('0,0', 113.6, 34.7).geometry)!;
+    expect(lng).toBeCloseTo(113.6, 9);
+    expect(lat).toBeCloseTo(34.7, 9);
+    const square = { type: 'MultiPolygon', coordinates: [[[[1, 1], [3, 1], [3, 3], [1, 3], [1, 1]]]] };
+    expect(cellCentre(square)).toEqual([2, 2]);
+    expect(cellCentre({ type: 'Point', coordinates: [1, 2] })).toBeNull();
+  });
+
+  it('numbers cells in reading order (north to south, then west to east), whatever order they come in', () => {
+    // two staggered hexagon columns: the eastern one half a row lower
+    const cells = [
+      hexagon('1,-1', 113.6015, 34.69913),
+      hexagon('0,0', 113.6, 34.7),
+      hexagon('0,-1', 113.6, 34.69827),
+      hexagon('1,0', 113.6015, 34.70087),
+      hexagon('2,0', 113.603, 34.7),
+    ];
+    const expected = { '1,0': 1, '0,0': 2, '2,0': 3, '1,-1': 4, '0,-1': 5 };
+    for (const order of [cells, [...cells].reverse(), [cells[2]!, cells[4]!, cells[0]!, cells[3]!, cells[1]!]]) {
+      const numbers = numberCells(order);
+      expect(Object.fromEntries([...numbers].map(([unit, c]) => [unit, c.no]))).toEqual(expected);
+    }
+    expect(numberCells(cells).get('2,0')?.centre[0]).toBeCloseTo(113.603, 9);
+  });
+
+  it('writes a centre with hemispheres, five decimals', () => {
+    expect(formatCentre([113.6253149, 34.7512])).toBe('113.62531°E, 34.75120°N');
+    expect(formatCentre([-0.12, -33.9])).toBe('0.12000°W, 33.90000°S');
   });
 });

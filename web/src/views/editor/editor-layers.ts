@@ -11,6 +11,7 @@ import { SOURCE_IDS } from '../../map/ids';
 
 const S = { boundary: 'editor-boundary', grids: 'editor-grids', problem: 'editor-problem', conflict: 'editor-conflict' } as const;
 const L = {
+  communities: 'editor-communities-hit',
   buildings: 'editor-buildings-households',
   boundary: 'editor-boundary-line',
   gridsFill: 'editor-grids-fill',
@@ -48,6 +49,10 @@ export class EditorLayers {
   add(map: MapLibreMap): void {
     this.map = map;
     for (const id of Object.values(S)) map.addSource(id, { type: 'geojson', data: empty, ...(id === S.grids ? { promoteId: 'id' } : {}) });
+    // The communities of the base map's divisions tiles, invisible: a click on one opens it.
+    if (map.getSource(SOURCE_IDS.divisions)) {
+      map.addLayer({ id: L.communities, type: 'fill', source: SOURCE_IDS.divisions, 'source-layer': 'divisions', filter: ['==', ['get', 'level'], 'community'], paint: { 'fill-opacity': 0 } });
+    }
     // Buildings by household count, over the base buildings (only when the offline base map is on).
     if (map.getSource(SOURCE_IDS.buildings)) {
       map.addLayer({

@@ -25,7 +25,8 @@ import { hidePublishedGridsOf } from '../../map/layers/published-grids-layer';
 import { button, el } from '../../ui/dom';
 import type { ViewContext } from '../view';
 import { renderBalance } from './balance-panel';
-import { mountDivisionPicker } from './division-picker';
+import { mountDivisionPicker, type DivisionPicker } from './division-picker';
+import { layoutOptionParams } from './layout-option';
 import { editorMapLegend } from './map-legend';
 import { EDITOR_LAYER_IDS, EditorLayers, type EditorGridProperties } from './editor-layers';
 import { EditHistory, inputOf, type EditStep } from './history';
@@ -64,6 +65,10 @@ export class Editor {
   private snapTargets: SnapTargets = [];
   private boxZoomWasEnabled = true;
   private readonly legend: HTMLElement;
+  private readonly picker: DivisionPicker;
+  /** What the planner typed as the next draft's name (kept across re-renders of the layouts box). */
+  private draftName = '';
+  private readonly openCode: (code: string | null) => void;
   private readonly ui: Record<'layouts' | 'tools' | 'message' | 'validation' | 'balance' | 'publish', HTMLElement>;
 
   constructor(private readonly ctx: ViewContext) {
@@ -90,18 +95,21 @@ export class Editor {
       onEdit: () => this.renderTools(),
     });
     ctx.map.on('click', EDITOR_LAYER_IDS.gridsFill, this.onMapClick);
+    ctx.map.on('click', EDITOR_LAYER_IDS.communities, this.onCommunityClick);
     document.addEventListener('keydown', this.onKey);
     // Shift-click adds to the selection here, so Shift-drag box zoom is off while the editor is open.
     this.boxZoomWasEnabled = ctx.map.boxZoom.isEnabled();
     ctx.map.boxZoom.disable();
     const initial = ctx.url.get('community');
     const open = (code: string | null): void => void this.openCommunity(code).catch((err: unknown) => this.say(t('editor.failed', { message: errorText(err) }), true));
-    mountDivisionPicker(picker, initial, open);
+    this.openCode = open;
+    this.picker = mountDivisionPicker(picker, initial, open);
     if (initial) open(initial);
   }
 
   destroy(): void {
     this.ctx.map.off('click', EDITOR_LAYER_IDS.gridsFill, this.onMapClick);
+    this.ctx.map.off('click', EDITOR_LAYER_IDS.communities, this.onCommunityClick);
     if (this.boxZoomWasEnabled) this.ctx.map.boxZoom.enable();
     document.removeEventListener('keydown', this.onKey);
     this.draw.remove();
@@ -132,11 +140,15 @@ export class Editor {
     // A shared link keeps its map position; choosing a community zooms to it.
     const bounds = this.community.boundary ? boundsOf(this.community.boundary as Geometry) : undefined;
     if (bounds && !(initial && this.ctx.url.get('at'))) this.ctx.map.fitBounds(bounds, { padding: 30, duration: 0 });
-    const wanted = Number(this.ctx.url.get('layout'));
-    const layout = this.layouts.find((l) => l.id === wanted) ?? this.layouts.find((l) => l.status === 'draft') ?? this.layouts.find((l) => l.status === 'published');
+    // A layout named in the link that this community does not have is said so, not swapped silently
+    // for another (UX review finding 15): the planner chooses from the list.
+    const wanted = initial ? (this.ctx.url.get('layout') ?? '') : '';
+    const named = wanted === '' ? undefined : this.layouts.find((l) => String(l.id) === wanted);
+    const layout = wanted === '' ? (this.layouts.find((l) => l.status === 'draft') ?? this.layouts.find((l) => l.status === 'published')) : named;
     if (initial) this.selected = (this.ctx.url.get('grid') ?? '').split(',').map(Number).filter((n) => n > 0);
     if (layout) await this.openLayout(layout.id, initial);
     else {
+      if (wanted !== '') this.say(t('editor.layoutNotFound', { id: wanted }), true);
       this.collection = null;
       this.layoutId = null;
       this.render();
@@ -144,6 +156,7 @@ export class Editor {
   }
 
   private async openLayout(id: number, keepSelection = false): Promise<void> {
+    this.say('');
     this.draw.reset();
     this.pending = null;
     this.conflict = null;
@@ -196,6 +209,15 @@ export class Editor {
     const shift = event.originalEvent.shiftKey || event.originalEvent.ctrlKey || event.originalEvent.metaKey;
     this.select(shift ? (this.selected.includes(id) ? this.selected.filter((s) => s !== id) : [...this.selected, id]) : [id]);
     this.renderTools();
+  };
+
+  /** A click on another community than the open one opens it (UX review finding 17). */
+  private readonly onCommunityClick = (event: MapMouseEvent & { features?: Array<{ properties?: Record<string, unknown> | null }> }): void => {
+    if (this.draw.current !== 'idle' || this.busy || this.pending !== null) return;
+    const code = event.features?.[0]?.properties?.code;
+    if (typeof code !== 'string' || code === this.community?.code) return;
+    void this.picker.show(code);
+    this.openCode(code);
   };
 
   /** Ctrl/Cmd+Z undoes, Ctrl/Cmd+Shift+Z or Ctrl+Y redoes, Escape drops what is being drawn. */
@@ -347,7 +369,8 @@ export class Editor {
     const community = this.community?.code;
     if (!community) return;
     await this.run(async () => {
-      const layout = await api.createDraft(community, from);
+      const layout = await api.createDraft(community, from, this.draftName.trim() || undefined);
+      this.draftName = '';
       this.layouts = await api.listLayouts(community);
       this.history = historyOf(layout.id);
       this.layoutId = layout.id;
@@ -432,14 +455,33 @@ export class Editor {
     root.append(el('h3', '', t('editor.layouts')));
     const select = el('select');
     select.dataset.testid = 'layout-select';
+    if (!this.collection) {
+      // Nothing open (a link to a layout this community lacks): a choice, so any layout fires a change.
+      const none = el('option', '', t('editor.layout.none'));
+      none.value = '';
+      select.append(none);
+    }
     for (const l of this.layouts) {
-      const option = el('option', '', t('editor.layout.option', { name: l.name || `#${l.id}`, status: t(`editor.status.${l.status}` as MessageKey), count: l.gridCount }));
+      const option = el('option', '', t('editor.layout.option', { ...layoutOptionParams(l), status: t(`editor.status.${l.status}` as MessageKey) }));
       option.value = String(l.id);
       select.append(option);
     }
-    if (this.collection) select.value = String(this.collection.layout.id);
-    select.addEventListener('change', () => void this.openLayout(Number(select.value)));
+    select.value = this.collection ? String(this.collection.layout.id) : '';
+    select.addEventListener('change', () => {
+      if (select.value) void this.openLayout(Number(select.value));
+    });
     root.append(select);
+    // Drafts are told apart by name: the planner may give the next one its name.
+    const name = el('input');
+    name.type = 'text';
+    name.maxLength = 200;
+    name.placeholder = t('editor.draftName.placeholder');
+    name.value = this.draftName;
+    name.dataset.testid = 'new-draft-name';
+    name.addEventListener('input', () => (this.draftName = name.value));
+    const nameField = el('label', 'field draft-name');
+    nameField.append(el('span', '', t('editor.draftName')), name);
+    root.append(nameField);
     const actions = el('div', 'actions');
     actions.append(
       button(t('editor.newDraft'), 'new-draft', () => void this.createDraft('published'), 'small'),
