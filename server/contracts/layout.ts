@@ -25,9 +25,12 @@ export const LayoutListSchema = Type.Object({ layouts: Type.Array(LayoutSchema) 
 
 export const CommunityParamsSchema = Type.Object({ code: Type.String({ pattern: '^[0-9]{12}$' }) });
 
+/** A layout's name, as planners tell drafts apart: something to read, not only spaces. */
+const LayoutNameSchema = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S', description: 'shown in the editor beside the status and creation time' });
+
 export const CreateLayoutBodySchema = Type.Object({
   from: Type.Optional(Type.Union([Type.Literal('empty'), Type.Literal('published')], { description: 'empty draft, or a copy of the published layout (default)' })),
-  name: Type.Optional(Type.String({ maxLength: 200 })),
+  name: Type.Optional(LayoutNameSchema),
 });
 
 /** A layout as GeoJSON: its grids as features and the layout itself as a foreign member. */
@@ -42,7 +45,7 @@ export type LayoutCollection = Static<typeof LayoutCollectionSchema>;
 
 export const ImportLayoutBodySchema = Type.Object({
   type: Type.Literal('FeatureCollection'),
-  name: Type.Optional(Type.String({ maxLength: 200 })),
+  name: Type.Optional(LayoutNameSchema),
   features: Type.Array(GridInputSchema, { maxItems: 20_000 }),
 });
 

@@ -56,6 +56,15 @@ describe('drafts', () => {
     expect(await countRows(t.tdb.db, 'layouts')).toBe(0);
   });
 
+  it('refuses a draft name of spaces or nothing (drafts are told apart by name); nothing is created', async () => {
+    for (const name of ['   ', '', '\u3000']) {
+      const res = await t.inject({ method: 'POST', url: `/api/v1/communities/${COMMUNITY}/layouts`, payload: { from: 'empty', name } });
+      expect(res.statusCode, JSON.stringify(name)).toBe(400);
+      expect(res.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED', details: { in: 'body', field: 'name' } } });
+    }
+    expect(await countRows(t.tdb.db, 'layouts')).toBe(0);
+  });
+
   it('copies the published layout into a new draft, keeping codes and the source link', async () => {
     const first = await createDraft({ from: 'empty' });
     await addLattice(first.id);
