@@ -30,11 +30,13 @@ import { createGunzip } from 'node:zlib';
 import pg from 'pg';
 import { loadConfig } from '../server/config';
 import { resolveDatabaseTarget } from '../server/db/connect';
+import { openDatabase } from '../server/db/database';
 import { formatFromName, type ImportFormat } from '../server/modules/registry/import/import-formats';
 import { IMPORT_ENTITIES, type RowError } from '../server/modules/registry/import/import-rows';
 import { importStream, type ImportMode } from '../server/modules/registry/import/import.service';
 import { defaultImportWorkers } from '../server/modules/registry/import/import-parallel';
 import { registryCipherFromConfig, registryKeyFromConfig } from '../server/modules/registry/registry-crypto';
+import { checkRegistryKey } from '../server/modules/registry/registry-key.service';
 import { runCli } from './cli';
 
 const USAGE = `usage: npm run import -- <${IMPORT_ENTITIES.join('|')}> <file> [--mode all-or-nothing|skip-bad-rows] [--format csv|geojson|ndjson]
@@ -94,6 +96,13 @@ runCli(async () => {
 
   const config = loadConfig();
   const target = await resolveDatabaseTarget(config);
+  // Nothing is imported with a key that is not the database's (registry-key.service.ts).
+  const checked = openDatabase(target.url, { max: 1 });
+  try {
+    await checkRegistryKey(checked.db, registryCipherFromConfig(config));
+  } finally {
+    await checked.close();
+  }
   const client = await connectTo(target.url);
 
   const report = createWriteStream(reportFile, { encoding: 'utf8' });

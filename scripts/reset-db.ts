@@ -9,6 +9,8 @@ import { openDatabase } from '../server/db/database';
 import { quoteIdent } from '../server/db/local-postgres';
 import { ensureExtensions, migrateToLatest } from '../server/db/migrate';
 import { loadDemoIfEmpty } from '../server/modules/demo/demo.service';
+import { registryCipherFromConfig } from '../server/modules/registry/registry-crypto';
+import { checkRegistryKey } from '../server/modules/registry/registry-key.service';
 import { runCli } from './cli';
 
 runCli(async () => {
@@ -34,6 +36,8 @@ runCli(async () => {
   const handle = openDatabase(target.url, { max: 2 });
   try {
     await migrateToLatest(handle.db);
+    // The new database belongs to the configured key from now on.
+    await checkRegistryKey(handle.db, registryCipherFromConfig(config));
     const demo = config.loadDemo ? await loadDemoIfEmpty(handle.db) : { loaded: false, summary: {} };
     console.log(`reset ${dbName}: migrated${demo.loaded ? `, demo loaded ${JSON.stringify(demo.summary)}` : ''}`);
   } finally {

@@ -9,6 +9,8 @@ import { openDatabase, redactUrl } from './db/database';
 import { LocalPostgresError } from './db/local-postgres';
 import { ensureExtensions, migrateToLatest, MigrationError } from './db/migrate';
 import { loadDemoIfEmpty } from './modules/demo/demo.service';
+import { registryCipherFromConfig } from './modules/registry/registry-crypto';
+import { checkRegistryKey, RegistryKeyMismatchError } from './modules/registry/registry-key.service';
 import { ensureInitialAdmin } from './modules/users/user.service';
 
 async function main(): Promise<void> {
@@ -18,6 +20,8 @@ async function main(): Promise<void> {
   const handle = openDatabase(target.url, { statementTimeoutMs: config.statementTimeoutMs, max: 20 });
   const migrated = await migrateToLatest(handle.db);
   const applied = migrated.results?.filter((r) => r.status === 'Success').map((r) => r.migrationName) ?? [];
+  // Before anything reads or writes personal data: the key must be the database's (registry-key.service.ts).
+  await checkRegistryKey(handle.db, registryCipherFromConfig(config));
 
   const app = await buildApp({ config, db: handle.db, pool: handle.pool });
   handle.pool.on('error', (err) => app.log.warn({ err }, 'idle database connection lost; it will be replaced'));
@@ -63,7 +67,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof LocalPostgresError || err instanceof MigrationError) {
+  if (err instanceof LocalPostgresError || err instanceof MigrationError || err instanceof RegistryKeyMismatchError) {
     console.error(`\nwangge: ${err.message}`);
     if (err.hint) console.error(`\n  ${err.hint}\n`);
   } else {

@@ -312,6 +312,12 @@ export interface Organisations {
   version: Generated<number>;
 }
 
+export interface RegistryKey {
+  claimed_at: Generated<Timestamp>;
+  fingerprint: Buffer;
+  singleton: Generated<boolean>;
+}
+
 export interface ResidentHistory {
   actor: string | null;
   actor_id: number | null;
@@ -479,6 +485,7 @@ export interface DB {
   named_places: NamedPlaces;
   organisation_history: OrganisationHistory;
   organisations: Organisations;
+  registry_key: RegistryKey;
   resident_history: ResidentHistory;
   resident_tags: ResidentTags;
   residents: Residents;

@@ -24,6 +24,11 @@ export interface RegistryCipher {
   decrypt(stored: Buffer): string;
   /** Keyed hash for exact-match search; normalise before hashing (upper-case ID numbers). */
   hmac(plain: string): Buffer;
+  /**
+   * 16 bytes that name the master key (HKDF with a label of its own: nothing about the other two keys
+   * follows from it). The database keeps the one it was encrypted with (registry-key.service.ts).
+   */
+  readonly fingerprint: Buffer;
 }
 
 
@@ -32,6 +37,7 @@ export function createRegistryCipher(masterKeyBase64: string): RegistryCipher {
   if (master.length !== 32) throw new Error(`REGISTRY_KEY must be 32 bytes, base64-encoded (got ${master.length} bytes)`);
   const encKey = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'wangge registry aes-256-gcm v1', 32));
   const macKey = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'wangge registry hmac-sha256 v1', 32));
+  const fingerprint = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'wangge registry key fingerprint v1', 16));
   // IVs are cut from a block of random bytes, each slice used once: one randomBytes call per value
   // cost about as much as the encryption itself (a 1M-resident import encrypts two million values).
   let ivPool = Buffer.alloc(0);
@@ -46,6 +52,7 @@ export function createRegistryCipher(masterKeyBase64: string): RegistryCipher {
     return iv;
   };
   return {
+    fingerprint,
     encrypt(plain) {
       const iv = nextIv();
       const cipher = createCipheriv('aes-256-gcm', encKey, iv);
