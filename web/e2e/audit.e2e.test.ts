@@ -39,6 +39,10 @@ describe('audit log (auditor) in a real browser', () => {
     expect(newest.outcome).toBe('success');
     const shown = await rows(page);
     expect(shown).toContainEqual({ id: String(newest.id), action: 'auth.sign_in', actor: 'demo-auditor' });
+    // the action and its target in the reader's words, the code beside it for the filter
+    const signInRow = page.locator(`[data-testid="audit-row"][data-id="${newest.id}"]`);
+    expect(await signInRow.getByTestId('audit-action').textContent()).toBe('登录 auth.sign_in');
+    expect(await signInRow.getByTestId('audit-target').textContent()).toBe(`账号 ${newest.targetId}`);
     // newest first, as the API answers
     const ids = shown.map((r) => Number(r.id));
     expect(ids).toEqual([...ids].sort((a, b) => b - a));
@@ -71,6 +75,7 @@ describe('audit log (auditor) in a real browser', () => {
     // ---- English: the filters stay (URL), and the check says "intact" ----
     await page.getByTestId('lang-switch').click();
     await expect.poll(() => page.getByTestId('menu-audit').textContent()).toBe('Audit log');
+    expect(await page.locator('[data-testid="audit-row"][data-action="user.create"]').first().getByTestId('audit-action').textContent()).toBe('Account created user.create');
     expect(await page.getByTestId('audit-filter-action').inputValue()).toBe('user.');
     await expect.poll(async () => (await rows(page)).map((r) => r.id)).toEqual(users.entries.map((e) => String(e.id)));
     await page.getByTestId('audit-verify').click();

@@ -136,6 +136,8 @@ describe('grid editor in a real browser', () => {
     seen = await revision();
     await page.getByTestId('publish-confirm').click();
     await expect.poll(revision, SLOW).toBeGreaterThan(seen);
+    // the planner is told it is published (not the generic "saved" every edit ends with)
+    await expect.poll(() => page.getByTestId('editor-message').textContent(), SLOW).toMatch(/^已发布：/);
 
     // the API serves the published layout with the drawn, clipped grid
     const { layouts } = await api<Static<typeof LayoutListSchema>>(`/api/v1/communities/${community}/layouts`);

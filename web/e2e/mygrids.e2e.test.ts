@@ -143,4 +143,37 @@ describe('my grids (grid worker) in a real browser', () => {
     expect(problems).toEqual([]);
     await page.close();
   });
+  it('brings the case file into view when a row of a long event list is clicked', { timeout: 120_000 }, async () => {
+    // More open events than fit on a screen: the detail sits below the list.
+    const dispatcher = (await web.signIn('demo-dispatcher')).accessToken;
+    const at = await pointInGrid();
+    for (let i = 0; i < 24; i++) {
+      await web.fetchJson<Event>(dispatcher, '/api/v1/events', {
+        method: 'POST',
+        headers: { 'idempotency-key': `mygrids-e2e-long-${i}` },
+        body: JSON.stringify({ location: { type: 'Point', coordinates: at }, category: 'dispute.neighbour', channel: 'hotline', description: `第${i}件：楼道堆放杂物` }),
+      });
+    }
+    const page = await web.newPage();
+    const problems = watchProblems(page);
+    await web.openSignedIn(page, 'demo-grid-worker', { waitFor: '[data-testid="mygrids-view"]' });
+    await expect.poll(async () => Number(await page.getByTestId('mygrids-view').getAttribute('data-events'))).toBeGreaterThanOrEqual(24);
+    const detail = page.getByTestId('mygrids-event-detail');
+    const inView = (): Promise<boolean> => detail.evaluate((e) => { const r = e.getBoundingClientRect(); return r.height > 0 && r.top >= 0 && r.top < window.innerHeight; });
+    // the case file starts below the fold
+    expect(await page.getByTestId('mygrids-events').evaluate((e) => e.getBoundingClientRect().bottom > window.innerHeight)).toBe(true);
+    const first = page.getByTestId('mygrids-event').first();
+    const id = await first.getAttribute('data-event-id');
+    await first.click();
+    await expect.poll(() => detail.getAttribute('data-event-id')).toBe(id);
+    await expect.poll(inView).toBe(true);
+    // on a phone too (the panel below the map scrolls)
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByTestId('mygrids-detail-close').click();
+    await page.getByTestId('mygrids-event').nth(2).click();
+    await expect.poll(() => detail.getAttribute('data-event-id')).toBe(await page.getByTestId('mygrids-event').nth(2).getAttribute('data-event-id'));
+    await expect.poll(inView).toBe(true);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
 });

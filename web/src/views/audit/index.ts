@@ -11,6 +11,7 @@ import { getLocale, t, type MessageKey } from '../../i18n/i18n';
 import { el, field, formatTime, option } from '../dispatch/dom';
 import '../shared/event-ui.css';
 import type { View, ViewContext } from '../view';
+import { zhCN as dispatchZh } from '../dispatch/messages';
 import { zhCN } from './messages';
 import { auditQuery, EMPTY_FILTERS, type AuditFilterForm } from './query';
 import './audit.css';
@@ -31,6 +32,27 @@ const URL_KEYS: Record<keyof AuditFilterForm, string> = {
 function text(prefix: string, value: string): string {
   const key = `audit.${prefix}.${value}`;
   return key in zhCN ? t(key as MessageKey) : value;
+}
+
+/**
+ * An action in the reader's language (the code stays beside it: the action filter takes codes). Event
+ * workflow actions (`event.accept`, `event.extension_approve`) take the dispatch console's words.
+ */
+export function actionText(action: string): string {
+  const key = `audit.action.${action}`;
+  if (key in zhCN) return t(key as MessageKey);
+  const verb = /^event\.(.+)$/.exec(action)?.[1];
+  if (verb) {
+    const name = verb === 'extension_approve' ? 'approve_extension' : verb;
+    const label = `dispatch.action.${name}`;
+    if (label in dispatchZh) return t('audit.action.event', { action: t(label as MessageKey) });
+  }
+  return action;
+}
+
+function targetText(e: AuditEntry): string {
+  if (!e.targetType) return '';
+  return `${text('target', e.targetType)}${e.targetId ? ` ${e.targetId}` : ''}`;
 }
 
 function actorText(e: AuditEntry): string {
@@ -146,9 +168,9 @@ export function mountAudit(ctx: ViewContext): () => void {
         { testid: 'audit-row', class: `wg-outcome-${e.outcome}` },
         el('td', { class: 'wg-nowrap', text: formatTime(e.at, getLocale()), title: `#${e.id} ${e.at}` }),
         el('td', { testid: 'audit-actor', text: actorText(e) }),
-        el('td', { class: 'wg-code', testid: 'audit-action', text: e.action }),
+        el('td', { testid: 'audit-action' }, el('span', { text: actionText(e.action) }), ' ', el('small', { class: 'wg-code wg-muted', text: e.action })),
         el('td', { text: text('outcome', e.outcome) }),
-        el('td', { class: 'wg-code', text: e.targetType ? `${e.targetType}${e.targetId ? ` ${e.targetId}` : ''}` : '' }),
+        el('td', { testid: 'audit-target', text: targetText(e) }),
         el('td', { class: 'wg-code', text: e.ip ?? '' }),
         el('td', { class: 'wg-code wg-details', text: details, title: details }),
       );

@@ -246,8 +246,11 @@ export class Editor {
 
   // Edits -------------------------------------------------------------------------------------------
 
-  /** Runs one server edit: busy state, error message, history step, reload. */
-  private async run(edit: () => Promise<EditStep | null>): Promise<boolean> {
+  /**
+   * Runs one server edit: busy state, error message, history step, reload. `done` words the outcome
+   * (default "saved"); it is read after the reload, which would otherwise overwrite a message the edit set.
+   */
+  private async run(edit: () => Promise<EditStep | null>, done: () => string = () => t('editor.saved')): Promise<boolean> {
     if (this.busy) return false;
     this.busy = true;
     this.say(t('editor.busy'));
@@ -256,7 +259,7 @@ export class Editor {
       const step = await edit();
       if (step) this.history?.record(step);
       await this.reload();
-      this.say(t('editor.saved'));
+      this.say(done());
       return true;
     } catch (err) {
       // A save conflict is explained in the pending box, with the choice; anything else is said here.
@@ -419,12 +422,16 @@ export class Editor {
     const layout = this.collection?.layout;
     const community = this.community?.code;
     if (!layout || !community) return;
-    await this.run(async () => {
-      const result = await api.publishLayout(layout.id);
-      this.layouts = await api.listLayouts(community);
-      this.say(t('editor.published', { name: result.layout.name }));
-      return null;
-    });
+    let name = layout.name;
+    await this.run(
+      async () => {
+        const result = await api.publishLayout(layout.id);
+        name = result.layout.name;
+        this.layouts = await api.listLayouts(community);
+        return null;
+      },
+      () => t('editor.published', { name }),
+    );
     this.renderLayouts();
     this.renderPublish();
   }

@@ -119,6 +119,7 @@ export class EventDetail {
   /** Opens event `id`; `known` is the host's copy when it has one (saves a request). */
   async show(id: number, known?: Event): Promise<void> {
     const seq = ++this.seq;
+    const opened = this.current?.id !== id;
     this.action = null;
     try {
       const timeline = await fetchTimeline(this.opts.token, id);
@@ -132,8 +133,13 @@ export class EventDetail {
     } catch (err) {
       if (this.disposed || seq !== this.seq) return;
       this.opts.onError(errorText(err));
+      this.render();
+      return;
     }
     this.render();
+    // The detail sits below the event list: with more than a screenful of events a click on a row
+    // changed nothing the reader could see. Bring a newly opened case file into view.
+    if (opened) this.element.scrollIntoView({ block: 'start' });
   }
 
   close(): void {
