@@ -99,4 +99,34 @@ describe('households and residents', () => {
     expect(missing.statusCode).toBe(404);
     expect(errorOf(missing)).toMatchObject({ code: 'NOT_FOUND', details: { householdId: 999999 } });
   });
+  it('refuses to edit a deleted resident or household, or to move a resident into a deleted household (a deleted resident counted again in the monthly report)', async () => {
+    const h = await newHousehold('301');
+    const gone = await newHousehold('302');
+    const r = await newResident(h, 40);
+    const staying = await newResident(h, 41);
+    const month = new Date().toISOString().slice(0, 7);
+    const residentsAtMonthEnd = async (): Promise<number> => json(await t.inject(`/api/v1/registry/monthly?month=${month}&scope=${G1}`)).residents as number;
+    const before = await residentsAtMonthEnd();
+    expect((await t.inject({ method: 'DELETE', url: `/api/v1/residents/${r}`, payload: { reason: '迁出本市' } })).statusCode).toBe(204);
+    expect((await t.inject({ method: 'DELETE', url: `/api/v1/households/${gone}`, payload: { reason: '整户迁出' } })).statusCode).toBe(204);
+    expect(await residentsAtMonthEnd()).toBe(before - 1);
+
+    const edit = await t.inject({ method: 'PATCH', url: `/api/v1/residents/${r}`, headers: { 'if-match': '*' }, payload: { name: '改名' } });
+    expect(edit.statusCode).toBe(409);
+    expect(errorOf(edit)).toMatchObject({ code: 'CONFLICT', details: { in: 'params', field: 'id', residentId: r } });
+    const move = await t.inject({ method: 'PATCH', url: `/api/v1/residents/${staying}`, headers: { 'if-match': '*' }, payload: { householdId: gone } });
+    expect(move.statusCode).toBe(409);
+    expect(errorOf(move)).toMatchObject({ code: 'CONFLICT', details: { in: 'body', field: 'householdId', householdId: gone } });
+    const tenure = await t.inject({ method: 'PATCH', url: `/api/v1/households/${gone}`, headers: { 'if-match': '*' }, payload: { tenure: 'rented' } });
+    expect(tenure.statusCode).toBe(409);
+    expect(errorOf(tenure)).toMatchObject({ code: 'CONFLICT', details: { in: 'params', field: 'id', householdId: gone } });
+
+    // Nothing changed: versions, history and the month's count as they were.
+    expect(json(await t.inject(`/api/v1/residents/${r}`))).toMatchObject({ name: '居民40', version: 2 });
+    expect(json(await t.inject(`/api/v1/residents/${staying}`))).toMatchObject({ householdId: h, version: 1 });
+    expect(json(await t.inject(`/api/v1/households/${gone}`))).toMatchObject({ tenure: 'owned', version: 2 });
+    const { rows } = await sql<{ change: string }>`SELECT change FROM resident_history WHERE resident_id IN (${r}, ${staying}) ORDER BY id`.execute(t.tdb.db);
+    expect(rows.map((x) => x.change)).toEqual(['registered', 'registered', 'deleted']);
+    expect(await residentsAtMonthEnd()).toBe(before - 1);
+  });
 });

@@ -230,8 +230,13 @@ export async function updateResidentRecord(ctx: RegistryContext, principal: Prin
   return translateDbError(() =>
     inScope(ctx, principal, async (trx) => {
       const current = await lockAtVersion(trx, RESIDENT, id, ifMatch);
+      // An edit would reopen the history a deletion closed: the monthly report would count the person again.
+      if (current.deletedAt) throw new AppError('CONFLICT', 409, `Resident ${id} was deleted.`, { ...PATH_ID, residentId: id });
       await checkTags(trx, u.tags);
-      if (u.householdId !== undefined) await requireHousehold(trx, u.householdId, HOUSEHOLD_ID_FIELD);
+      if (u.householdId !== undefined) {
+        const household = await requireHousehold(trx, u.householdId, HOUSEHOLD_ID_FIELD);
+        if (household.deletedAt) throw new AppError('CONFLICT', 409, `Household ${household.id} was deleted.`, { ...HOUSEHOLD_ID_FIELD, householdId: household.id });
+      }
       const changes: ResidentChanges = {
         ...(u.householdId === undefined ? {} : { householdId: u.householdId }),
         ...(u.name === undefined ? {} : { name: u.name.trim() }),
@@ -302,7 +307,8 @@ export async function createHousehold(ctx: RegistryContext, principal: Principal
 export async function updateHousehold(ctx: RegistryContext, principal: Principal, id: number, ifMatch: IfMatch, body: { tenure: Household['tenure']; effectiveDate?: string }): Promise<Household> {
   requirePermission(principal, 'registry:write');
   return inScope(ctx, principal, async (trx) => {
-    await lockAtVersion(trx, HOUSEHOLD, id, ifMatch);
+    const current = await lockAtVersion(trx, HOUSEHOLD, id, ifMatch);
+    if (current.deletedAt) throw new AppError('CONFLICT', 409, `Household ${id} was deleted.`, { ...PATH_ID, householdId: id });
     await updateHouseholdTenure(trx, id, body.tenure);
     await recordHouseholdHistory(trx, id, 'details', body.effectiveDate ?? shanghaiToday(), actorOf(principal));
     return requireHousehold(trx, id, PATH_ID);
