@@ -159,6 +159,23 @@ describe('buildings: export → import → export', () => {
     expect(rows[0]?.grid_code).toBe(G1);
     expect((await upload(b, '/api/v1/buildings/import?format=geojson', Buffer.from(JSON.stringify(fc)), { token: await b.tokenFor('dispatcher') })).statusCode).toBe(403);
   });
+  it('refuses a CSV whose lon or lat cell is empty (it became 0: a building off the coast of Africa) or whose header repeats a column (one of the two was dropped)', async () => {
+    await sql`DELETE FROM buildings`.execute(b.tdb.db);
+    const csv = async (text: string) => b.inject({ method: 'POST', url: '/api/v1/buildings/import', headers: { 'content-type': 'text/csv' }, payload: text });
+    const halfEmpty = await csv('name,lon,lat\r\n岗亭,113.6012,34.7525\r\n门卫室,,34.7525\r\n');
+    expect(halfEmpty.statusCode, halfEmpty.body).toBe(422);
+    expect(halfEmpty.json()).toMatchObject({ error: { code: 'IMPORT_FAILED', details: { in: 'body', reason: 'CSV_MALFORMED', line: 3, field: 'lon' } } });
+    const notNumber = await csv('name,lon,lat\r\n岗亭,113.6012,北纬34\r\n');
+    expect(notNumber.statusCode, notNumber.body).toBe(422);
+    expect(notNumber.json()).toMatchObject({ error: { code: 'IMPORT_FAILED', details: { in: 'body', reason: 'CSV_MALFORMED', line: 2, field: 'lat' } } });
+    const twice = await csv('name,address,name,WKT\r\n岗亭,金水路1号,门卫室,POINT(113.6012 34.7525)\r\n');
+    expect(twice.statusCode, twice.body).toBe(422);
+    expect(twice.json()).toMatchObject({ error: { code: 'IMPORT_FAILED', details: { in: 'body', reason: 'CSV_MALFORMED', line: 1, field: 'name' } } });
+    expect(await sql<{ n: number }>`SELECT count(*)::int AS n FROM buildings`.execute(b.tdb.db).then((r) => r.rows[0]?.n)).toBe(0);
+    // Both cells empty is a feature without geometry, refused by the registry import as before.
+    const ok = await csv('name,lon,lat\r\n岗亭,113.6012,34.7525\r\n');
+    expect(ok.json()).toMatchObject({ committed: true, inserted: 1 });
+  });
 });
 
 describe('events: export → import', () => {
