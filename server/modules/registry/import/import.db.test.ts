@@ -251,4 +251,23 @@ describe('API import', () => {
     expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM buildings`.execute(t.tdb.db)).rows).toEqual(buildingsBefore.rows);
     expect((await t.inject({ method: 'POST', url: '/api/v1/registry/import?entity=staff', headers: { 'content-type': 'text/plain' }, payload: 'code\nX' })).statusCode).toBe(415);
   });
+
+  it('matches a building named by code alone in the community its footprint lies in (was a 500 on the unique code, twice for the same file)', async () => {
+    const created = await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '编码楼', geometry: { type: 'Point', coordinates: [113.6011, 34.7521] } } });
+    expect(created.statusCode, created.body).toBe(201);
+    const { id, code } = JSON.parse(created.body) as { id: number; code: string };
+    const post = (csv: string) => t.inject({ method: 'POST', url: '/api/v1/registry/import?entity=buildings', headers: { 'content-type': 'text/csv' }, payload: csv });
+    const before = await count('buildings');
+    const renamed = await post(`name,code,lng,lat\n改名楼,${code},113.6011,34.7521\n`);
+    expect(renamed.statusCode, renamed.body).toBe(200);
+    expect(JSON.parse(renamed.body)).toMatchObject({ inserted: 0, updated: 1, rejected: 0 });
+    expect(JSON.parse((await t.inject(`/api/v1/buildings/${id}`)).body)).toMatchObject({ name: '改名楼', code, communityCode: COMMUNITY, version: 2 });
+    // A new code: inserted once, then the same file again changes nothing.
+    const file = 'name,code,lng,lat\n新楼,00990,113.6012,34.7522\n';
+    expect(JSON.parse((await post(file)).body)).toMatchObject({ inserted: 1, updated: 0 });
+    const again = await post(file);
+    expect(again.statusCode, again.body).toBe(200);
+    expect(JSON.parse(again.body)).toMatchObject({ inserted: 0, updated: 0, unchanged: 1 });
+    expect(await count('buildings')).toBe(before + 1);
+  });
 });

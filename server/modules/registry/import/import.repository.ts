@@ -294,6 +294,11 @@ export async function validateStaged(q: SqlRunner, entity: ImportEntity, opts: I
     case 'buildings': {
       await checkCommunity(q);
       await checkGeometry(q, opts);
+      // A code is numbered within a community: one named without its community is looked up in the
+      // community its footprint lies in (where a new one would be placed), not among community-less
+      // buildings; else the insert hit the unique code (a 500) or another building was overwritten.
+      await q.query(`UPDATE ${STAGING} s SET community_code = registry_community_for(s.g)
+        WHERE s.err_reason IS NULL AND s.code IS NOT NULL AND s.community_code IS NULL AND s.g IS NOT NULL`);
       await rejectDuplicates(q, 'externalId', 'external_id', 'external_id IS NOT NULL');
       await rejectDuplicates(q, 'code', 'community_code, code', 'code IS NOT NULL');
       await q.query(`UPDATE ${STAGING} s SET target_id = b.id FROM buildings b WHERE s.err_reason IS NULL AND s.external_id IS NOT NULL AND b.external_id = s.external_id`);
