@@ -178,7 +178,9 @@ export async function exportResidents(ctx: RegistryContext, principal: Principal
     if (page.next === null) break;
     after = page.next;
   }
-  await writeAudit(ctx.db, { actor: auditActorOf(principal, ip), action: 'registry.export', target: { type: 'residents', id: q.grid ?? q.community ?? 'query' }, details: { rows: rows.length, query: q } });
+  // The audit log is read by auditors without registry:unmask: a searched ID number goes in masked.
+  const query = q.idNumber === undefined ? q : { ...q, idNumber: maskIdNumber(q.idNumber.toUpperCase()) };
+  await writeAudit(ctx.db, { actor: auditActorOf(principal, ip), action: 'registry.export', target: { type: 'residents', id: q.grid ?? q.community ?? 'query' }, details: { rows: rows.length, query } });
   const esc = (v: unknown): string => {
     const s = Array.isArray(v) ? v.join(';') : typeof v === 'string' || typeof v === 'number' ? String(v) : '';
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
