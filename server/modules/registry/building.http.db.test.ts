@@ -4,6 +4,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { residentIdCheckDigit } from './resident-id';
 import { createTestApp, type TestApp } from '../../test/app';
 import { COMMUNITY, newDivisions, newGrid, newLayout, rect } from '../../test/factories';
 
@@ -64,6 +65,23 @@ describe('buildings', () => {
     const missing = await t.inject({ method: 'PUT', url: '/api/v1/buildings/999999', headers: { 'if-match': '"1"' }, payload: body });
     expect(missing.statusCode).toBe(404);
     expect(errorOf(missing)).toMatchObject({ code: 'NOT_FOUND', details: { buildingId: 999999 } });
+  });
+
+  it('records the move of its residents to the new grid in their history, so the monthly report by grid follows them', async () => {
+    const b = json(await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '换格楼', geometry: rect(113.6014, 34.7510, 113.6017, 34.7513) } }));
+    const h = json(await t.inject({ method: 'POST', url: '/api/v1/households', payload: { buildingId: b.id, unit: '1', room: '101' } }));
+    const first17 = '41010519800101001';
+    const r = await t.inject({ method: 'POST', url: '/api/v1/residents', payload: { householdId: h.id, name: '住户', gender: 'M', birthDate: '1980-01-01', idNumber: first17 + residentIdCheckDigit(first17), registration: 'registered' } });
+    expect(r.statusCode, r.body).toBe(201);
+    const month = new Date().toISOString().slice(0, 7);
+    const residentsIn = async (grid: string): Promise<number> => json(await t.inject(`/api/v1/registry/monthly?month=${month}&scope=${grid}`)).residents as number;
+    const [g1, g2] = [await residentsIn(G1), await residentsIn(G2)];
+    const moved = await t.inject({ method: 'PUT', url: `/api/v1/buildings/${String(b.id)}`, headers: { 'if-match': '"1"' }, payload: { name: '换格楼', geometry: rect(113.6034, 34.7510, 113.6037, 34.7513) } });
+    expect(json(moved)).toMatchObject({ gridCode: G2 });
+    expect(json(await t.inject(`/api/v1/residents/${String(json(r).id)}`))).toMatchObject({ gridCode: G2 });
+    expect([await residentsIn(G1), await residentsIn(G2)]).toEqual([g1 - 1, g2 + 1]);
+    const { rows } = await sql<{ change: string; grid_code: string }>`SELECT change, grid_code FROM resident_history WHERE resident_id = ${json(r).id} ORDER BY id`.execute(t.tdb.db);
+    expect(rows).toEqual([{ change: 'registered', grid_code: G1 }, { change: 'regrid', grid_code: G2 }]);
   });
 
   it('takes If-Match: * and lists of ETags (RFC 9110 §13.1.1) on edit and delete', async () => {

@@ -4,6 +4,7 @@ import type { Building, BuildingInput } from '../../contracts/registry';
 import type { Database } from '../../db/database';
 import { fromGeoJson } from '../../db/postgis';
 import { containsPattern, placedConditions, type Place, type PlacedFilter } from './placed-record.repository';
+import { followHouseholdGrid } from './resident.repository';
 
 interface BuildingRow {
   id: number;
@@ -79,11 +80,10 @@ export async function updateBuilding(
 }
 
 /** Carry a building's grid to its households and their residents (after it moved or was re-placed). */
-export async function cascadeBuildingGrid(db: Database, buildingId: number): Promise<void> {
+export async function cascadeBuildingGrid(db: Database, buildingId: number, on: string, actor: { id: number | null; name: string | null }): Promise<void> {
   await sql`UPDATE households h SET grid_id = b.grid_id, grid_code = b.grid_code, community_code = b.community_code, updated_at = now()
             FROM buildings b WHERE b.id = ${buildingId} AND h.building_id = b.id AND h.grid_id IS DISTINCT FROM b.grid_id`.execute(db);
-  await sql`UPDATE residents r SET grid_id = h.grid_id, grid_code = h.grid_code, community_code = h.community_code, updated_at = now()
-            FROM households h WHERE h.building_id = ${buildingId} AND r.household_id = h.id AND r.grid_id IS DISTINCT FROM h.grid_id`.execute(db);
+  await followHouseholdGrid(db, sql`h.building_id = ${buildingId}`, on, actor);
 }
 
 export async function countLiveHouseholds(db: Database, buildingId: number): Promise<number> {

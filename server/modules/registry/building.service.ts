@@ -11,6 +11,7 @@ import { cascadeBuildingGrid, countLiveHouseholds, findBuilding, insertBuilding,
 import { placeGeometry } from './placed-record.repository';
 import { createPlaced, deletePlaced, getPlaced, listPlacedPage, replacePlaced, requirePlaced, type PlacedKind } from './placed-record.service';
 import { assertRecordGeometry } from './registry-input';
+import { shanghaiToday } from './registry-access';
 import type { IfMatch } from '../../http/preconditions';
 
 const BUILDING: PlacedKind<Building> = { noun: 'Building', idKey: 'buildingId', table: 'buildings', find: findBuilding };
@@ -36,7 +37,7 @@ export async function replaceBuilding(db: Database, principal: Principal, id: nu
     // A building never changes community by an edit (its code is numbered within it).
     const place = await placeGeometry(trx, input.geometry, current.communityCode);
     await updateBuilding(trx, id, input, place);
-    if (place.gridId !== current.gridId) await cascadeBuildingGrid(trx, id);
+    if (place.gridId !== current.gridId) await cascadeBuildingGrid(trx, id, shanghaiToday(), { id: principal.userId, name: principal.username });
     return requirePlaced(trx, BUILDING, id);
   });
 }

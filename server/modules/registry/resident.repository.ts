@@ -132,6 +132,35 @@ export async function recordResidentHistory(db: Database, id: number, change: st
             FROM residents WHERE id = ${id}`.execute(db);
 }
 
+/**
+ * Residents follow their household's grid (its building moved, or the community was re-divided): one
+ * statement re-points those of the households `households` selects (a condition on `h`) and gives each
+ * whose grid code changed a 'regrid' history row from `on`, closing the current one, so the monthly
+ * report by grid follows them. Deleted residents keep their closed history. Returns how many moved.
+ */
+export async function followHouseholdGrid(db: Database, households: RawBuilder<unknown>, on: string, actor: { id: number | null; name: string | null }): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    WITH u AS (
+      UPDATE residents t SET grid_id = h.grid_id, grid_code = h.grid_code, community_code = h.community_code, updated_at = now()
+      FROM households h
+      WHERE h.id = t.household_id AND (${households}) AND t.grid_id IS DISTINCT FROM h.grid_id
+      RETURNING t.id, t.household_id, t.registration, t.tags, t.status, t.grid_code, t.community_code
+    ),
+    -- Every part of one statement reads the same snapshot: residents r here is the row before the update.
+    moved AS (
+      SELECT u.* FROM u JOIN residents r ON r.id = u.id WHERE r.grid_code IS DISTINCT FROM u.grid_code AND r.deleted_at IS NULL
+    ),
+    closed AS (
+      UPDATE resident_history rh SET valid_to = greatest(${on}::date, rh.valid_from) FROM moved m WHERE rh.resident_id = m.id AND rh.valid_to IS NULL
+    ),
+    opened AS (
+      INSERT INTO resident_history (resident_id, valid_from, change, household_id, registration, tags, status, grid_code, community_code, actor_id, actor)
+      SELECT m.id, ${on}::date, 'regrid', m.household_id, m.registration, m.tags, m.status, m.grid_code, m.community_code, ${actor.id}::int, ${actor.name}::text FROM moved m
+    )
+    SELECT count(*)::int AS n FROM u`.execute(db);
+  return rows[0]?.n ?? 0;
+}
+
 /** Tags that may be given now (in the taxonomy and not retired), by code. */
 export async function listActiveTagCodes(db: Database): Promise<Set<string>> {
   const { rows } = await sql<{ code: string }>`SELECT code FROM resident_tags WHERE retired_in IS NULL`.execute(db);

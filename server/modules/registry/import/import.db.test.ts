@@ -270,4 +270,25 @@ describe('API import', () => {
     expect(JSON.parse(again.body)).toMatchObject({ inserted: 0, updated: 0, unchanged: 1 });
     expect(await count('buildings')).toBe(before + 1);
   });
+
+  it('moving a footprint to another grid by import carries its residents there in their history too', async () => {
+    const created = await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '迁移楼', externalId: 'move-1', geometry: rect(113.6006, 34.7522, 113.6008, 34.7524) } });
+    const building = JSON.parse(created.body) as { id: number; gridCode: string };
+    expect(building.gridCode).toBe(G1);
+    const h = JSON.parse((await t.inject({ method: 'POST', url: '/api/v1/households', payload: { buildingId: building.id, unit: '1', room: '101' } })).body) as { id: number };
+    const r = await t.inject({ method: 'POST', url: '/api/v1/residents', payload: { householdId: h.id, name: '随楼', gender: 'F', birthDate: '1990-03-04', idNumber: idFor('1990-03-04', 'F', 7), registration: 'registered' } });
+    expect(r.statusCode, r.body).toBe(201);
+    const residentId = (JSON.parse(r.body) as { id: number }).id;
+    const moved = await t.inject({
+      method: 'POST',
+      url: '/api/v1/registry/import?entity=buildings&effectiveDate=2026-01-15',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: JSON.stringify({ externalId: 'move-1', name: '迁移楼', geometry: rect(113.6036, 34.7522, 113.6038, 34.7524) }),
+    });
+    expect(JSON.parse(moved.body)).toMatchObject({ updated: 1, committed: true });
+    const { rows } = await sql<{ change: string; grid_code: string; valid_from: string }>`
+      SELECT change, grid_code, valid_from FROM resident_history WHERE resident_id = ${residentId} ORDER BY id`.execute(t.tdb.db);
+    expect(rows.map((x) => [x.change, x.grid_code])).toEqual([['registered', G1], ['regrid', G2]]);
+    expect(rows[1]?.valid_from).toBe('2026-01-15');
+  });
 });

@@ -439,8 +439,12 @@ export async function countStaged(q: SqlRunner): Promise<{ staged: number; rejec
   return rows[0] ?? { staged: 0, rejected: 0 };
 }
 
-/** Known buildings that change, and the households and residents that follow one changing grid. */
-async function updateStagedBuildings(q: SqlRunner): Promise<void> {
+/**
+ * Known buildings that change, and the households and residents that follow one changing grid (the
+ * residents whose grid code changes with a 'regrid' history row, as resident.repository.ts
+ * followHouseholdGrid: the monthly report by grid reads history).
+ */
+async function updateStagedBuildings(q: SqlRunner, opts: ImportOptions): Promise<void> {
   await q.query(`UPDATE buildings b SET name = s.name, address = s.address, use = s.use, floors = s.floors, geom = s.g,
       grid_id = s.ref_grid_id, grid_code = s.ref_grid_code, deleted_at = NULL, deleted_reason = NULL, version = b.version + 1, updated_at = now()
     FROM ${STAGING} s WHERE s.action = 'update' AND b.id = s.target_id AND s.err_reason IS NULL`);
@@ -448,9 +452,22 @@ async function updateStagedBuildings(q: SqlRunner): Promise<void> {
   await q.query(`UPDATE households h SET grid_id = b.grid_id, grid_code = b.grid_code, community_code = b.community_code, updated_at = now()
     FROM buildings b JOIN ${STAGING} s ON s.target_id = b.id AND s.action = 'update' AND s.err_reason IS NULL
     WHERE h.building_id = b.id AND h.grid_id IS DISTINCT FROM b.grid_id`);
-  await q.query(`UPDATE residents r SET grid_id = h.grid_id, grid_code = h.grid_code, community_code = h.community_code, updated_at = now()
-    FROM households h JOIN ${STAGING} s ON s.target_id = h.building_id AND s.action = 'update' AND s.err_reason IS NULL
-    WHERE r.household_id = h.id AND r.grid_id IS DISTINCT FROM h.grid_id`);
+  await q.query(`
+    WITH u AS (
+      UPDATE residents r SET grid_id = h.grid_id, grid_code = h.grid_code, community_code = h.community_code, updated_at = now()
+      FROM households h JOIN ${STAGING} s ON s.target_id = h.building_id AND s.action = 'update' AND s.err_reason IS NULL
+      WHERE r.household_id = h.id AND r.grid_id IS DISTINCT FROM h.grid_id
+      RETURNING r.id, r.household_id, r.registration, r.tags, r.status, r.grid_code, r.community_code
+    ),
+    moved AS (
+      SELECT u.* FROM u JOIN residents r ON r.id = u.id WHERE r.grid_code IS DISTINCT FROM u.grid_code AND r.deleted_at IS NULL
+    ),
+    closed AS (
+      UPDATE resident_history rh SET valid_to = greatest($1::date, rh.valid_from) FROM moved m WHERE rh.resident_id = m.id AND rh.valid_to IS NULL
+    )
+    INSERT INTO resident_history (resident_id, valid_from, change, household_id, registration, tags, status, grid_code, community_code, actor_id, actor)
+    SELECT m.id, $1::date, 'regrid', m.household_id, m.registration, m.tags, m.status, m.grid_code, m.community_code, $2::int, $3::text FROM moved m`,
+  [opts.effectiveDate, opts.actorId, opts.actor]);
 }
 
 /** Write the valid staged rows to the registry. Runs after validateStaged, in the same transaction. */
@@ -465,7 +482,7 @@ export async function upsertStaged(q: SqlRunner, entity: ImportEntity, opts: Imp
         FROM buildings b WHERE b.id = s.target_id AND s.err_reason IS NULL`);
       // Nothing below but the insert when no known building changes (a first import, or one without changes).
       const [changing] = await q.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${STAGING} WHERE action = 'update' AND err_reason IS NULL) AS any`);
-      if (changing?.any) await updateStagedBuildings(q);
+      if (changing?.any) await updateStagedBuildings(q, opts);
       // Codes are numbered per community in file order after the highest one in use; the table lock
       // (it admits readers) keeps concurrent creations from taking the same numbers.
       await q.query('LOCK TABLE buildings IN SHARE ROW EXCLUSIVE MODE');
