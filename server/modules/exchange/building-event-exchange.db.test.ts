@@ -159,6 +159,22 @@ describe('buildings: export → import → export', () => {
     expect(rows[0]?.grid_code).toBe(G1);
     expect((await upload(b, '/api/v1/buildings/import?format=geojson', Buffer.from(JSON.stringify(fc)), { token: await b.tokenFor('dispatcher') })).statusCode).toBe(403);
   });
+  it('re-importing its own export changes nothing, in every format, even for coordinates drawn at full double precision', async () => {
+    await sql`DELETE FROM buildings`.execute(b.tdb.db);
+    // What a map editor sends: doubles with 13-14 decimals, not rounded to the 9 of API responses.
+    const drawn = { type: 'Polygon', coordinates: [[[113.60051234567891, 34.75051234567891], [113.60081234567893, 34.75051234567891], [113.6008123456789, 34.7507123456789], [113.60051234567891, 34.75051234567891]]] };
+    const created = await b.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '手绘楼', externalId: 'drawn-1', geometry: drawn } });
+    expect(created.statusCode, created.body).toBe(201);
+    const stored = async () => (await sql<{ g: string }>`SELECT ST_AsEWKT(geom) AS g FROM buildings WHERE external_id = 'drawn-1'`.execute(b.tdb.db)).rows[0]?.g;
+    const before = await stored();
+    for (const { format } of FORMATS) {
+      const res = await upload(b, `/api/v1/buildings/import?format=${format}`, await download(b, `/api/v1/buildings/export?format=${format}`));
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json(), format).toMatchObject({ inserted: 0, updated: 0, unchanged: 1 });
+    }
+    expect(await stored()).toBe(before);
+  });
+
   it('refuses a CSV whose lon or lat cell is empty (it became 0: a building off the coast of Africa) or whose header repeats a column (one of the two was dropped)', async () => {
     await sql`DELETE FROM buildings`.execute(b.tdb.db);
     const csv = async (text: string) => b.inject({ method: 'POST', url: '/api/v1/buildings/import', headers: { 'content-type': 'text/csv' }, payload: text });
