@@ -129,4 +129,21 @@ describe('households and residents', () => {
     expect(rows.map((x) => x.change)).toEqual(['registered', 'registered', 'deleted']);
     expect(await residentsAtMonthEnd()).toBe(before - 1);
   });
+
+  it('refuses a change dated before the resident\'s current state (out of order, it made the monthly report count them twice)', async () => {
+    const h = await newHousehold('401');
+    const created = await t.inject({ method: 'POST', url: '/api/v1/residents', payload: { householdId: h, name: '补录', gender: 'M', birthDate: '1975-06-07', idNumber: idFor(45), registration: 'registered', effectiveDate: '2025-01-01' } });
+    expect(created.statusCode, created.body).toBe(201);
+    const r = json(created).id as number;
+    const patch = (payload: Record<string, unknown>) => t.inject({ method: 'PATCH', url: `/api/v1/residents/${r}`, headers: { 'if-match': '*' }, payload });
+    expect((await patch({ tags: ['low_income'], effectiveDate: '2025-06-01' })).statusCode).toBe(200);
+    const early = await patch({ registration: 'floating', effectiveDate: '2025-03-01' });
+    expect(early.statusCode, early.body).toBe(422);
+    expect(errorOf(early)).toMatchObject({ code: 'VALIDATION_FAILED', details: { in: 'body', field: 'effectiveDate', currentFrom: '2025-06-01' } });
+    expect(json(await t.inject(`/api/v1/residents/${r}`))).toMatchObject({ registration: 'registered', version: 2 });
+    const april = json(await t.inject(`/api/v1/registry/monthly?month=2025-04&scope=${G1}`));
+    expect(april.residents).toBe(1);
+    // The same day as the current state, or later, is in order.
+    expect((await patch({ registration: 'floating', effectiveDate: '2025-06-01' })).statusCode).toBe(200);
+  });
 });

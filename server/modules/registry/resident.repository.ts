@@ -124,12 +124,23 @@ export async function softDeleteResident(db: Database, id: number, reason: strin
   await sql`UPDATE residents SET deleted_at = now(), deleted_reason = ${reason}, version = version + 1, updated_at = now() WHERE id = ${id}`.execute(db);
 }
 
-/** Close the resident's current history row at `on` and open one with its state now. */
+/**
+ * Close the resident's current history row at `on` and open one with its state now. A change is never
+ * dated before the current state began (`on` is raised to that day): a row reaching back would overlap
+ * the earlier state, and the monthly report would count the person twice in between.
+ */
 export async function recordResidentHistory(db: Database, id: number, change: string, on: string, actor: { id: number | null; name: string | null }): Promise<void> {
   await sql`UPDATE resident_history SET valid_to = greatest(${on}::date, valid_from) WHERE resident_id = ${id} AND valid_to IS NULL`.execute(db);
   await sql`INSERT INTO resident_history (resident_id, valid_from, change, household_id, registration, tags, status, grid_code, community_code, actor_id, actor)
-            SELECT id, ${on}::date, ${change}, household_id, registration, tags, status, grid_code, community_code, ${actor.id}::int, ${actor.name}::text
+            SELECT id, greatest(${on}::date, (SELECT max(valid_from) FROM resident_history WHERE resident_id = ${id})), ${change}, household_id, registration, tags, status,
+                   grid_code, community_code, ${actor.id}::int, ${actor.name}::text
             FROM residents WHERE id = ${id}`.execute(db);
+}
+
+/** The day the resident's current state began (its open history row), if it has one. */
+export async function currentStateSince(db: Database, id: number): Promise<string | undefined> {
+  const { rows } = await sql<{ from: string }>`SELECT max(valid_from)::text AS "from" FROM resident_history WHERE resident_id = ${id} AND valid_to IS NULL`.execute(db);
+  return rows[0]?.from ?? undefined;
 }
 
 /**
@@ -155,7 +166,7 @@ export async function followHouseholdGrid(db: Database, households: RawBuilder<u
     ),
     opened AS (
       INSERT INTO resident_history (resident_id, valid_from, change, household_id, registration, tags, status, grid_code, community_code, actor_id, actor)
-      SELECT m.id, ${on}::date, 'regrid', m.household_id, m.registration, m.tags, m.status, m.grid_code, m.community_code, ${actor.id}::int, ${actor.name}::text FROM moved m
+      SELECT m.id, greatest(${on}::date, (SELECT max(x.valid_from) FROM resident_history x WHERE x.resident_id = m.id)), 'regrid', m.household_id, m.registration, m.tags, m.status, m.grid_code, m.community_code, ${actor.id}::int, ${actor.name}::text FROM moved m
     )
     SELECT count(*)::int AS n FROM u`.execute(db);
   return rows[0]?.n ?? 0;

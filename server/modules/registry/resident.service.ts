@@ -27,6 +27,7 @@ import { auditActorOf, requirePermission, requireWriteScope, shanghaiToday } fro
 import { listFilterOf, pageOf, searchFilterOf, translateDbError } from './registry-input';
 import { maskIdNumber, maskPhone, validateResidentIdNumber } from './resident-id';
 import {
+  currentStateSince,
   findResident,
   insertResident,
   listActiveTagCodes,
@@ -234,6 +235,13 @@ export async function updateResidentRecord(ctx: RegistryContext, principal: Prin
       const current = await lockAtVersion(trx, RESIDENT, id, ifMatch);
       // An edit would reopen the history a deletion closed: the monthly report would count the person again.
       if (current.deletedAt) throw new AppError('CONFLICT', 409, `Resident ${id} was deleted.`, { ...PATH_ID, residentId: id });
+      if (u.effectiveDate !== undefined) {
+        // History is a sequence of states: a change reaching back before the current one would overlap it.
+        const since = await currentStateSince(trx, id);
+        if (since !== undefined && u.effectiveDate < since) {
+          throw new AppError('VALIDATION_FAILED', 422, `Resident ${id}'s current state dates from ${since}; a change cannot take effect before it.`, { in: 'body', field: 'effectiveDate', currentFrom: since });
+        }
+      }
       await checkTags(trx, u.tags);
       if (u.householdId !== undefined) {
         const household = await requireHousehold(trx, u.householdId, HOUSEHOLD_ID_FIELD);

@@ -276,7 +276,7 @@ describe('API import', () => {
     const building = JSON.parse(created.body) as { id: number; gridCode: string };
     expect(building.gridCode).toBe(G1);
     const h = JSON.parse((await t.inject({ method: 'POST', url: '/api/v1/households', payload: { buildingId: building.id, unit: '1', room: '101' } })).body) as { id: number };
-    const r = await t.inject({ method: 'POST', url: '/api/v1/residents', payload: { householdId: h.id, name: '随楼', gender: 'F', birthDate: '1990-03-04', idNumber: idFor('1990-03-04', 'F', 7), registration: 'registered' } });
+    const r = await t.inject({ method: 'POST', url: '/api/v1/residents', payload: { householdId: h.id, name: '随楼', gender: 'F', birthDate: '1990-03-04', idNumber: idFor('1990-03-04', 'F', 7), registration: 'registered', effectiveDate: '2026-01-01' } });
     expect(r.statusCode, r.body).toBe(201);
     const residentId = (JSON.parse(r.body) as { id: number }).id;
     const moved = await t.inject({

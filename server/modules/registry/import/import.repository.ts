@@ -466,7 +466,7 @@ async function updateStagedBuildings(q: SqlRunner, opts: ImportOptions): Promise
       UPDATE resident_history rh SET valid_to = greatest($1::date, rh.valid_from) FROM moved m WHERE rh.resident_id = m.id AND rh.valid_to IS NULL
     )
     INSERT INTO resident_history (resident_id, valid_from, change, household_id, registration, tags, status, grid_code, community_code, actor_id, actor)
-    SELECT m.id, $1::date, 'regrid', m.household_id, m.registration, m.tags, m.status, m.grid_code, m.community_code, $2::int, $3::text FROM moved m`,
+    SELECT m.id, greatest($1::date, (SELECT max(x.valid_from) FROM resident_history x WHERE x.resident_id = m.id)), 'regrid', m.household_id, m.registration, m.tags, m.status, m.grid_code, m.community_code, $2::int, $3::text FROM moved m`,
   [opts.effectiveDate, opts.actorId, opts.actor]);
 }
 
@@ -576,7 +576,8 @@ export async function upsertStaged(q: SqlRunner, entity: ImportEntity, opts: Imp
       await q.query(`UPDATE resident_history rh SET valid_to = greatest($1::date, rh.valid_from)
         FROM ${STAGING} s WHERE s.action <> 'unchanged' AND s.err_reason IS NULL AND rh.resident_id = s.target_id AND rh.valid_to IS NULL`, [on]);
       await q.query(`INSERT INTO resident_history (resident_id, valid_from, change, household_id, registration, tags, status, grid_code, community_code, actor_id, actor)
-        SELECT r.id, $1::date, s.action, r.household_id, r.registration, r.tags, r.status, r.grid_code, r.community_code, $2::int, $3::text
+        SELECT r.id, greatest($1::date, (SELECT max(x.valid_from) FROM resident_history x WHERE x.resident_id = r.id)), s.action, r.household_id, r.registration, r.tags, r.status,
+               r.grid_code, r.community_code, $2::int, $3::text
         FROM ${STAGING} s JOIN residents r ON r.id = s.target_id WHERE s.action <> 'unchanged' AND s.err_reason IS NULL`, [on, opts.actorId, opts.actor]);
       await q.query(`
         WITH ins AS (
