@@ -291,4 +291,27 @@ describe('API import', () => {
     expect(rows.map((x) => [x.change, x.grid_code])).toEqual([['registered', G1], ['regrid', G2]]);
     expect(rows[1]?.valid_from).toBe('2026-01-15');
   });
+
+  it('a deleted shop brought back by an import counts again in the monthly shop employment', async () => {
+    const created = await t.inject({ method: 'POST', url: '/api/v1/organisations', payload: { code: 'SHOP-BACK', name: '回归小店', kind: 'shop', employees: 3, geometry: { type: 'Point', coordinates: [113.6007, 34.7526] }, openedOn: '2024-01-01' } });
+    expect(created.statusCode, created.body).toBe(201);
+    const month = new Date().toISOString().slice(0, 7);
+    const shops = async () => {
+      const r = JSON.parse((await t.inject(`/api/v1/registry/monthly?month=${month}&scope=${G1}`)).body) as { shops: number; shopEmployees: number };
+      return { shops: r.shops, shopEmployees: r.shopEmployees };
+    };
+    const before = await shops();
+    const id = (JSON.parse(created.body) as { id: number }).id;
+    expect((await t.inject({ method: 'DELETE', url: `/api/v1/organisations/${id}`, payload: { reason: '停业' } })).statusCode).toBe(204);
+    expect(await shops()).toEqual({ shops: before.shops - 1, shopEmployees: before.shopEmployees - 3 });
+    const back = await t.inject({
+      method: 'POST',
+      url: '/api/v1/registry/import?entity=organisations',
+      headers: { 'content-type': 'text/csv' },
+      payload: 'code,name,kind,employees,lng,lat,openedOn\nSHOP-BACK,回归小店,shop,3,113.6007,34.7526,2024-01-01\n',
+    });
+    expect(JSON.parse(back.body)).toMatchObject({ updated: 1, committed: true });
+    expect(JSON.parse((await t.inject(`/api/v1/organisations/${id}`)).body)).toMatchObject({ deletedAt: null });
+    expect(await shops()).toEqual(before);
+  });
 });

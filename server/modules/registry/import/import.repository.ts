@@ -514,7 +514,9 @@ export async function upsertStaged(q: SqlRunner, entity: ImportEntity, opts: Imp
       await q.query(`
         WITH changed AS (
           SELECT s.target_id AS id FROM ${STAGING} s JOIN organisations o ON o.id = s.target_id
-          WHERE s.action = 'update' AND s.err_reason IS NULL AND (o.employees <> s.employees OR o.kind <> s.kind OR o.grid_code IS DISTINCT FROM s.ref_grid_code)
+          -- A deleted one brought back has no open history row (its deletion closed it): it needs one to count.
+          WHERE s.action = 'update' AND s.err_reason IS NULL
+            AND (o.employees <> s.employees OR o.kind <> s.kind OR o.grid_code IS DISTINCT FROM s.ref_grid_code OR o.deleted_at IS NOT NULL)
         ),
         closed AS (
           UPDATE organisation_history oh SET valid_to = greatest($1::date, oh.valid_from) FROM changed c WHERE oh.organisation_id = c.id AND oh.valid_to IS NULL RETURNING oh.organisation_id
