@@ -121,6 +121,11 @@ describe('buildings', () => {
     const gone = json(await t.inject(`/api/v1/buildings/${id}`));
     expect(gone).toMatchObject({ version: 2 });
     expect(gone.deletedAt).toEqual(expect.any(String));
+    // A deleted building is not edited (as organisations): 409, nothing changes.
+    const edit = await t.inject({ method: 'PUT', url: `/api/v1/buildings/${id}`, headers: { 'if-match': '*' }, payload: { name: '改建楼', geometry: rect(113.6006, 34.7520, 113.6009, 34.7523) } });
+    expect(edit.statusCode).toBe(409);
+    expect(errorOf(edit)).toMatchObject({ code: 'CONFLICT', details: { in: 'params', field: 'id', buildingId: id } });
+    expect(json(await t.inject(`/api/v1/buildings/${id}`))).toMatchObject({ name: '拆迁楼', gridCode: G2, version: 2 });
     const { rows } = await sql<{ deleted_reason: string }>`SELECT deleted_reason FROM buildings WHERE id = ${id}`.execute(t.tdb.db);
     expect(rows[0]?.deleted_reason).toBe('拆除重建');
     expect((json(await t.inject(`/api/v1/buildings?grid=${G2}`)).items as { id: number }[]).map((x) => x.id)).not.toContain(id);

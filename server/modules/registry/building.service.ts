@@ -34,6 +34,7 @@ export async function createBuilding(db: Database, principal: Principal, input: 
 export async function replaceBuilding(db: Database, principal: Principal, id: number, ifMatch: IfMatch, input: BuildingInput): Promise<Building> {
   assertRecordGeometry(input.geometry);
   return replacePlaced(db, principal, BUILDING, id, ifMatch, async (trx, current) => {
+    if (current.deletedAt) throw new AppError('CONFLICT', 409, `Building ${id} was deleted.`, { ...PATH_ID, buildingId: id });
     // A building never changes community by an edit (its code is numbered within it).
     const place = await placeGeometry(trx, input.geometry, current.communityCode);
     await updateBuilding(trx, id, input, place);
