@@ -151,6 +151,23 @@ describe('malformed input (found by server/http/bad-input.db.test.ts)', () => {
     expect(await count('buildings')).toBe(before);
   });
 
+  it('takes positions with an altitude (GeoJSON allows them) and stores the footprint in 2D (were 500s)', async () => {
+    const z = (ring: number[][]) => ring.map(([x, y]) => [x, y, 12.5]);
+    const ring = [[113.6015, 34.7525], [113.6018, 34.7525], [113.6018, 34.7528], [113.6015, 34.7528], [113.6015, 34.7525]];
+    const building = await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '高程楼', geometry: { type: 'Polygon', coordinates: [z(ring)] } } });
+    expect(building.statusCode, building.body).toBe(201);
+    expect(json(building).geometry).toEqual({ type: 'Polygon', coordinates: [ring] });
+    const moved = await t.inject({ method: 'PUT', url: `/api/v1/buildings/${json(building).id as number}`, headers: { 'if-match': '"1"' }, payload: { name: '高程楼', geometry: { type: 'Point', coordinates: [113.6016, 34.7526, 3] } } });
+    expect(moved.statusCode, moved.body).toBe(200);
+    expect(json(moved).geometry).toEqual({ type: 'Point', coordinates: [113.6016, 34.7526] });
+    const org = await t.inject({ method: 'POST', url: '/api/v1/organisations', payload: { name: '高程店', kind: 'shop', geometry: { type: 'Point', coordinates: [113.6016, 34.7526, 3] } } });
+    expect(org.statusCode, org.body).toBe(201);
+    expect(json(org).geometry).toEqual({ type: 'Point', coordinates: [113.6016, 34.7526] });
+    const edited = await t.inject({ method: 'PUT', url: `/api/v1/organisations/${json(org).id as number}`, headers: { 'if-match': '"1"' }, payload: { name: '高程店', kind: 'shop', geometry: { type: 'MultiPolygon', coordinates: [[z(ring)]] } } });
+    expect(edited.statusCode, edited.body).toBe(200);
+    expect(json(edited).geometry).toEqual({ type: 'MultiPolygon', coordinates: [[ring]] });
+  });
+
   it('refuses impossible dates (2026-02-30, month 13) that match the YYYY-MM-DD pattern (were 500s)', async () => {
     const before = await count('organisations');
     for (const openedOn of ['2026-02-30', '2026-13-01']) {

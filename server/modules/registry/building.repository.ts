@@ -2,8 +2,7 @@
 import { sql } from 'kysely';
 import type { Building, BuildingInput } from '../../contracts/registry';
 import type { Database } from '../../db/database';
-import { fromGeoJson } from '../../db/postgis';
-import { containsPattern, placedConditions, type Place, type PlacedFilter } from './placed-record.repository';
+import { containsPattern, placedConditions, placedGeom, type Place, type PlacedFilter } from './placed-record.repository';
 import { followHouseholdGrid } from './resident.repository';
 
 interface BuildingRow {
@@ -58,7 +57,7 @@ export async function insertBuilding(db: Database, input: BuildingInput, place: 
     SELECT ${place.communityCode}::text,
            lpad((coalesce(max(code::int), 0) + 1)::text, 5, '0'),
            ${input.externalId ?? null}, ${input.name ?? ''}, ${input.address ?? ''}, ${input.use ?? 'residential'}, ${input.floors ?? null}::int,
-           ${fromGeoJson(input.geometry)}, ${place.gridId}::int, ${place.gridCode}::text
+           ${placedGeom(input.geometry)}, ${place.gridId}::int, ${place.gridCode}::text
     FROM buildings WHERE community_code IS NOT DISTINCT FROM ${place.communityCode}::text
     RETURNING id`.execute(db);
   const id = rows[0]?.id;
@@ -74,7 +73,7 @@ export async function updateBuilding(
 ): Promise<void> {
   await sql`
     UPDATE buildings SET name = ${input.name ?? ''}, address = ${input.address ?? ''}, use = ${input.use ?? 'residential'},
-      floors = ${input.floors ?? null}::int, geom = ${fromGeoJson(input.geometry)}, grid_id = ${place.gridId}::int, grid_code = ${place.gridCode}::text,
+      floors = ${input.floors ?? null}::int, geom = ${placedGeom(input.geometry)}, grid_id = ${place.gridId}::int, grid_code = ${place.gridCode}::text,
       version = version + 1, updated_at = now()
     WHERE id = ${id}`.execute(db);
 }
