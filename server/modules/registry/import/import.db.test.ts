@@ -314,4 +314,26 @@ describe('API import', () => {
     expect(JSON.parse((await t.inject(`/api/v1/organisations/${id}`)).body)).toMatchObject({ deletedAt: null });
     expect(await shops()).toEqual(before);
   });
+
+  it('a grid worker cannot pull another grid\'s building (and the people in it) into their grid by importing it with a new footprint', async () => {
+    const created = await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '邻格楼', externalId: 'steal-1', geometry: rect(113.6009, 34.7527, 113.6011, 34.7529) } });
+    const building = JSON.parse(created.body) as { id: number; gridCode: string };
+    expect(building.gridCode).toBe(G1);
+    const h = JSON.parse((await t.inject({ method: 'POST', url: '/api/v1/households', payload: { buildingId: building.id, unit: '1', room: '101' } })).body) as { id: number };
+    const r = await t.inject({ method: 'POST', url: '/api/v1/residents', payload: { householdId: h.id, name: '邻居', gender: 'M', birthDate: '1970-05-06', idNumber: idFor('1970-05-06', 'M', 9), registration: 'registered' } });
+    expect(r.statusCode, r.body).toBe(201);
+    const residentId = (JSON.parse(r.body) as { id: number }).id;
+    const worker2 = await t.userWith({ roles: ['grid_worker'], scope: [G2] });
+    const pulled = await t.inject({
+      method: 'POST',
+      url: '/api/v1/registry/import?entity=buildings',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: JSON.stringify({ externalId: 'steal-1', name: '邻格楼', geometry: rect(113.6039, 34.7527, 113.6041, 34.7529) }),
+      as: worker2,
+    });
+    expect(pulled.statusCode, pulled.body).toBe(422);
+    expect((JSON.parse(pulled.body) as { error: unknown }).error).toMatchObject({ code: 'IMPORT_FAILED', details: { errors: [{ line: 1, field: 'place', reason: expect.stringContaining('OUT_OF_SCOPE') as unknown }] } });
+    expect(JSON.parse((await t.inject(`/api/v1/buildings/${building.id}`)).body)).toMatchObject({ gridCode: G1, version: 1 });
+    expect((await t.inject({ url: `/api/v1/residents/${residentId}`, as: worker2 })).statusCode).toBe(404);
+  });
 });

@@ -195,6 +195,23 @@ async function rejectOutOfScope(q: SqlRunner, opts: ImportOptions, gridCol: stri
 }
 
 /**
+ * A known building or organisation is changed only where it lies now too: else a file could move one
+ * from another grid into the caller's (and with a building its households and residents, which the
+ * caller could then read), as PUT /buildings/:id refuses.
+ */
+async function rejectKnownOutOfScope(q: SqlRunner, opts: ImportOptions, table: 'buildings' | 'organisations'): Promise<void> {
+  if (opts.scopePrefixes === null) return;
+  await reject(
+    q,
+    'place',
+    `'OUT_OF_SCOPE: the ${table === 'buildings' ? 'building' : 'organisation'} lies outside your grids'`,
+    `s.target_id IS NOT NULL AND EXISTS (SELECT 1 FROM ${table} t WHERE t.id = s.target_id
+       AND NOT EXISTS (SELECT 1 FROM unnest($1::text[]) p WHERE starts_with(coalesce(t.grid_code, ''), p) OR starts_with(coalesce(t.community_code, ''), p)))`,
+    [opts.scopePrefixes],
+  );
+}
+
+/**
  * WKB → geometry checked, as a subquery of one row (g, ok, bad): `ok` the WKB was valid as it came,
  * `bad` it is rejected; `g` the geometry to store (repaired when $1, the make-valid flag, is set).
  * Every `OFFSET 0` keeps the planner from inlining a subquery, which would evaluate its expression
@@ -308,6 +325,7 @@ export async function validateStaged(q: SqlRunner, entity: ImportEntity, opts: I
         `s.target_id IS NOT NULL AND s.external_id IS NOT NULL AND EXISTS (SELECT 1 FROM buildings b WHERE b.id = s.target_id AND b.external_id IS DISTINCT FROM s.external_id)`);
       // Placement: a known building keeps its community; a new one takes the given one, else the covering one.
       await placeStaged(q, 'buildings', true);
+      await rejectKnownOutOfScope(q, opts, 'buildings');
       await rejectOutOfScope(q, opts, 's.ref_grid_code', 's.ref_community_code');
       break;
     }
@@ -317,6 +335,7 @@ export async function validateStaged(q: SqlRunner, entity: ImportEntity, opts: I
       await rejectDuplicates(q, 'code', 'code');
       await q.query(`UPDATE ${STAGING} s SET target_id = o.id FROM organisations o WHERE s.err_reason IS NULL AND o.code = s.code`);
       await placeStaged(q, 'organisations', false);
+      await rejectKnownOutOfScope(q, opts, 'organisations');
       await rejectOutOfScope(q, opts, 's.ref_grid_code', 's.ref_community_code');
       await reject(q, 'openedOn', `'the organisation opened after closedOn'`,
         `s.target_id IS NOT NULL AND EXISTS (SELECT 1 FROM organisations o WHERE o.id = s.target_id AND s.opened_on IS NULL AND s.closed_on < o.opened_on)`);
