@@ -103,6 +103,19 @@ describe('buildings', () => {
     expect((await del('W/"9", "3"')).statusCode).toBe(204);
   });
 
+  it('a grid worker cannot move a building of their grid into another grid (its households would leave with it)', async () => {
+    const b = json(await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '越界楼', geometry: rect(113.6004, 34.7526, 113.6006, 34.7528) } }));
+    expect(b.gridCode).toBe(G1);
+    const worker = await t.userWith({ roles: ['grid_worker'], scope: [G1] });
+    const moved = await t.inject({ method: 'PUT', url: `/api/v1/buildings/${b.id as number}`, headers: { 'if-match': '"1"' }, payload: { name: '越界楼', geometry: rect(113.6034, 34.7526, 113.6036, 34.7528) }, as: worker });
+    expect(moved.statusCode, moved.body).toBe(403);
+    expect(errorOf(moved)).toMatchObject({ code: 'FORBIDDEN', details: { in: 'body', field: 'geometry', gridCode: G2 } });
+    expect(json(await t.inject(`/api/v1/buildings/${b.id as number}`))).toMatchObject({ gridCode: G1, version: 1 });
+    // Within the grid it may still be redrawn.
+    const redrawn = await t.inject({ method: 'PUT', url: `/api/v1/buildings/${b.id as number}`, headers: { 'if-match': '"1"' }, payload: { name: '越界楼', geometry: rect(113.6004, 34.7526, 113.6007, 34.7528) }, as: worker });
+    expect(redrawn.statusCode, redrawn.body).toBe(200);
+  });
+
   it('soft-deletes only an empty building in scope at the stated version, once', async () => {
     const b = json(await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '拆迁楼', geometry: rect(113.6026, 34.7520, 113.6029, 34.7523) } }));
     const id = b.id as number;
