@@ -175,6 +175,16 @@ describe('buildings: export → import → export', () => {
     expect(await stored()).toBe(before);
   });
 
+  it("a bad row of a CSV file is reported on the file's own line (a quoted line break before it counted)", async () => {
+    await sql`DELETE FROM buildings`.execute(b.tdb.db);
+    const csv = 'name,address,floors,WKT\r\n岗亭,"金水路\r\n1号",2,POINT(113.6012 34.7525)\r\n门卫室,金水路2号,1000,POINT(113.6013 34.7525)\r\n';
+    const res = await b.inject({ method: 'POST', url: '/api/v1/buildings/import', headers: { 'content-type': 'text/csv' }, payload: csv });
+    expect(res.statusCode, res.body).toBe(422);
+    expect(res.json()).toMatchObject({ error: { code: 'IMPORT_FAILED', details: { in: 'body', errors: [{ line: 4, field: 'floors' }] } } });
+    const skipped = await b.inject({ method: 'POST', url: '/api/v1/buildings/import?mode=skip-bad-rows', headers: { 'content-type': 'text/csv' }, payload: csv });
+    expect(skipped.json()).toMatchObject({ inserted: 1, rejected: 1, errors: [{ line: 4, field: 'floors' }] });
+  });
+
   it('refuses a CSV whose lon or lat cell is empty (it became 0: a building off the coast of Africa) or whose header repeats a column (one of the two was dropped)', async () => {
     await sql`DELETE FROM buildings`.execute(b.tdb.db);
     const csv = async (text: string) => b.inject({ method: 'POST', url: '/api/v1/buildings/import', headers: { 'content-type': 'text/csv' }, payload: text });
