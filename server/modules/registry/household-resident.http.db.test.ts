@@ -146,4 +146,19 @@ describe('households and residents', () => {
     // The same day as the current state, or later, is in order.
     expect((await patch({ registration: 'floating', effectiveDate: '2025-06-01' })).statusCode).toBe(200);
   });
+
+  it('refuses to make a resident present again in a household deleted since they moved out', async () => {
+    const h = await newHousehold('501');
+    const r = await newResident(h, 50);
+    const patch = (payload: Record<string, unknown>) => t.inject({ method: 'PATCH', url: `/api/v1/residents/${r}`, headers: { 'if-match': '*' }, payload });
+    expect((await patch({ status: 'moved_out' })).statusCode).toBe(200);
+    expect((await t.inject({ method: 'DELETE', url: `/api/v1/households/${h}`, payload: { reason: '整户迁出' } })).statusCode).toBe(204);
+    const back = await patch({ status: 'present' });
+    expect(back.statusCode, back.body).toBe(409);
+    expect(errorOf(back)).toMatchObject({ code: 'CONFLICT', details: { in: 'body', field: 'householdId', householdId: h } });
+    expect(json(await t.inject(`/api/v1/residents/${r}`))).toMatchObject({ status: 'moved_out', version: 2 });
+    // Into a live household, the move back is fine.
+    const other = await newHousehold('502');
+    expect((await patch({ status: 'present', householdId: other })).statusCode).toBe(200);
+  });
 });

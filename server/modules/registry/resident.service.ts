@@ -246,6 +246,12 @@ export async function updateResidentRecord(ctx: RegistryContext, principal: Prin
       if (u.householdId !== undefined) {
         const household = await requireHousehold(trx, u.householdId, HOUSEHOLD_ID_FIELD);
         if (household.deletedAt) throw new AppError('CONFLICT', 409, `Household ${household.id} was deleted.`, { ...HOUSEHOLD_ID_FIELD, householdId: household.id });
+      } else if (u.status === 'present' && current.status !== 'present' && current.householdId !== null) {
+        // Back from moving out, into the household they left: it may have been deleted meanwhile.
+        const household = await findHousehold(trx, current.householdId);
+        if (household?.deletedAt) {
+          throw new AppError('CONFLICT', 409, `Household ${household.id} was deleted; give the resident a householdId to return to.`, { ...HOUSEHOLD_ID_FIELD, householdId: household.id });
+        }
       }
       const changes: ResidentChanges = {
         ...(u.householdId === undefined ? {} : { householdId: u.householdId }),
