@@ -16,6 +16,7 @@ import type { Database } from './db/database';
 import { NotificationHub } from './db/notifications';
 import { registerAuth } from './auth/request-auth';
 import { AppError, MAX_PARAM_LENGTH, frameworkErrors, registerErrorHandling } from './http/errors';
+import { logSerializers } from './http/log-redaction';
 import { registerQueryParameterCheck } from './http/query-parameters';
 import { registerRateLimiting } from './http/rate-limit';
 import { registerSecurityHeaders } from './http/security-headers';
@@ -54,7 +55,7 @@ const VERSION = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json')
 
 export async function buildApp({ config, db, pool }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, serializers: logSerializers },
     bodyLimit: config.bodyLimitBytes,
     // Ids in URLs are numeric or short codes; a 2 KB path is already hostile.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },

@@ -65,12 +65,22 @@ export async function importBuildingsFile(
   const read = await readUpload(file, query, { textFields: TEXT_FIELDS, limits: { maxFeatures: API_IMPORT_MAX_ROWS, maxVerticesPerFeature: opts.maxVertices } });
   // One NDJSON record per feature (line n = feature n - 1): the registry import's streaming reader.
   const ndjson = read.features.map((f) => JSON.stringify({ ...f.properties, geometry: f.geometry })).join('\n');
-  return importSmall(db, principal, ndjson, {
-    entity: 'buildings',
-    format: 'ndjson',
-    mode: query.mode ?? 'all-or-nothing',
-    cipher,
-    community: query.community ?? null,
-    makeValid: query.makeValid ?? false,
-  });
+  // Its row errors name NDJSON lines; a CSV file's reader knows each feature's own line (the header and
+  // quoted line breaks count), and that is where the user looks. Other formats keep the feature number.
+  const inFile = (errors: RowError[]): RowError[] => (read.format === 'csv' ? errors.map((e) => ({ ...e, line: read.features[e.line - 1]?.line ?? e.line })) : errors);
+  try {
+    const report = await importSmall(db, principal, ndjson, {
+      entity: 'buildings',
+      format: 'ndjson',
+      mode: query.mode ?? 'all-or-nothing',
+      cipher,
+      community: query.community ?? null,
+      makeValid: query.makeValid ?? false,
+    });
+    return { ...report, errors: inFile(report.errors) };
+  } catch (err) {
+    const details = err instanceof AppError ? (err.details as { errors?: RowError[] } | undefined) : undefined;
+    if (err instanceof AppError && Array.isArray(details?.errors)) throw new AppError(err.code, err.statusCode, err.message, { ...details, errors: inFile(details.errors) });
+    throw err;
+  }
 }

@@ -93,6 +93,12 @@ export function readCsv(bytes: Uint8Array, limits: ReadLimits, opts: { csvGeomet
   if (rows.length > limits.maxFeatures) {
     throw fileRejected('TOO_MANY_FEATURES', `The file has ${rows.length} rows; the limit is ${limits.maxFeatures}.`, { features: rows.length, limit: limits.maxFeatures });
   }
+  // A repeated column would be read as one property, the later cell silently replacing the earlier.
+  const seen = new Set<string>();
+  for (const name of header.fields.map((h) => h.trim())) {
+    if (seen.has(name)) throw fileRejected('CSV_MALFORMED', `The header names the column "${name}" twice.`, { line: header.line, field: name });
+    seen.add(name);
+  }
   const lower = header.fields.map((h) => h.trim().toLowerCase());
   const find = (candidates: string[]): number => candidates.map((c) => lower.indexOf(c)).find((i) => i >= 0) ?? -1;
   const wktAt = find(WKT_NAMES);
@@ -120,6 +126,12 @@ export function readCsv(bytes: Uint8Array, limits: ReadLimits, opts: { csvGeomet
       const lat = (row.fields[latAt] ?? '').trim();
       if (lon === '' && lat === '') geometry = null;
       else {
+        // Number('') is 0: a missing coordinate would put the point on the equator or the meridian.
+        const bad = [{ at: lonAt, v: lon }, { at: latAt, v: lat }].find((c) => !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(c.v));
+        if (bad) {
+          const column = (header.fields[bad.at] ?? '').trim();
+          throw fileRejected('CSV_MALFORMED', `Line ${row.line}: ${column} must be a number in degrees${bad.v === '' ? ' (the cell is empty)' : ''}.`, { line: row.line, field: column });
+        }
         const p = [Number(lon), Number(lat)];
         geometry = checkedGeometry({ type: 'Point', coordinates: p }, index).geometry;
       }

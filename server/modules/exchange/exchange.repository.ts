@@ -45,6 +45,12 @@ export interface BuildingExportRow {
   geometry: { type: string; coordinates: unknown };
 }
 
+/**
+ * Decimals of exported building coordinates: enough for any double in degrees (the 9 of API responses
+ * rounded footprints drawn at full precision, so re-importing an export changed every one of them).
+ */
+const FULL_PRECISION = sql.lit(15);
+
 /** Live buildings matching the filter, by id; at most `limit` rows (the caller checks for more). */
 export async function listBuildingsForExport(
   db: Database,
@@ -56,7 +62,7 @@ export async function listBuildingsForExport(
   if (f.bbox) where.push(sql`b.geom && ST_MakeEnvelope(${f.bbox[0]}, ${f.bbox[1]}, ${f.bbox[2]}, ${f.bbox[3]}, 4326)`);
   const { rows } = await sql<BuildingExportRow>`
     SELECT b.external_id AS "externalId", b.community_code AS "communityCode", b.code, b.name, b.address, b.use, b.floors,
-           b.grid_code AS "gridCode", ${asGeoJson(sql`b.geom`)} AS geometry
+           b.grid_code AS "gridCode", ST_AsGeoJSON(b.geom, ${FULL_PRECISION})::json AS geometry
     FROM buildings b WHERE ${sql.join(where, sql` AND `)} ORDER BY b.id LIMIT ${f.limit}`.execute(db);
   return rows;
 }

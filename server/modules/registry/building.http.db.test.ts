@@ -4,6 +4,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { residentIdCheckDigit } from './resident-id';
 import { createTestApp, type TestApp } from '../../test/app';
 import { COMMUNITY, newDivisions, newGrid, newLayout, rect } from '../../test/factories';
 
@@ -66,6 +67,23 @@ describe('buildings', () => {
     expect(errorOf(missing)).toMatchObject({ code: 'NOT_FOUND', details: { buildingId: 999999 } });
   });
 
+  it('records the move of its residents to the new grid in their history, so the monthly report by grid follows them', async () => {
+    const b = json(await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '换格楼', geometry: rect(113.6014, 34.7510, 113.6017, 34.7513) } }));
+    const h = json(await t.inject({ method: 'POST', url: '/api/v1/households', payload: { buildingId: b.id, unit: '1', room: '101' } }));
+    const first17 = '41010519800101001';
+    const r = await t.inject({ method: 'POST', url: '/api/v1/residents', payload: { householdId: h.id, name: '住户', gender: 'M', birthDate: '1980-01-01', idNumber: first17 + residentIdCheckDigit(first17), registration: 'registered' } });
+    expect(r.statusCode, r.body).toBe(201);
+    const month = new Date().toISOString().slice(0, 7);
+    const residentsIn = async (grid: string): Promise<number> => json(await t.inject(`/api/v1/registry/monthly?month=${month}&scope=${grid}`)).residents as number;
+    const [g1, g2] = [await residentsIn(G1), await residentsIn(G2)];
+    const moved = await t.inject({ method: 'PUT', url: `/api/v1/buildings/${String(b.id)}`, headers: { 'if-match': '"1"' }, payload: { name: '换格楼', geometry: rect(113.6034, 34.7510, 113.6037, 34.7513) } });
+    expect(json(moved)).toMatchObject({ gridCode: G2 });
+    expect(json(await t.inject(`/api/v1/residents/${String(json(r).id)}`))).toMatchObject({ gridCode: G2 });
+    expect([await residentsIn(G1), await residentsIn(G2)]).toEqual([g1 - 1, g2 + 1]);
+    const { rows } = await sql<{ change: string; grid_code: string }>`SELECT change, grid_code FROM resident_history WHERE resident_id = ${json(r).id} ORDER BY id`.execute(t.tdb.db);
+    expect(rows).toEqual([{ change: 'registered', grid_code: G1 }, { change: 'regrid', grid_code: G2 }]);
+  });
+
   it('takes If-Match: * and lists of ETags (RFC 9110 §13.1.1) on edit and delete', async () => {
     const b = json(await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '通配楼', geometry: rect(113.6010, 34.7520, 113.6013, 34.7523) } }));
     const id = b.id as number;
@@ -83,6 +101,19 @@ describe('buildings', () => {
     const del = (etag: string) => t.inject({ method: 'DELETE', url: `/api/v1/buildings/${id}`, headers: { 'if-match': etag }, payload: { reason: '测试' } });
     expect((await del('"1", "2"')).statusCode).toBe(412);
     expect((await del('W/"9", "3"')).statusCode).toBe(204);
+  });
+
+  it('a grid worker cannot move a building of their grid into another grid (its households would leave with it)', async () => {
+    const b = json(await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '越界楼', geometry: rect(113.6004, 34.7526, 113.6006, 34.7528) } }));
+    expect(b.gridCode).toBe(G1);
+    const worker = await t.userWith({ roles: ['grid_worker'], scope: [G1] });
+    const moved = await t.inject({ method: 'PUT', url: `/api/v1/buildings/${b.id as number}`, headers: { 'if-match': '"1"' }, payload: { name: '越界楼', geometry: rect(113.6034, 34.7526, 113.6036, 34.7528) }, as: worker });
+    expect(moved.statusCode, moved.body).toBe(403);
+    expect(errorOf(moved)).toMatchObject({ code: 'FORBIDDEN', details: { in: 'body', field: 'geometry', gridCode: G2 } });
+    expect(json(await t.inject(`/api/v1/buildings/${b.id as number}`))).toMatchObject({ gridCode: G1, version: 1 });
+    // Within the grid it may still be redrawn.
+    const redrawn = await t.inject({ method: 'PUT', url: `/api/v1/buildings/${b.id as number}`, headers: { 'if-match': '"1"' }, payload: { name: '越界楼', geometry: rect(113.6004, 34.7526, 113.6007, 34.7528) }, as: worker });
+    expect(redrawn.statusCode, redrawn.body).toBe(200);
   });
 
   it('soft-deletes only an empty building in scope at the stated version, once', async () => {
@@ -103,6 +134,11 @@ describe('buildings', () => {
     const gone = json(await t.inject(`/api/v1/buildings/${id}`));
     expect(gone).toMatchObject({ version: 2 });
     expect(gone.deletedAt).toEqual(expect.any(String));
+    // A deleted building is not edited (as organisations): 409, nothing changes.
+    const edit = await t.inject({ method: 'PUT', url: `/api/v1/buildings/${id}`, headers: { 'if-match': '*' }, payload: { name: '改建楼', geometry: rect(113.6006, 34.7520, 113.6009, 34.7523) } });
+    expect(edit.statusCode).toBe(409);
+    expect(errorOf(edit)).toMatchObject({ code: 'CONFLICT', details: { in: 'params', field: 'id', buildingId: id } });
+    expect(json(await t.inject(`/api/v1/buildings/${id}`))).toMatchObject({ name: '拆迁楼', gridCode: G2, version: 2 });
     const { rows } = await sql<{ deleted_reason: string }>`SELECT deleted_reason FROM buildings WHERE id = ${id}`.execute(t.tdb.db);
     expect(rows[0]?.deleted_reason).toBe('拆除重建');
     expect((json(await t.inject(`/api/v1/buildings?grid=${G2}`)).items as { id: number }[]).map((x) => x.id)).not.toContain(id);
@@ -126,6 +162,23 @@ describe('malformed input (found by server/http/bad-input.db.test.ts)', () => {
     expect(org.statusCode).toBe(422);
     expect(errorOf(org).code).toBe('GEOMETRY_INVALID');
     expect(await count('buildings')).toBe(before);
+  });
+
+  it('takes positions with an altitude (GeoJSON allows them) and stores the footprint in 2D (were 500s)', async () => {
+    const z = (ring: number[][]) => ring.map(([x, y]) => [x, y, 12.5]);
+    const ring = [[113.6015, 34.7525], [113.6018, 34.7525], [113.6018, 34.7528], [113.6015, 34.7528], [113.6015, 34.7525]];
+    const building = await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '高程楼', geometry: { type: 'Polygon', coordinates: [z(ring)] } } });
+    expect(building.statusCode, building.body).toBe(201);
+    expect(json(building).geometry).toEqual({ type: 'Polygon', coordinates: [ring] });
+    const moved = await t.inject({ method: 'PUT', url: `/api/v1/buildings/${json(building).id as number}`, headers: { 'if-match': '"1"' }, payload: { name: '高程楼', geometry: { type: 'Point', coordinates: [113.6016, 34.7526, 3] } } });
+    expect(moved.statusCode, moved.body).toBe(200);
+    expect(json(moved).geometry).toEqual({ type: 'Point', coordinates: [113.6016, 34.7526] });
+    const org = await t.inject({ method: 'POST', url: '/api/v1/organisations', payload: { name: '高程店', kind: 'shop', geometry: { type: 'Point', coordinates: [113.6016, 34.7526, 3] } } });
+    expect(org.statusCode, org.body).toBe(201);
+    expect(json(org).geometry).toEqual({ type: 'Point', coordinates: [113.6016, 34.7526] });
+    const edited = await t.inject({ method: 'PUT', url: `/api/v1/organisations/${json(org).id as number}`, headers: { 'if-match': '"1"' }, payload: { name: '高程店', kind: 'shop', geometry: { type: 'MultiPolygon', coordinates: [[z(ring)]] } } });
+    expect(edited.statusCode, edited.body).toBe(200);
+    expect(json(edited).geometry).toEqual({ type: 'MultiPolygon', coordinates: [[ring]] });
   });
 
   it('refuses impossible dates (2026-02-30, month 13) that match the YYYY-MM-DD pattern (were 500s)', async () => {

@@ -2,8 +2,8 @@
 import { sql } from 'kysely';
 import type { Building, BuildingInput } from '../../contracts/registry';
 import type { Database } from '../../db/database';
-import { fromGeoJson } from '../../db/postgis';
-import { containsPattern, placedConditions, type Place, type PlacedFilter } from './placed-record.repository';
+import { containsPattern, placedConditions, placedGeom, type Place, type PlacedFilter } from './placed-record.repository';
+import { followHouseholdGrid } from './resident.repository';
 
 interface BuildingRow {
   id: number;
@@ -57,7 +57,7 @@ export async function insertBuilding(db: Database, input: BuildingInput, place: 
     SELECT ${place.communityCode}::text,
            lpad((coalesce(max(code::int), 0) + 1)::text, 5, '0'),
            ${input.externalId ?? null}, ${input.name ?? ''}, ${input.address ?? ''}, ${input.use ?? 'residential'}, ${input.floors ?? null}::int,
-           ${fromGeoJson(input.geometry)}, ${place.gridId}::int, ${place.gridCode}::text
+           ${placedGeom(input.geometry)}, ${place.gridId}::int, ${place.gridCode}::text
     FROM buildings WHERE community_code IS NOT DISTINCT FROM ${place.communityCode}::text
     RETURNING id`.execute(db);
   const id = rows[0]?.id;
@@ -73,17 +73,16 @@ export async function updateBuilding(
 ): Promise<void> {
   await sql`
     UPDATE buildings SET name = ${input.name ?? ''}, address = ${input.address ?? ''}, use = ${input.use ?? 'residential'},
-      floors = ${input.floors ?? null}::int, geom = ${fromGeoJson(input.geometry)}, grid_id = ${place.gridId}::int, grid_code = ${place.gridCode}::text,
+      floors = ${input.floors ?? null}::int, geom = ${placedGeom(input.geometry)}, grid_id = ${place.gridId}::int, grid_code = ${place.gridCode}::text,
       version = version + 1, updated_at = now()
     WHERE id = ${id}`.execute(db);
 }
 
 /** Carry a building's grid to its households and their residents (after it moved or was re-placed). */
-export async function cascadeBuildingGrid(db: Database, buildingId: number): Promise<void> {
+export async function cascadeBuildingGrid(db: Database, buildingId: number, on: string, actor: { id: number | null; name: string | null }): Promise<void> {
   await sql`UPDATE households h SET grid_id = b.grid_id, grid_code = b.grid_code, community_code = b.community_code, updated_at = now()
             FROM buildings b WHERE b.id = ${buildingId} AND h.building_id = b.id AND h.grid_id IS DISTINCT FROM b.grid_id`.execute(db);
-  await sql`UPDATE residents r SET grid_id = h.grid_id, grid_code = h.grid_code, community_code = h.community_code, updated_at = now()
-            FROM households h WHERE h.building_id = ${buildingId} AND r.household_id = h.id AND r.grid_id IS DISTINCT FROM h.grid_id`.execute(db);
+  await followHouseholdGrid(db, sql`h.building_id = ${buildingId}`, on, actor);
 }
 
 export async function countLiveHouseholds(db: Database, buildingId: number): Promise<number> {

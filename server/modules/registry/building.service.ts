@@ -11,6 +11,7 @@ import { cascadeBuildingGrid, countLiveHouseholds, findBuilding, insertBuilding,
 import { placeGeometry } from './placed-record.repository';
 import { createPlaced, deletePlaced, getPlaced, listPlacedPage, replacePlaced, requirePlaced, type PlacedKind } from './placed-record.service';
 import { assertRecordGeometry } from './registry-input';
+import { requireWriteScope, shanghaiToday } from './registry-access';
 import type { IfMatch } from '../../http/preconditions';
 
 const BUILDING: PlacedKind<Building> = { noun: 'Building', idKey: 'buildingId', table: 'buildings', find: findBuilding };
@@ -33,10 +34,13 @@ export async function createBuilding(db: Database, principal: Principal, input: 
 export async function replaceBuilding(db: Database, principal: Principal, id: number, ifMatch: IfMatch, input: BuildingInput): Promise<Building> {
   assertRecordGeometry(input.geometry);
   return replacePlaced(db, principal, BUILDING, id, ifMatch, async (trx, current) => {
+    if (current.deletedAt) throw new AppError('CONFLICT', 409, `Building ${id} was deleted.`, { ...PATH_ID, buildingId: id });
     // A building never changes community by an edit (its code is numbered within it).
     const place = await placeGeometry(trx, input.geometry, current.communityCode);
+    // Moving it writes into the grid it goes to (its households and residents go along): as organisations.
+    requireWriteScope(principal, place, true, { in: 'body', field: 'geometry' });
     await updateBuilding(trx, id, input, place);
-    if (place.gridId !== current.gridId) await cascadeBuildingGrid(trx, id);
+    if (place.gridId !== current.gridId) await cascadeBuildingGrid(trx, id, shanghaiToday(), { id: principal.userId, name: principal.username });
     return requirePlaced(trx, BUILDING, id);
   });
 }

@@ -99,4 +99,66 @@ describe('households and residents', () => {
     expect(missing.statusCode).toBe(404);
     expect(errorOf(missing)).toMatchObject({ code: 'NOT_FOUND', details: { householdId: 999999 } });
   });
+  it('refuses to edit a deleted resident or household, or to move a resident into a deleted household (a deleted resident counted again in the monthly report)', async () => {
+    const h = await newHousehold('301');
+    const gone = await newHousehold('302');
+    const r = await newResident(h, 40);
+    const staying = await newResident(h, 41);
+    const month = new Date().toISOString().slice(0, 7);
+    const residentsAtMonthEnd = async (): Promise<number> => json(await t.inject(`/api/v1/registry/monthly?month=${month}&scope=${G1}`)).residents as number;
+    const before = await residentsAtMonthEnd();
+    expect((await t.inject({ method: 'DELETE', url: `/api/v1/residents/${r}`, payload: { reason: '迁出本市' } })).statusCode).toBe(204);
+    expect((await t.inject({ method: 'DELETE', url: `/api/v1/households/${gone}`, payload: { reason: '整户迁出' } })).statusCode).toBe(204);
+    expect(await residentsAtMonthEnd()).toBe(before - 1);
+
+    const edit = await t.inject({ method: 'PATCH', url: `/api/v1/residents/${r}`, headers: { 'if-match': '*' }, payload: { name: '改名' } });
+    expect(edit.statusCode).toBe(409);
+    expect(errorOf(edit)).toMatchObject({ code: 'CONFLICT', details: { in: 'params', field: 'id', residentId: r } });
+    const move = await t.inject({ method: 'PATCH', url: `/api/v1/residents/${staying}`, headers: { 'if-match': '*' }, payload: { householdId: gone } });
+    expect(move.statusCode).toBe(409);
+    expect(errorOf(move)).toMatchObject({ code: 'CONFLICT', details: { in: 'body', field: 'householdId', householdId: gone } });
+    const tenure = await t.inject({ method: 'PATCH', url: `/api/v1/households/${gone}`, headers: { 'if-match': '*' }, payload: { tenure: 'rented' } });
+    expect(tenure.statusCode).toBe(409);
+    expect(errorOf(tenure)).toMatchObject({ code: 'CONFLICT', details: { in: 'params', field: 'id', householdId: gone } });
+
+    // Nothing changed: versions, history and the month's count as they were.
+    expect(json(await t.inject(`/api/v1/residents/${r}`))).toMatchObject({ name: '居民40', version: 2 });
+    expect(json(await t.inject(`/api/v1/residents/${staying}`))).toMatchObject({ householdId: h, version: 1 });
+    expect(json(await t.inject(`/api/v1/households/${gone}`))).toMatchObject({ tenure: 'owned', version: 2 });
+    const { rows } = await sql<{ change: string }>`SELECT change FROM resident_history WHERE resident_id IN (${r}, ${staying}) ORDER BY id`.execute(t.tdb.db);
+    expect(rows.map((x) => x.change)).toEqual(['registered', 'registered', 'deleted']);
+    expect(await residentsAtMonthEnd()).toBe(before - 1);
+  });
+
+  it('refuses a change dated before the resident\'s current state (out of order, it made the monthly report count them twice)', async () => {
+    const h = await newHousehold('401');
+    const created = await t.inject({ method: 'POST', url: '/api/v1/residents', payload: { householdId: h, name: '补录', gender: 'M', birthDate: '1975-06-07', idNumber: idFor(45), registration: 'registered', effectiveDate: '2025-01-01' } });
+    expect(created.statusCode, created.body).toBe(201);
+    const r = json(created).id as number;
+    const patch = (payload: Record<string, unknown>) => t.inject({ method: 'PATCH', url: `/api/v1/residents/${r}`, headers: { 'if-match': '*' }, payload });
+    expect((await patch({ tags: ['low_income'], effectiveDate: '2025-06-01' })).statusCode).toBe(200);
+    const early = await patch({ registration: 'floating', effectiveDate: '2025-03-01' });
+    expect(early.statusCode, early.body).toBe(422);
+    expect(errorOf(early)).toMatchObject({ code: 'VALIDATION_FAILED', details: { in: 'body', field: 'effectiveDate', currentFrom: '2025-06-01' } });
+    expect(json(await t.inject(`/api/v1/residents/${r}`))).toMatchObject({ registration: 'registered', version: 2 });
+    const april = json(await t.inject(`/api/v1/registry/monthly?month=2025-04&scope=${G1}`));
+    expect(april.residents).toBe(1);
+    // The same day as the current state, or later, is in order.
+    expect((await patch({ registration: 'floating', effectiveDate: '2025-06-01' })).statusCode).toBe(200);
+  });
+
+  it('refuses to make a resident present again in a household deleted since they moved out', async () => {
+    const h = await newHousehold('501');
+    const r = await newResident(h, 50);
+    const patch = (payload: Record<string, unknown>) => t.inject({ method: 'PATCH', url: `/api/v1/residents/${r}`, headers: { 'if-match': '*' }, payload });
+    expect((await patch({ status: 'moved_out' })).statusCode).toBe(200);
+    expect((await t.inject({ method: 'DELETE', url: `/api/v1/households/${h}`, payload: { reason: '整户迁出' } })).statusCode).toBe(204);
+    const back = await patch({ status: 'present' });
+    expect(back.statusCode, back.body).toBe(409);
+    expect(errorOf(back)).toMatchObject({ code: 'CONFLICT', details: { in: 'body', field: 'householdId', householdId: h } });
+    expect(json(await t.inject(`/api/v1/residents/${r}`))).toMatchObject({ status: 'moved_out', version: 2 });
+    // Into a live household, the move back is fine.
+    const other = await newHousehold('502');
+    expect((await patch({ status: 'present', householdId: other })).statusCode).toBe(200);
+  });
 });

@@ -17,6 +17,14 @@ export interface Place {
 export type PlacedTable = 'buildings' | 'organisations';
 
 /**
+ * A record's GeoJSON geometry as stored: 2D. GeoJSON positions may carry an altitude (the route schema
+ * admits it), which the 2D geom columns refuse with an error that was a 500.
+ */
+export function placedGeom(geometry: unknown): RawBuilder<unknown> {
+  return sql`ST_Force2D(${fromGeoJson(geometry)})`;
+}
+
+/**
  * The community and grid of `geometry` (GeoJSON, EPSG:4326) by registry_place: a given `communityCode`
  * wins over the one the geometry lies in, and the grid comes from that community's published layout
  * (none while it has none).
@@ -24,7 +32,7 @@ export type PlacedTable = 'buildings' | 'organisations';
 export async function placeGeometry(db: Database, geometry: unknown, communityCode: string | null): Promise<Place> {
   const { rows } = await sql<Place>`
     SELECT community_code AS "communityCode", grid_id AS "gridId", grid_code AS "gridCode"
-    FROM registry_place(${fromGeoJson(geometry)}, ${communityCode}::text)`.execute(db);
+    FROM registry_place(${placedGeom(geometry)}, ${communityCode}::text)`.execute(db);
   return rows[0] ?? { communityCode, gridId: null, gridCode: null };
 }
 

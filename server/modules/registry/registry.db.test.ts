@@ -150,6 +150,13 @@ describe('re-division', () => {
     expect(result.rederived).toMatchObject({ buildings: 3, households: 3, residents: 4 });
     const { rows } = await sql<{ grid_code: string; grid_id: number }>`SELECT grid_code, grid_id FROM residents WHERE id = ${people.c}`.execute(tdb.db);
     expect(rows[0]?.grid_code).toBe(G1);
+    // The move is history (only where the grid code changed), so the monthly report by grid follows it.
+    const { rows: history } = await sql<{ resident_id: number; change: string; grid_code: string }>`
+      SELECT resident_id, change, grid_code FROM resident_history WHERE change = 'regrid' ORDER BY id`.execute(tdb.db);
+    expect(history).toEqual([{ resident_id: people.c, change: 'regrid', grid_code: G1 }]);
+    const month = new Date().toISOString().slice(0, 7);
+    const count = async (scope: string): Promise<number> => (await computeMonthlyReport(tdb.db, month, scope)).residents;
+    expect(await count(G1) + (await count(G2))).toBe(await count(COMMUNITY));
   });
 });
 

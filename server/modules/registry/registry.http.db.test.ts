@@ -85,6 +85,17 @@ describe('masking', () => {
     const revealed = await t.inject({ method: 'POST', url: `/api/v1/residents/${ids.one}/reveal`, payload: { purpose: '核实身份信息' } });
     expect(json(revealed)).toMatchObject({ idNumber: plain.one, phone: '13912345678' });
   });
+  it('keeps the full ID number of an export searched by it out of the audit log an auditor (no unmask) reads', async () => {
+    const res = await t.inject(`/api/v1/residents/export?idNumber=${plain.one}`);
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain(`秘密one`);
+    const auditor = await t.userWith({ roles: ['auditor'] });
+    const log = await t.inject({ url: '/api/v1/audit?limit=200', as: auditor });
+    expect(log.statusCode, log.body).toBe(200);
+    expect(log.body).toContain('registry.export');
+    expect(log.body).not.toContain(plain.one);
+    expect(log.body).toContain(`${plain.one?.slice(0, 6)}********${plain.one?.slice(14)}`);
+  });
 });
 
 describe('a grid worker of G1 reaching for G2', () => {

@@ -5,6 +5,8 @@
  */
 import { sql } from 'kysely';
 import type { Database } from '../../db/database';
+import { shanghaiToday } from '../../contracts/calendar';
+import { followHouseholdGrid } from './resident.repository';
 
 /**
  * Let a system task (demo load, import, re-derivation) see and write every registry row in this
@@ -62,15 +64,10 @@ export async function rederiveCommunity(trx: Database, communityCode: string, pu
       WHERE b.id = t.building_id AND b.community_code = ${communityCode} AND t.grid_id IS DISTINCT FROM b.grid_id
       RETURNING t.id
     ) SELECT count(*)::int AS households FROM u`.execute(trx);
-  const { rows: r } = await sql<{ residents: number }>`
-    WITH u AS (
-      UPDATE residents t SET grid_id = h.grid_id, grid_code = h.grid_code, updated_at = now()
-      FROM households h
-      WHERE h.id = t.household_id AND h.community_code = ${communityCode} AND t.grid_id IS DISTINCT FROM h.grid_id
-      RETURNING t.id
-    ) SELECT count(*)::int AS residents FROM u`.execute(trx);
+  // Residents whose grid code changes get it as history (the monthly report by grid reads history).
+  const residents = await followHouseholdGrid(trx, sql`h.community_code = ${communityCode}`, shanghaiToday(), { id: null, name: 'layout publish' });
   const first = rows[0] ?? { buildings: 0, households: 0, residents: 0, organisations: 0 };
-  return { ...first, households: h[0]?.households ?? 0, residents: r[0]?.residents ?? 0 };
+  return { ...first, households: h[0]?.households ?? 0, residents };
 }
 
 export interface ImpactRow {

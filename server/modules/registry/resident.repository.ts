@@ -124,12 +124,52 @@ export async function softDeleteResident(db: Database, id: number, reason: strin
   await sql`UPDATE residents SET deleted_at = now(), deleted_reason = ${reason}, version = version + 1, updated_at = now() WHERE id = ${id}`.execute(db);
 }
 
-/** Close the resident's current history row at `on` and open one with its state now. */
+/**
+ * Close the resident's current history row at `on` and open one with its state now. A change is never
+ * dated before the current state began (`on` is raised to that day): a row reaching back would overlap
+ * the earlier state, and the monthly report would count the person twice in between.
+ */
 export async function recordResidentHistory(db: Database, id: number, change: string, on: string, actor: { id: number | null; name: string | null }): Promise<void> {
   await sql`UPDATE resident_history SET valid_to = greatest(${on}::date, valid_from) WHERE resident_id = ${id} AND valid_to IS NULL`.execute(db);
   await sql`INSERT INTO resident_history (resident_id, valid_from, change, household_id, registration, tags, status, grid_code, community_code, actor_id, actor)
-            SELECT id, ${on}::date, ${change}, household_id, registration, tags, status, grid_code, community_code, ${actor.id}::int, ${actor.name}::text
+            SELECT id, greatest(${on}::date, (SELECT max(valid_from) FROM resident_history WHERE resident_id = ${id})), ${change}, household_id, registration, tags, status,
+                   grid_code, community_code, ${actor.id}::int, ${actor.name}::text
             FROM residents WHERE id = ${id}`.execute(db);
+}
+
+/** The day the resident's current state began (its open history row), if it has one. */
+export async function currentStateSince(db: Database, id: number): Promise<string | undefined> {
+  const { rows } = await sql<{ from: string }>`SELECT max(valid_from)::text AS "from" FROM resident_history WHERE resident_id = ${id} AND valid_to IS NULL`.execute(db);
+  return rows[0]?.from ?? undefined;
+}
+
+/**
+ * Residents follow their household's grid (its building moved, or the community was re-divided): one
+ * statement re-points those of the households `households` selects (a condition on `h`) and gives each
+ * whose grid code changed a 'regrid' history row from `on`, closing the current one, so the monthly
+ * report by grid follows them. Deleted residents keep their closed history. Returns how many moved.
+ */
+export async function followHouseholdGrid(db: Database, households: RawBuilder<unknown>, on: string, actor: { id: number | null; name: string | null }): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    WITH u AS (
+      UPDATE residents t SET grid_id = h.grid_id, grid_code = h.grid_code, community_code = h.community_code, updated_at = now()
+      FROM households h
+      WHERE h.id = t.household_id AND (${households}) AND t.grid_id IS DISTINCT FROM h.grid_id
+      RETURNING t.id, t.household_id, t.registration, t.tags, t.status, t.grid_code, t.community_code
+    ),
+    -- Every part of one statement reads the same snapshot: residents r here is the row before the update.
+    moved AS (
+      SELECT u.* FROM u JOIN residents r ON r.id = u.id WHERE r.grid_code IS DISTINCT FROM u.grid_code AND r.deleted_at IS NULL
+    ),
+    closed AS (
+      UPDATE resident_history rh SET valid_to = greatest(${on}::date, rh.valid_from) FROM moved m WHERE rh.resident_id = m.id AND rh.valid_to IS NULL
+    ),
+    opened AS (
+      INSERT INTO resident_history (resident_id, valid_from, change, household_id, registration, tags, status, grid_code, community_code, actor_id, actor)
+      SELECT m.id, greatest(${on}::date, (SELECT max(x.valid_from) FROM resident_history x WHERE x.resident_id = m.id)), 'regrid', m.household_id, m.registration, m.tags, m.status, m.grid_code, m.community_code, ${actor.id}::int, ${actor.name}::text FROM moved m
+    )
+    SELECT count(*)::int AS n FROM u`.execute(db);
+  return rows[0]?.n ?? 0;
 }
 
 /** Tags that may be given now (in the taxonomy and not retired), by code. */

@@ -27,6 +27,7 @@ import { auditActorOf, requirePermission, requireWriteScope, shanghaiToday } fro
 import { listFilterOf, pageOf, searchFilterOf, translateDbError } from './registry-input';
 import { maskIdNumber, maskPhone, validateResidentIdNumber } from './resident-id';
 import {
+  currentStateSince,
   findResident,
   insertResident,
   listActiveTagCodes,
@@ -178,7 +179,9 @@ export async function exportResidents(ctx: RegistryContext, principal: Principal
     if (page.next === null) break;
     after = page.next;
   }
-  await writeAudit(ctx.db, { actor: auditActorOf(principal, ip), action: 'registry.export', target: { type: 'residents', id: q.grid ?? q.community ?? 'query' }, details: { rows: rows.length, query: q } });
+  // The audit log is read by auditors without registry:unmask: a searched ID number goes in masked.
+  const query = q.idNumber === undefined ? q : { ...q, idNumber: maskIdNumber(q.idNumber.toUpperCase()) };
+  await writeAudit(ctx.db, { actor: auditActorOf(principal, ip), action: 'registry.export', target: { type: 'residents', id: q.grid ?? q.community ?? 'query' }, details: { rows: rows.length, query } });
   const esc = (v: unknown): string => {
     const s = Array.isArray(v) ? v.join(';') : typeof v === 'string' || typeof v === 'number' ? String(v) : '';
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -230,8 +233,26 @@ export async function updateResidentRecord(ctx: RegistryContext, principal: Prin
   return translateDbError(() =>
     inScope(ctx, principal, async (trx) => {
       const current = await lockAtVersion(trx, RESIDENT, id, ifMatch);
+      // An edit would reopen the history a deletion closed: the monthly report would count the person again.
+      if (current.deletedAt) throw new AppError('CONFLICT', 409, `Resident ${id} was deleted.`, { ...PATH_ID, residentId: id });
+      if (u.effectiveDate !== undefined) {
+        // History is a sequence of states: a change reaching back before the current one would overlap it.
+        const since = await currentStateSince(trx, id);
+        if (since !== undefined && u.effectiveDate < since) {
+          throw new AppError('VALIDATION_FAILED', 422, `Resident ${id}'s current state dates from ${since}; a change cannot take effect before it.`, { in: 'body', field: 'effectiveDate', currentFrom: since });
+        }
+      }
       await checkTags(trx, u.tags);
-      if (u.householdId !== undefined) await requireHousehold(trx, u.householdId, HOUSEHOLD_ID_FIELD);
+      if (u.householdId !== undefined) {
+        const household = await requireHousehold(trx, u.householdId, HOUSEHOLD_ID_FIELD);
+        if (household.deletedAt) throw new AppError('CONFLICT', 409, `Household ${household.id} was deleted.`, { ...HOUSEHOLD_ID_FIELD, householdId: household.id });
+      } else if (u.status === 'present' && current.status !== 'present' && current.householdId !== null) {
+        // Back from moving out, into the household they left: it may have been deleted meanwhile.
+        const household = await findHousehold(trx, current.householdId);
+        if (household?.deletedAt) {
+          throw new AppError('CONFLICT', 409, `Household ${household.id} was deleted; give the resident a householdId to return to.`, { ...HOUSEHOLD_ID_FIELD, householdId: household.id });
+        }
+      }
       const changes: ResidentChanges = {
         ...(u.householdId === undefined ? {} : { householdId: u.householdId }),
         ...(u.name === undefined ? {} : { name: u.name.trim() }),
@@ -302,7 +323,8 @@ export async function createHousehold(ctx: RegistryContext, principal: Principal
 export async function updateHousehold(ctx: RegistryContext, principal: Principal, id: number, ifMatch: IfMatch, body: { tenure: Household['tenure']; effectiveDate?: string }): Promise<Household> {
   requirePermission(principal, 'registry:write');
   return inScope(ctx, principal, async (trx) => {
-    await lockAtVersion(trx, HOUSEHOLD, id, ifMatch);
+    const current = await lockAtVersion(trx, HOUSEHOLD, id, ifMatch);
+    if (current.deletedAt) throw new AppError('CONFLICT', 409, `Household ${id} was deleted.`, { ...PATH_ID, householdId: id });
     await updateHouseholdTenure(trx, id, body.tenure);
     await recordHouseholdHistory(trx, id, 'details', body.effectiveDate ?? shanghaiToday(), actorOf(principal));
     return requireHousehold(trx, id, PATH_ID);

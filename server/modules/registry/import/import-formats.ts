@@ -94,6 +94,7 @@ async function* readNdjson(chunks: AsyncGenerator<string>): AsyncGenerator<Sourc
  */
 async function* readCsv(chunks: AsyncGenerator<string>): AsyncGenerator<SourceItem> {
   let header: string[] | undefined;
+  let badHeader = false;
   let fields: string[] = [];
   let field = '';
   let quoted = false;
@@ -107,9 +108,18 @@ async function* readCsv(chunks: AsyncGenerator<string>): AsyncGenerator<SourceIt
     const values = fields;
     fields = [];
     if (!header) {
-      header = values.map((h) => h.trim());
+      const names = values.map((h) => h.trim());
+      header = names;
+      // A repeated column would be read as one field, the later cell silently replacing the earlier:
+      // the file is refused (one failure, no records) rather than imported half-read.
+      const twice = names.find((h, i) => names.indexOf(h) !== i);
+      if (twice !== undefined) {
+        badHeader = true;
+        yield { line: recordLine, error: `the header names the column "${twice}" twice` };
+      }
       return;
     }
+    if (badHeader) return;
     if (values.length === 1 && values[0] === '') return;
     if (values.length !== header.length) {
       yield { line: recordLine, error: `expected ${header.length} fields, found ${values.length}` };

@@ -23,6 +23,12 @@ describe('CSV', () => {
   });
 });
 
+describe('CSV header', () => {
+  it.each([1, 4, 1000])('refuses a header naming a column twice instead of letting the later cell win (chunk %i)', async (chunk) => {
+    expect(await all('name,idNumber,name\r\n张三,x,李四\r\n王五,y,赵六\r\n', 'csv', chunk)).toEqual([{ line: 1, error: 'the header names the column "name" twice' }]);
+  });
+});
+
 describe('NDJSON', () => {
   it('reads objects by line and reports broken ones', async () => {
     expect(await all('{"a":1}\n\n[1]\n{"b":\n{"c":"x"}', 'ndjson', 3)).toEqual([

@@ -251,4 +251,89 @@ describe('API import', () => {
     expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM buildings`.execute(t.tdb.db)).rows).toEqual(buildingsBefore.rows);
     expect((await t.inject({ method: 'POST', url: '/api/v1/registry/import?entity=staff', headers: { 'content-type': 'text/plain' }, payload: 'code\nX' })).statusCode).toBe(415);
   });
+
+  it('matches a building named by code alone in the community its footprint lies in (was a 500 on the unique code, twice for the same file)', async () => {
+    const created = await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '编码楼', geometry: { type: 'Point', coordinates: [113.6011, 34.7521] } } });
+    expect(created.statusCode, created.body).toBe(201);
+    const { id, code } = JSON.parse(created.body) as { id: number; code: string };
+    const post = (csv: string) => t.inject({ method: 'POST', url: '/api/v1/registry/import?entity=buildings', headers: { 'content-type': 'text/csv' }, payload: csv });
+    const before = await count('buildings');
+    const renamed = await post(`name,code,lng,lat\n改名楼,${code},113.6011,34.7521\n`);
+    expect(renamed.statusCode, renamed.body).toBe(200);
+    expect(JSON.parse(renamed.body)).toMatchObject({ inserted: 0, updated: 1, rejected: 0 });
+    expect(JSON.parse((await t.inject(`/api/v1/buildings/${id}`)).body)).toMatchObject({ name: '改名楼', code, communityCode: COMMUNITY, version: 2 });
+    // A new code: inserted once, then the same file again changes nothing.
+    const file = 'name,code,lng,lat\n新楼,00990,113.6012,34.7522\n';
+    expect(JSON.parse((await post(file)).body)).toMatchObject({ inserted: 1, updated: 0 });
+    const again = await post(file);
+    expect(again.statusCode, again.body).toBe(200);
+    expect(JSON.parse(again.body)).toMatchObject({ inserted: 0, updated: 0, unchanged: 1 });
+    expect(await count('buildings')).toBe(before + 1);
+  });
+
+  it('moving a footprint to another grid by import carries its residents there in their history too', async () => {
+    const created = await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '迁移楼', externalId: 'move-1', geometry: rect(113.6006, 34.7522, 113.6008, 34.7524) } });
+    const building = JSON.parse(created.body) as { id: number; gridCode: string };
+    expect(building.gridCode).toBe(G1);
+    const h = JSON.parse((await t.inject({ method: 'POST', url: '/api/v1/households', payload: { buildingId: building.id, unit: '1', room: '101' } })).body) as { id: number };
+    const r = await t.inject({ method: 'POST', url: '/api/v1/residents', payload: { householdId: h.id, name: '随楼', gender: 'F', birthDate: '1990-03-04', idNumber: idFor('1990-03-04', 'F', 7), registration: 'registered', effectiveDate: '2026-01-01' } });
+    expect(r.statusCode, r.body).toBe(201);
+    const residentId = (JSON.parse(r.body) as { id: number }).id;
+    const moved = await t.inject({
+      method: 'POST',
+      url: '/api/v1/registry/import?entity=buildings&effectiveDate=2026-01-15',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: JSON.stringify({ externalId: 'move-1', name: '迁移楼', geometry: rect(113.6036, 34.7522, 113.6038, 34.7524) }),
+    });
+    expect(JSON.parse(moved.body)).toMatchObject({ updated: 1, committed: true });
+    const { rows } = await sql<{ change: string; grid_code: string; valid_from: string }>`
+      SELECT change, grid_code, valid_from FROM resident_history WHERE resident_id = ${residentId} ORDER BY id`.execute(t.tdb.db);
+    expect(rows.map((x) => [x.change, x.grid_code])).toEqual([['registered', G1], ['regrid', G2]]);
+    expect(rows[1]?.valid_from).toBe('2026-01-15');
+  });
+
+  it('a deleted shop brought back by an import counts again in the monthly shop employment', async () => {
+    const created = await t.inject({ method: 'POST', url: '/api/v1/organisations', payload: { code: 'SHOP-BACK', name: '回归小店', kind: 'shop', employees: 3, geometry: { type: 'Point', coordinates: [113.6007, 34.7526] }, openedOn: '2024-01-01' } });
+    expect(created.statusCode, created.body).toBe(201);
+    const month = new Date().toISOString().slice(0, 7);
+    const shops = async () => {
+      const r = JSON.parse((await t.inject(`/api/v1/registry/monthly?month=${month}&scope=${G1}`)).body) as { shops: number; shopEmployees: number };
+      return { shops: r.shops, shopEmployees: r.shopEmployees };
+    };
+    const before = await shops();
+    const id = (JSON.parse(created.body) as { id: number }).id;
+    expect((await t.inject({ method: 'DELETE', url: `/api/v1/organisations/${id}`, payload: { reason: '停业' } })).statusCode).toBe(204);
+    expect(await shops()).toEqual({ shops: before.shops - 1, shopEmployees: before.shopEmployees - 3 });
+    const back = await t.inject({
+      method: 'POST',
+      url: '/api/v1/registry/import?entity=organisations',
+      headers: { 'content-type': 'text/csv' },
+      payload: 'code,name,kind,employees,lng,lat,openedOn\nSHOP-BACK,回归小店,shop,3,113.6007,34.7526,2024-01-01\n',
+    });
+    expect(JSON.parse(back.body)).toMatchObject({ updated: 1, committed: true });
+    expect(JSON.parse((await t.inject(`/api/v1/organisations/${id}`)).body)).toMatchObject({ deletedAt: null });
+    expect(await shops()).toEqual(before);
+  });
+
+  it('a grid worker cannot pull another grid\'s building (and the people in it) into their grid by importing it with a new footprint', async () => {
+    const created = await t.inject({ method: 'POST', url: '/api/v1/buildings', payload: { name: '邻格楼', externalId: 'steal-1', geometry: rect(113.6009, 34.7527, 113.6011, 34.7529) } });
+    const building = JSON.parse(created.body) as { id: number; gridCode: string };
+    expect(building.gridCode).toBe(G1);
+    const h = JSON.parse((await t.inject({ method: 'POST', url: '/api/v1/households', payload: { buildingId: building.id, unit: '1', room: '101' } })).body) as { id: number };
+    const r = await t.inject({ method: 'POST', url: '/api/v1/residents', payload: { householdId: h.id, name: '邻居', gender: 'M', birthDate: '1970-05-06', idNumber: idFor('1970-05-06', 'M', 9), registration: 'registered' } });
+    expect(r.statusCode, r.body).toBe(201);
+    const residentId = (JSON.parse(r.body) as { id: number }).id;
+    const worker2 = await t.userWith({ roles: ['grid_worker'], scope: [G2] });
+    const pulled = await t.inject({
+      method: 'POST',
+      url: '/api/v1/registry/import?entity=buildings',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: JSON.stringify({ externalId: 'steal-1', name: '邻格楼', geometry: rect(113.6039, 34.7527, 113.6041, 34.7529) }),
+      as: worker2,
+    });
+    expect(pulled.statusCode, pulled.body).toBe(422);
+    expect((JSON.parse(pulled.body) as { error: unknown }).error).toMatchObject({ code: 'IMPORT_FAILED', details: { errors: [{ line: 1, field: 'place', reason: expect.stringContaining('OUT_OF_SCOPE') as unknown }] } });
+    expect(JSON.parse((await t.inject(`/api/v1/buildings/${building.id}`)).body)).toMatchObject({ gridCode: G1, version: 1 });
+    expect((await t.inject({ url: `/api/v1/residents/${residentId}`, as: worker2 })).statusCode).toBe(404);
+  });
 });

@@ -195,6 +195,23 @@ async function rejectOutOfScope(q: SqlRunner, opts: ImportOptions, gridCol: stri
 }
 
 /**
+ * A known building or organisation is changed only where it lies now too: else a file could move one
+ * from another grid into the caller's (and with a building its households and residents, which the
+ * caller could then read), as PUT /buildings/:id refuses.
+ */
+async function rejectKnownOutOfScope(q: SqlRunner, opts: ImportOptions, table: 'buildings' | 'organisations'): Promise<void> {
+  if (opts.scopePrefixes === null) return;
+  await reject(
+    q,
+    'place',
+    `'OUT_OF_SCOPE: the ${table === 'buildings' ? 'building' : 'organisation'} lies outside your grids'`,
+    `s.target_id IS NOT NULL AND EXISTS (SELECT 1 FROM ${table} t WHERE t.id = s.target_id
+       AND NOT EXISTS (SELECT 1 FROM unnest($1::text[]) p WHERE starts_with(coalesce(t.grid_code, ''), p) OR starts_with(coalesce(t.community_code, ''), p)))`,
+    [opts.scopePrefixes],
+  );
+}
+
+/**
  * WKB → geometry checked, as a subquery of one row (g, ok, bad): `ok` the WKB was valid as it came,
  * `bad` it is rejected; `g` the geometry to store (repaired when $1, the make-valid flag, is set).
  * Every `OFFSET 0` keeps the planner from inlining a subquery, which would evaluate its expression
@@ -294,6 +311,11 @@ export async function validateStaged(q: SqlRunner, entity: ImportEntity, opts: I
     case 'buildings': {
       await checkCommunity(q);
       await checkGeometry(q, opts);
+      // A code is numbered within a community: one named without its community is looked up in the
+      // community its footprint lies in (where a new one would be placed), not among community-less
+      // buildings; else the insert hit the unique code (a 500) or another building was overwritten.
+      await q.query(`UPDATE ${STAGING} s SET community_code = registry_community_for(s.g)
+        WHERE s.err_reason IS NULL AND s.code IS NOT NULL AND s.community_code IS NULL AND s.g IS NOT NULL`);
       await rejectDuplicates(q, 'externalId', 'external_id', 'external_id IS NOT NULL');
       await rejectDuplicates(q, 'code', 'community_code, code', 'code IS NOT NULL');
       await q.query(`UPDATE ${STAGING} s SET target_id = b.id FROM buildings b WHERE s.err_reason IS NULL AND s.external_id IS NOT NULL AND b.external_id = s.external_id`);
@@ -303,6 +325,7 @@ export async function validateStaged(q: SqlRunner, entity: ImportEntity, opts: I
         `s.target_id IS NOT NULL AND s.external_id IS NOT NULL AND EXISTS (SELECT 1 FROM buildings b WHERE b.id = s.target_id AND b.external_id IS DISTINCT FROM s.external_id)`);
       // Placement: a known building keeps its community; a new one takes the given one, else the covering one.
       await placeStaged(q, 'buildings', true);
+      await rejectKnownOutOfScope(q, opts, 'buildings');
       await rejectOutOfScope(q, opts, 's.ref_grid_code', 's.ref_community_code');
       break;
     }
@@ -312,6 +335,7 @@ export async function validateStaged(q: SqlRunner, entity: ImportEntity, opts: I
       await rejectDuplicates(q, 'code', 'code');
       await q.query(`UPDATE ${STAGING} s SET target_id = o.id FROM organisations o WHERE s.err_reason IS NULL AND o.code = s.code`);
       await placeStaged(q, 'organisations', false);
+      await rejectKnownOutOfScope(q, opts, 'organisations');
       await rejectOutOfScope(q, opts, 's.ref_grid_code', 's.ref_community_code');
       await reject(q, 'openedOn', `'the organisation opened after closedOn'`,
         `s.target_id IS NOT NULL AND EXISTS (SELECT 1 FROM organisations o WHERE o.id = s.target_id AND s.opened_on IS NULL AND s.closed_on < o.opened_on)`);
@@ -434,8 +458,12 @@ export async function countStaged(q: SqlRunner): Promise<{ staged: number; rejec
   return rows[0] ?? { staged: 0, rejected: 0 };
 }
 
-/** Known buildings that change, and the households and residents that follow one changing grid. */
-async function updateStagedBuildings(q: SqlRunner): Promise<void> {
+/**
+ * Known buildings that change, and the households and residents that follow one changing grid (the
+ * residents whose grid code changes with a 'regrid' history row, as resident.repository.ts
+ * followHouseholdGrid: the monthly report by grid reads history).
+ */
+async function updateStagedBuildings(q: SqlRunner, opts: ImportOptions): Promise<void> {
   await q.query(`UPDATE buildings b SET name = s.name, address = s.address, use = s.use, floors = s.floors, geom = s.g,
       grid_id = s.ref_grid_id, grid_code = s.ref_grid_code, deleted_at = NULL, deleted_reason = NULL, version = b.version + 1, updated_at = now()
     FROM ${STAGING} s WHERE s.action = 'update' AND b.id = s.target_id AND s.err_reason IS NULL`);
@@ -443,9 +471,22 @@ async function updateStagedBuildings(q: SqlRunner): Promise<void> {
   await q.query(`UPDATE households h SET grid_id = b.grid_id, grid_code = b.grid_code, community_code = b.community_code, updated_at = now()
     FROM buildings b JOIN ${STAGING} s ON s.target_id = b.id AND s.action = 'update' AND s.err_reason IS NULL
     WHERE h.building_id = b.id AND h.grid_id IS DISTINCT FROM b.grid_id`);
-  await q.query(`UPDATE residents r SET grid_id = h.grid_id, grid_code = h.grid_code, community_code = h.community_code, updated_at = now()
-    FROM households h JOIN ${STAGING} s ON s.target_id = h.building_id AND s.action = 'update' AND s.err_reason IS NULL
-    WHERE r.household_id = h.id AND r.grid_id IS DISTINCT FROM h.grid_id`);
+  await q.query(`
+    WITH u AS (
+      UPDATE residents r SET grid_id = h.grid_id, grid_code = h.grid_code, community_code = h.community_code, updated_at = now()
+      FROM households h JOIN ${STAGING} s ON s.target_id = h.building_id AND s.action = 'update' AND s.err_reason IS NULL
+      WHERE r.household_id = h.id AND r.grid_id IS DISTINCT FROM h.grid_id
+      RETURNING r.id, r.household_id, r.registration, r.tags, r.status, r.grid_code, r.community_code
+    ),
+    moved AS (
+      SELECT u.* FROM u JOIN residents r ON r.id = u.id WHERE r.grid_code IS DISTINCT FROM u.grid_code AND r.deleted_at IS NULL
+    ),
+    closed AS (
+      UPDATE resident_history rh SET valid_to = greatest($1::date, rh.valid_from) FROM moved m WHERE rh.resident_id = m.id AND rh.valid_to IS NULL
+    )
+    INSERT INTO resident_history (resident_id, valid_from, change, household_id, registration, tags, status, grid_code, community_code, actor_id, actor)
+    SELECT m.id, greatest($1::date, (SELECT max(x.valid_from) FROM resident_history x WHERE x.resident_id = m.id)), 'regrid', m.household_id, m.registration, m.tags, m.status, m.grid_code, m.community_code, $2::int, $3::text FROM moved m`,
+  [opts.effectiveDate, opts.actorId, opts.actor]);
 }
 
 /** Write the valid staged rows to the registry. Runs after validateStaged, in the same transaction. */
@@ -460,7 +501,7 @@ export async function upsertStaged(q: SqlRunner, entity: ImportEntity, opts: Imp
         FROM buildings b WHERE b.id = s.target_id AND s.err_reason IS NULL`);
       // Nothing below but the insert when no known building changes (a first import, or one without changes).
       const [changing] = await q.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${STAGING} WHERE action = 'update' AND err_reason IS NULL) AS any`);
-      if (changing?.any) await updateStagedBuildings(q);
+      if (changing?.any) await updateStagedBuildings(q, opts);
       // Codes are numbered per community in file order after the highest one in use; the table lock
       // (it admits readers) keeps concurrent creations from taking the same numbers.
       await q.query('LOCK TABLE buildings IN SHARE ROW EXCLUSIVE MODE');
@@ -492,7 +533,9 @@ export async function upsertStaged(q: SqlRunner, entity: ImportEntity, opts: Imp
       await q.query(`
         WITH changed AS (
           SELECT s.target_id AS id FROM ${STAGING} s JOIN organisations o ON o.id = s.target_id
-          WHERE s.action = 'update' AND s.err_reason IS NULL AND (o.employees <> s.employees OR o.kind <> s.kind OR o.grid_code IS DISTINCT FROM s.ref_grid_code)
+          -- A deleted one brought back has no open history row (its deletion closed it): it needs one to count.
+          WHERE s.action = 'update' AND s.err_reason IS NULL
+            AND (o.employees <> s.employees OR o.kind <> s.kind OR o.grid_code IS DISTINCT FROM s.ref_grid_code OR o.deleted_at IS NOT NULL)
         ),
         closed AS (
           UPDATE organisation_history oh SET valid_to = greatest($1::date, oh.valid_from) FROM changed c WHERE oh.organisation_id = c.id AND oh.valid_to IS NULL RETURNING oh.organisation_id
@@ -554,7 +597,8 @@ export async function upsertStaged(q: SqlRunner, entity: ImportEntity, opts: Imp
       await q.query(`UPDATE resident_history rh SET valid_to = greatest($1::date, rh.valid_from)
         FROM ${STAGING} s WHERE s.action <> 'unchanged' AND s.err_reason IS NULL AND rh.resident_id = s.target_id AND rh.valid_to IS NULL`, [on]);
       await q.query(`INSERT INTO resident_history (resident_id, valid_from, change, household_id, registration, tags, status, grid_code, community_code, actor_id, actor)
-        SELECT r.id, $1::date, s.action, r.household_id, r.registration, r.tags, r.status, r.grid_code, r.community_code, $2::int, $3::text
+        SELECT r.id, greatest($1::date, (SELECT max(x.valid_from) FROM resident_history x WHERE x.resident_id = r.id)), s.action, r.household_id, r.registration, r.tags, r.status,
+               r.grid_code, r.community_code, $2::int, $3::text
         FROM ${STAGING} s JOIN residents r ON r.id = s.target_id WHERE s.action <> 'unchanged' AND s.err_reason IS NULL`, [on, opts.actorId, opts.actor]);
       await q.query(`
         WITH ins AS (

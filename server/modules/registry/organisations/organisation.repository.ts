@@ -2,8 +2,7 @@
 import { sql } from 'kysely';
 import type { Organisation, OrganisationInput } from '../../../contracts/registry';
 import type { Database } from '../../../db/database';
-import { fromGeoJson } from '../../../db/postgis';
-import { containsPattern, placedConditions, type Place, type PlacedFilter } from '../placed-record.repository';
+import { containsPattern, placedConditions, placedGeom, type Place, type PlacedFilter } from '../placed-record.repository';
 
 interface OrganisationRow extends Omit<Organisation, 'deletedAt'> {
   deletedAt: Date | null;
@@ -46,7 +45,7 @@ export async function nextOrganisationCode(db: Database, communityCode: string):
 export async function insertOrganisation(db: Database, code: string, input: OrganisationInput, place: Place, openedOn: string): Promise<number> {
   const { rows } = await sql<{ id: number }>`
     INSERT INTO organisations (code, name, kind, category, employees, address, geom, opened_on, closed_on, grid_id, grid_code, community_code)
-    VALUES (${code}, ${input.name.trim()}, ${input.kind}, ${input.category ?? ''}, ${input.employees ?? 0}, ${input.address ?? ''}, ${fromGeoJson(input.geometry)},
+    VALUES (${code}, ${input.name.trim()}, ${input.kind}, ${input.category ?? ''}, ${input.employees ?? 0}, ${input.address ?? ''}, ${placedGeom(input.geometry)},
             ${openedOn}::date, ${input.closedOn ?? null}::date, ${place.gridId}::int, ${place.gridCode}::text, ${place.communityCode}::text)
     RETURNING id`.execute(db);
   const id = rows[0]?.id;
@@ -57,7 +56,7 @@ export async function insertOrganisation(db: Database, code: string, input: Orga
 export async function updateOrganisation(db: Database, id: number, input: OrganisationInput, place: Place): Promise<void> {
   await sql`
     UPDATE organisations SET name = ${input.name.trim()}, kind = ${input.kind}, category = ${input.category ?? ''}, employees = ${input.employees ?? 0},
-      address = ${input.address ?? ''}, geom = ${fromGeoJson(input.geometry)}, opened_on = coalesce(${input.openedOn ?? null}::date, opened_on),
+      address = ${input.address ?? ''}, geom = ${placedGeom(input.geometry)}, opened_on = coalesce(${input.openedOn ?? null}::date, opened_on),
       closed_on = ${input.closedOn ?? null}::date, grid_id = ${place.gridId}::int, grid_code = ${place.gridCode}::text, community_code = ${place.communityCode}::text,
       version = version + 1, updated_at = now()
     WHERE id = ${id}`.execute(db);
