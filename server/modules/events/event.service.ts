@@ -83,13 +83,23 @@ export const WORKFLOW: Readonly<Record<EventAction, { from: readonly EventState[
 };
 
 /**
- * Actions that need a permission beyond the transitions route's `events:write`: deciding on someone's
- * extension request is supervision (community/street office, command centre), not the grid worker's
- * (server/auth/principal.ts ROLE_PERMISSIONS says who holds it).
+ * Actions that need a permission beyond the transitions route's `events:write`. 定责: deciding who is
+ * responsible and how long they have is supervision (community/street office, command centre), not the
+ * grid worker's — refusing a case (不予受理), dispatching it to someone, transferring it to another
+ * grid, changing its category (which resets its deadlines), deciding on someone's extension request,
+ * closing it and reopening it. Grid workers accept cases of their grids, work them (start, resolve),
+ * ask for more time and verify others' results (server/auth/principal.ts ROLE_PERMISSIONS says who
+ * holds which permission).
  */
 export const ACTION_PERMISSION: Readonly<Partial<Record<EventAction, Permission>>> = {
+  reject: 'events:supervise',
+  dispatch: 'events:supervise',
+  transfer: 'events:supervise',
+  amend: 'events:supervise',
   approve_extension: 'events:supervise',
   reject_extension: 'events:supervise',
+  close: 'events:supervise',
+  reopen: 'events:supervise',
 };
 
 /**
@@ -536,7 +546,7 @@ export async function transitionEvent(
         };
         details.hours = pending.hours;
         details.reason = pending.reason;
-        await writeAudit(trx, { actor: opts.actor, action: 'event.extension_approve', target: { type: 'event', id }, details: { hours: pending.hours, reason: pending.reason } });
+        await writeAudit(trx, { actor: opts.actor, action: 'event.approve_extension', target: { type: 'event', id }, details: { hours: pending.hours, reason: pending.reason } });
         break;
       }
       case 'reject_extension':

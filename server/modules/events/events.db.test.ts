@@ -287,6 +287,31 @@ describe('workflow', () => {
     expect(miss.statusCode).toBe(412);
   });
 
+  it('who answers for a case is decided by supervisors (定责): a grid worker may accept, start, resolve and verify, not reject, dispatch, transfer, amend, close or reopen', async () => {
+    const refusedTo = async (state: EventState, action: EventAction): Promise<void> => {
+      const e = await eventIn(state);
+      expect((await t.inject({ url: `/api/v1/events/${e.id}`, as: { token: worker.token } })).json<Event>().allowedActions, `${action} offered in ${state}`).not.toContain(action);
+      const res = await act(e.id, action, PARAMS[action] ?? {}, worker);
+      expect(res.statusCode, `${action}: ${res.body}`).toBe(403);
+      expect(res.json<ErrorResponse>().error).toMatchObject({ code: 'FORBIDDEN', details: { permission: 'events:supervise', action } });
+      const after = (await t.inject(`/api/v1/events/${e.id}`)).json<Event>();
+      expect({ state: after.state, version: after.version }, `${action} changed nothing`).toEqual({ state: e.state, version: e.version });
+    };
+    await refusedTo('reported', 'reject');
+    await refusedTo('accepted', 'dispatch');
+    await refusedTo('dispatched', 'transfer');
+    await refusedTo('dispatched', 'amend');
+    await refusedTo('verified', 'close');
+    await refusedTo('closed', 'reopen');
+    // What the grid worker does: accept a case of their grid, start, resolve; another worker's result they verify.
+    const e = await report();
+    expect((await act(e.id, 'accept', {}, worker)).statusCode).toBe(200);
+    expect((await act(e.id, 'dispatch', PARAMS.dispatch)).statusCode).toBe(200);
+    expect((await act(e.id, 'start', {}, worker)).statusCode).toBe(200);
+    expect((await act(e.id, 'resolve', PARAMS.resolve)).statusCode).toBe(200);
+    expect((await act(e.id, 'verify', {}, worker)).json<TransitionResult>().event.state).toBe('verified');
+  });
+
   it('extensions are decided by a supervisor (not a grid worker) other than who asked, and move both deadlines', async () => {
     const manager = await t.userWith({ roles: ['community_manager'], scope: [COMMUNITY] });
     const e = await eventIn('dispatched');
@@ -302,7 +327,7 @@ describe('workflow', () => {
       expect(refused.statusCode).toBe(403);
       expect(refused.json<ErrorResponse>().error).toMatchObject({ code: 'FORBIDDEN', details: { permission: 'events:supervise', action } });
     }
-    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_log WHERE action = 'access.denied' AND actor_user_id = ${worker.id} AND details->>'permission' = 'events:supervise'`.execute(t.tdb.db);
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_log WHERE action = 'access.denied' AND actor_user_id = ${worker.id} AND details->>'permission' = 'events:supervise' AND target_type = 'event' AND target_id = ${String(e.id)}`.execute(t.tdb.db);
     expect(rows[0]!.n).toBe(2);
     const seen = (await t.inject({ url: `/api/v1/events/${e.id}`, as: { token: manager.token } })).json<Event>();
     expect(seen.allowedActions).toEqual(expect.arrayContaining(['approve_extension', 'reject_extension']));

@@ -36,7 +36,9 @@ function text(prefix: string, value: string): string {
 
 /**
  * An action in the reader's language (the code stays beside it: the action filter takes codes). Event
- * workflow actions (`event.accept`, `event.extension_approve`) take the dispatch console's words.
+ * workflow actions (`event.accept`, `event.approve_extension`) take the dispatch console's words; entries
+ * written before the action was named like the others read `event.extension_approve` (the log is
+ * append-only, old entries keep their code).
  */
 export function actionText(action: string): string {
   const key = `audit.action.${action}`;
