@@ -17,9 +17,9 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-async function auditActions(prefix: string): Promise<Array<{ action: string; target_id: string | null }>> {
-  const { rows } = await sql<{ action: string; target_id: string | null }>`
-    SELECT action, target_id FROM audit_log WHERE action LIKE ${`${prefix}%`} ORDER BY id`.execute(t.tdb.db);
+async function auditActions(prefix: string): Promise<Array<{ action: string; target_id: string | null; ip: string | null }>> {
+  const { rows } = await sql<{ action: string; target_id: string | null; ip: string | null }>`
+    SELECT action, target_id, ip FROM audit_log WHERE action LIKE ${`${prefix}%`} ORDER BY id`.execute(t.tdb.db);
   return rows;
 }
 
@@ -33,6 +33,8 @@ describe('audit coverage', () => {
     const actions = await auditActions('registry.');
     expect(actions.map((a) => a.action)).toEqual(['registry.list', 'registry.read']);
     expect(actions[1]?.target_id).toBe(String(first?.id));
+    // From where, as for exports and reveals: who looked at whom, and from which address.
+    expect(actions.map((a) => a.ip)).toEqual(['127.0.0.1', '127.0.0.1']);
   });
 
   it('records every event transition with from and to, and the chain verifies', async () => {
@@ -50,7 +52,7 @@ describe('audit coverage', () => {
     const accepted = await t.inject({ method: 'POST', url: `/api/v1/events/${id}/transitions`, payload: { action: 'accept' } });
     expect(accepted.statusCode).toBe(200);
     const actions = await auditActions('event.');
-    expect(actions).toContainEqual({ action: 'event.accept', target_id: String(id) });
+    expect(actions).toContainEqual({ action: 'event.accept', target_id: String(id), ip: '127.0.0.1' });
     const verify = (await t.inject({ url: '/api/v1/audit/verify' })).json<{ ok: boolean }>();
     expect(verify.ok).toBe(true);
   });

@@ -131,14 +131,14 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ db: Database; config: A
 
   // Residents ------------------------------------------------------------------------------------
   app.get('/api/v1/residents', { config: { permission: 'registry:read' }, schema: { tags: ['registry'], summary: "A grid's residents (masked), filterable, keyset-paged", querystring: ResidentListQuerySchema, response: { 200: ResidentListSchema, ...errors } } }, async (request) =>
-    listResidentPage(ctx, principalOf(request), request.query),
+    listResidentPage(ctx, principalOf(request), request.query, request.ip),
   );
   app.get('/api/v1/residents/export', { config: { permission: 'registry:export' }, schema: { tags: ['registry'], summary: 'Masked CSV export (audited)', querystring: ResidentListQuerySchema, response: { 200: Type.String(), ...errors } } }, async (request, reply) => {
     const csv = await exportResidents(ctx, principalOf(request), request.query, request.ip);
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="residents.csv"').send(csv);
   });
   app.get('/api/v1/residents/:id', { config: { permission: 'registry:read' }, schema: { tags: ['registry'], params: IdParamsSchema, response: { 200: ResidentSchema, ...errors } } }, async (request, reply) => {
-    const r = await getResident(ctx, principalOf(request), request.params.id);
+    const r = await getResident(ctx, principalOf(request), request.params.id, request.ip);
     return reply.header('etag', etagOf(r.version)).send(r);
   });
   app.post('/api/v1/residents', { config: { permission: 'registry:write' }, schema: { tags: ['registry'], body: ResidentInputSchema, response: { 201: ResidentSchema, ...writeErrors } } }, async (request, reply) => {

@@ -142,15 +142,15 @@ async function deleteInScope<T extends ScopedRecord>(
   });
 }
 
-export async function getResident(ctx: RegistryContext, principal: Principal, id: number): Promise<Resident> {
+export async function getResident(ctx: RegistryContext, principal: Principal, id: number, ip: string | null = null): Promise<Resident> {
   requirePermission(principal, 'registry:read');
   const resident = await inScope(ctx, principal, async (trx) => toResident(ctx.cipher, await requireResident(trx, id, PATH_ID)));
   // Reads of personal data are audited too (masked values, but still who looked at whom).
-  await writeAudit(ctx.db, { actor: auditActorOf(principal), action: 'registry.read', target: { type: 'resident', id }, details: {} });
+  await writeAudit(ctx.db, { actor: auditActorOf(principal, ip), action: 'registry.read', target: { type: 'resident', id }, details: {} });
   return resident;
 }
 
-export async function listResidentPage(ctx: RegistryContext, principal: Principal, q: ResidentListQuery): Promise<{ items: Resident[]; next: number | null }> {
+export async function listResidentPage(ctx: RegistryContext, principal: Principal, q: ResidentListQuery, ip: string | null = null): Promise<{ items: Resident[]; next: number | null }> {
   requirePermission(principal, 'registry:read');
   const filter = {
     ...listFilterOf(q),
@@ -163,7 +163,7 @@ export async function listResidentPage(ctx: RegistryContext, principal: Principa
   };
   const items = await inScope(ctx, principal, (trx) => listResidents(trx, filter));
   if (items.length > 0) {
-    await writeAudit(ctx.db, { actor: auditActorOf(principal), action: 'registry.list', target: { type: 'residents', id: q.grid ?? q.community ?? 'query' }, details: { rows: items.length, ids: items.map((r) => r.id) } });
+    await writeAudit(ctx.db, { actor: auditActorOf(principal, ip), action: 'registry.list', target: { type: 'residents', id: q.grid ?? q.community ?? 'query' }, details: { rows: items.length, ids: items.map((r) => r.id) } });
   }
   return pageOf(items.map((r) => toResident(ctx.cipher, r)), filter.limit);
 }
@@ -174,7 +174,7 @@ export async function exportResidents(ctx: RegistryContext, principal: Principal
   const rows: Resident[] = [];
   let after = 0;
   for (;;) {
-    const page = await listResidentPage(ctx, principal, { ...q, after, limit: 500 });
+    const page = await listResidentPage(ctx, principal, { ...q, after, limit: 500 }, ip);
     rows.push(...page.items);
     if (page.next === null) break;
     after = page.next;
