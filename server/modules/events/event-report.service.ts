@@ -7,6 +7,7 @@ import type { Principal } from '../../auth/principal';
 import type { DailyReport, DailyReportQuery, KpiQuery, KpiReport, MonthlyEventsReport, MonthlyEventsReportQuery } from '../../contracts/events';
 import type { Database } from '../../db/database';
 import { withScope } from '../../db/scoped';
+import { toCsv } from '../../contracts/csv';
 import { AppError } from '../../http/errors';
 import { computeMonthlyReport } from '../registry/registry-report.repository';
 import { computeDailyReport, computeKpis, computeMonthlyEvents, dayPeriod, monthPeriod, type Period } from './event-report.repository';
@@ -70,17 +71,6 @@ export async function kpiReport(db: Database, principal: Principal, q: KpiQuery)
 
 // ---- CSV ----
 
-function cell(v: unknown): string {
-  const s = v === null || v === undefined ? '' : typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
-  // Quote when needed; a leading = + - @ is defused so spreadsheets do not run it as a formula.
-  const safe = /^[=+\-@]/.test(s) && !/^-?[0-9.]+$/.test(s) ? `'${s}` : s;
-  return /[",\n\r]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
-}
-
-export function toCsv(header: readonly string[], rows: ReadonlyArray<readonly unknown[]>): string {
-  // A BOM so Excel opens the Chinese text as UTF-8.
-  return `\uFEFF${[header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n')}\r\n`;
-}
 
 export function dailyReportCsv(r: DailyReport): string {
   const cats = [...new Set(r.rows.flatMap((x) => Object.keys(x.reportedByCategory)))].sort();

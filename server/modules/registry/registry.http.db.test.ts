@@ -89,6 +89,9 @@ describe('masking', () => {
     const res = await t.inject(`/api/v1/residents/export?idNumber=${plain.one}`);
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain(`秘密one`);
+    // The people's CSV (server/contracts/csv.ts): a BOM for Excel, CRLF, formulas defused.
+    expect(res.body.startsWith('\uFEFFid,name,')).toBe(true);
+    expect(res.body).toContain('\r\n');
     const auditor = await t.userWith({ roles: ['auditor'] });
     const log = await t.inject({ url: '/api/v1/audit?limit=200', as: auditor });
     expect(log.statusCode, log.body).toBe(200);

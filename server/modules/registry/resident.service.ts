@@ -10,6 +10,7 @@ import type { Principal } from '../../auth/principal';
 import type { Household, HouseholdInput, ListQuery, Resident, ResidentInput, ResidentListQuery, ResidentUpdate } from '../../contracts/registry';
 import type { Database } from '../../db/database';
 import { withScope } from '../../db/scoped';
+import { toCsv } from '../../contracts/csv';
 import { AppError, IF_MATCH, PATH_ID, type Where } from '../../http/errors';
 import { describeIfMatch, ifMatchHolds, type IfMatch } from '../../http/preconditions';
 import { writeAudit } from '../audit/audit.service';
@@ -182,12 +183,8 @@ export async function exportResidents(ctx: RegistryContext, principal: Principal
   // The audit log is read by auditors without registry:unmask: a searched ID number goes in masked.
   const query = q.idNumber === undefined ? q : { ...q, idNumber: maskIdNumber(q.idNumber.toUpperCase()) };
   await writeAudit(ctx.db, { actor: auditActorOf(principal, ip), action: 'registry.export', target: { type: 'residents', id: q.grid ?? q.community ?? 'query' }, details: { rows: rows.length, query } });
-  const esc = (v: unknown): string => {
-    const s = Array.isArray(v) ? v.join(';') : typeof v === 'string' || typeof v === 'number' ? String(v) : '';
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
   const cols = ['id', 'name', 'gender', 'birthDate', 'idNumber', 'phone', 'relation', 'registration', 'tags', 'status', 'gridCode', 'communityCode', 'householdId'] as const;
-  return [cols.join(','), ...rows.map((r) => cols.map((c) => esc(r[c])).join(','))].join('\n') + '\n';
+  return toCsv(cols, rows.map((r) => cols.map((c) => r[c])));
 }
 
 export async function createResident(ctx: RegistryContext, principal: Principal, input: ResidentInput): Promise<Resident> {

@@ -3,24 +3,17 @@
  * the labels of hexagon and square cells (a number the map shows, and the centre).
  */
 
+import { toCsv as peopleCsv } from '@contracts/csv';
+
 export interface Column<R> {
   key: string;
   label: string;
   value(row: R): string | number | null;
 }
 
-function cell(v: string | number | null): string {
-  if (v === null) return '';
-  const s = String(v);
-  // Quote fields with separators, quotes or line breaks; defuse formulas (=, +, -, @) in text cells.
-  const safe = typeof v === 'string' && /^[=+\-@]/.test(s) ? `'${s}` : s;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
+/** The table in the one CSV for people (quoting, formulas defused, BOM: @contracts/csv). */
 export function toCsv<R>(columns: ReadonlyArray<Column<R>>, rows: readonly R[]): string {
-  const lines = [columns.map((c) => cell(c.label)).join(',')];
-  for (const r of rows) lines.push(columns.map((c) => cell(c.value(r))).join(','));
-  return `\uFEFF${lines.join('\r\n')}\r\n`;
+  return peopleCsv(columns.map((c) => c.label), rows.map((r) => columns.map((c) => c.value(r))));
 }
 
 /** What `numberCells` reads of a hexagon or square cell from the analysis answers. */
