@@ -17,6 +17,11 @@ export type IfMatch = '*' | readonly number[];
 /**
  * The If-Match header: `*`, or a comma-separated list of ETags, each the version as `"3"` (also read
  * as `W/"3"` or bare `3`, as before); undefined when absent. Anything else is a 400.
+ *
+ * RFC 9110 compares If-Match strongly, so `W/"3"` would never match. It matches here on purpose: the
+ * version is exact whichever way it is written, and a reverse proxy that compresses answers (nginx's
+ * gzip) turns our strong ETags weak on the way out — a client echoing what it was given would then be
+ * refused every edit.
  */
 export function parseIfMatch(header: string | string[] | undefined): IfMatch | undefined {
   const raw = Array.isArray(header) ? header.join(',') : header;
