@@ -36,3 +36,21 @@ describe('wording in Chinese', () => {
     expect(analysisSummary({ events: 3, n: 1, warnings: [warn.islands(1)] })).toBe('3 件事件，1 个要素。提示：1 个要素没有相邻要素（孤岛）：其局部统计量为空。');
   });
 });
+
+describe("lists in the reader's language", () => {
+  it('no code joins a list with the Chinese comma: lists take t("list.separator") (the English view showed "#1、#7")', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const path = await import('node:path');
+    const root = path.resolve(import.meta.dirname, '..');
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const file = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(file);
+        else if (/\.ts$/.test(entry.name) && !/\.test\.ts$/.test(entry.name) && readFileSync(file, 'utf8').includes(".join('、')")) offenders.push(path.relative(root, file));
+      }
+    };
+    walk(root);
+    expect(offenders).toEqual([]);
+  });
+});

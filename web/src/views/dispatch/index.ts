@@ -165,7 +165,7 @@ export function mountDispatch(ctx: ViewContext): () => void {
     resultBox.append(el('p', { class: `wg-status wg-status-${r.status}`, testid: 'dispatch-status', text: statusText, ...(getLocale() === 'en' ? { title: r.message } : {}) }));
     if (r.ambiguous && r.grid) {
       resultBox.append(
-        el('p', { class: 'wg-warning', testid: 'dispatch-ambiguous', text: t('dispatch.ambiguous', { grid: `${r.grid.name} ${r.grid.code}`, others: r.candidates.map((c) => `${c.name} ${c.code}`).join('、') }) }),
+        el('p', { class: 'wg-warning', testid: 'dispatch-ambiguous', text: t('dispatch.ambiguous', { grid: `${r.grid.name} ${r.grid.code}`, others: r.candidates.map((c) => `${c.name} ${c.code}`).join(t('list.separator')) }) }),
       );
     }
     const dl = el('dl', { class: 'wg-places' });
@@ -494,7 +494,7 @@ export function mountDispatch(ctx: ViewContext): () => void {
       state.filing = null;
       state.notice =
         t('dispatch.file.done', { id: created.id }) +
-        (created.possibleDuplicates.length > 0 ? ` ${t('dispatch.file.duplicates', { ids: created.possibleDuplicates.map((d) => `#${d.id}`).join('、') })}` : '');
+        (created.possibleDuplicates.length > 0 ? ` ${t('dispatch.file.duplicates', { ids: created.possibleDuplicates.map((d) => `#${d.id}`).join(t('list.separator')) })}` : '');
       renderFile();
       renderResult();
       renderNotice();
