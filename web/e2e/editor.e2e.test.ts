@@ -186,6 +186,11 @@ describe('grid editor in a real browser', () => {
     const [w, s, e, n] = bbox(target.geometry as Polygon | MultiPolygon);
     await page.evaluate(([west, south, east, north]) => window.wangge?.map.fitBounds([[west!, south!], [east!, north!]], { duration: 0, padding: 120 }), [w, s, e, n]);
     await page.waitForTimeout(300);
+    // Each grid is labelled once (a label point per grid), not once per internal tile it touches ("003 003").
+    const labelIds = (): Promise<number[]> => page.evaluate(() => window.wangge!.map.queryRenderedFeatures({ layers: ['editor-grids-label'] }).map((f) => f.properties.id as number));
+    await expect.poll(async () => (await labelIds()).includes(target.id), SLOW).toBe(true);
+    const shown = await labelIds();
+    expect(shown.length, `labels ${shown.join(',')}`).toBe(new Set(shown).size);
     const mapBox = (await page.locator('#map').boundingBox())!;
     const screen = async (p: [number, number]): Promise<{ x: number; y: number }> => {
       const px = await page.evaluate((ll) => window.wangge!.map.project(ll), p);

@@ -8,8 +8,9 @@
 import type { Feature, FeatureCollection, Geometry } from 'geojson';
 import type { GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl';
 import { SOURCE_IDS } from '../../map/ids';
+import { labelPoint } from '../../map/label-point';
 
-const S = { boundary: 'editor-boundary', grids: 'editor-grids', problem: 'editor-problem', conflict: 'editor-conflict' } as const;
+const S = { boundary: 'editor-boundary', grids: 'editor-grids', labels: 'editor-grid-labels', problem: 'editor-problem', conflict: 'editor-conflict' } as const;
 const L = {
   communities: 'editor-communities-hit',
   buildings: 'editor-buildings-households',
@@ -81,7 +82,8 @@ export class EditorLayers {
     map.addLayer({
       id: L.labels,
       type: 'symbol',
-      source: S.grids,
+      // One point per grid (labelPoint): over the polygons, each internal tile a grid touches labelled it.
+      source: S.labels,
       layout: { 'text-field': ['get', 'label'], 'text-size': 12, 'text-allow-overlap': false },
       paint: { 'text-color': '#102a43', 'text-halo-color': '#ffffff', 'text-halo-width': 1.5 },
     });
@@ -93,6 +95,12 @@ export class EditorLayers {
 
   setGrids(features: Array<Feature<Geometry, EditorGridProperties>>): void {
     this.setData(S.grids, { type: 'FeatureCollection', features });
+    const labels: Feature[] = [];
+    for (const f of features) {
+      const at = f.geometry.type === 'Polygon' || f.geometry.type === 'MultiPolygon' ? labelPoint(f.geometry) : null;
+      if (at) labels.push({ type: 'Feature', geometry: { type: 'Point', coordinates: at }, properties: { id: f.properties.id, label: f.properties.label } });
+    }
+    this.setData(S.labels, { type: 'FeatureCollection', features: labels });
   }
 
   setSelected(ids: readonly number[], previous: readonly number[]): void {
