@@ -26,8 +26,8 @@ describe('wording in English', () => {
 
   it('names the unit of a household count', () => {
     const problem = { kind: 'households' as const, severity: 'warning' as const, gridIds: [5, 6], gridCodes: ['410199001002001', null], geometry: point, households: 564, status: 'over' as const };
-    expect(describeProblem(problem)).toBe('Too many households: 001, #6, 564 households');
-    expect(describeProblem({ ...problem, status: 'under', households: 12 })).toBe('Too few households: 001, #6, 12 households');
+    expect(describeProblem(problem)).toBe('Too many households: 001, new #6, 564 households');
+    expect(describeProblem({ ...problem, status: 'under', households: 12 })).toBe('Too few households: 001, new #6, 12 households');
   });
 });
 

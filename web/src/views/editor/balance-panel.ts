@@ -3,6 +3,7 @@
  * under/ok/over — the population-balance chart of redistricting tools. Residents come from the
  * re-division impact preview (what each grid of this layout would hold).
  */
+import { gridLabel } from './grid-label';
 import type { LayoutValidationReport } from '@contracts/layout-validation';
 import type { LayoutImpact } from '@contracts/registry';
 import { t } from '../../i18n/i18n';
@@ -22,7 +23,7 @@ export function renderBalance(root: HTMLElement, report: LayoutValidationReport 
     row.dataset.testid = `balance-${h.gridId}`;
     row.dataset.households = String(h.households ?? '');
     row.addEventListener('click', () => onSelect(h.gridId));
-    const label = el('span', 'balance-label', h.gridCode ? h.gridCode.slice(-3) : t('editor.uncoded'));
+    const label = el('span', 'balance-label', gridLabel(h.gridCode, h.gridId));
     const track = el('span', 'balance-track');
     const band = el('span', 'balance-band');
     band.style.left = `${(min / scaleMax) * 100}%`;

@@ -7,6 +7,7 @@
  * layout, its validation report and the impact preview are fetched again, so the map, the balance bars
  * and the problem list always show the server's truth. Each edit is recorded for undo/redo.
  */
+import { gridLabel } from './grid-label';
 import type { DivisionDetail } from '@contracts/division';
 import type { GridFeature, GridInput } from '@contracts/grid';
 import type { Layout, LayoutCollection } from '@contracts/layout';
@@ -192,7 +193,7 @@ export class Editor {
         type: 'Feature',
         id: g.id,
         geometry: g.geometry as Geometry,
-        properties: { id: g.id, label: g.properties.code ? g.properties.code.slice(-3) : t('editor.uncoded'), status: status.get(g.id) ?? 'unknown' },
+        properties: { id: g.id, label: gridLabel(g.properties.code, g.id), status: status.get(g.id) ?? 'unknown' },
       }),
     );
     this.layers.setGrids(features);
@@ -405,7 +406,7 @@ export class Editor {
       const moves = impact.moves.filter((m) => m.fromGridCode !== m.toGridCode && (m.households > 0 || m.residents > 0 || m.buildings > 0));
       const list = el('ul', 'moves');
       for (const m of moves.slice(0, 30)) {
-        list.append(el('li', '', t('editor.impact.move', { from: m.fromGridCode?.slice(-3) ?? t('editor.impact.none'), to: m.toGridCode?.slice(-3) ?? t('editor.uncoded'), households: m.households, residents: m.residents })));
+        list.append(el('li', '', t('editor.impact.move', { from: m.fromGridCode?.slice(-3) ?? t('editor.impact.none'), to: m.toGridId === null ? t('editor.uncoded') : gridLabel(m.toGridCode, m.toGridId), households: m.households, residents: m.residents })));
       }
       box.append(list);
     }
@@ -565,7 +566,7 @@ export class Editor {
     const selection = el('p', 'muted');
     selection.dataset.testid = 'selection';
     selection.textContent = this.selected.length
-      ? t('editor.selected', { count: this.selected.length, codes: this.selected.map((id) => this.grid(id)?.properties.code?.slice(-3) ?? `#${id}`).join(t('list.separator')) })
+      ? t('editor.selected', { count: this.selected.length, codes: this.selected.map((id) => gridLabel(this.grid(id)?.properties.code, id)).join(t('list.separator')) })
       : t('editor.selectHint');
     root.append(selection);
   }

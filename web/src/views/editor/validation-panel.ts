@@ -2,6 +2,7 @@
  * The layout's topology report as a list: each problem clickable (zoom to it and highlight it), with
  * the fix the server offers where there is one (clip a part outside, give a gap to its neighbour).
  */
+import { gridLabel } from './grid-label';
 import type { LayoutProblem, LayoutValidationReport } from '@contracts/layout-validation';
 import { t } from '../../i18n/i18n';
 import { button, el } from '../../ui/dom';
@@ -41,7 +42,7 @@ export function renderValidation(root: HTMLElement, report: LayoutValidationRepo
 
 /** One problem in words, e.g. "Too many households: 001, 564 households". */
 export function describeProblem(p: LayoutProblem): string {
-  const codes = p.gridCodes.map((c, i) => (c ? c.slice(-3) : `#${p.gridIds[i]}`)).join(t('list.separator'));
+  const codes = p.gridCodes.map((c, i) => gridLabel(c, p.gridIds[i] ?? 0)).join(t('list.separator'));
   switch (p.kind) {
     case 'overlap':
       return t('editor.problem.overlap', { codes, area: Math.round(p.areaM2) });
