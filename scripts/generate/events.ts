@@ -117,6 +117,28 @@ const STEP_HOURS: ReadonlyArray<readonly [DemoEventAction, number, number]> = [
   ['close', 0.2, 8],
 ];
 
+function distanceM(a: Position, b: Position): number {
+  return Math.hypot(((a[0] ?? 0) - (b[0] ?? 0)) * M_PER_DEG_LNG, ((a[1] ?? 0) - (b[1] ?? 0)) * M_PER_DEG_LAT);
+}
+
+/**
+ * Three buildings to cluster around, 150–350 m apart (a market, a school gate, an old compound in one
+ * neighbourhood): close enough that their cells neighbour each other, which is what Gi* calls a hot
+ * spot, yet separate clusters for DBSCAN. Falls back to the nearest others in a very small city.
+ */
+function chooseHotspots(rng: Rng, buildings: readonly Building[]): Building[] {
+  const first = pick(rng, buildings);
+  const chosen = [first];
+  const centre = (b: Building): Position => bboxCentre(b.footprint);
+  for (let k = 1; k < 3; k++) {
+    const ok = buildings.filter((b) => chosen.every((c) => { const d = distanceM(centre(b), centre(c)); return d >= 150 && d <= 350; }));
+    const rest = buildings.filter((b) => !chosen.includes(b)).sort((a, b) => distanceM(centre(a), centre(first)) - distanceM(centre(b), centre(first)));
+    const next = ok.length > 0 ? pick(rng, ok) : rest[0];
+    if (next) chosen.push(next);
+  }
+  return chosen;
+}
+
 export function generateDemoEvents(options: GenerateDemoEventsOptions): DemoEvent[] {
   const count = options.count ?? 300;
   const days = options.days ?? 60;
@@ -126,10 +148,8 @@ export function generateDemoEvents(options: GenerateDemoEventsOptions): DemoEven
   const rng = rngFor(options.seed, 'events');
   const categories = new WeightedTable(CATEGORIES.map(([code, weight, texts]) => [[code, texts] as const, weight] as const));
   const descriptions = new Map(CATEGORIES.map(([code, , texts]) => [code, texts]));
-  // Three hot spots, each around a building (well apart: from different thirds of the list).
-  const third = Math.max(1, Math.floor(buildings.length / 3));
-  const hotspots = [0, 1, 2].map((k) => buildings[Math.min(buildings.length - 1, k * third + rng.int(0, third - 1))] as Building);
-  const hotspotShare = [0.14, 0.1, 0.08];
+  const hotspots = chooseHotspots(rng, buildings);
+  const hotspotShare = [0.18, 0.14, 0.12];
 
   const drafts: Array<Omit<DemoEvent, 'key'>> = [];
   for (let i = 0; i < count; i++) {
@@ -144,7 +164,7 @@ export function generateDemoEvents(options: GenerateDemoEventsOptions): DemoEven
     let building: Building;
     let location: Position;
     if (hotspot !== null) {
-      building = hotspots[hotspot] as Building;
+      building = hotspots[hotspot] ?? pick(rng, buildings);
       categoryCode = rng.chance(0.8) ? pick(rng, HOTSPOT_CATEGORIES[hotspot] ?? []) : categories.draw(rng)[0];
       location = offset(rng, bboxCentre(building.footprint), 25);
     } else {
@@ -158,8 +178,10 @@ export function generateDemoEvents(options: GenerateDemoEventsOptions): DemoEven
     const reported = new Date(anchorMs - ageH * HOUR_MS);
     const hourCn = (reported.getUTCHours() + 8) % 24;
     const reportedAt = hourCn >= 7 && hourCn < 21 ? reported : new Date(reported.getTime() - ((hourCn + 24 - 12) % 24) * HOUR_MS);
+    // Drawn whatever the anchor's hour, so the anchor moves the times and nothing else.
+    const fallbackH = 1 + rng.next() * 23;
     if (reportedAt.getTime() > anchorMs - 5 * 60_000 || reportedAt.getTime() < anchorMs - days * 24 * HOUR_MS) {
-      reportedAt.setTime(anchorMs - (1 + rng.next() * 23) * HOUR_MS);
+      reportedAt.setTime(anchorMs - fallbackH * HOUR_MS);
     }
     const occurredAt = new Date(reportedAt.getTime() - rng.float(0.1, 6) * HOUR_MS);
     // Planned life: most run to closed; some are rejected at once; a few stall (and go overdue).
