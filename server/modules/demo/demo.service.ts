@@ -3,6 +3,7 @@
  * loaded only into an empty database so it never mixes with real data.
  */
 import { generateDemoCity } from '../../../scripts/generate/demo-city';
+import { loadDemoEvents } from './demo-events.service';
 import type { Database } from '../../db/database';
 import { createDemoUsers } from '../users/user.service';
 import { loadConfig } from '../../config';
@@ -38,6 +39,8 @@ export async function loadDemoIfEmpty(
   db: Database,
   size: 'small' | 'medium' | 'large' = 'small',
   cipher: RegistryCipher = registryCipherFromConfig(loadConfig()),
+  /** The demo's events lie in the 60 days before it (tests pin it). */
+  anchor: Date = new Date(),
 ): Promise<DemoLoadResult> {
   if (!(await isDatabaseEmpty(db))) return { loaded: false, summary: {} };
   const city = generateDemoCity({ size });
@@ -59,9 +62,10 @@ export async function loadDemoIfEmpty(
       ? await createDemoUsers(trx, { district: firstGrid.code.slice(0, 6), street: firstGrid.code.slice(0, 9), community: firstGrid.code.slice(0, 12), grid: firstGrid.code })
       : [];
     const registry = await loadDemoRegistry(trx, city, cipher);
+    const events = await loadDemoEvents(trx, { seed: city.seed, anchor, buildings: [...city.buildings] });
     return {
       loaded: true,
-      summary: { divisions: city.divisions.length, communities: communities.length, roads: city.roads.length, grids: city.grids.length, accounts: accounts.length, ...registry },
+      summary: { divisions: city.divisions.length, communities: communities.length, roads: city.roads.length, grids: city.grids.length, accounts: accounts.length, ...registry, events },
     };
   });
 }
