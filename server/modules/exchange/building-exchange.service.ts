@@ -80,7 +80,8 @@ export async function importBuildingsFile(
     return { ...report, errors: inFile(report.errors) };
   } catch (err) {
     const details = err instanceof AppError ? (err.details as { errors?: RowError[] } | undefined) : undefined;
-    if (err instanceof AppError && Array.isArray(details?.errors)) throw new AppError(err.code, err.statusCode, err.message, { ...details, errors: inFile(details.errors) });
+    // The same error (its code and status as the import chose them), with the rows' lines of the file.
+    if (details && Array.isArray(details.errors)) details.errors = inFile(details.errors);
     throw err;
   }
 }
