@@ -12,7 +12,7 @@ import { createEvent, fetchGrid, fetchTaxonomy, listEvents } from '../../api/eve
 import { getLocale, onLocaleChange, t, type MessageKey } from '../../i18n/i18n';
 import type { View, ViewContext } from '../view';
 import { DispatchLayers } from './dispatch-map';
-import { categorySelect as sharedCategorySelect, EventDetail, eventRow, label, type StaffChoice } from '../shared/event-detail';
+import { appendEventList, categorySelect as sharedCategorySelect, EventDetail, label, type StaffChoice } from '../shared/event-detail';
 import { el, field, newIdempotencyKey, option } from './dom';
 import { fallbackReason } from './fallback-reason';
 import './dispatch.css';
@@ -312,19 +312,12 @@ export function mountDispatch(ctx: ViewContext): () => void {
         el('label', { class: 'wg-check' }, overdue, t('dispatch.events.filter.overdue')),
       ),
     );
-    if (state.eventsError) eventsBox.append(el('p', { class: 'wg-error', text: t('dispatch.error', { message: state.eventsError }) }));
     const now = Date.now();
-    const ul = el('ul', { class: 'wg-event-list', testid: 'dispatch-events' });
-    for (const e of state.events) ul.append(eventRow(e, { testid: 'dispatch', selected: e.id === detail.selected?.id, now, onClick: () => void selectEvent(e.id) }));
-    eventsBox.append(ul);
-    if (state.eventsBusy) eventsBox.append(el('p', { class: 'wg-muted', text: t('dispatch.events.loading') }));
-    else if (state.events.length === 0 && !state.eventsError) eventsBox.append(el('p', { class: 'wg-muted', testid: 'dispatch-events-empty', text: t('dispatch.events.empty') }));
-    if (state.next !== null) {
-      const more = el('button', { testid: 'dispatch-events-more', text: t('dispatch.events.more') });
-      more.type = 'button';
-      more.addEventListener('click', () => void loadEvents(true));
-      eventsBox.append(more);
-    }
+    appendEventList(eventsBox, {
+      testid: 'dispatch', events: state.events, selectedId: detail.selected?.id ?? null, busy: state.eventsBusy, error: state.eventsError ?? null,
+      hasMore: state.next !== null, loadingText: t('dispatch.events.loading'), emptyText: t('dispatch.events.empty'),
+      onSelect: (id) => void selectEvent(id), onMore: () => void loadEvents(true),
+    }, now);
     layers.showEvents(state.events, detail.selected?.id ?? null, now);
   };
 

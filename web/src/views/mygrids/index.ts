@@ -25,7 +25,7 @@ import { t, type MessageKey } from '../../i18n/i18n';
 import { boundsOf } from '../../map/create-map';
 import { DispatchLayers } from '../dispatch/dispatch-map';
 import { el, field, option } from '../dispatch/dom';
-import { EventDetail, eventRow, label } from '../shared/event-detail';
+import { appendEventList, EventDetail, label } from '../shared/event-detail';
 import type { View, ViewContext } from '../view';
 import { zhCN } from './messages';
 import { countText, divisionsOfScope, gridInScope } from './scope';
@@ -223,19 +223,12 @@ export function mountMyGrids(ctx: ViewContext): () => void {
     eventsBox.replaceChildren();
     if (!state.grid) return;
     eventsBox.append(el('h2', { class: 'wg-title', text: t('mygrids.events.title') }));
-    if (state.eventsError) eventsBox.append(el('p', { class: 'wg-error', text: t('dispatch.error', { message: state.eventsError }) }));
     const now = Date.now();
-    const ul = el('ul', { class: 'wg-event-list', testid: 'mygrids-events' });
-    for (const e of state.events) ul.append(eventRow(e, { testid: 'mygrids', selected: e.id === detail.selected?.id, now, onClick: () => void selectEvent(e.id) }));
-    eventsBox.append(ul);
-    if (state.eventsBusy) eventsBox.append(el('p', { class: 'wg-muted', text: t('mygrids.loading') }));
-    else if (state.events.length === 0 && !state.eventsError) eventsBox.append(el('p', { class: 'wg-muted', testid: 'mygrids-events-empty', text: t('mygrids.events.empty') }));
-    if (state.eventsNext !== null) {
-      const more = el('button', { testid: 'mygrids-events-more', text: t('dispatch.events.more') });
-      more.type = 'button';
-      more.addEventListener('click', () => void loadEvents(true));
-      eventsBox.append(more);
-    }
+    appendEventList(eventsBox, {
+      testid: 'mygrids', events: state.events, selectedId: detail.selected?.id ?? null, busy: state.eventsBusy, error: state.eventsError ?? null,
+      hasMore: state.eventsNext !== null, loadingText: t('mygrids.loading'), emptyText: t('mygrids.events.empty'),
+      onSelect: (id) => void selectEvent(id), onMore: () => void loadEvents(true),
+    }, now);
     root.dataset.events = String(state.events.length);
     layers.showEvents(state.events, detail.selected?.id ?? null, now);
   };

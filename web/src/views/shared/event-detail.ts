@@ -67,6 +67,37 @@ export function eventRow(e: Event, opts: { testid: string; selected: boolean; no
   return li;
 }
 
+/** What an event list shows: its page of events, its loading / error / empty lines and "more". */
+export interface EventListOptions {
+  /** Test-id prefix of the host view (`dispatch`, `mygrids`): `<prefix>-events`, `-events-empty`, `-events-more`. */
+  testid: string;
+  events: readonly Event[];
+  selectedId: number | null;
+  busy: boolean;
+  error: string | null;
+  hasMore: boolean;
+  loadingText: string;
+  emptyText: string;
+  onSelect: (id: number) => void;
+  onMore: () => void;
+}
+
+/** An event list (rows as eventRow) with its status lines, appended to `box`. */
+export function appendEventList(box: HTMLElement, o: EventListOptions, now: number): void {
+  if (o.error) box.append(el('p', { class: 'wg-error', text: t('dispatch.error', { message: o.error }) }));
+  const ul = el('ul', { class: 'wg-event-list', testid: `${o.testid}-events` });
+  for (const e of o.events) ul.append(eventRow(e, { testid: o.testid, selected: e.id === o.selectedId, now, onClick: () => o.onSelect(e.id) }));
+  box.append(ul);
+  if (o.busy) box.append(el('p', { class: 'wg-muted', text: o.loadingText }));
+  else if (o.events.length === 0 && !o.error) box.append(el('p', { class: 'wg-muted', testid: `${o.testid}-events-empty`, text: o.emptyText }));
+  if (o.hasMore) {
+    const more = el('button', { testid: `${o.testid}-events-more`, text: t('dispatch.events.more') });
+    more.type = 'button';
+    more.addEventListener('click', o.onMore);
+    box.append(more);
+  }
+}
+
 /** Someone an event may be dispatched to. */
 export interface StaffChoice {
   id: number;
